@@ -1,0 +1,5 @@
+import sys
+
+from cus_desk.cli import main
+
+sys.exit(main())

@@ -1,0 +1,49 @@
+"""Errors a user can cause. Each carries a French sentence that says what
+happened and what to do; the UI and the CLI show ``message`` as it is."""
+
+from __future__ import annotations
+
+
+class CusDeskError(Exception):
+    """Base of every error meant for the user (message in French)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationError(CusDeskError):
+    """Bad input. ``field`` names the form field at fault when there is one,
+    so a form can show the message next to it."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFoundError(CusDeskError):
+    pass
+
+
+class AccessDeniedError(CusDeskError):
+    pass
+
+
+class ConflictError(CusDeskError):
+    """Optimistic-lock conflict: someone else saved the same record first."""
+
+    DEFAULT = (
+        "Cette fiche a été modifiée par quelqu'un d'autre depuis que vous l'avez ouverte. "
+        "Rechargez-la pour voir la version enregistrée, puis refaites vos changements."
+    )
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.DEFAULT)
+
+
+class WorkflowError(CusDeskError):
+    """A transition or action the rules do not allow."""
+
+
+class DatabaseOpenError(CusDeskError):
+    """The database cannot be opened (bad URL, unreadable or damaged file)."""

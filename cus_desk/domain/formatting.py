@@ -1,0 +1,45 @@
+"""French presentation of values, shared by UI, CLI and reports
+(so that a PDF and a screen never disagree)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+NBSP = "\u202f"  # narrow no-break space, the French thousands separator
+
+
+def format_cents(cents: int | None, *, currency: bool = True) -> str:
+    """1234.56 € as ``1 234,56 €`` (integer cents in, never floats)."""
+    if cents is None:
+        return ""
+    sign = "-" if cents < 0 else ""
+    euros, rest = divmod(abs(int(cents)), 100)
+    grouped = f"{euros:,}".replace(",", NBSP)
+    text = f"{sign}{grouped},{rest:02d}"
+    return f"{text}\u00a0€" if currency else text
+
+
+def format_date(value: date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def format_datetime(value: datetime | None) -> str:
+    """UTC timestamp shown in Europe/Paris."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        from datetime import timezone
+
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
+
+
+def age_on(birth: date, on: date) -> int:
+    """Age in whole years. Someone born on 29 February turns a year older on
+    1 March in common years (the birthday has not happened on 28 February)."""
+    years = on.year - birth.year
+    if (on.month, on.day) < (birth.month, birth.day):
+        years -= 1
+    return years

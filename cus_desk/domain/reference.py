@@ -1,0 +1,57 @@
+"""Controlled lists that are not per-feature (partner categories, CAS
+functions, senior-referral partner kinds). Codes are stored, labels shown."""
+
+from __future__ import annotations
+
+PARTNER_CATEGORIES: dict[str, str] = {
+    "hebergement": "Hébergement / CHRS",
+    "insertion": "Insertion",
+    "refugies": "Réfugiés et demandeurs d'asile",
+    "handicap": "Handicap",
+    "jeunes_travailleurs": "Jeunes travailleurs",
+    "sante_mentale": "Santé mentale",
+    "gerontologie": "Gérontologie",
+    "protection_enfance": "Protection de l'enfance",
+    "tutelle": "Tutelle / curatelle",
+    "ccas": "CCAS",
+    "cms": "CMS",
+    "clic": "CLIC",
+    "pole_gerontologique": "Pôle gérontologique",
+    "caf": "CAF",
+    "fsl": "FSL",
+    "ddets": "DDCS / DDETS",
+    "siao": "SIAO",
+    "autre": "Autre",
+}
+
+# Seed §9.3: a senior in arrears is referred to one of these four kinds.
+SENIOR_PARTNER_KINDS: dict[str, str] = {
+    "cms": "CMS",
+    "ccas": "CCAS",
+    "clic": "CLIC",
+    "pole_gerontologique": "Pôle gérontologique",
+}
+
+CAS_FUNCTIONS: dict[str, str] = {
+    "responsable_cellule_securite": "Responsable de la cellule sécurité",
+    "responsable_recouvrement": "Responsable du service recouvrement",
+    "responsable_commercialisation": "Responsable coordinateur commercialisation",
+    "responsable_pole_social": "Responsable du pôle social",
+    "conseillere_sociale": "Conseillère sociale",
+    "autre": "Autre fonction",
+}
+
+LEASE_KINDS: dict[str, str] = {
+    "bail_classique": "Bail classique",
+    "sous_location": "Sous-location",
+    "bail_glissant": "Bail glissant",
+}
+
+RELATIONSHIP_KINDS: dict[str, str] = {
+    "titulaire": "Titulaire du bail",
+    "cotitulaire": "Cotitulaire",
+    "conjoint": "Conjoint(e)",
+    "enfant": "Enfant",
+    "parent": "Parent",
+    "autre": "Autre occupant",
+}

@@ -1,0 +1,151 @@
+"""Journal d'audit: append-only, each event chained to the previous by SHA-256.
+
+``record`` must be called inside the write transaction of the change it
+describes, so the change and its trace are stored together or not at all.
+Write sessions begin with BEGIN IMMEDIATE on SQLite, so reading the last
+link and appending the next happen under the write lock."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cus_desk.store.models.base import utcnow
+from cus_desk.store.models.core import AuditEvent
+
+GENESIS = "0" * 64
+
+
+class Action:
+    READ = "read"
+    REVEAL = "reveal"
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOGOUT = "logout"
+    EXPORT = "export"
+    PRINT = "print"
+    PURGE = "purge"
+    IMPORT = "import"
+    BACKUP = "backup"
+    RESTORE = "restore"
+    ADMIN = "admin"
+
+
+ACTION_LABELS = {
+    Action.READ: "Consultation",
+    Action.REVEAL: "Affichage d'une information masquée",
+    Action.CREATE: "Création",
+    Action.UPDATE: "Modification",
+    Action.DELETE: "Suppression",
+    Action.LOGIN: "Connexion",
+    Action.LOGIN_FAILED: "Échec de connexion",
+    Action.LOGOUT: "Déconnexion",
+    Action.EXPORT: "Export",
+    Action.PRINT: "Impression",
+    Action.PURGE: "Purge",
+    Action.IMPORT: "Import",
+    Action.BACKUP: "Sauvegarde",
+    Action.RESTORE: "Restauration",
+    Action.ADMIN: "Administration",
+}
+
+CONFIDENTIAL_MARK = "(modifié — contenu confidentiel)"
+
+
+def event_digest(
+    prev_hash: str,
+    occurred_at: datetime,
+    user_id: int | None,
+    user_login: str,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    case_id: int | None,
+    details_json: str,
+) -> str:
+    payload = json.dumps(
+        [
+            prev_hash,
+            occurred_at.isoformat(timespec="microseconds"),
+            user_id,
+            user_login,
+            action,
+            entity_type,
+            entity_id,
+            case_id,
+            details_json,
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def diff_fields(
+    before: dict[str, Any], after: dict[str, Any], confidential: set[str] = frozenset()
+) -> dict[str, Any]:
+    """Fields that changed, as {field: [before, after]}; a confidential
+    field only says that it changed, never its content."""
+    changes: dict[str, Any] = {}
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        changes[key] = CONFIDENTIAL_MARK if key in confidential else [_plain(old), _plain(new)]
+    return changes
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (list, tuple, set)):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def record(
+    session: Session,
+    actor,  # services.base.Actor | None (None = the system itself)
+    action: str,
+    entity_type: str = "",
+    entity_id: str | int | None = None,
+    *,
+    case_id: int | None = None,
+    details: dict[str, Any] | None = None,
+    login: str | None = None,
+) -> AuditEvent:
+    last = session.execute(
+        select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    prev_hash = last or GENESIS
+    occurred_at = utcnow()
+    user_id = actor.user_id if actor is not None else None
+    user_login = login if login is not None else (actor.login if actor is not None else "système")
+    details_json = json.dumps(details or {}, ensure_ascii=False, sort_keys=True, default=str)
+    entity = "" if entity_id is None else str(entity_id)
+    event = AuditEvent(
+        occurred_at=occurred_at,
+        user_id=user_id,
+        user_login=user_login,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity,
+        case_id=case_id,
+        details_json=details_json,
+        prev_hash=prev_hash,
+        hash=event_digest(
+            prev_hash, occurred_at, user_id, user_login, action, entity_type, entity,
+            case_id, details_json,
+        ),
+    )
+    session.add(event)
+    session.flush()
+    return event

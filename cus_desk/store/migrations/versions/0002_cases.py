@@ -1,0 +1,24 @@
+"""cases feature schema (slot reserved for that feature; see docs/architecture.md)
+
+Revision ID: 0002_cases
+Revises: 0001_foundation
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+import cus_desk.store.models.base  # noqa: F401
+
+revision = "0002_cases"
+down_revision = "0001_foundation"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,24 @@
+"""security feature schema (slot reserved for that feature; see docs/architecture.md)
+
+Revision ID: 0006_security
+Revises: 0005_seniors
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+import cus_desk.store.models.base  # noqa: F401
+
+revision = "0006_security"
+down_revision = "0005_seniors"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,3 @@
+"""Models of the security feature (owned by that feature; see docs/architecture.md)."""
+
+from __future__ import annotations
