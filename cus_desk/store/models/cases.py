@@ -85,3 +85,18 @@ class JournalEntry(Timestamps, Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     text: Mapped[str] = mapped_column(Text)
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+
+
+class RepaymentPlan(Versioned, Timestamps, Base):
+    """Plan d'apurement agreed with the household."""
+
+    __tablename__ = "repayment_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    agreed_on: Mapped[date] = mapped_column(Date)
+    monthly_cents: Mapped[int] = mapped_column(Integer)
+    months: Mapped[int] = mapped_column(Integer)
+    # en_cours | respecte | non_respecte | solde
+    status: Mapped[str] = mapped_column(String(20), default="en_cours")
+    note: Mapped[str] = mapped_column(Text, default="")
