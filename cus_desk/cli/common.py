@@ -1,0 +1,100 @@
+"""What every headless command shares: which database, who is acting,
+JSON output, and French errors instead of tracebacks."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import os
+import sys
+from typing import Any, Callable
+
+from cus_desk.domain.errors import CusDeskError
+
+log = logging.getLogger("cus_desk.cli")
+
+
+class CliError(CusDeskError):
+    """A usage error of a command: printed on stderr, exit code 2."""
+
+
+def database_url(args) -> str:
+    from cus_desk import paths
+    from cus_desk.store.db import sqlite_url
+
+    raw = getattr(args, "db", None) or os.environ.get("CUS_DESK_DB")
+    if getattr(args, "demo", False):
+        if raw:
+            raise CliError("--demo et --db s'excluent : la démonstration a sa propre base.")
+        return sqlite_url(paths.demo_db_path())
+    if not raw:
+        return sqlite_url(paths.default_db_path())
+    if "://" in raw:
+        return raw
+    return sqlite_url(os.path.abspath(raw))  # a plain file path
+
+
+def open_db(args):
+    from cus_desk.store.db import open_database
+
+    db = open_database(database_url(args))
+    if getattr(args, "demo", False):
+        from cus_desk.demo import ensure_demo
+
+        ensure_demo(db)
+    return db
+
+
+def login(args, db):
+    """The acting user: the demo adviser with --demo, else CUS_DESK_USER /
+    CUS_DESK_PASSWORD from the environment, or a prompt on a terminal."""
+    from cus_desk.services import auth
+
+    if getattr(args, "demo", False):
+        from cus_desk.demo import DEMO_LOGIN
+
+        return auth.actor_for_login(db, DEMO_LOGIN)
+    user = os.environ.get("CUS_DESK_USER")
+    password = os.environ.get("CUS_DESK_PASSWORD")
+    interactive = sys.stdin is not None and sys.stdin.isatty()
+    if not user:
+        if not interactive:
+            raise CliError(
+                "Identifiez-vous : définissez CUS_DESK_USER et CUS_DESK_PASSWORD, "
+                "ou lancez la commande dans un terminal."
+            )
+        user = input("Identifiant : ").strip()
+    if password is None:
+        if not interactive:
+            raise CliError("Mot de passe manquant : définissez CUS_DESK_PASSWORD.")
+        password = getpass.getpass("Mot de passe : ")
+    return auth.authenticate(db, user, password)
+
+
+def print_json(obj: Any) -> None:
+    sys.stdout.reconfigure(encoding="utf-8")
+    json.dump(obj, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def run_command(handler: Callable[[Any], int], args) -> int:
+    """Run one command; user errors become a French line on stderr, exit 2."""
+    try:
+        return int(handler(args) or 0)
+    except CusDeskError as exc:
+        sys.stderr.write(f"cus-desk : {exc.message}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("cus-desk : interrompu.\n")
+        return 130
+    except Exception:  # noqa: BLE001 - never a traceback for the user
+        from cus_desk.logging_setup import configure_logging, log_file_path
+
+        configure_logging()
+        log.exception("unexpected error in command")
+        sys.stderr.write(
+            "cus-desk : erreur inattendue ; le détail est dans le journal "
+            f"{log_file_path()}.\n"
+        )
+        return 1

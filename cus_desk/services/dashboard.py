@@ -1,0 +1,88 @@
+"""Figures for the Tableau de bord, limited to what the actor may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from cus_desk.domain.roles import Role
+from cus_desk.services import access
+from cus_desk.services.base import Service
+from cus_desk.services.settings import read_setting
+from cus_desk.domain.settings import REFERRAL_OVERDUE_DAYS
+from cus_desk.store.models.cases import Case
+from cus_desk.store.models.core import Agency, Partner, Referral
+from cus_desk.store.models.meetings import AgendaItem, Decision, Meeting
+
+
+@dataclass
+class NextMeeting:
+    number: int
+    year: int
+    held_on: date
+    place: str
+    agenda_size: int
+
+
+@dataclass
+class Dashboard:
+    scope_label: str
+    cases_by_status: dict[str, int] = field(default_factory=dict)
+    cases_visible: bool = False
+    overdue_referrals: int = 0
+    open_decisions: int = 0
+    overdue_decisions: int = 0
+    next_meeting: NextMeeting | None = None
+    active_partners: int = 0
+
+
+class DashboardService(Service):
+    def summary(self, today: date | None = None) -> Dashboard:
+        today = today or date.today()
+        role = self.actor.role
+        with self._read() as session:
+            agency_filter = None
+            scope = "Toutes les agences"
+            if role is Role.SOCIAL_ADVISER and self.actor.agency_id is not None:
+                agency_filter = self.actor.agency_id
+                agency = session.get(Agency, agency_filter)
+                scope = agency.label if agency else scope
+            board = Dashboard(scope_label=scope)
+            if role in (Role.SOCIAL_ADVISER, Role.SOCIAL_HEAD):
+                board.cases_visible = True
+                query = select(Case.status, func.count()).group_by(Case.status)
+                if agency_filter is not None:
+                    query = query.where(Case.agency_id == agency_filter)
+                board.cases_by_status = dict(session.execute(query).all())
+                overdue_days = read_setting(session, REFERRAL_OVERDUE_DAYS)
+                ref_query = (
+                    select(func.count(Referral.id))
+                    .join(Case, Case.id == Referral.case_id)
+                    .where(Referral.kind == "orientation", Referral.status == "envoyee",
+                           Referral.sent_on <= today - timedelta(days=overdue_days))
+                )
+                if agency_filter is not None:
+                    ref_query = ref_query.where(Case.agency_id == agency_filter)
+                board.overdue_referrals = session.scalar(ref_query) or 0
+            if access.has(self.actor, access.Permission.MEETING_VIEW):
+                open_q = select(func.count(Decision.id)).where(Decision.status.in_(("a_faire", "en_cours")))
+                if agency_filter is not None:
+                    open_q = open_q.join(Case, Case.id == Decision.case_id).where(Case.agency_id == agency_filter)
+                board.open_decisions = session.scalar(open_q) or 0
+                board.overdue_decisions = session.scalar(open_q.where(Decision.due_on < today)) or 0
+                upcoming = session.scalars(
+                    select(Meeting).where(Meeting.status != "cloturee", Meeting.held_on >= today)
+                    .order_by(Meeting.held_on).limit(1)
+                ).first()
+                if upcoming is not None:
+                    size = session.scalar(
+                        select(func.count(AgendaItem.id)).where(AgendaItem.meeting_id == upcoming.id)
+                    ) or 0
+                    board.next_meeting = NextMeeting(upcoming.number, upcoming.year, upcoming.held_on,
+                                                     upcoming.place, size)
+            board.active_partners = session.scalar(
+                select(func.count(Partner.id)).where(Partner.active.is_(True))
+            ) or 0
+            return board

@@ -1,0 +1,127 @@
+"""Start the GUI: show the window at once, then open the database off the
+GUI thread, log in, and fill the first screen."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+from PySide6.QtCore import QLocale, QTimer
+from PySide6.QtWidgets import QApplication
+
+from cus_desk import APP_NAME, APP_ORG, __version__
+from cus_desk.logging_setup import configure_logging
+
+log = logging.getLogger(__name__)
+
+
+class Startup:
+    """The steps after the window is shown; kept as an object so tests and
+    the start-up benchmark can wait for ``ready``."""
+
+    def __init__(self, window, url: str, demo: bool) -> None:
+        self.window, self.url, self.demo = window, url, demo
+        self.ctx = None
+        self.db = None
+        self.error: BaseException | None = None
+        self.finished_at: float | None = None
+
+    def start(self) -> None:
+        from cus_desk.ui.workers import run_in_background
+
+        self.window.loading.setText(
+            "Création des données de démonstration…" if self.demo else "Ouverture de la base de données…"
+        )
+        run_in_background(self.window, lambda _p: open_app_database(self.url, self.demo),
+                          self._opened, self._failed)
+
+    def _opened(self, db) -> None:
+        from cus_desk.ui.context import AppContext
+
+        self.db = db
+        actor = obtain_actor(self.window, db, self.demo)
+        if actor is None:
+            self.window.close()
+            return
+        self.ctx = AppContext(db=db, actor=actor, demo=self.demo)
+        self.window.attach(self.ctx)
+        install_session_features(self.window, self.ctx)
+        self.finished_at = time.perf_counter()
+
+    def _failed(self, exc: BaseException) -> None:
+        from cus_desk.ui.common import show_error
+
+        self.error = exc
+        self.window.loading.setText("La base de données n'a pas pu être ouverte.")
+        show_error(self.window, exc, "Ouverture de la base impossible")
+        self.window.close()
+
+
+def open_app_database(url: str, demo: bool):
+    from cus_desk.store.db import open_database
+
+    db = open_database(url)
+    if demo:
+        from cus_desk.demo import ensure_demo
+
+        ensure_demo(db)
+    return db
+
+
+def obtain_actor(window, db, demo: bool):
+    from cus_desk.ui import login
+
+    return login.obtain_actor(window, db, demo)
+
+
+def install_session_features(window, ctx) -> None:
+    from cus_desk.ui import admin, login
+
+    login.install_idle_lock(window, ctx)
+    admin.install_admin_menu(window, ctx)
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
+    app.setOrganizationName(APP_ORG)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    QLocale.setDefault(QLocale(QLocale.Language.French, QLocale.Country.France))
+    return app
+
+
+def _install_excepthook(window) -> None:
+    shown = {"done": False}
+
+    def hook(exc_type, exc, tb):
+        log.error("unexpected error", exc_info=(exc_type, exc, tb))
+        if not shown["done"]:
+            shown["done"] = True
+            from cus_desk.ui.common import show_error
+
+            show_error(window, exc)
+
+    sys.excepthook = hook
+
+
+def run_gui(url: str, demo: bool = False) -> int:
+    configure_logging()
+    app = make_application()
+    from cus_desk.ui.main_window import MainWindow
+
+    window = MainWindow()
+    _install_excepthook(window)
+    window.show()
+    startup = Startup(window, url, demo)
+    QTimer.singleShot(0, startup.start)
+    code = app.exec()
+    if startup.db is not None:
+        try:
+            from cus_desk.services.backup import backup_at_exit
+
+            backup_at_exit(startup.db)
+        except Exception:  # noqa: BLE001 - a failed backup must not lose the exit
+            log.exception("automatic backup at exit failed")
+        startup.db.dispose()
+    return code

@@ -1,0 +1,72 @@
+"""Small UI helpers shared by every screen: French locale, error and
+confirmation boxes (one place, so tests can drive them), accessibility."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QLocale
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from cus_desk.domain.errors import ConflictError, CusDeskError
+
+log = logging.getLogger("cus_desk.ui")
+
+UNEXPECTED = (
+    "Une erreur inattendue s'est produite. Votre travail enregistré n'est pas perdu. "
+    "Le détail a été noté dans le journal de l'application ({path}) ; "
+    "transmettez-le au support si le problème se reproduit."
+)
+
+
+def french_locale() -> QLocale:
+    return QLocale(QLocale.Language.French, QLocale.Country.France)
+
+
+def error_text(error: BaseException | str) -> str:
+    if isinstance(error, str):
+        return error
+    if isinstance(error, CusDeskError):
+        return error.message
+    from cus_desk.logging_setup import log_file_path
+
+    log.error("unexpected error", exc_info=(type(error), error, error.__traceback__))
+    return UNEXPECTED.format(path=log_file_path())
+
+
+def show_error(parent: QWidget | None, error: BaseException | str, title: str = "CUS Desk") -> None:
+    """A French sentence for the user, never a traceback."""
+    text = error_text(error)
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning if isinstance(error, (CusDeskError, str)) else QMessageBox.Icon.Critical)
+    box.setWindowTitle("Conflit d'enregistrement" if isinstance(error, ConflictError) else title)
+    box.setText(text)
+    box.setAccessibleName("Message d'erreur")
+    box.exec()
+
+
+def show_info(parent: QWidget | None, text: str, title: str = "CUS Desk") -> None:
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Information)
+    box.setWindowTitle(title)
+    box.setText(text)
+    box.exec()
+
+
+def confirm(parent: QWidget | None, question: str, title: str = "Confirmer") -> bool:
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle(title)
+    box.setText(question)
+    yes = box.addButton("Oui", QMessageBox.ButtonRole.YesRole)
+    box.addButton("Non", QMessageBox.ButtonRole.NoRole)
+    box.setDefaultButton(yes)
+    box.exec()
+    return box.clickedButton() is yes
+
+
+def set_accessible(widget: QWidget, name: str, description: str = "") -> QWidget:
+    widget.setAccessibleName(name)
+    if description:
+        widget.setAccessibleDescription(description)
+    return widget

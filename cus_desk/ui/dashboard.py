@@ -1,0 +1,87 @@
+"""Tableau de bord: the figures an adviser looks at first thing."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from cus_desk.domain.formatting import format_date
+from cus_desk.services.dashboard import DashboardService
+
+CASE_STATUS_LABELS = {
+    "ouvert": "Ouverts",
+    "a_presenter": "À présenter en CAS",
+    "preconisation": "Préconisation",
+    "action_definie": "Action définie",
+    "en_suivi": "En suivi",
+    "clos": "Clos",
+}
+
+
+class Card(QFrame):
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setObjectName("card")
+        layout = QVBoxLayout(self)
+        self.title = QLabel(f"<b>{title}</b>")
+        self.body = QLabel("")
+        self.body.setTextFormat(Qt.TextFormat.RichText)
+        self.body.setWordWrap(True)
+        self.body.setAccessibleName(title)
+        layout.addWidget(self.title)
+        layout.addWidget(self.body)
+        layout.addStretch(1)
+
+
+class DashboardScreen(QWidget):
+    def __init__(self, ctx, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        outer = QVBoxLayout(self)
+        self.heading = QLabel("")
+        self.heading.setObjectName("heading")
+        outer.addWidget(self.heading)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        holder = QWidget()
+        self.grid = QGridLayout(holder)
+        scroll.setWidget(holder)
+        outer.addWidget(scroll, 1)
+        self.cases_card = Card("Dossiers CAS")
+        self.meeting_card = Card("Prochaine séance de CAS")
+        self.followup_card = Card("Suivi des décisions")
+        self.partners_card = Card("Partenaires")
+        for i, card in enumerate((self.cases_card, self.meeting_card, self.followup_card, self.partners_card)):
+            self.grid.addWidget(card, i // 2, i % 2)
+        self.grid.setRowStretch(2, 1)
+        ctx.bus.data_changed.connect(lambda _topic: self.refresh())
+        self.refresh()
+
+    def on_shown(self) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        board = DashboardService(self.ctx.db, self.ctx.actor).summary()
+        self.heading.setText(f"<h2>Tableau de bord — {board.scope_label}</h2>")
+        if board.cases_visible:
+            lines = [f"{label} : <b>{board.cases_by_status.get(code, 0)}</b>"
+                     for code, label in CASE_STATUS_LABELS.items()]
+            lines.append(f"Orientations sans réponse en retard : <b>{board.overdue_referrals}</b>")
+            self.cases_card.body.setText("<br>".join(lines))
+        else:
+            self.cases_card.body.setText("Votre profil ne donne pas accès aux dossiers.")
+        if board.next_meeting is not None:
+            m = board.next_meeting
+            self.meeting_card.body.setText(
+                f"Séance n° {m.number}/{m.year} du <b>{format_date(m.held_on)}</b>"
+                + (f" — {m.place}" if m.place else "")
+                + f"<br>{m.agenda_size} dossier(s) à l'ordre du jour"
+            )
+        else:
+            self.meeting_card.body.setText("Aucune séance préparée.")
+        self.followup_card.body.setText(
+            f"Décisions ouvertes : <b>{board.open_decisions}</b><br>"
+            f"dont en retard : <b>{board.overdue_decisions}</b>"
+        )
+        self.partners_card.body.setText(f"Structures partenaires actives : <b>{board.active_partners}</b>")

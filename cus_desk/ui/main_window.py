@@ -1,0 +1,228 @@
+"""The main window: navigation, menus with standard shortcuts, status bar
+with the open database, geometry kept in QSettings."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QWidget,
+)
+
+from cus_desk import APP_NAME, APP_ORG
+from cus_desk.ui.screens import SCREENS, ComingSoonScreen, ScreenSpec, screen_class
+
+# Optional methods of a screen, and the window action that forwards to each.
+SCREEN_HOOKS = {
+    "new": "new_item",
+    "search": "focus_search",
+    "save": "save_current",
+    "print": "print_current",
+    "meeting_mode": "toggle_meeting_mode",
+}
+
+
+def app_settings() -> QSettings:
+    return QSettings(APP_ORG, APP_NAME)
+
+
+class MainWindow(QMainWindow):
+    screen_changed = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWindowTitle(APP_NAME)
+        self.ctx = None
+        self._screens: dict[str, QWidget] = {}
+        self._build_widgets()
+        self._build_actions()
+        self._build_menus()
+        self._connect_signals()
+        self._restore_geometry()
+
+    # -- construction -------------------------------------------------------
+    def _build_widgets(self) -> None:
+        self.nav = QListWidget()
+        self.nav.setAccessibleName("Navigation")
+        self.nav.setObjectName("navigation")
+        for spec in SCREENS:
+            item = QListWidgetItem(spec.title)
+            item.setData(Qt.ItemDataRole.UserRole, spec.key)
+            item.setToolTip(f"{spec.title} ({spec.shortcut})")
+            self.nav.addItem(item)
+        self.nav.setFixedWidth(190)
+        self.nav.setEnabled(False)
+        self.stack = QStackedWidget()
+        self.loading = QLabel("Ouverture de la base de données…")
+        self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stack.addWidget(self.loading)
+        splitter = QSplitter()
+        splitter.addWidget(self.nav)
+        splitter.addWidget(self.stack)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(splitter)
+        self.db_label = QLabel("")
+        self.db_label.setAccessibleName("Base de données ouverte")
+        self.user_label = QLabel("")
+        self.user_label.setAccessibleName("Utilisateur connecté")
+        self.statusBar().addWidget(self.db_label, 1)
+        self.statusBar().addPermanentWidget(self.user_label)
+
+    def _action(self, text: str, shortcut, slot, name: str) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setObjectName(name)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        S = QKeySequence.StandardKey
+        self.actions_by_name: dict[str, QAction] = {
+            "new": self._action("&Nouveau…", S.New, lambda: self._forward("new"), "action_new"),
+            "search": self._action("&Rechercher", S.Find, lambda: self._forward("search"), "action_search"),
+            "save": self._action("&Enregistrer", S.Save, lambda: self._forward("save"), "action_save"),
+            "print": self._action("&Imprimer…", S.Print, lambda: self._forward("print"), "action_print"),
+            "meeting_mode": self._action(
+                "Mode &séance (plein écran)", "F11", self._toggle_meeting_mode, "action_meeting_mode"
+            ),
+            "quit": self._action("&Quitter", S.Quit, self.close, "action_quit"),
+            "about": self._action("À &propos de CUS Desk", None, self.show_about, "action_about"),
+        }
+        self.actions_by_name["quit"].setMenuRole(QAction.MenuRole.QuitRole)
+        self.actions_by_name["about"].setMenuRole(QAction.MenuRole.AboutRole)
+        self.nav_actions: list[QAction] = []
+        for spec in SCREENS:
+            action = self._action(spec.title, spec.shortcut, lambda _=False, k=spec.key: self.show_screen(k),
+                                  f"action_show_{spec.key}")
+            self.nav_actions.append(action)
+        self._update_actions()
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        self.file_menu = bar.addMenu("&Fichier")
+        for name in ("new", "search", "save", "print"):
+            self.file_menu.addAction(self.actions_by_name[name])
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.actions_by_name["quit"])
+        self.view_menu = bar.addMenu("&Affichage")
+        for action in self.nav_actions:
+            self.view_menu.addAction(action)
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.actions_by_name["meeting_mode"])
+        self.help_menu = bar.addMenu("Aid&e")
+        self.help_menu.addAction(self.actions_by_name["about"])
+
+    def _connect_signals(self) -> None:
+        self.nav.currentRowChanged.connect(self._on_nav_row)
+
+    # -- context ------------------------------------------------------------
+    def attach(self, ctx) -> None:
+        """Called once the database is open and someone is logged in."""
+        self.ctx = ctx
+        self.db_label.setText(f"Base : {ctx.db.display_name}" + ("  —  DONNÉES DE DÉMONSTRATION" if ctx.demo else ""))
+        agency = ""
+        if ctx.actor.agency_id is not None:
+            from cus_desk.services.reference import ReferenceService
+
+            agency = ReferenceService(ctx.db, ctx.actor).agency_name(ctx.actor.agency_id)
+        who = f"{ctx.actor.display_name} — {ctx.actor.role.label}" + (f", {agency}" if agency else "")
+        self.user_label.setText(who)
+        self.nav.setEnabled(True)
+        last = app_settings().value("main/last_screen", "dashboard")
+        keys = [s.key for s in SCREENS]
+        self.show_screen(last if last in keys else "dashboard")
+
+    # -- navigation ---------------------------------------------------------
+    def _spec(self, key: str) -> ScreenSpec:
+        return next(s for s in SCREENS if s.key == key)
+
+    def screen(self, key: str) -> QWidget:
+        """The screen widget for ``key``, built on first use."""
+        if key not in self._screens:
+            spec = self._spec(key)
+            cls = screen_class(spec)
+            widget = cls(self.ctx, self) if cls is not None else ComingSoonScreen(spec.title, self)
+            widget.setObjectName(f"screen_{key}")
+            self._screens[key] = widget
+            self.stack.addWidget(widget)
+        return self._screens[key]
+
+    def show_screen(self, key: str) -> None:
+        if self.ctx is None:
+            return
+        row = [s.key for s in SCREENS].index(key)
+        if self.nav.currentRow() != row:
+            self.nav.setCurrentRow(row)  # re-enters through _on_nav_row
+            return
+        widget = self.screen(key)
+        self.stack.setCurrentWidget(widget)
+        if hasattr(widget, "on_shown"):
+            widget.on_shown()
+        app_settings().setValue("main/last_screen", key)
+        self._update_actions()
+        self.screen_changed.emit(key)
+
+    def _on_nav_row(self, row: int) -> None:
+        if row >= 0:
+            self.show_screen(SCREENS[row].key)
+
+    def current_key(self) -> str | None:
+        widget = self.stack.currentWidget()
+        return next((k for k, w in self._screens.items() if w is widget), None)
+
+    def _forward(self, name: str) -> None:
+        widget = self.stack.currentWidget()
+        method = getattr(widget, SCREEN_HOOKS[name], None)
+        if callable(method):
+            method()
+
+    def _toggle_meeting_mode(self) -> None:
+        if self.ctx is None:
+            return
+        if self.current_key() != "meetings":
+            self.show_screen("meetings")
+        self._forward("meeting_mode")
+
+    def _update_actions(self) -> None:
+        widget = self.stack.currentWidget()
+        for name in ("new", "search", "save", "print"):
+            self.actions_by_name[name].setEnabled(callable(getattr(widget, SCREEN_HOOKS[name], None)))
+
+    # -- dialogs ------------------------------------------------------------
+    def show_about(self) -> None:
+        from cus_desk.ui.about import AboutDialog
+
+        name = self.ctx.db.display_name if self.ctx else "(aucune)"
+        AboutDialog(name, self).exec()
+
+    # -- state --------------------------------------------------------------
+    def _restore_geometry(self) -> None:
+        settings = app_settings()
+        geometry = settings.value("main/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        state = settings.value("main/state")
+        if state is not None:
+            self.restoreState(state)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        for widget in self._screens.values():
+            can_close = getattr(widget, "can_close", None)
+            if callable(can_close) and not can_close():
+                event.ignore()
+                return
+        settings = app_settings()
+        settings.setValue("main/geometry", self.saveGeometry())
+        settings.setValue("main/state", self.saveState())
+        super().closeEvent(event)

@@ -1,0 +1,136 @@
+"""Long work off the GUI thread: a QRunnable on the global QThreadPool,
+results and errors delivered back on the GUI thread, optional progress
+dialog with a cancel button."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+
+class Progress:
+    """Handed to the work function: report progress, check for cancel.
+    Thread-safe: written by the worker, read by the GUI."""
+
+    def __init__(self, relay: _Relay) -> None:
+        self._relay = relay
+        self._cancel = threading.Event()
+
+    def report(self, done: int, total: int) -> None:
+        self._relay.progress.emit(int(done), int(total))
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+
+class _Relay(QObject):
+    done = Signal(object)
+    failed = Signal(object)
+    progress = Signal(int, int)
+
+
+class _Job(QRunnable):
+    def __init__(self, fn: Callable[[Progress], Any], relay: _Relay, progress: Progress) -> None:
+        super().__init__()
+        self.fn, self.relay, self.progress = fn, relay, progress
+
+    def run(self) -> None:  # worker thread
+        try:
+            result = self.fn(self.progress)
+        except BaseException as exc:  # noqa: BLE001 - delivered to the GUI thread
+            self.relay.failed.emit(exc)
+        else:
+            self.relay.done.emit(result)
+
+
+class BackgroundTask(QObject):
+    """Handle on a running job. It lives on the GUI thread, so the relay's
+    signals, emitted by the worker, are queued to its slots there."""
+
+    finished = Signal()
+
+    def __init__(
+        self,
+        parent: QObject | None,
+        on_done: Callable[[Any], None],
+        on_error: Callable[[BaseException], None] | None,
+    ) -> None:
+        super().__init__(parent)
+        self.relay = _Relay()
+        self.progress = Progress(self.relay)
+        self.dialog: QProgressDialog | None = None
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self._on_done, self._on_error = on_done, on_error
+        self.relay.done.connect(self._done)
+        self.relay.failed.connect(self._failed)
+        self.relay.progress.connect(self._progress)
+
+    @Slot(int, int)
+    def _progress(self, done: int, total: int) -> None:
+        if self.dialog is not None and total > 0:
+            self.dialog.setMaximum(total)
+            self.dialog.setValue(min(done, total))
+
+    def _finish(self) -> None:
+        if self.dialog is not None:
+            self.dialog.close()
+            self.dialog.deleteLater()
+            self.dialog = None
+        _running.discard(self)
+        self.finished.emit()
+
+    @Slot(object)
+    def _done(self, result: Any) -> None:
+        self.result = result
+        self._finish()
+        self._on_done(result)
+
+    @Slot(object)
+    def _failed(self, exc: BaseException) -> None:
+        self.error = exc
+        self._finish()
+        if self._on_error is not None:
+            self._on_error(exc)
+        else:
+            from cus_desk.ui.common import show_error
+
+            show_error(self.parent() if isinstance(self.parent(), QWidget) else None, exc)
+
+
+_running: set[BackgroundTask] = set()
+
+
+def run_in_background(
+    parent: QWidget | None,
+    fn: Callable[[Progress], Any],
+    on_done: Callable[[Any], None],
+    on_error: Callable[[BaseException], None] | None = None,
+    progress_text: str | None = None,
+    cancellable: bool = False,
+) -> BackgroundTask:
+    """Run ``fn(progress)`` on a worker thread; ``on_done(result)`` or
+    ``on_error(exc)`` run on the GUI thread. ``fn`` must not touch widgets
+    and opens its own database session (services do)."""
+    task = BackgroundTask(parent, on_done, on_error)
+    _running.add(task)
+    if progress_text is not None:
+        dialog = QProgressDialog(progress_text, "Annuler" if cancellable else None, 0, 0, parent)
+        dialog.setWindowTitle("CUS Desk")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(300)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.setAccessibleName(progress_text)
+        if cancellable:
+            dialog.canceled.connect(task.progress.cancel)
+        task.dialog = dialog
+    QThreadPool.globalInstance().start(_Job(fn, task.relay, task.progress))
+    return task
