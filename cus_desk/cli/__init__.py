@@ -74,10 +74,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run_gui(args) -> int:
     from cus_desk.cli.common import database_url
-    from cus_desk.store.db import make_engine
+    from cus_desk.store.db import preflight
 
     url = database_url(args)
-    make_engine(url).dispose()  # a bad URL is refused here, before any window opens
+    preflight(url)  # a bad URL or file is refused here, before any window opens
     from cus_desk.ui.app import run_gui
 
     return run_gui(url, demo=args.demo)

@@ -166,6 +166,21 @@ def backup_before_upgrade(path: Path, from_revision: str | None) -> Path | None:
     return target
 
 
+def preflight(url: str) -> None:
+    """Refuse a bad URL or an unusable file before any window opens."""
+    engine = make_engine(url)
+    try:
+        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+            path = Path(engine.url.database)
+            if not path.parent.exists():
+                raise DatabaseOpenError(
+                    f"Le dossier « {path.parent} » n'existe pas : impossible d'y créer la base."
+                )
+            check_sqlite_file(path)
+    finally:
+        engine.dispose()
+
+
 def open_database(url: str, *, migrate: bool = True, seed: bool = True) -> Database:
     """Open (creating if needed) the database at ``url``, bring its schema to
     the latest migration and make sure the CUS reference data is there."""

@@ -1,0 +1,97 @@
+"""The main window, driven as a user would (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+
+from cus_desk.ui.context import AppContext
+from cus_desk.ui.main_window import MainWindow, app_settings
+from cus_desk.ui.screens import SCREENS
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot, db, actors):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.attach(AppContext(db=db, actor=actors["adviser_metz"]))
+    win.show()
+    return win
+
+
+def test_navigation_shows_each_screen(qtbot, window):
+    titles = [window.nav.item(i).text() for i in range(window.nav.count())]
+    assert titles == ["Tableau de bord", "Dossiers", "Séances CAS", "Seniors 65+", "Partenaires"]
+    for row, spec in enumerate(SCREENS):
+        rect = window.nav.visualItemRect(window.nav.item(row))
+        qtbot.mouseClick(window.nav.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        assert window.stack.currentWidget().objectName() == f"screen_{spec.key}"
+        assert window.current_key() == spec.key
+
+
+def test_shortcuts_switch_screens(qtbot, window):
+    window.activateWindow()
+    for spec in SCREENS:
+        action = window.findChild(type(window.actions_by_name["new"]), f"action_show_{spec.key}")
+        assert action.shortcut() == QKeySequence(spec.shortcut)
+        action.trigger()
+        assert window.current_key() == spec.key
+
+
+def test_standard_shortcuts_in_menus(window):
+    actions = window.actions_by_name
+    assert actions["new"].shortcut() == QKeySequence(QKeySequence.StandardKey.New)
+    assert actions["search"].shortcut() == QKeySequence(QKeySequence.StandardKey.Find)
+    assert actions["save"].shortcut() == QKeySequence(QKeySequence.StandardKey.Save)
+    assert actions["print"].shortcut() == QKeySequence(QKeySequence.StandardKey.Print)
+    assert actions["meeting_mode"].shortcut() == QKeySequence("F11")
+    menus = [a.text() for a in window.menuBar().actions()]
+    assert menus[:3] == ["&Fichier", "&Affichage", "Aid&e"]
+
+
+def test_status_bar_names_database_and_user(window, db):
+    assert str(db.path) in window.db_label.text()
+    assert "Camille Conseillère" in window.user_label.text()
+    assert "Conseillère sociale" in window.user_label.text()
+    assert "Metz" in window.user_label.text()
+
+
+def test_dashboard_shows_figures_from_the_database(window):
+    window.show_screen("dashboard")
+    screen = window.stack.currentWidget()
+    assert "Agence de Metz" in screen.heading.text()
+    assert "Structures partenaires actives" in screen.partners_card.body.text()
+
+
+def test_geometry_and_last_screen_are_kept(qtbot, db, actors):
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.attach(AppContext(db=db, actor=actors["social_head"]))
+    first.resize(700, 500)
+    first.show_screen("partners")
+    first.close()
+    assert app_settings().value("main/last_screen") == "partners"
+    second = MainWindow()
+    qtbot.addWidget(second)
+    assert (second.width(), second.height()) == (700, 500)
+    second.attach(AppContext(db=db, actor=actors["social_head"]))
+    assert second.current_key() == "partners"
+
+
+def test_about_dialog(qtbot, window, monkeypatch):
+    from cus_desk import __version__
+    from cus_desk.ui import about
+
+    shown = {}
+
+    def fake_exec(dialog):  # inspect the real dialog instead of blocking on it
+        shown["text"] = dialog.text.text()
+        return 0
+
+    monkeypatch.setattr(about.AboutDialog, "exec", fake_exec)
+    window.actions_by_name["about"].trigger()
+    assert __version__ in shown["text"]
+    assert "Dossier des données" in shown["text"]

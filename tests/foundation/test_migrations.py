@@ -1,0 +1,44 @@
+"""Migrations and models agree; a database is copied before an upgrade."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from cus_desk.store import migrate
+from cus_desk.store.db import make_engine, open_database, sqlite_url
+from cus_desk.store.models import Base
+
+
+def test_upgrade_head_yields_exactly_the_models(tmp_path):
+    engine = make_engine(sqlite_url(tmp_path / "m.sqlite3"))
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, Base.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_single_linear_head():
+    assert migrate.head_revision() == "0006_security"
+
+
+def test_backup_taken_before_upgrade(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    engine = make_engine(sqlite_url(path))
+    migrate.upgrade(engine, "0001_foundation")
+    engine.dispose()
+    db = open_database(sqlite_url(path))
+    assert migrate.current_revision(db.engine) == migrate.head_revision()
+    db.dispose()
+    copies = list(tmp_path.glob("old.avant-migration-0001_foundation-*.sqlite3"))
+    assert len(copies) == 1
+    check = make_engine(sqlite_url(copies[0]))
+    assert migrate.current_revision(check) == "0001_foundation"
+    check.dispose()
+
+
+def test_no_backup_for_a_new_database(tmp_path):
+    open_database(sqlite_url(tmp_path / "new.sqlite3")).dispose()
+    assert list(tmp_path.glob("*avant-migration*")) == []

@@ -1,0 +1,58 @@
+"""Background work returns on the GUI thread, errors too, cancel is seen."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtWidgets import QWidget
+
+from cus_desk.domain.errors import ValidationError
+from cus_desk.ui.workers import run_in_background
+
+pytestmark = pytest.mark.gui
+
+
+def test_result_comes_back_on_gui_thread(qtbot):
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    gui = threading.get_ident()
+    seen = {}
+
+    def work(progress):
+        seen["worker"] = threading.get_ident()
+        progress.report(1, 2)
+        return 42
+
+    def done(value):
+        seen["value"], seen["done_thread"] = value, threading.get_ident()
+
+    task = run_in_background(parent, work, done, progress_text="Calcul…")
+    qtbot.waitUntil(lambda: "value" in seen, timeout=5000)
+    assert seen["value"] == 42
+    assert seen["worker"] != gui and seen["done_thread"] == gui
+
+
+def test_error_is_delivered(qtbot):
+    errors = []
+    task = run_in_background(None, lambda p: (_ for _ in ()).throw(ValidationError("Date invalide")),
+                             lambda v: None, errors.append)
+    qtbot.waitUntil(lambda: bool(errors), timeout=5000)
+    assert isinstance(errors[0], ValidationError) and task.error is errors[0]
+
+
+def test_cancel_is_visible_to_the_worker(qtbot):
+    started, release = threading.Event(), threading.Event()
+    results = []
+
+    def work(progress):
+        started.set()
+        release.wait(5)
+        return progress.cancelled
+
+    task = run_in_background(None, work, results.append, cancellable=True)
+    started.wait(5)
+    task.progress.cancel()
+    release.set()
+    qtbot.waitUntil(lambda: bool(results), timeout=5000)
+    assert results == [True]
