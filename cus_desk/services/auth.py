@@ -1,26 +1,74 @@
 """Accounts and authentication (Argon2 hashes; the plain password is never
-stored nor logged)."""
+stored nor logged).
+
+* 5 wrong passwords in a row lock the account for 15 minutes (also through
+  the CLI, which calls ``authenticate`` too);
+* an inactive account cannot sign in;
+* the first start creates the administrator (``create_first_admin``);
+* everyone changes their own password (``change_password``); an
+  administrator resets one (services.users) and never reads one.
+"""
 
 from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
+from cus_desk.domain import security as rules
 from cus_desk.domain.errors import AccessDeniedError, ValidationError
+from cus_desk.domain.formatting import PARIS
 from cus_desk.domain.roles import Role
 from cus_desk.services import audit
 from cus_desk.services.base import Actor
 from cus_desk.store.db import Database
+from cus_desk.store.models.base import utcnow
 from cus_desk.store.models.core import User
 
 _hasher = PasswordHasher()
+# Verified when the login is unknown, so that an unknown login takes as long
+# as a wrong password (no guessing of logins by timing).
+_DUMMY_HASH = _hasher.hash("cus-desk-no-such-account")
 
 BAD_CREDENTIALS = "Identifiant ou mot de passe incorrect."
+INACTIVE_ACCOUNT = (
+    "Ce compte est désactivé. Adressez-vous à l'administrateur de CUS Desk "
+    "s'il doit être réactivé."
+)
+
+
+class AccountLockedError(AccessDeniedError):
+    """Too many wrong passwords: the account waits until ``until``."""
+
+    def __init__(self, until: datetime) -> None:
+        self.until = until
+        local = until.astimezone(PARIS).strftime("%H:%M")
+        super().__init__(
+            f"Ce compte est verrouillé après {rules.MAX_FAILED_LOGINS} mots de passe erronés. "
+            f"Réessayez après {local}, ou demandez à l'administrateur de le déverrouiller."
+        )
+
+
+@dataclass(frozen=True)
+class SignIn:
+    actor: Actor
+    must_change_password: bool
 
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def actor_of(user: User) -> Actor:
@@ -33,24 +81,99 @@ def actor_of(user: User) -> Actor:
     )
 
 
+def check_strength(password: str, login: str = "") -> None:
+    problems = rules.password_problems(password, login)
+    if problems:
+        raise ValidationError(" ".join(problems), "password")
+
+
+def sign_in(db: Database, login: str, password: str, *, unlock: bool = False) -> SignIn:
+    """Check a login and password; every attempt is audited. ``unlock``
+    marks the re-authentication of a session locked after idle time."""
+    login = (login or "").strip()
+    error: AccessDeniedError | None = None
+    result: SignIn | None = None
+    with db.write_session() as session:
+        user = session.scalar(select(User).where(User.login == login)) if login else None
+        now = utcnow()
+        if user is not None and rules.is_locked(user.locked_until, now):
+            _verify(None, password)  # same cost as a real attempt
+            error = AccountLockedError(user.locked_until)
+            audit.record(session, None, audit.Action.LOGIN_FAILED, "user", user.id,
+                         login=login, details={"motif": "compte verrouillé"})
+        else:
+            ok = _verify(user.password_hash if user is not None else None, password)
+            if user is None or not ok:
+                details = {"motif": "mot de passe erroné" if user else "identifiant inconnu"}
+                if user is not None:
+                    user.failed_logins, locked = rules.after_failure(user.failed_logins or 0, now)
+                    if locked is not None:
+                        user.locked_until = locked
+                        details["verrouillage_jusqu_a"] = locked.isoformat(timespec="seconds")
+                        error = AccountLockedError(locked)
+                audit.record(session, None, audit.Action.LOGIN_FAILED, "user",
+                             user.id if user else None, login=login[:64], details=details)
+                error = error or AccessDeniedError(BAD_CREDENTIALS)
+            elif not user.active:
+                audit.record(session, None, audit.Action.LOGIN_FAILED, "user", user.id,
+                             login=login, details={"motif": "compte désactivé"})
+                error = AccessDeniedError(INACTIVE_ACCOUNT)
+            else:
+                user.failed_logins = 0
+                user.locked_until = None
+                user.last_login_at = now
+                actor = actor_of(user)
+                audit.record(session, actor, audit.Action.LOGIN, "user", user.id,
+                             details={"déverrouillage": True} if unlock else None)
+                result = SignIn(actor, bool(user.must_change_password))
+    if error is not None:
+        raise error
+    assert result is not None
+    return result
+
+
 def authenticate(db: Database, login: str, password: str) -> Actor:
+    return sign_in(db, login, password).actor
+
+
+def reauthenticate(db: Database, actor: Actor, password: str) -> Actor:
+    """Unlock a session locked after idle time: same checks as a login
+    (wrong passwords count toward the lockout)."""
+    return sign_in(db, actor.login, password, unlock=True).actor
+
+
+def must_change_password(db: Database, actor: Actor) -> bool:
+    with db.read_session() as session:
+        user = session.get(User, actor.user_id)
+        return bool(user and user.must_change_password)
+
+
+def change_password(db: Database, actor: Actor, old_password: str, new_password: str,
+                    confirmation: str | None = None) -> None:
+    """Change one's own password (the old one is asked again)."""
+    if confirmation is not None and confirmation != new_password:
+        raise ValidationError(
+            "Les deux saisies du nouveau mot de passe sont différentes. Retapez-les.", "confirmation")
+    check_strength(new_password, actor.login)
+    if new_password == old_password:
+        raise ValidationError("Le nouveau mot de passe doit être différent de l'ancien.", "password")
+    failed = False
     with db.write_session() as session:
-        user = session.scalar(select(User).where(User.login == login.strip()))
-        ok = False
-        if user is not None and user.active and user.password_hash:
-            try:
-                ok = _hasher.verify(user.password_hash, password)
-            except (VerificationError, InvalidHashError):
-                ok = False
-        if not ok:
-            audit.record(session, None, audit.Action.LOGIN_FAILED, "user", login, login=login)
-    if not ok:
-        raise AccessDeniedError(BAD_CREDENTIALS)
-    with db.write_session() as session:
-        user = session.scalar(select(User).where(User.login == login.strip()))
-        actor = actor_of(user)
-        audit.record(session, actor, audit.Action.LOGIN, "user", user.id)
-        return actor
+        user = session.get(User, actor.user_id)
+        if user is None or not user.active:
+            raise AccessDeniedError(INACTIVE_ACCOUNT)
+        if not _verify(user.password_hash, old_password):
+            failed = True
+            audit.record(session, actor, audit.Action.LOGIN_FAILED, "user", user.id,
+                         details={"motif": "ancien mot de passe erroné (changement)"})
+        else:
+            user.password_hash = hash_password(new_password)
+            user.must_change_password = False
+            audit.record(session, actor, audit.Action.UPDATE, "user", user.id,
+                         details={"mot_de_passe": audit.CONFIDENTIAL_MARK})
+    if failed:
+        raise AccessDeniedError(
+            "L'ancien mot de passe saisi est incorrect : le mot de passe n'a pas été changé.")
 
 
 def actor_for_login(db: Database, login: str) -> Actor:
@@ -62,6 +185,52 @@ def actor_for_login(db: Database, login: str) -> Actor:
         return actor_of(user)
 
 
+def needs_first_admin(db: Database) -> bool:
+    """True until an administrator account exists (first start)."""
+    with db.read_session() as session:
+        return session.scalar(select(User.id).where(User.role == Role.ADMIN.value).limit(1)) is None
+
+
+def create_first_admin(db: Database, login: str, display_name: str, password: str,
+                       confirmation: str | None = None) -> Actor:
+    """First start: create the administrator account. Refused once one exists."""
+    if confirmation is not None and confirmation != password:
+        raise ValidationError(
+            "Les deux saisies du mot de passe sont différentes. Retapez-les.", "confirmation")
+    login = (login or "").strip()
+    check_login(login)
+    check_strength(password, login)
+    with db.write_session() as session:
+        if session.scalar(select(User.id).where(User.role == Role.ADMIN.value).limit(1)):
+            raise AccessDeniedError(
+                "Un compte administrateur existe déjà dans cette base : connectez-vous avec lui.")
+        if session.scalar(select(User.id).where(User.login == login)) is not None:
+            raise ValidationError(f"L'identifiant « {login} » existe déjà.", "login")
+        user = User(login=login, display_name=(display_name or "").strip() or login,
+                    role=Role.ADMIN.value, password_hash=hash_password(password), active=True,
+                    failed_logins=0, must_change_password=False)
+        session.add(user)
+        session.flush()
+        actor = actor_of(user)
+        audit.record(session, actor, audit.Action.CREATE, "user", user.id,
+                     details={"login": login, "role": Role.ADMIN.value, "premier_demarrage": True})
+        return actor
+
+
+LOGIN_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-@")
+
+
+def check_login(login: str) -> None:
+    if not login:
+        raise ValidationError("L'identifiant ne peut pas être vide.", "login")
+    if len(login) > 64:
+        raise ValidationError("L'identifiant ne peut pas dépasser 64 caractères.", "login")
+    if not set(login.lower()) <= LOGIN_CHARS:
+        raise ValidationError(
+            "L'identifiant ne peut contenir que des lettres sans accent, des chiffres, "
+            "des points, tirets, soulignés ou @ (exemple : c.martin).", "login")
+
+
 def create_user(
     db: Database,
     login: str,
@@ -71,6 +240,8 @@ def create_user(
     agency_id: int | None = None,
     by: Actor | None = None,
 ) -> Actor:
+    """Low-level account creation (tests, demo, services.users). It does not
+    check password strength: services.users.UsersService.add does."""
     login = login.strip()
     if not login:
         raise ValidationError("L'identifiant ne peut pas être vide.", "login")
@@ -84,9 +255,29 @@ def create_user(
             agency_id=agency_id,
             password_hash=hash_password(password) if password else None,
             active=True,
+            failed_logins=0,
         )
         session.add(user)
         session.flush()
         audit.record(session, by, audit.Action.CREATE, "user", user.id,
                      details={"login": login, "role": Role(role).value})
         return actor_of(user)
+
+
+def verify_credentials_in_file(path: Path, login: str, password: str) -> Role | None:
+    """Check a login against a database file opened read-only, writing
+    nothing (used to authorise restoring over a damaged database). Returns
+    the account's role, or None."""
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = con.execute(
+                "SELECT password_hash, role, active FROM users WHERE login = ?", (login.strip(),)
+            ).fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return None
+    if row is None or not row[2] or not _verify(row[0], password):
+        return None
+    return Role(row[1])
