@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from cus_desk import __version__
@@ -49,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="base de données (ex. sqlite:///C:/chemin/cus-desk.sqlite3 ou un chemin de fichier)")
     parser.add_argument("--demo", action="store_true",
                         help="ouvre (et crée la première fois) la base de démonstration")
+    parser.add_argument("--capture", metavar="FICHIER.png",
+                        help="enregistre une capture de la fenêtre une fois remplie, puis quitte")
     sub = parser.add_subparsers(title="commandes", metavar="COMMANDE", parser_class=FrenchParser)
     for name in CLI_MODULES:
         try:
@@ -72,12 +75,48 @@ def main(argv: list[str] | None = None) -> int:
     return run_command(handler, args)
 
 
+QT_LIBS_HELP = (
+    "Qt ne peut pas démarrer : une bibliothèque système manque ({error}).\n"
+    "Sur Debian/Ubuntu : sudo apt-get install -y --no-install-recommends libglib2.0-0 libgl1 "
+    "libegl1 libxkbcommon0 libfontconfig1 libfreetype6 libdbus-1-3 libcups2\n"
+)
+
+
+def _headless() -> bool:
+    return (
+        sys.platform.startswith("linux")
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+        and not os.environ.get("QT_QPA_PLATFORM")
+    )
+
+
 def _run_gui(args) -> int:
+    from pathlib import Path
+
     from cus_desk.cli.common import database_url
     from cus_desk.store.db import preflight
 
     url = database_url(args)
     preflight(url)  # a bad URL or file is refused here, before any window opens
-    from cus_desk.ui.app import run_gui
+    capture = Path(args.capture).resolve() if args.capture else None
+    if _headless():
+        from cus_desk import paths
 
-    return run_gui(url, demo=args.demo)
+        capture = capture or paths.data_dir() / ("capture-demo.png" if args.demo else "capture.png")
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        sys.stderr.write(
+            "cus-desk : aucun écran n'est disponible ici. CUS Desk démarre sans affichage et "
+            f"enregistre une capture de sa fenêtre dans {capture}.\n"
+            "Pour travailler dans l'application, lancez la même commande depuis une session "
+            "graphique (ou sous Xvfb : xvfb-run cus-desk --demo).\n"
+        )
+    try:
+        from cus_desk.ui.app import run_gui
+    except ImportError as exc:
+        sys.stderr.write(QT_LIBS_HELP.format(error=exc))
+        return 3
+    code = run_gui(url, demo=args.demo, capture=capture)
+    if capture is not None and code == 0:
+        sys.stderr.write(f"cus-desk : capture enregistrée : {capture}\n")
+    return code

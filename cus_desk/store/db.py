@@ -202,13 +202,12 @@ def open_database(url: str, *, migrate: bool = True, seed: bool = True) -> Datab
             conn.execute(text("SELECT 1"))
         if migrate:
             current = migrations.current_revision(engine)
-            if current != migrations.head_revision():
+            if current != migrations.HEAD:
                 if db.path is not None:
                     backup_before_upgrade(db.path, current)
                 migrations.upgrade(engine)
         if seed:
-            with db.write_session() as session:
-                seed_reference_data(session)
+            seed_reference_data(db)
     except DBAPIError as exc:
         engine.dispose()
         raise DatabaseOpenError(

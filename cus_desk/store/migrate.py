@@ -1,19 +1,26 @@
-"""Alembic, driven from code: the migration scripts ship inside the package."""
+"""Alembic, driven from code: the migration scripts ship inside the package.
+
+Alembic itself is imported only when a database needs upgrading: at an
+ordinary start the stored revision is compared with ``HEAD`` by one query
+(importing Alembic costs about as much as showing the window)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
+# The last migration of the chain; tests/foundation/test_migrations.py proves
+# it is Alembic's one head.
+HEAD = "0006_security"
 
-def alembic_config(engine: Engine | None = None) -> Config:
+
+def alembic_config(engine: Engine | None = None):
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if engine is not None:
@@ -23,6 +30,8 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
     if len(heads) != 1:
         raise RuntimeError(f"migrations must have exactly one head, found {heads}")
@@ -31,8 +40,14 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        try:
+            rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+        except (OperationalError, ProgrammingError):
+            return None  # a new, empty database
+    return rows[0][0] if len(rows) == 1 else None
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)

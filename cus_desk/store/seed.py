@@ -3,6 +3,7 @@ creation and re-applied idempotently at every open."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import lru_cache
 
@@ -10,7 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cus_desk.paths import resources_dir
-from cus_desk.store.models.core import Agency, Partner, ReferenceCode
+from cus_desk.store.models.core import Agency, Partner, ReferenceCode, Setting
+
+_FINGERPRINT_KEY = "reference_fingerprint"
 
 
 @lru_cache(maxsize=1)
@@ -19,7 +22,31 @@ def load_reference() -> dict:
         return json.load(fh)
 
 
-def seed_reference_data(session: Session) -> None:
+def reference_fingerprint() -> str:
+    """Changes whenever a reference data file changes (the core one and the
+    features' *_seed.json files)."""
+    digest = hashlib.sha256()
+    folder = resources_dir()
+    for path in sorted([folder / "reference.json", *folder.glob("*_seed.json")]):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def seed_reference_data(db) -> None:
+    """Seed unless this exact reference data was already applied (start-up
+    then costs one query)."""
+    fingerprint = reference_fingerprint()
+    with db.read_session() as session:
+        stored = session.get(Setting, _FINGERPRINT_KEY)
+        if stored is not None and json.loads(stored.value_json) == fingerprint:
+            return
+    with db.write_session() as session:
+        apply_reference_data(session)
+        session.merge(Setting(key=_FINGERPRINT_KEY, value_json=json.dumps(fingerprint)))
+
+
+def apply_reference_data(session: Session) -> None:
     ref = load_reference()
     agencies = {a.code: a for a in session.scalars(select(Agency))}
     for spec in ref["agencies"]:

@@ -20,8 +20,8 @@ class Startup:
     """The steps after the window is shown; kept as an object so tests and
     the start-up benchmark can wait for ``ready``."""
 
-    def __init__(self, window, url: str, demo: bool) -> None:
-        self.window, self.url, self.demo = window, url, demo
+    def __init__(self, window, url: str, demo: bool, capture=None) -> None:
+        self.window, self.url, self.demo, self.capture = window, url, demo, capture
         self.ctx = None
         self.db = None
         self.error: BaseException | None = None
@@ -48,6 +48,13 @@ class Startup:
         self.window.attach(self.ctx)
         install_session_features(self.window, self.ctx)
         self.finished_at = time.perf_counter()
+        if self.capture is not None:
+            QTimer.singleShot(300, self._capture_and_quit)
+
+    def _capture_and_quit(self) -> None:
+        self.capture.parent.mkdir(parents=True, exist_ok=True)
+        self.window.grab().save(str(self.capture))
+        QApplication.instance().quit()
 
     def _failed(self, exc: BaseException) -> None:
         from cus_desk.ui.common import show_error
@@ -105,7 +112,7 @@ def _install_excepthook(window) -> None:
     sys.excepthook = hook
 
 
-def run_gui(url: str, demo: bool = False) -> int:
+def run_gui(url: str, demo: bool = False, capture=None) -> int:
     configure_logging()
     app = make_application()
     from cus_desk.ui.main_window import MainWindow
@@ -113,7 +120,7 @@ def run_gui(url: str, demo: bool = False) -> int:
     window = MainWindow()
     _install_excepthook(window)
     window.show()
-    startup = Startup(window, url, demo)
+    startup = Startup(window, url, demo, capture)
     QTimer.singleShot(0, startup.start)
     code = app.exec()
     if startup.db is not None:

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from cus_desk.domain.reference import CAS_FUNCTIONS, SENIOR_PARTNER_KINDS
 from cus_desk.store.db import open_database, sqlite_url
+from cus_desk.store.seed import apply_reference_data
 from cus_desk.store.models.core import Agency, Partner, ReferenceCode, partner_agencies
 
 SEED_PARTNERS = {  # §8.2.3, "Un partenariat étroit avec les structures d'hébergement"
@@ -51,15 +52,27 @@ def test_cas_functions_and_senior_partner_kinds(db):
     assert kinds == set(SENIOR_PARTNER_KINDS) == {"cms", "ccas", "clic", "pole_gerontologique"}
 
 
-def test_reseeding_never_duplicates(db_path):
+def _counts(database):
+    with database.read_session() as s:
+        return (s.scalar(select(func.count(Agency.id))), s.scalar(select(func.count(Partner.id))),
+                s.scalar(select(func.count(ReferenceCode.id))))
+
+
+def test_reopening_never_duplicates(db_path):
     counts = []
     for _ in range(3):
         database = open_database(sqlite_url(db_path))
-        with database.read_session() as s:
-            counts.append((s.scalar(select(func.count(Agency.id))), s.scalar(select(func.count(Partner.id))),
-                           s.scalar(select(func.count(ReferenceCode.id)))))
+        counts.append(_counts(database))
         database.dispose()
     assert counts[0] == counts[1] == counts[2]
+
+
+def test_reapplying_the_reference_data_never_duplicates(db):
+    before = _counts(db)
+    for _ in range(2):  # as after a change of the reference files
+        with db.write_session() as s:
+            apply_reference_data(s)
+    assert _counts(db) == before
 
 
 def test_reseeding_keeps_user_edits(db, db_path):
