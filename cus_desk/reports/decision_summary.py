@@ -1,0 +1,290 @@
+"""Relevé de décisions of a CAS session (reportlab, A4, French).
+
+The service gathers plain values into a ``ReleveData``; this module only
+lays them out. It never sees confidential notes, health problems or family
+details: what is not in ``ReleveData`` cannot be printed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from xml.sax.saxutils import escape
+
+from cus_desk.domain.formatting import format_date, format_datetime
+
+CONFIDENTIAL_FOOTER = "Document confidentiel — secret professionnel partagé"
+
+
+@dataclass(frozen=True)
+class ReleveAttendee:
+    name: str
+    function_label: str
+    present: bool
+
+
+@dataclass(frozen=True)
+class ReleveDecision:
+    type_label: str
+    text: str
+    responsible: str
+    due_on: date | None
+
+
+@dataclass(frozen=True)
+class ReleveCase:
+    reference: str
+    household: str
+    agency: str
+    decisions: tuple[ReleveDecision, ...]
+
+
+@dataclass(frozen=True)
+class ReleveFollowUp:
+    case_reference: str
+    household: str
+    meeting_label: str
+    type_label: str
+    text: str
+    responsible: str
+    due_on: date | None
+    status_label: str
+    overdue: bool = False
+    last_comment: str = ""
+
+
+@dataclass(frozen=True)
+class ReleveAddendum:
+    written_at: datetime
+    author: str
+    text: str
+    about: str = ""  # "Décision : Saisine du FSL — CAS-2026-0042" when it targets one
+
+
+@dataclass(frozen=True)
+class ReleveData:
+    organisation: str
+    meeting_label: str
+    held_on: date
+    place: str
+    scope_label: str
+    final: bool  # False: the session is not closed yet (draft)
+    generated_at: datetime
+    attendees: tuple[ReleveAttendee, ...] = ()
+    cases: tuple[ReleveCase, ...] = ()
+    follow_ups: tuple[ReleveFollowUp, ...] = ()
+    addenda: tuple[ReleveAddendum, ...] = field(default_factory=tuple)
+
+
+def _p(text: str) -> str:
+    """User text made safe for Paragraph markup (no tag injection), line
+    breaks kept."""
+    return escape(text or "").replace("\n", "<br/>")
+
+
+def build_releve_pdf(data: ReleveData) -> bytes:
+    import io
+
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_CENTER
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.pdfgen import canvas as rl_canvas
+    from reportlab.platypus import (
+        KeepTogether,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
+
+    from cus_desk.reports.fonts import register_fonts
+
+    regular, bold = register_fonts()
+    generated = format_datetime(data.generated_at)
+
+    base = ParagraphStyle("base", fontName=regular, fontSize=9, leading=11.5)
+    small = ParagraphStyle("small", parent=base, fontSize=8, leading=10, textColor=colors.HexColor("#444444"))
+    org = ParagraphStyle("org", parent=base, fontName=bold, fontSize=15, leading=19)
+    title = ParagraphStyle("title", parent=base, fontName=bold, fontSize=13, leading=17,
+                           alignment=TA_CENTER, spaceBefore=4)
+    subtitle = ParagraphStyle("subtitle", parent=base, fontSize=10.5, leading=14, alignment=TA_CENTER)
+    draft = ParagraphStyle("draft", parent=base, fontName=bold, fontSize=10, alignment=TA_CENTER,
+                           textColor=colors.HexColor("#B00020"), spaceBefore=4)
+    h2 = ParagraphStyle("h2", parent=base, fontName=bold, fontSize=11.5, leading=15,
+                        spaceBefore=10, spaceAfter=4, textColor=colors.HexColor("#1F3A5F"),
+                        keepWithNext=1)
+    h3 = ParagraphStyle("h3", parent=base, fontName=bold, fontSize=9.5, leading=12,
+                        spaceBefore=6, spaceAfter=2, keepWithNext=1)
+    cell_bold = ParagraphStyle("cellb", parent=base, fontName=bold)
+    compact = ParagraphStyle("compact", parent=base, fontSize=8, leading=10)
+    compact_bold = ParagraphStyle("compactb", parent=compact, fontName=bold)
+
+    grid = TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), regular),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9AA5B1")),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E4E9F0")),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ])
+
+    width = A4[0] - 36 * mm
+    story: list = [
+        Paragraph(_p(data.organisation), org),
+        Paragraph("Commission d'Action Sociale", title),
+        Paragraph(f"Relevé de décisions — {_p(data.meeting_label)}", subtitle),
+        Paragraph(
+            f"Séance du {format_date(data.held_on)}"
+            + (f" — {_p(data.place)}" if data.place else "")
+            + f" — {_p(data.scope_label)}",
+            subtitle,
+        ),
+    ]
+    if not data.final:
+        story.append(Paragraph("PROJET — séance non clôturée, document provisoire", draft))
+    story.append(Spacer(1, 4 * mm))
+
+    # Attendees
+    story.append(Paragraph("Membres de la commission", h2))
+    present = [a for a in data.attendees if a.present]
+    excused = [a for a in data.attendees if not a.present]
+
+    def people(rows: list[ReleveAttendee]) -> Paragraph:
+        if not rows:
+            return Paragraph("—", base)
+        return Paragraph(
+            "<br/>".join(f"{_p(a.name)} <font size=8 color='#444444'>({_p(a.function_label)})</font>"
+                         for a in rows),
+            base,
+        )
+
+    table = Table(
+        [[Paragraph("Présents", cell_bold), Paragraph("Excusés", cell_bold)],
+         [people(present), people(excused)]],
+        colWidths=[width / 2, width / 2],
+    )
+    table.setStyle(grid)
+    story.append(table)
+
+    # Decisions, grouped by case
+    story.append(Paragraph("Décisions de la séance", h2))
+    if not data.cases:
+        story.append(Paragraph("Aucun dossier n'a été examiné.", base))
+    col = [width * 0.58, width * 0.27, width * 0.15]
+    for case in data.cases:
+        heading = Paragraph(
+            f"{_p(case.reference)} — {_p(case.household)}"
+            f" <font name='{regular}' size=8 color='#444444'>({_p(case.agency)})</font>",
+            h3,
+        )
+        if not case.decisions:
+            story.append(KeepTogether([heading, Paragraph("Aucune décision enregistrée.", small)]))
+            continue
+        rows = [[Paragraph("Décision", cell_bold), Paragraph("Responsable", cell_bold),
+                 Paragraph("Échéance", cell_bold)]]
+        for d in case.decisions:
+            body = f"<b>{_p(d.type_label)}</b>"
+            if d.text:
+                body += f"<br/>{_p(d.text)}"
+            rows.append([Paragraph(body, base), Paragraph(_p(d.responsible) or "—", base),
+                         Paragraph(format_date(d.due_on) or "—", base)])
+        t = Table(rows, colWidths=col, repeatRows=1)
+        t.setStyle(grid)
+        story.append(heading)
+        story.append(t)
+
+    if data.addenda:
+        story.append(Paragraph("Rectificatifs (addenda)", h2))
+        rows = [[Paragraph("Date", cell_bold), Paragraph("Auteur", cell_bold),
+                 Paragraph("Rectificatif", cell_bold)]]
+        for a in data.addenda:
+            body = (f"<i>{_p(a.about)}</i><br/>" if a.about else "") + _p(a.text)
+            rows.append([Paragraph(format_datetime(a.written_at), base), Paragraph(_p(a.author), base),
+                         Paragraph(body, base)])
+        t = Table(rows, colWidths=[width * 0.18, width * 0.22, width * 0.60], repeatRows=1)
+        t.setStyle(grid)
+        story.append(t)
+
+    story.append(Paragraph("Suivi des décisions antérieures", h2))
+    if not data.follow_ups:
+        story.append(Paragraph("Aucune décision antérieure en cours ou close depuis la dernière séance.", base))
+    else:
+        rows = [[Paragraph(h, compact_bold) for h in
+                 ("Dossier", "Séance", "Décision", "Responsable", "Échéance", "Statut")]]
+        overdue_rows: list[int] = []
+        for i, f in enumerate(data.follow_ups, start=1):
+            body = f"<b>{_p(f.type_label)}</b>"
+            if f.text:
+                body += f"<br/>{_p(f.text)}"
+            if f.last_comment:
+                body += f"<br/><font color='#444444'>{_p(f.last_comment)}</font>"
+            status = _p(f.status_label) + ("<br/><b>En retard</b>" if f.overdue else "")
+            rows.append([
+                Paragraph(f"{_p(f.case_reference)}<br/>{_p(f.household)}", compact),
+                Paragraph(_p(f.meeting_label), compact),
+                Paragraph(body, compact),
+                Paragraph(_p(f.responsible) or "—", compact),
+                Paragraph(format_date(f.due_on) or "—", compact),
+                Paragraph(status, compact),
+            ])
+            if f.overdue:
+                overdue_rows.append(i)
+        t = Table(rows, colWidths=[width * w for w in (0.17, 0.12, 0.31, 0.16, 0.12, 0.12)],
+                  repeatRows=1)
+        style = TableStyle(grid.getCommands())
+        for i in overdue_rows:
+            style.add("BACKGROUND", (5, i), (5, i), colors.HexColor("#FDECEA"))
+        t.setStyle(style)
+        story.append(t)
+
+    class NumberedCanvas(rl_canvas.Canvas):
+        """Two passes over the pages so that the footer can say "n / N"."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._saved: list[dict] = []
+
+        def showPage(self):  # noqa: N802 - reportlab API
+            self._saved.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._saved)
+            for state in self._saved:
+                self.__dict__.update(state)
+                self._footer(total)
+                super().showPage()
+            super().save()
+
+        def _footer(self, total: int) -> None:
+            self.saveState()
+            self.setStrokeColor(colors.HexColor("#9AA5B1"))
+            self.setLineWidth(0.4)
+            self.line(18 * mm, 14 * mm, A4[0] - 18 * mm, 14 * mm)
+            self.setFont(regular, 7.5)
+            self.setFillColor(colors.HexColor("#333333"))
+            self.drawString(18 * mm, 10 * mm, CONFIDENTIAL_FOOTER)
+            self.drawCentredString(A4[0] / 2 + 20 * mm, 10 * mm, f"Généré le {generated}")
+            self.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Page {self._pageNumber} / {total}")
+            self.restoreState()
+
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=20 * mm,
+        title=f"Relevé de décisions — {data.meeting_label}",
+        author=data.organisation,
+        subject="Commission d'Action Sociale",
+        creator="CUS Desk",
+        lang="fr-FR",
+    )
+    doc.build(story, canvasmaker=NumberedCanvas)
+    return buffer.getvalue()

@@ -1,0 +1,1361 @@
+"""Séances de CAS: preparing a session (attendees, agenda, proposals),
+running it (commission summary, reveal with audit, decisions), closing it
+(lock + archived relevé de décisions), addenda, and the follow-up of
+decisions. Access rules and the audit trail live here."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from cus_desk.domain import meetings as rules
+from cus_desk.domain.errors import AccessDeniedError, NotFoundError, ValidationError
+from cus_desk.domain.formatting import format_cents, format_date
+from cus_desk.domain.reference import CAS_FUNCTIONS, RELATIONSHIP_KINDS
+from cus_desk.domain.roles import Role
+from cus_desk.domain.settings import ORGANISATION_NAME, RELEVE_FULL_NAMES
+from cus_desk.services import access, audit
+from cus_desk.services.access import CaseAccess, Permission
+from cus_desk.services.base import Service, check_version
+from cus_desk.services.settings import read_setting
+from cus_desk.store.models.base import utcnow
+from cus_desk.store.models.cases import (
+    Case,
+    ConfidentialNote,
+    JournalEntry,
+    RepaymentPlan,
+)
+from cus_desk.store.models.core import Agency, Household, Partner, Referral, Tenant, User
+from cus_desk.store.models.meetings import (
+    AgendaItem,
+    Attendee,
+    Decision,
+    DecisionFollowUp,
+    Meeting,
+    MeetingAddendum,
+    MeetingArchive,
+)
+
+MEETING_NOT_FOUND = "Cette séance de CAS n'existe pas (ou plus). Actualisez la liste des séances."
+DECISION_NOT_FOUND = "Cette décision n'existe pas (ou plus). Actualisez l'écran."
+CASE_NOT_FOUND = "Ce dossier n'existe pas (ou plus). Vérifiez sa référence."
+
+
+# ----------------------------------------------------------------------------- labels
+# The case-files feature owns these lists; fall back to the code when its
+# module is not there.
+
+
+def _case_labels() -> tuple[dict, dict, dict, dict, dict]:
+    try:
+        from cus_desk.domain import cases as c
+
+        return (
+            {s.value: s.label for s in c.CaseStatus},
+            dict(c.PROBLEMS),
+            dict(c.JOURNAL_KINDS),
+            dict(c.REFERRAL_STATUSES),
+            dict(c.CONFIDENTIAL_CATEGORIES),
+        )
+    except (ImportError, AttributeError):  # pragma: no cover - cases feature absent
+        return {}, {}, {}, {}, {}
+
+
+PLAN_STATUS_LABELS = {
+    "en_cours": "En cours",
+    "respecte": "Respecté",
+    "non_respecte": "Non respecté",
+    "solde": "Soldé",
+}
+
+
+# ----------------------------------------------------------------------------- views
+
+
+@dataclass(frozen=True)
+class FollowUpView:
+    on: date
+    author: str
+    status: str | None
+    status_label: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    id: int
+    meeting_id: int
+    meeting_label: str
+    held_on: date
+    case_id: int
+    case_reference: str
+    household: str
+    type: str
+    type_label: str
+    text: str
+    responsible: str
+    due_on: date | None
+    status: str
+    status_label: str
+    status_changed_on: date | None
+    overdue: bool
+    locked: bool  # the session is closed: content no longer editable
+    version: int
+    follow_ups: tuple[FollowUpView, ...] = ()
+
+
+@dataclass(frozen=True)
+class AttendeeView:
+    id: int
+    name: str
+    function: str
+    function_label: str
+    present: bool
+    user_id: int | None
+
+
+@dataclass(frozen=True)
+class AgendaEntry:
+    id: int
+    position: int
+    case_id: int
+    case_reference: str
+    household: str
+    agency: str
+    case_status: str
+    case_status_label: str
+    proposal: str
+    decisions: tuple[DecisionView, ...] = ()
+
+
+@dataclass(frozen=True)
+class AddendumView:
+    id: int
+    written_at: datetime
+    author: str
+    text: str
+    decision_id: int | None
+
+
+@dataclass(frozen=True)
+class ArchiveView:
+    id: int
+    generated_at: datetime
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class MeetingRow:
+    id: int
+    year: int
+    number: int
+    label: str
+    held_on: date
+    place: str
+    scope_agency_id: int | None
+    scope_label: str
+    status: str
+    status_label: str
+    agenda_count: int
+    decision_count: int
+    version: int
+
+
+@dataclass(frozen=True)
+class MeetingDetail:
+    meeting: MeetingRow
+    attendees: tuple[AttendeeView, ...]
+    agenda: tuple[AgendaEntry, ...]
+    addenda: tuple[AddendumView, ...]
+    archives: tuple[ArchiveView, ...]
+
+    @property
+    def id(self) -> int:
+        return self.meeting.id
+
+    @property
+    def status(self) -> str:
+        return self.meeting.status
+
+    @property
+    def decisions(self) -> list[DecisionView]:
+        return [d for item in self.agenda for d in item.decisions]
+
+
+@dataclass(frozen=True)
+class AgendaProposal:
+    case_id: int
+    case_reference: str
+    household: str
+    agency: str
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AttendeeCandidate:
+    user_id: int
+    name: str
+    role_label: str
+    suggested_function: str
+
+
+@dataclass(frozen=True)
+class HiddenItem:
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class RevealedItem:
+    key: str
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CommissionSummary:
+    """What the projector shows for one case: only what the commission
+    strictly needs (art. L.121-6-2 CASF). Sensitive items are listed by
+    label in ``hidden`` and shown one at a time through ``reveal``."""
+
+    meeting_id: int
+    case_id: int
+    position: int  # 1-based position on the agenda
+    total: int
+    case_reference: str
+    household_brief: str
+    agency: str
+    adviser: str
+    case_status_label: str
+    problems: tuple[str, ...]  # non-sensitive problématiques
+    arrears_cents: int | None
+    arrears_months: int | None
+    last_payment_on: date | None
+    trend_label: str
+    trend_points: tuple[tuple[date, int], ...]
+    repayment_plans: tuple[str, ...]
+    referrals: tuple[str, ...]
+    journal: tuple[str, ...]  # date + kind + author (texts are hidden)
+    proposal: str
+    previous_decisions: tuple[DecisionView, ...]
+    current_decisions: tuple[DecisionView, ...]
+    hidden: tuple[HiddenItem, ...]
+    can_reveal: bool
+
+
+@dataclass(frozen=True)
+class ReleveFile:
+    meeting_id: int
+    file_name: str
+    pdf: bytes
+    sha256: str
+    archived: bool  # True: the archived file of a closed session
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _holder(household: Household | None) -> Tenant | None:
+    if household is None or not household.members:
+        return None
+    for member in household.members:
+        if member.relationship_kind == "titulaire":
+            return member
+    return household.members[0]
+
+
+def household_name(household: Household | None, full: bool = False) -> str:
+    holder = _holder(household)
+    if holder is None:
+        return "Ménage sans titulaire"
+    if full:
+        return rules.full_name(holder.last_name, holder.first_name)
+    return rules.short_name(holder.last_name, holder.first_name)
+
+
+def _meeting_label(m: Meeting) -> str:
+    return rules.meeting_label(m.year, m.number)
+
+
+def _scope_label(session: Session, m: Meeting) -> str:
+    if m.scope_agency_id is None:
+        return "Séance centrale (toutes agences)"
+    agency = session.get(Agency, m.scope_agency_id)
+    return agency.label if agency else "Agence inconnue"
+
+
+def _user_name(session: Session, user_id: int | None, cache: dict[int, str] | None = None) -> str:
+    if user_id is None:
+        return ""
+    if cache is not None and user_id in cache:
+        return cache[user_id]
+    user = session.get(User, user_id)
+    name = user.display_name if user else "Compte supprimé"
+    if cache is not None:
+        cache[user_id] = name
+    return name
+
+
+def _get_meeting(session: Session, meeting_id: int) -> Meeting:
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise NotFoundError(MEETING_NOT_FOUND)
+    return meeting
+
+
+def _get_case(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFoundError(CASE_NOT_FOUND)
+    return case
+
+
+def _decision_view(session: Session, d: Decision, meeting: Meeting, case: Case,
+                   today: date, full_names: bool = False, with_follow_ups: bool = False,
+                   users: dict[int, str] | None = None) -> DecisionView:
+    follow_ups: tuple[FollowUpView, ...] = ()
+    if with_follow_ups:
+        rows = session.scalars(
+            select(DecisionFollowUp)
+            .where(DecisionFollowUp.decision_id == d.id)
+            .order_by(DecisionFollowUp.on.desc(), DecisionFollowUp.id.desc())
+        )
+        follow_ups = tuple(
+            FollowUpView(
+                on=f.on,
+                author=_user_name(session, f.author_id, users),
+                status=f.status,
+                status_label=rules.FollowUpStatus(f.status).label if f.status else "",
+                comment=f.comment,
+            )
+            for f in rows
+        )
+    dtype = rules.DecisionType(d.type) if d.type in rules.DecisionType.__members__.values() else None
+    return DecisionView(
+        id=d.id,
+        meeting_id=meeting.id,
+        meeting_label=_meeting_label(meeting),
+        held_on=meeting.held_on,
+        case_id=case.id,
+        case_reference=case.reference,
+        household=household_name(case.household, full_names),
+        type=d.type,
+        type_label=dtype.label if dtype else d.type,
+        text=d.text,
+        responsible=d.responsible,
+        due_on=d.due_on,
+        status=d.status,
+        status_label=rules.FollowUpStatus(d.status).label,
+        status_changed_on=d.status_changed_on,
+        overdue=rules.is_overdue(d.due_on, d.status, today),
+        locked=meeting.status == rules.MeetingStatus.CLOTUREE,
+        version=d.version,
+        follow_ups=follow_ups,
+    )
+
+
+def _row(session: Session, m: Meeting, counts: dict[int, tuple[int, int]] | None = None) -> MeetingRow:
+    if counts is not None:
+        agenda_count, decision_count = counts.get(m.id, (0, 0))
+    else:
+        agenda_count = len(m.agenda_items)
+        decision_count = session.scalar(
+            select(func.count(Decision.id)).where(Decision.meeting_id == m.id)
+        ) or 0
+    status = rules.MeetingStatus(m.status)
+    return MeetingRow(
+        id=m.id,
+        year=m.year,
+        number=m.number,
+        label=_meeting_label(m),
+        held_on=m.held_on,
+        place=m.place,
+        scope_agency_id=m.scope_agency_id,
+        scope_label=_scope_label(session, m),
+        status=m.status,
+        status_label=status.label,
+        agenda_count=agenda_count,
+        decision_count=decision_count,
+        version=m.version,
+    )
+
+
+def _summary_session_filter(actor):
+    """SQL condition on Case restricting decisions to those the actor may
+    follow up: the social pole sees everything; an adviser her agency and
+    the sessions she attends; a CAS member the sessions she attends; the
+    recovery staff their agency."""
+    role = Role(actor.role)
+    attended = select(AgendaItem.case_id).join(
+        Attendee, Attendee.meeting_id == AgendaItem.meeting_id
+    ).where(Attendee.user_id == actor.user_id)
+    if role is Role.SOCIAL_HEAD:
+        return None
+    if role is Role.SOCIAL_ADVISER:
+        return or_(Case.agency_id == actor.agency_id, Case.id.in_(attended))
+    if role is Role.CAS_MEMBER:
+        return Case.id.in_(attended)
+    if role is Role.RECOVERY:
+        return None if actor.agency_id is None else Case.agency_id == actor.agency_id
+    return Case.id.in_([])  # no case visible
+
+
+# ----------------------------------------------------------------------------- service
+
+
+class MeetingService(Service):
+    """``MeetingService(db, actor)``; every method opens its own short
+    session, so it can run on a worker thread."""
+
+    def __init__(self, db, actor, today: date | None = None) -> None:
+        super().__init__(db, actor)
+        self._today = today
+
+    @property
+    def today(self) -> date:
+        return self._today or date.today()
+
+    # ------------------------------------------------------------------ listing
+
+    def list_meetings(self, year: int | None = None, status: str | None = None) -> list[MeetingRow]:
+        access.require(self.actor, Permission.MEETING_VIEW)
+        with self._read() as session:
+            query = select(Meeting).order_by(Meeting.held_on.desc(), Meeting.id.desc())
+            if year is not None:
+                query = query.where(Meeting.year == year)
+            if status is not None:
+                query = query.where(Meeting.status == rules.MeetingStatus(status).value)
+            meetings = list(session.scalars(query))
+            agenda = dict(session.execute(
+                select(AgendaItem.meeting_id, func.count(AgendaItem.id)).group_by(AgendaItem.meeting_id)
+            ).all())
+            decisions = dict(session.execute(
+                select(Decision.meeting_id, func.count(Decision.id)).group_by(Decision.meeting_id)
+            ).all())
+            counts = {m.id: (agenda.get(m.id, 0), decisions.get(m.id, 0)) for m in meetings}
+            return [_row(session, m, counts) for m in meetings]
+
+    def find_meeting(self, ref: str) -> MeetingRow:
+        """By id (``12``) or number/year (``3/2026``, ``2026-3``)."""
+        access.require(self.actor, Permission.MEETING_VIEW)
+        meeting_id, number, year = rules.parse_meeting_ref(ref)
+        with self._read() as session:
+            if meeting_id is not None:
+                meeting = session.get(Meeting, meeting_id)
+            else:
+                meeting = session.scalar(
+                    select(Meeting).where(Meeting.year == year, Meeting.number == number)
+                )
+            if meeting is None:
+                raise NotFoundError(
+                    f"Aucune séance de CAS ne correspond à « {ref} ». "
+                    "La commande « cus-desk meetings list » donne les séances existantes."
+                )
+            return _row(session, meeting)
+
+    def get_meeting(self, meeting_id: int) -> MeetingDetail:
+        access.require(self.actor, Permission.MEETING_VIEW)
+        with self._read() as session:
+            return self._detail(session, _get_meeting(session, meeting_id))
+
+    def _detail(self, session: Session, m: Meeting) -> MeetingDetail:
+        case_labels = _case_labels()[0]
+        users: dict[int, str] = {}
+        decisions_by_case: dict[int, list[Decision]] = {}
+        for d in session.scalars(
+            select(Decision).where(Decision.meeting_id == m.id).order_by(Decision.id)
+        ):
+            decisions_by_case.setdefault(d.case_id, []).append(d)
+        agenda = []
+        for item in m.agenda_items:
+            case = session.get(Case, item.case_id)
+            agenda.append(AgendaEntry(
+                id=item.id,
+                position=item.position,
+                case_id=case.id,
+                case_reference=case.reference,
+                household=household_name(case.household),
+                agency=case.agency.label if case.agency else "",
+                case_status=case.status,
+                case_status_label=case_labels.get(case.status, case.status),
+                proposal=item.proposal,
+                decisions=tuple(
+                    _decision_view(session, d, m, case, self.today, users=users)
+                    for d in decisions_by_case.get(case.id, [])
+                ),
+            ))
+        attendees = tuple(
+            AttendeeView(a.id, a.name, a.function, CAS_FUNCTIONS.get(a.function, a.function),
+                         a.present, a.user_id)
+            for a in m.attendees
+        )
+        addenda = tuple(
+            AddendumView(a.id, a.created_at, _user_name(session, a.author_id, users), a.text,
+                         a.decision_id)
+            for a in session.scalars(
+                select(MeetingAddendum).where(MeetingAddendum.meeting_id == m.id)
+                .order_by(MeetingAddendum.id)
+            )
+        )
+        archives = tuple(
+            ArchiveView(a.id, a.generated_at, a.sha256, size)
+            for a, size in session.execute(
+                select(MeetingArchive, func.length(MeetingArchive.pdf))
+                .where(MeetingArchive.meeting_id == m.id).order_by(MeetingArchive.id)
+            ).all()
+        )
+        return MeetingDetail(_row(session, m), attendees, tuple(agenda), addenda, archives)
+
+    # ------------------------------------------------------------------ session lifecycle
+
+    def create_meeting(self, held_on: date | None, place: str = "",
+                       scope_agency_id: int | None = None) -> MeetingDetail:
+        access.require(self.actor, Permission.MEETING_MANAGE)
+        if not isinstance(held_on, date):
+            raise ValidationError("Indiquez la date de la séance (jj/mm/aaaa).", "held_on")
+        place = rules.clean_text(place, label="Lieu", field="place", maximum=rules.MAX_PLACE)
+        with self._write() as session:
+            if scope_agency_id is not None and session.get(Agency, scope_agency_id) is None:
+                raise ValidationError("L'agence choisie n'existe pas : choisissez-en une dans la liste.",
+                                      "scope")
+            numbers = list(session.scalars(select(Meeting.number).where(Meeting.year == held_on.year)))
+            meeting = Meeting(
+                year=held_on.year,
+                number=rules.next_number(numbers),
+                held_on=held_on,
+                place=place,
+                scope_agency_id=scope_agency_id,
+                status=rules.MeetingStatus.PREPAREE.value,
+            )
+            session.add(meeting)
+            session.flush()
+            audit.record(session, self.actor, audit.Action.CREATE, "meeting", meeting.id,
+                         details={"seance": _meeting_label(meeting), "date": held_on.isoformat()})
+            return self._detail(session, meeting)
+
+    def update_meeting(self, meeting_id: int, held_on: date | None, place: str,
+                       scope_agency_id: int | None, expected_version: int | None) -> MeetingDetail:
+        access.require(self.actor, Permission.MEETING_MANAGE)
+        if not isinstance(held_on, date):
+            raise ValidationError("Indiquez la date de la séance (jj/mm/aaaa).", "held_on")
+        place = rules.clean_text(place, label="Lieu", field="place", maximum=rules.MAX_PLACE)
+        with self._write() as session:
+            meeting = _get_meeting(session, meeting_id)
+            check_version(expected_version, meeting.version)
+            rules.check_editable(meeting.status)
+            if scope_agency_id is not None and session.get(Agency, scope_agency_id) is None:
+                raise ValidationError("L'agence choisie n'existe pas : choisissez-en une dans la liste.",
+                                      "scope")
+            before = {"date": meeting.held_on.isoformat(), "lieu": meeting.place,
+                      "agence": meeting.scope_agency_id}
+            if held_on.year != meeting.year:
+                numbers = list(session.scalars(select(Meeting.number).where(Meeting.year == held_on.year)))
+                meeting.year, meeting.number = held_on.year, rules.next_number(numbers)
+            meeting.held_on, meeting.place, meeting.scope_agency_id = held_on, place, scope_agency_id
+            session.flush()
+            audit.record(session, self.actor, audit.Action.UPDATE, "meeting", meeting.id,
+                         details=audit.diff_fields(before, {"date": held_on.isoformat(), "lieu": place,
+                                                            "agence": scope_agency_id}))
+            return self._detail(session, meeting)
+
+    def delete_meeting(self, meeting_id: int) -> None:
+        """Only a session still in preparation, with no decision."""
+        access.require(self.actor, Permission.MEETING_MANAGE)
+        with self._write() as session:
+            meeting = _get_meeting(session, meeting_id)
+            if meeting.status != rules.MeetingStatus.PREPAREE:
+                raise rules.WorkflowError(
+                    "Seule une séance encore en préparation peut être supprimée."
+                )
+            label = _meeting_label(meeting)
+            session.delete(meeting)
+            audit.record(session, self.actor, audit.Action.DELETE, "meeting", meeting_id,
+                         details={"seance": label})
+
+    def start_meeting(self, meeting_id: int, expected_version: int | None = None) -> MeetingDetail:
+        access.require(self.actor, Permission.MEETING_MANAGE)
+        with self._write() as session:
+            meeting = _get_meeting(session, meeting_id)
+            check_version(expected_version, meeting.version)
+            rules.check_start(meeting.status)
+            meeting.status = rules.MeetingStatus.EN_COURS.value
+            session.flush()
+            audit.record(session, self.actor, audit.Action.UPDATE, "meeting", meeting.id,
+                         details={"statut": ["preparee", "en_cours"]})
+            return self._detail(session, meeting)
+
+    def close_meeting(self, meeting_id: int, expected_version: int | None = None) -> MeetingDetail:
+        """Lock the session and archive its relevé de décisions (SHA-256), in
+        one transaction: either both happen or neither."""
+        access.require(self.actor, Permission.MEETING_MANAGE)
+        with self._write() as session:
+            meeting = _get_meeting(session, meeting_id)
+            check_version(expected_version, meeting.version)
+            present = sum(1 for a in meeting.attendees if a.present)
+            rules.check_close(meeting.status, present)
+            meeting.status = rules.MeetingStatus.CLOTUREE.value
+            meeting.closed_at = utcnow()
+            meeting.closed_by_id = self.actor.user_id
+            session.flush()
+            archive = self._archive(session, meeting)
+            audit.record(session, self.actor, audit.Action.UPDATE, "meeting", meeting.id,
+                         details={"statut": ["en_cours", "cloturee"], "releve_sha256": archive.sha256})
+            return self._detail(session, meeting)
+
+    # ------------------------------------------------------------------ attendees
+
+    def attendee_candidates(self) -> list[AttendeeCandidate]:
+        """Active accounts that may sit on the commission, with the CAS
+        function their role suggests."""
+        access.require(self.actor, Permission.MEETING_VIEW)
+        suggestion = {
+            Role.SOCIAL_HEAD: "responsable_pole_social",
+            Role.SOCIAL_ADVISER: "conseillere_sociale",
+            Role.RECOVERY: "responsable_recouvrement",
+            Role.CAS_MEMBER: "autre",
+        }
+        with self._read() as session:
+            users = session.scalars(
+                select(User).where(User.active.is_(True), User.role != Role.ADMIN.value)
+                .order_by(User.display_name)
+            )
+            return [
+                AttendeeCandidate(u.id, u.display_name, Role(u.role).label,
+                                  suggestion.get(Role(u.role), "autre"))
+                for u in users
+            ]
+
+    def add_attendee(self, meeting_id: int, name: str, function: str, present: bool = True,
+                     user_id: int | None = None) -> AttendeeView:
+        access.require(self.actor, Permission.MEETING_MANAGE)
+        if function not in CAS_FUNCTIONS:
+            raise ValidationError("Choisissez la fonction du membre dans la liste.", "function")
+        with self._write() as session:
+            meeting = _get_meeting(session, meeting_id)
+            rules.check_editable(meeting.status, "la liste des membres")
+            if user_id is not None:
+                user = session.get(User, user_id)
+                if user is None:
+                    raise ValidationError("Ce compte n'existe pas : choisissez un membre dans la liste.",
+                                          "user")
+                if any(a.user_id == user_id for a in meeting.attendees):
+                    raise ValidationError(f"{user.display_name} figure déjà parmi les membres de la séance.",
+                                          "user")
+                name = name.strip() or user.display_name
+            name = rules.clean_text(name, label="Nom", field="name", maximum=120, required=True)
+            attendee = Attendee(meeting_id=meeting.id, user_id=user_id, name=name, function=function,
+                                present=bool(present))
+            session.add(attendee)
+            session.flush()
+            audit.record(session, self.actor, audit.Action.CREATE, "attendee", attendee.id,
+                         details={"seance": meeting.id, "nom": name, "fonction": function})
+            return AttendeeView(attendee.id, name, function, CAS_FUNCTIONS[function],
+                                attendee.present, user_id)
+
+    def set_attendee_present(self, attendee_id: int, present: bool) -> None:
+        access.require(self.actor, Permission.MEETING_MANAGE)
+        with self._write() as session:
+            attendee = session.get(Attendee, attendee_id)
+            if attendee is None:
+                raise NotFoundError("Ce membre ne figure plus dans la séance. Actualisez l'écran.")
+            meeting = _get_meeting(session, attendee.meeting_id)
+            rules.check_editable(meeting.status, "la liste des membres")
+            if attendee.present != bool(present):
+                attendee.present = bool(present)
+                audit.record(session, self.actor, audit.Action.UPDATE, "attendee", attendee.id,
+                             details={"present": [not present, bool(present)]})
+
+    def remove_attendee(self, attendee_id: int) -> None:
+        access.require(self.actor, Permission.MEETING_MANAGE)
+        with self._write() as session:
+            attendee = session.get(Attendee, attendee_id)
+            if attendee is None:
+                return
+            meeting = _get_meeting(session, attendee.meeting_id)
+            rules.check_editable(meeting.status, "la liste des membres")
+            session.delete(attendee)
+            audit.record(session, self.actor, audit.Action.DELETE, "attendee", attendee_id,
+                         details={"seance": meeting.id, "nom": attendee.name})
+
+    # ------------------------------------------------------------------ agenda
+
+    def propose_agenda(self, meeting_id: int) -> list[AgendaProposal]:
+        """Cases marked "à présenter en CAS" and cases with an open decision
+        due on or before the session date, not yet on the agenda, among the
+        cases the actor may put on it."""
+        access.require(self.actor, Permission.MEETING_MANAGE)
+        with self._read() as session:
+            meeting = _get_meeting(session, meeting_id)
+            due_rows = session.execute(
+                select(Decision.case_id, Decision.due_on).where(
+                    Decision.status.in_(rules.OPEN_FOLLOW_UP),
+                    Decision.due_on.is_not(None),
+                    Decision.due_on <= meeting.held_on,
+                )
+            ).all()
+            due: dict[int, list[date]] = {}
+            for case_id, due_on in due_rows:
+                due.setdefault(case_id, []).append(due_on)
+            query = select(Case.id, Case.status, Case.agency_id).where(
+                or_(Case.status == rules.CASE_TO_PRESENT, Case.id.in_(list(due)))
+            )
+            if Role(self.actor.role) is Role.SOCIAL_ADVISER:
+                query = query.where(Case.agency_id == self.actor.agency_id)
+            candidates = [
+                rules.AgendaCandidate(cid, status, agency_id, tuple(due.get(cid, ())))
+                for cid, status, agency_id in session.execute(query).all()
+            ]
+            already = {i.case_id for i in meeting.agenda_items}
+            proposals = rules.propose_agenda(candidates, meeting.held_on, meeting.scope_agency_id, already)
+            out = []
+            for p in proposals:
+                case = session.get(Case, p.case_id)
+                out.append(AgendaProposal(case.id, case.reference, household_name(case.household),
+                                          case.agency.label if case.agency else "", p.reasons))
+            return out
+
+    def add_to_agenda(self, meeting_id: int, case_id: int, proposal: str = "") -> MeetingDetail:
+        access.require(self.actor, Permission.MEETING_MANAGE)
+        proposal = rules.clean_text(proposal, label="Proposition à la commission", field="proposal")
+        with self._write() as session:
+            meeting = _get_meeting(session, meeting_id)
+            rules.check_editable(meeting.status, "l'ordre du jour")
+            case = _get_case(session, case_id)
+            access.require_case(session, self.actor, case.id, case.agency_id)
+            if meeting.scope_agency_id is not None and case.agency_id != meeting.scope_agency_id:
+                raise ValidationError(
+                    f"Le dossier {case.reference} relève d'une autre agence que celle de la séance : "
+                    "inscrivez-le à une séance centrale ou de son agence.",
+                    "case",
+                )
+            if any(i.case_id == case.id for i in meeting.agenda_items):
+                raise ValidationError(f"Le dossier {case.reference} est déjà à l'ordre du jour.", "case")
+            position = max((i.position for i in meeting.agenda_items), default=0) + 1
+            meeting.agenda_items.append(
+                AgendaItem(meeting_id=meeting.id, case_id=case.id, position=position, proposal=proposal)
+            )
+            session.flush()
+            audit.record(session, self.actor, audit.Action.UPDATE, "meeting", meeting.id,
+                         case_id=case.id, details={"ordre_du_jour": ["", case.reference]})
+            return self._detail(session, meeting)
+
+    def remove_from_agenda(self, meeting_id: int, case_id: int) -> MeetingDetail:
+        access.require(self.actor, Permission.MEETING_MANAGE)
+        with self._write() as session:
+            meeting = _get_meeting(session, meeting_id)
+            rules.check_editable(meeting.status, "l'ordre du jour")
+            item = next((i for i in meeting.agenda_items if i.case_id == case_id), None)
+            if item is None:
+                raise NotFoundError("Ce dossier n'est plus à l'ordre du jour. Actualisez l'écran.")
+            has_decision = session.scalar(
+                select(func.count(Decision.id)).where(Decision.meeting_id == meeting.id,
+                                                      Decision.case_id == case_id)
+            )
+            if has_decision:
+                raise rules.WorkflowError(
+                    "Des décisions ont déjà été prises sur ce dossier pendant la séance : "
+                    "supprimez-les d'abord pour le retirer de l'ordre du jour."
+                )
+            meeting.agenda_items.remove(item)
+            for position, other in enumerate(meeting.agenda_items, start=1):
+                other.position = position
+            case = session.get(Case, case_id)
+            session.flush()
+            audit.record(session, self.actor, audit.Action.UPDATE, "meeting", meeting.id,
+                         case_id=case_id, details={"ordre_du_jour": [case.reference if case else case_id, ""]})
+            return self._detail(session, meeting)
+
+    def reorder_agenda(self, meeting_id: int, case_ids: list[int]) -> MeetingDetail:
+        access.require(self.actor, Permission.MEETING_MANAGE)
+        with self._write() as session:
+            meeting = _get_meeting(session, meeting_id)
+            rules.check_editable(meeting.status, "l'ordre du jour")
+            items = {i.case_id: i for i in meeting.agenda_items}
+            if sorted(items) != sorted(case_ids) or len(set(case_ids)) != len(case_ids):
+                raise ValidationError(
+                    "L'ordre du jour a changé entre-temps (dossier ajouté ou retiré) : "
+                    "actualisez l'écran puis recommencez.",
+                    "agenda",
+                )
+            # Two steps: positions are not unique in the schema, but keep them tidy.
+            for position, cid in enumerate(case_ids, start=1):
+                items[cid].position = position
+            meeting.agenda_items.sort(key=lambda i: i.position)
+            session.flush()
+            audit.record(session, self.actor, audit.Action.UPDATE, "meeting", meeting.id,
+                         details={"ordre_du_jour": "réordonné"})
+            return self._detail(session, meeting)
+
+    def set_proposal(self, meeting_id: int, case_id: int, proposal: str) -> None:
+        """The adviser's proposal for the commission, written while preparing."""
+        access.require(self.actor, Permission.MEETING_MANAGE)
+        proposal = rules.clean_text(proposal, label="Proposition à la commission", field="proposal")
+        with self._write() as session:
+            meeting = _get_meeting(session, meeting_id)
+            rules.check_editable(meeting.status, "la proposition")
+            item = next((i for i in meeting.agenda_items if i.case_id == case_id), None)
+            if item is None:
+                raise NotFoundError("Ce dossier n'est plus à l'ordre du jour. Actualisez l'écran.")
+            case = session.get(Case, case_id)
+            access.require_case(session, self.actor, case.id, case.agency_id)
+            if item.proposal != proposal:
+                item.proposal = proposal
+                audit.record(session, self.actor, audit.Action.UPDATE, "agenda_item", item.id,
+                             case_id=case_id, details={"proposition": "modifiée"})
+
+    # ------------------------------------------------------------------ commission summary
+
+    def commission_summary(self, meeting_id: int, case_id: int) -> CommissionSummary:
+        access.require(self.actor, Permission.MEETING_VIEW)
+        case_status_labels, problem_labels, journal_labels, referral_labels, _ = _case_labels()
+        with self._write() as session:
+            meeting = _get_meeting(session, meeting_id)
+            items = list(meeting.agenda_items)
+            index = next((n for n, i in enumerate(items) if i.case_id == case_id), None)
+            if index is None:
+                raise NotFoundError("Ce dossier n'est pas à l'ordre du jour de cette séance.")
+            case = _get_case(session, case_id)
+            level = access.require_case(session, self.actor, case.id, case.agency_id,
+                                        CaseAccess.SUMMARY)
+            users: dict[int, str] = {}
+            household = case.household
+            holder = _holder(household)
+            occupants = len(household.members) if household else 0
+            brief = household_name(household)
+            if occupants > 1:
+                brief += f" — ménage de {occupants} personnes"
+            codes = sorted(p.code for p in case.problems)
+            visible = tuple(problem_labels.get(c, c) for c in codes if not rules.is_sensitive_problem(c))
+            sensitive = [c for c in codes if rules.is_sensitive_problem(c)]
+
+            points = self._balance_history(session, case)
+            plans = tuple(
+                f"{format_cents(p.monthly_cents)} par mois sur {p.months} mois, accordé le "
+                f"{format_date(p.agreed_on)} — {PLAN_STATUS_LABELS.get(p.status, p.status)}"
+                for p in session.scalars(
+                    select(RepaymentPlan).where(RepaymentPlan.case_id == case.id)
+                    .order_by(RepaymentPlan.agreed_on.desc())
+                )
+            )
+            referrals = tuple(
+                f"{partner.short_name or partner.name} — envoyée le {format_date(r.sent_on)} — "
+                f"{referral_labels.get(r.status, r.status)}"
+                + (f" ({'aboutie' if r.result == 'aboutie' else 'non aboutie'})" if r.result else "")
+                for r, partner in session.execute(
+                    select(Referral, Partner).join(Partner, Partner.id == Referral.partner_id)
+                    .where(Referral.case_id == case.id).order_by(Referral.sent_on.desc())
+                ).all()
+            )
+            journal_rows = list(session.scalars(
+                select(JournalEntry).where(JournalEntry.case_id == case.id)
+                .order_by(JournalEntry.occurred_on.desc(), JournalEntry.id.desc()).limit(5)
+            ))
+            journal = tuple(
+                f"{format_date(j.occurred_on)} — {journal_labels.get(j.kind, j.kind)}"
+                + (f" ({_user_name(session, j.author_id, users)})" if j.author_id else "")
+                for j in journal_rows
+            )
+            previous = tuple(
+                _decision_view(session, d, m, case, self.today, users=users, with_follow_ups=True)
+                for d, m in session.execute(
+                    select(Decision, Meeting).join(Meeting, Meeting.id == Decision.meeting_id)
+                    .where(Decision.case_id == case.id, Decision.meeting_id != meeting.id,
+                           Meeting.held_on <= meeting.held_on)
+                    .order_by(Meeting.held_on.desc(), Decision.id)
+                ).all()
+            )
+            current = tuple(
+                _decision_view(session, d, meeting, case, self.today, users=users)
+                for d in session.scalars(
+                    select(Decision).where(Decision.case_id == case.id, Decision.meeting_id == meeting.id)
+                    .order_by(Decision.id)
+                )
+            )
+            hidden: list[HiddenItem] = []
+            if sensitive:
+                hidden.append(HiddenItem("problematiques", "Problématiques sensibles (santé, violences…)"))
+            if occupants > 1 or (holder and holder.birth_date):
+                hidden.append(HiddenItem("famille", "Composition familiale"))
+            if case.summary.strip():
+                hidden.append(HiddenItem("situation", "Résumé de la situation"))
+            if journal_rows:
+                hidden.append(HiddenItem("journal", "Contenu des dernières entrées du journal"))
+            for note in session.scalars(
+                select(ConfidentialNote).where(ConfidentialNote.case_id == case.id)
+                .order_by(ConfidentialNote.created_at)
+            ):
+                hidden.append(HiddenItem(f"note:{note.id}",
+                                         f"Note confidentielle du {format_date(note.created_at.date())}"))
+            audit.record(session, self.actor, audit.Action.READ, "case", case.id, case_id=case.id,
+                         details={"vue": "synthese_commission", "seance": meeting.id})
+            item = items[index]
+            return CommissionSummary(
+                meeting_id=meeting.id,
+                case_id=case.id,
+                position=index + 1,
+                total=len(items),
+                case_reference=case.reference,
+                household_brief=brief,
+                agency=case.agency.label if case.agency else "",
+                adviser=_user_name(session, case.adviser_id, users),
+                case_status_label=case_status_labels.get(case.status, case.status),
+                problems=visible,
+                arrears_cents=case.arrears_cents,
+                arrears_months=case.arrears_months,
+                last_payment_on=case.last_payment_on,
+                trend_label=rules.arrears_trend(points),
+                trend_points=tuple(points),
+                repayment_plans=plans,
+                referrals=referrals,
+                journal=journal,
+                proposal=item.proposal,
+                previous_decisions=previous,
+                current_decisions=current,
+                hidden=tuple(hidden),
+                can_reveal=level is CaseAccess.FULL and access.has(self.actor, Permission.CONFIDENTIAL_READ),
+            )
+
+    def _balance_history(self, session: Session, case: Case) -> list[tuple[date, int]]:
+        """Dated balances of the case's lease: the seniors feature's extract
+        history when it is there, else the case's own snapshot."""
+        lease_id = getattr(case, "lease_id", None)
+        if lease_id is None and case.household is not None:
+            leases = [lease for lease in case.household.leases if lease.end_date is None] or \
+                list(case.household.leases)
+            lease_id = leases[0].id if leases else None
+        points: list[tuple[date, int]] = []
+        if lease_id is not None:
+            try:
+                from cus_desk.services.seniors import lease_balance_history
+            except ImportError:
+                lease_balance_history = None
+            if lease_balance_history is not None:
+                try:
+                    points = [(d, int(c)) for d, c in lease_balance_history(session, lease_id)]
+                except Exception:  # noqa: BLE001 - the trend is a convenience, never a blocker
+                    import logging
+
+                    logging.getLogger(__name__).exception("lease balance history unavailable")
+                    points = []
+        if case.arrears_cents is not None:
+            snapshot_on = case.last_activity_on or case.opened_on
+            if not points or (snapshot_on and snapshot_on > points[-1][0]):
+                points.append((snapshot_on or self.today, case.arrears_cents))
+        return sorted(points)[-12:]
+
+    def reveal(self, meeting_id: int, case_id: int, key: str) -> RevealedItem:
+        """Show one hidden item of the commission summary, deliberately, and
+        record that it was shown (never what it says) in the audit trail."""
+        access.require(self.actor, Permission.CONFIDENTIAL_READ)
+        _, problem_labels, journal_labels, _, note_labels = _case_labels()
+        with self._write() as session:
+            meeting = _get_meeting(session, meeting_id)
+            if not any(i.case_id == case_id for i in meeting.agenda_items):
+                raise NotFoundError("Ce dossier n'est pas à l'ordre du jour de cette séance.")
+            case = _get_case(session, case_id)
+            level = access.case_access(session, self.actor, case.id, case.agency_id)
+            if level is not CaseAccess.FULL:
+                raise AccessDeniedError(
+                    "Seule une conseillère sociale ayant accès au dossier complet peut afficher "
+                    "une information masquée."
+                )
+            label, text = self._hidden_text(session, case, key, problem_labels, journal_labels, note_labels)
+            audit.record(session, self.actor, audit.Action.REVEAL, "case", case.id, case_id=case.id,
+                         details={"element": key, "libelle": label, "seance": meeting.id})
+            return RevealedItem(key, label, text)
+
+    def _hidden_text(self, session, case, key, problem_labels, journal_labels, note_labels):
+        if key == "problematiques":
+            codes = sorted(p.code for p in case.problems if rules.is_sensitive_problem(p.code))
+            if codes:
+                return "Problématiques sensibles", ", ".join(problem_labels.get(c, c) for c in codes)
+        elif key == "famille":
+            if case.household and case.household.members:
+                lines = []
+                for m in case.household.members:
+                    age = ""
+                    if m.birth_date:
+                        from cus_desk.domain.formatting import age_on
+
+                        age = f", {age_on(m.birth_date, self.today)} ans"
+                    lines.append(f"{RELATIONSHIP_KINDS.get(m.relationship_kind, m.relationship_kind)} : "
+                                 f"{rules.full_name(m.last_name, m.first_name)}{age}")
+                return "Composition familiale", "\n".join(lines)
+        elif key == "situation":
+            if case.summary.strip():
+                return "Résumé de la situation", case.summary
+        elif key == "journal":
+            rows = list(session.scalars(
+                select(JournalEntry).where(JournalEntry.case_id == case.id)
+                .order_by(JournalEntry.occurred_on.desc(), JournalEntry.id.desc()).limit(5)
+            ))
+            if rows:
+                return "Dernières entrées du journal", "\n\n".join(
+                    f"{format_date(j.occurred_on)} — {journal_labels.get(j.kind, j.kind)} : {j.text}"
+                    for j in rows
+                )
+        elif key.startswith("note:") and key[5:].isdigit():
+            note = session.get(ConfidentialNote, int(key[5:]))
+            if note is not None and note.case_id == case.id:
+                return (f"Note confidentielle ({note_labels.get(note.category, note.category)}) "
+                        f"du {format_date(note.created_at.date())}", note.text)
+        raise NotFoundError("Cette information n'existe pas (ou plus) dans le dossier.")
+
+    # ------------------------------------------------------------------ decisions
+
+    def add_decision(self, meeting_id: int, case_id: int, type_code: str, text: str = "",
+                     responsible: str = "", due_on: date | None = None) -> DecisionView:
+        access.require(self.actor, Permission.MEETING_MANAGE)
+        dtype, text, responsible = self._validate_decision(type_code, text, responsible)
+        with self._write() as session:
+            meeting = _get_meeting(session, meeting_id)
+            rules.check_decision_entry(meeting.status)
+            if not any(i.case_id == case_id for i in meeting.agenda_items):
+                raise ValidationError(
+                    "Ce dossier n'est pas à l'ordre du jour de la séance : ajoutez-le d'abord.", "case"
+                )
+            rules.validate_due_date(due_on, meeting.held_on)
+            case = _get_case(session, case_id)
+            decision = Decision(
+                meeting_id=meeting.id, case_id=case.id, type=dtype.value, text=text,
+                responsible=responsible, due_on=due_on, status=rules.FollowUpStatus.A_FAIRE.value,
+                created_by_id=self.actor.user_id,
+            )
+            session.add(decision)
+            session.flush()
+            audit.record(session, self.actor, audit.Action.CREATE, "decision", decision.id,
+                         case_id=case.id, details={"seance": meeting.id, "type": dtype.value,
+                                                   "responsable": responsible,
+                                                   "echeance": due_on.isoformat() if due_on else None})
+            return _decision_view(session, decision, meeting, case, self.today)
+
+    def update_decision(self, decision_id: int, type_code: str, text: str, responsible: str,
+                        due_on: date | None, expected_version: int | None) -> DecisionView:
+        access.require(self.actor, Permission.MEETING_MANAGE)
+        dtype, text, responsible = self._validate_decision(type_code, text, responsible)
+        with self._write() as session:
+            decision = session.get(Decision, decision_id)
+            if decision is None:
+                raise NotFoundError(DECISION_NOT_FOUND)
+            meeting = _get_meeting(session, decision.meeting_id)
+            rules.check_editable(meeting.status, "ses décisions")
+            check_version(expected_version, decision.version)
+            rules.validate_due_date(due_on, meeting.held_on)
+            before = {"type": decision.type, "texte": decision.text, "responsable": decision.responsible,
+                      "echeance": decision.due_on}
+            decision.type, decision.text = dtype.value, text
+            decision.responsible, decision.due_on = responsible, due_on
+            session.flush()
+            audit.record(session, self.actor, audit.Action.UPDATE, "decision", decision.id,
+                         case_id=decision.case_id,
+                         details=audit.diff_fields(before, {"type": dtype.value, "texte": text,
+                                                            "responsable": responsible,
+                                                            "echeance": due_on}))
+            return _decision_view(session, decision, meeting, session.get(Case, decision.case_id), self.today)
+
+    def delete_decision(self, decision_id: int) -> None:
+        access.require(self.actor, Permission.MEETING_MANAGE)
+        with self._write() as session:
+            decision = session.get(Decision, decision_id)
+            if decision is None:
+                raise NotFoundError(DECISION_NOT_FOUND)
+            meeting = _get_meeting(session, decision.meeting_id)
+            rules.check_editable(meeting.status, "ses décisions")
+            session.delete(decision)
+            audit.record(session, self.actor, audit.Action.DELETE, "decision", decision_id,
+                         case_id=decision.case_id, details={"type": decision.type})
+
+    @staticmethod
+    def _validate_decision(type_code: str, text: str, responsible: str):
+        dtype = rules.parse_decision_type(type_code or "")
+        text = rules.clean_text(text, label="Texte de la décision", field="text",
+                                required=dtype == rules.DecisionType.AUTRE)
+        responsible = rules.clean_text(responsible, label="Responsable", field="responsible",
+                                       maximum=rules.MAX_SHORT,
+                                       required=dtype != rules.DecisionType.AJOURNEMENT)
+        return dtype, text, responsible
+
+    # ------------------------------------------------------------------ addenda & relevé
+
+    def add_addendum(self, meeting_id: int, text: str, decision_id: int | None = None) -> MeetingDetail:
+        """A correction to a closed session; the relevé is archived again
+        with it (the next print shows it)."""
+        access.require(self.actor, Permission.MEETING_MANAGE)
+        text = rules.clean_text(text, label="Rectificatif", field="text", required=True)
+        with self._write() as session:
+            meeting = _get_meeting(session, meeting_id)
+            rules.check_addendum(meeting.status)
+            if decision_id is not None:
+                decision = session.get(Decision, decision_id)
+                if decision is None or decision.meeting_id != meeting.id:
+                    raise ValidationError("Cette décision n'appartient pas à cette séance.", "decision")
+            addendum = MeetingAddendum(meeting_id=meeting.id, decision_id=decision_id,
+                                       author_id=self.actor.user_id, text=text)
+            session.add(addendum)
+            session.flush()
+            archive = self._archive(session, meeting)
+            audit.record(session, self.actor, audit.Action.CREATE, "meeting_addendum", addendum.id,
+                         details={"seance": meeting.id, "releve_sha256": archive.sha256})
+            return self._detail(session, meeting)
+
+    def releve(self, meeting_id: int) -> ReleveFile:
+        """The relevé de décisions: for a closed session, the archived file
+        byte for byte; before closing, a draft generated now."""
+        access.require(self.actor, Permission.MEETING_VIEW)
+        with self._write() as session:
+            meeting = _get_meeting(session, meeting_id)
+            name = f"releve-CAS-{meeting.year}-{meeting.number:02d}.pdf"
+            if meeting.status == rules.MeetingStatus.CLOTUREE:
+                archive = session.scalar(
+                    select(MeetingArchive).where(MeetingArchive.meeting_id == meeting.id)
+                    .order_by(MeetingArchive.id.desc()).limit(1)
+                )
+                if archive is None:  # closed before archiving existed: archive it now
+                    archive = self._archive(session, meeting)
+                pdf, digest, archived = archive.pdf, archive.sha256, True
+                if hashlib.sha256(pdf).hexdigest() != digest:
+                    raise rules.WorkflowError(
+                        "Le relevé archivé de cette séance ne correspond plus à son empreinte "
+                        "SHA-256 : il a été altéré. Prévenez l'administrateur (restauration "
+                        "d'une sauvegarde)."
+                    )
+            else:
+                pdf = self._render(session, meeting)
+                digest, archived = hashlib.sha256(pdf).hexdigest(), False
+                name = name.replace(".pdf", "-projet.pdf")
+            audit.record(session, self.actor, audit.Action.PRINT, "meeting", meeting.id,
+                         details={"document": "releve_decisions", "sha256": digest,
+                                  "archive": archived})
+            return ReleveFile(meeting.id, name, pdf, digest, archived)
+
+    def _archive(self, session: Session, meeting: Meeting) -> MeetingArchive:
+        pdf = self._render(session, meeting)
+        archive = MeetingArchive(meeting_id=meeting.id, generated_at=utcnow(),
+                                 sha256=hashlib.sha256(pdf).hexdigest(), pdf=pdf)
+        session.add(archive)
+        session.flush()
+        return archive
+
+    def _render(self, session: Session, meeting: Meeting) -> bytes:
+        from cus_desk.reports.decision_summary import build_releve_pdf
+
+        return build_releve_pdf(self.releve_data(session, meeting))
+
+    def releve_data(self, session: Session, meeting: Meeting):
+        """Plain values for the relevé. Only what the relevé may show: no
+        confidential note, problématique, summary or family detail is read."""
+        from cus_desk.reports.decision_summary import (
+            ReleveAddendum,
+            ReleveAttendee,
+            ReleveCase,
+            ReleveData,
+            ReleveDecision,
+            ReleveFollowUp,
+        )
+
+        full = bool(read_setting(session, RELEVE_FULL_NAMES))
+        organisation = str(read_setting(session, ORGANISATION_NAME))
+        users: dict[int, str] = {}
+        on_date = meeting.held_on
+        decisions_by_case: dict[int, list[Decision]] = {}
+        for d in session.scalars(
+            select(Decision).where(Decision.meeting_id == meeting.id).order_by(Decision.id)
+        ):
+            decisions_by_case.setdefault(d.case_id, []).append(d)
+        cases = []
+        for item in meeting.agenda_items:
+            case = session.get(Case, item.case_id)
+            cases.append(ReleveCase(
+                reference=case.reference,
+                household=household_name(case.household, full),
+                agency=case.agency.label if case.agency else "",
+                decisions=tuple(
+                    ReleveDecision(rules.DecisionType(d.type).label, d.text, d.responsible, d.due_on)
+                    for d in decisions_by_case.get(case.id, [])
+                ),
+            ))
+        previous_held_on = session.scalar(
+            select(func.max(Meeting.held_on)).where(
+                Meeting.held_on < meeting.held_on, Meeting.id != meeting.id,
+                Meeting.status == rules.MeetingStatus.CLOTUREE.value,
+            )
+        )
+        query = (
+            select(Decision, Meeting, Case)
+            .join(Meeting, Meeting.id == Decision.meeting_id)
+            .join(Case, Case.id == Decision.case_id)
+            .where(Meeting.held_on < meeting.held_on, Meeting.id != meeting.id)
+            .where(or_(
+                Decision.status.in_(rules.OPEN_FOLLOW_UP),
+                and_(Decision.status_changed_on.is_not(None),
+                     Decision.status_changed_on > (previous_held_on or date.min),
+                     Decision.status_changed_on <= on_date),
+            ))
+        )
+        if meeting.scope_agency_id is not None:
+            query = query.where(Case.agency_id == meeting.scope_agency_id)
+        follow_ups = []
+        rows = session.execute(query).all()
+        rows.sort(key=lambda r: rules.follow_up_sort_key(r[0].due_on, r[0].status, r[0].responsible, on_date))
+        for d, m, case in rows:
+            if not rules.earlier_decision_in_follow_up(d.status, d.status_changed_on, m.held_on,
+                                                       on_date, previous_held_on):
+                continue
+            last = session.scalar(
+                select(DecisionFollowUp).where(DecisionFollowUp.decision_id == d.id,
+                                               DecisionFollowUp.comment != "")
+                .order_by(DecisionFollowUp.on.desc(), DecisionFollowUp.id.desc()).limit(1)
+            )
+            follow_ups.append(ReleveFollowUp(
+                case_reference=case.reference,
+                household=household_name(case.household, full),
+                meeting_label=_meeting_label(m),
+                type_label=rules.DecisionType(d.type).label,
+                text=d.text,
+                responsible=d.responsible,
+                due_on=d.due_on,
+                status_label=rules.FollowUpStatus(d.status).label,
+                overdue=rules.is_overdue(d.due_on, d.status, on_date),
+                last_comment=f"{format_date(last.on)} : {last.comment}" if last else "",
+            ))
+        addenda = []
+        for a in session.scalars(
+            select(MeetingAddendum).where(MeetingAddendum.meeting_id == meeting.id)
+            .order_by(MeetingAddendum.id)
+        ):
+            about = ""
+            if a.decision_id is not None:
+                d = session.get(Decision, a.decision_id)
+                if d is not None:
+                    case = session.get(Case, d.case_id)
+                    about = f"Décision : {rules.DecisionType(d.type).label} — {case.reference}"
+            addenda.append(ReleveAddendum(a.created_at, _user_name(session, a.author_id, users),
+                                          a.text, about))
+        return ReleveData(
+            organisation=organisation,
+            meeting_label=_meeting_label(meeting),
+            held_on=meeting.held_on,
+            place=meeting.place,
+            scope_label=_scope_label(session, meeting),
+            final=meeting.status == rules.MeetingStatus.CLOTUREE,
+            generated_at=utcnow(),
+            attendees=tuple(
+                ReleveAttendee(a.name, CAS_FUNCTIONS.get(a.function, a.function), a.present)
+                for a in meeting.attendees
+            ),
+            cases=tuple(cases),
+            follow_ups=tuple(follow_ups),
+            addenda=tuple(addenda),
+        )
+
+    # ------------------------------------------------------------------ follow-up
+
+    def set_follow_up(self, decision_id: int, status: str, comment: str = "",
+                      on: date | None = None, expected_version: int | None = None) -> DecisionView:
+        """Change a decision's follow-up status (or just add a dated comment
+        when the status stays the same). Allowed after closing: following
+        decisions up is the point."""
+        access.require(self.actor, Permission.DECISION_FOLLOW_UP)
+        new = rules.parse_follow_up_status(status)
+        comment = rules.clean_text(comment, label="Commentaire", field="comment")
+        on = on or self.today
+        if on > self.today:
+            raise ValidationError("La date du suivi ne peut pas être dans le futur.", "on")
+        with self._write() as session:
+            decision = session.get(Decision, decision_id)
+            if decision is None:
+                raise NotFoundError(DECISION_NOT_FOUND)
+            case = session.get(Case, decision.case_id)
+            self._require_follow_up_scope(session, case)
+            check_version(expected_version, decision.version)
+            rules.check_follow_up(decision.status, new, comment)
+            if new.value == decision.status and not comment:
+                raise ValidationError(
+                    "Rien à enregistrer : changez le statut ou écrivez un commentaire.", "comment"
+                )
+            meeting = session.get(Meeting, decision.meeting_id)
+            if on < meeting.held_on:
+                raise ValidationError(
+                    "La date du suivi précède la séance où la décision a été prise.", "on"
+                )
+            changed = new.value != decision.status
+            old = decision.status
+            if changed:
+                decision.status = new.value
+                decision.status_changed_on = on
+            session.add(DecisionFollowUp(decision_id=decision.id, on=on, author_id=self.actor.user_id,
+                                         status=new.value if changed else None, comment=comment))
+            session.flush()
+            audit.record(session, self.actor, audit.Action.UPDATE, "decision", decision.id,
+                         case_id=decision.case_id,
+                         details={"suivi": [old, new.value]} if changed else {"suivi": "commentaire"})
+            return _decision_view(session, decision, meeting, case, self.today, with_follow_ups=True)
+
+    def _require_follow_up_scope(self, session: Session, case: Case) -> None:
+        condition = _summary_session_filter(self.actor)
+        if condition is None:
+            return
+        ok = session.scalar(select(func.count(Case.id)).where(Case.id == case.id, condition))
+        if not ok:
+            raise AccessDeniedError(access.CASE_DENIED)
+
+    def follow_up_list(self, *, include_closed: bool = False, responsible: str | None = None,
+                       by_responsible: bool = False, case_id: int | None = None) -> list[DecisionView]:
+        """Decisions to follow up: open ones (optionally all), overdue first
+        then by due date, or grouped by responsible."""
+        access.require(self.actor, Permission.DECISION_FOLLOW_UP)
+        with self._read() as session:
+            query = (
+                select(Decision, Meeting, Case)
+                .join(Meeting, Meeting.id == Decision.meeting_id)
+                .join(Case, Case.id == Decision.case_id)
+            )
+            if not include_closed:
+                query = query.where(Decision.status.in_(rules.OPEN_FOLLOW_UP))
+            if responsible:
+                query = query.where(Decision.responsible == responsible)
+            if case_id is not None:
+                query = query.where(Decision.case_id == case_id)
+            condition = _summary_session_filter(self.actor)
+            if condition is not None:
+                query = query.where(condition)
+            users: dict[int, str] = {}
+            views = [
+                _decision_view(session, d, m, c, self.today, users=users, with_follow_ups=True)
+                for d, m, c in session.execute(query).all()
+            ]
+        views.sort(key=lambda v: (*rules.follow_up_sort_key(v.due_on, v.status, v.responsible,
+                                                            self.today, by_responsible), v.id))
+        return views
+
+    def responsibles(self) -> list[str]:
+        access.require(self.actor, Permission.DECISION_FOLLOW_UP)
+        with self._read() as session:
+            rows = session.scalars(
+                select(Decision.responsible).where(Decision.responsible != "").distinct()
+            )
+            return sorted(set(rows), key=str.casefold)
+
+    def decisions_for_case(self, case_id: int) -> list[DecisionView]:
+        """Every CAS decision on one case, newest session first, with its
+        follow-up (for the case screen)."""
+        with self._read() as session:
+            case = _get_case(session, case_id)
+            if not (access.has(self.actor, Permission.DECISION_FOLLOW_UP)
+                    or access.has(self.actor, Permission.MEETING_VIEW)):
+                raise AccessDeniedError(access.DENIED_MESSAGE.format(role=Role(self.actor.role).label))
+            access.require_case(session, self.actor, case.id, case.agency_id, CaseAccess.SUMMARY)
+            users: dict[int, str] = {}
+            return [
+                _decision_view(session, d, m, case, self.today, users=users, with_follow_ups=True)
+                for d, m in session.execute(
+                    select(Decision, Meeting).join(Meeting, Meeting.id == Decision.meeting_id)
+                    .where(Decision.case_id == case.id)
+                    .order_by(Meeting.held_on.desc(), Decision.id)
+                ).all()
+            ]

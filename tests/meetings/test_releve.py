@@ -1,0 +1,162 @@
+"""The relevé de décisions PDF, read back with pypdf."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import date
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select, update
+
+from cus_desk.domain.errors import ValidationError, WorkflowError
+from cus_desk.domain.settings import ORGANISATION_NAME, RELEVE_FULL_NAMES
+from cus_desk.services.settings import SettingsService
+from cus_desk.store.models.core import AuditEvent
+from cus_desk.store.models.meetings import MeetingArchive
+from tests.meetings.conftest import (
+    HEALTH_SECRET,
+    JOURNAL_SECRET,
+    SUMMARY_SECRET,
+    VIOLENCE_SECRET,
+    prepared_meeting,
+)
+
+
+def pdf_pages(pdf: bytes) -> list[str]:
+    reader = PdfReader(io.BytesIO(pdf))
+    return [" ".join((page.extract_text() or "").split()) for page in reader.pages]
+
+
+def _run_session(world, held_on=date(2026, 11, 26), keys=("dupont", "martin")):
+    detail = prepared_meeting(world, *keys, held_on=held_on)
+    svc = world.service()
+    svc.start_meeting(detail.id)
+    return svc, detail
+
+
+def test_releve_content_and_no_confidential_text(world):
+    svc = world.service()
+    # an earlier session with one decision still open and one done since
+    prev = prepared_meeting(world, "nguyen", held_on=date(2026, 10, 22))
+    svc.start_meeting(prev.id)
+    open_d = svc.add_decision(prev.id, world.cases["nguyen"], "visite_domicile", "Visite conjointe",
+                              "Agence de Metz", date(2026, 11, 10))
+    done_d = svc.add_decision(prev.id, world.cases["nguyen"], "saisine_fsl", "FSL maintien",
+                              "CS Metz", date(2026, 11, 30))
+    svc.close_meeting(prev.id)
+    svc.set_follow_up(done_d.id, "realisee", "Aide accordée", date(2026, 11, 12))
+
+    detail = prepared_meeting(world, "dupont", "martin")
+    svc.start_meeting(detail.id)
+    svc.add_decision(detail.id, world.cases["dupont"], "intervention_sociale",
+                     "Bilan global avec la famille & <b>le CCAS</b> ; dette 2 450,00 €",
+                     "Conseillère sociale Metz", date(2026, 12, 15))
+    svc.add_decision(detail.id, world.cases["dupont"], "suspension_contentieux", "Le temps du bilan",
+                     "Gestionnaire contentieux", date(2026, 12, 31))
+    releve = svc.releve(detail.id)
+    assert not releve.archived and releve.file_name.endswith("-projet.pdf")
+    pages = pdf_pages(releve.pdf)
+    text = " ".join(pages)
+    assert "VIVEST" in text and "Commission d'Action Sociale" in text
+    assert "CAS n° 2/2026" in text and "26/11/2026" in text and "Siège, salle du conseil" in text
+    assert "PROJET" in text
+    assert "Sophie Responsable" in text and "Responsable du pôle social" in text
+    assert "Excusés" in text and "Claire Commerce" in text
+    assert "DUPONT J.-P." in text and "Jean-Pierre" not in text
+    assert "Intervention sociale / bilan global" in text
+    assert "& <b>le CCAS</b> ; dette 2 450,00 €" in text  # user text printed as typed, € intact
+    assert "Suspension de la procédure contentieuse" in text and "31/12/2026" in text
+    assert "MARTIN É." in text and "Aucune décision enregistrée" in text
+    # follow-up of earlier decisions: the open one (overdue) and the one done since
+    section = text.split("Suivi des décisions antérieures", 1)[1]
+    assert "Visite conjointe" in section and "En retard" in section
+    assert "FSL maintien" in section and "Réalisée" in section and "Aide accordée" in section
+    assert "CAS n° 1/2026" in section
+    # confidential information never printed
+    for secret in (HEALTH_SECRET, VIOLENCE_SECRET, SUMMARY_SECRET, JOURNAL_SECRET,
+                   "Santé mentale", "Violences intrafamiliales", "Sandrine", "Léa", "raison privée"):
+        assert secret not in text
+    # footer on every page
+    for n, page in enumerate(pages, start=1):
+        assert "Document confidentiel — secret professionnel partagé" in page
+        assert f"Page {n} / {len(pages)}" in page
+        assert "Généré le" in page
+    assert open_d.id  # the earlier open decision was kept
+
+
+def test_full_names_setting_and_organisation(world):
+    SettingsService(world.db, world.actors["admin"]).set(RELEVE_FULL_NAMES, True)
+    SettingsService(world.db, world.actors["admin"]).set(ORGANISATION_NAME, "VIVEST — Pôle social")
+    svc, detail = _run_session(world)
+    text = " ".join(pdf_pages(svc.releve(detail.id).pdf))
+    assert "DUPONT Jean-Pierre" in text and "MARTIN Élodie" in text
+    assert "VIVEST — Pôle social" in text
+
+
+def test_many_pages_are_numbered(world):
+    svc, detail = _run_session(world, keys=("dupont", "martin", "nguyen"))
+    for i in range(40):
+        svc.add_decision(detail.id, world.cases[("dupont", "martin", "nguyen")[i % 3]], "autre",
+                         f"Décision numéro {i} — " + "texte long " * 20, "CS Metz")
+    pages = pdf_pages(svc.releve(detail.id).pdf)
+    assert len(pages) >= 3
+    assert f"Page {len(pages)} / {len(pages)}" in pages[-1]
+
+
+def test_closed_session_reprint_is_the_archived_file(world):
+    svc, detail = _run_session(world, held_on=date(2026, 11, 12))
+    svc.add_decision(detail.id, world.cases["martin"], "plan_apurement", "150 € par mois",
+                     "Recouvrement Metz", date(2026, 12, 5))
+    closed = svc.close_meeting(detail.id)
+    with world.db.read_session() as s:
+        archive = s.scalar(select(MeetingArchive).where(MeetingArchive.meeting_id == detail.id))
+        archived_bytes, digest = archive.pdf, archive.sha256
+    assert hashlib.sha256(archived_bytes).hexdigest() == digest == closed.archives[0].sha256
+    # the world moves on: new organisation name, follow-up, new session...
+    SettingsService(world.db, world.actors["admin"]).set(ORGANISATION_NAME, "Autre nom")
+    decision = closed.decisions[0]
+    svc.set_follow_up(decision.id, "en_cours", "Premier versement reçu")
+    first = svc.releve(detail.id)
+    second = world.service("cas_member").releve(detail.id)
+    assert first.archived and first.pdf == archived_bytes == second.pdf
+    assert first.sha256 == digest
+    text = " ".join(pdf_pages(first.pdf))
+    assert "VIVEST" in text and "Autre nom" not in text and "PROJET" not in text
+    with world.db.read_session() as s:
+        prints = s.scalars(select(AuditEvent).where(AuditEvent.action == "print")).all()
+    assert len(prints) == 2
+
+
+def test_addendum_after_closing_is_printed_next_time(world):
+    svc, detail = _run_session(world)
+    d = svc.add_decision(detail.id, world.cases["martin"], "visite_domicile", "", "CS Metz",
+                         date(2026, 12, 5))
+    with pytest.raises(WorkflowError, match="clôturée"):
+        svc.add_addendum(detail.id, "Trop tôt")
+    svc.close_meeting(detail.id)
+    before = svc.releve(detail.id).pdf
+    with pytest.raises(ValidationError, match="obligatoire"):
+        svc.add_addendum(detail.id, "  ")
+    with pytest.raises(ValidationError, match="n'appartient pas"):
+        svc.add_addendum(detail.id, "Erreur", decision_id=987654)
+    after_detail = svc.add_addendum(detail.id, "Échéance reportée au 12/12/2026 (erreur de saisie)",
+                                    decision_id=d.id)
+    assert len(after_detail.archives) == 2 and after_detail.addenda[0].author == "Camille Conseillère"
+    after = svc.releve(detail.id)
+    assert after.pdf != before and after.sha256 == after_detail.archives[-1].sha256
+    text = " ".join(pdf_pages(after.pdf))
+    assert "Rectificatifs" in text and "Échéance reportée au 12/12/2026" in text
+    assert "Visite à domicile — CAS-2026-" in text
+    # the decision itself stayed as decided
+    assert svc.get_meeting(detail.id).decisions[0].due_on == date(2026, 12, 5)
+
+
+def test_tampered_archive_is_refused(world):
+    svc, detail = _run_session(world)
+    svc.close_meeting(detail.id)
+    with world.db.write_session() as s:
+        s.execute(update(MeetingArchive).values(pdf=b"%PDF-1.4 altered"))
+    with pytest.raises(WorkflowError, match="altéré"):
+        svc.releve(detail.id)
