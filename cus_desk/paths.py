@@ -45,9 +45,12 @@ def demo_db_path() -> Path:
 
 
 def resources_dir() -> Path:
-    """resources/ lives at the repository top (packaged alongside cus_desk)."""
+    """resources/ lives at the repository top (a source checkout, an editable
+    install, a PyInstaller bundle) or under share/ (a wheel install)."""
+    import sys
+
     here = Path(__file__).resolve().parent
-    for candidate in (here / "resources", here.parent / "resources"):
+    for candidate in (here.parent / "resources", Path(sys.prefix) / "share" / "cus-desk" / "resources"):
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"{APP_NAME}: dossier resources introuvable")
