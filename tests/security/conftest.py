@@ -33,6 +33,18 @@ def age_audit_events(db, days: int, up_to_id: int | None = None) -> None:
             prev = e.hash
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch):
+    """Cheap Argon2 parameters for test accounts (the machine is shared);
+    verification reads the parameters from each stored hash, so the code
+    under test is unchanged."""
+    from argon2 import PasswordHasher
+
+    from cus_desk.services import auth
+
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture
 def admin(actors):
     return actors["admin"]

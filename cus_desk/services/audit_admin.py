@@ -1,0 +1,261 @@
+"""The administrator's side of the journal d'audit: chain verification,
+viewer queries, purge of events older than the retention period.
+
+Purge and anchor: the chain is purged from its oldest end only. Before
+deleting, the purge appends its own event (so the journal is never empty
+and the purge itself is traced), then deletes every event older than the
+first one to keep, and stores an *anchor*: the hash of the last deleted
+event. Verification starts from the latest anchor instead of the genesis,
+so a purged journal still verifies; deleting more old events, altering the
+first kept one, or removing/altering an anchor (anchors are chained
+together) still breaks it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from cus_desk.domain import security as rules
+from cus_desk.domain.formatting import PARIS
+from cus_desk.domain.settings import AUDIT_RETENTION_DAYS
+from cus_desk.services import access, audit
+from cus_desk.services.base import Service
+from cus_desk.services.settings import read_setting
+from cus_desk.store.db import Database
+from cus_desk.store.models.base import utcnow
+from cus_desk.store.models.core import AuditEvent
+from cus_desk.store.models.security import AuditAnchor
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    total: int
+    anchored_after: int | None  # id of the last purged event, if a purge happened
+    broken_event_id: int | None = None
+    reason: str | None = None
+
+    @property
+    def message(self) -> str:
+        if self.ok:
+            base = f"Journal d'audit intact : {self.checked} événement(s) vérifié(s)"
+            if self.anchored_after is not None:
+                base += f" depuis la dernière purge (événements jusqu'au n° {self.anchored_after} purgés)"
+            return base + "."
+        return f"Journal d'audit altéré : {self.reason}"
+
+
+def _links(session: Session, after_id: int | None = None):
+    query = select(
+        AuditEvent.id, AuditEvent.prev_hash, AuditEvent.hash, AuditEvent.occurred_at,
+        AuditEvent.user_id, AuditEvent.user_login, AuditEvent.action, AuditEvent.entity_type,
+        AuditEvent.entity_id, AuditEvent.case_id, AuditEvent.details_json,
+    ).order_by(AuditEvent.id)
+    for row in session.execute(query.execution_options(yield_per=5000)):
+        computed = audit.event_digest(
+            row.prev_hash, row.occurred_at, row.user_id, row.user_login, row.action,
+            row.entity_type, row.entity_id, row.case_id, row.details_json,
+        )
+        yield rules.ChainLink(row.id, row.prev_hash, row.hash, computed)
+
+
+def verify_chain(db: Database) -> ChainReport:
+    """Check every link of the journal (and of the purge anchors)."""
+    with db.read_session() as session:
+        total = session.scalar(select(func.count(AuditEvent.id))) or 0
+        expected = audit.GENESIS
+        anchor: AuditAnchor | None = None
+        for anchor in session.scalars(select(AuditAnchor).order_by(AuditAnchor.id)):
+            digest = rules.anchor_digest(anchor.prev_hash, anchor.created_at,
+                                         anchor.through_event_id, anchor.last_event_hash,
+                                         anchor.purged_count)
+            if anchor.prev_hash != expected or digest != anchor.hash:
+                return ChainReport(
+                    False, 0, total, anchor.through_event_id, None,
+                    f"l'ancre de purge n° {anchor.id} a été modifiée ou une ancre a été "
+                    "supprimée : le début du journal ne peut plus être garanti.")
+            expected = anchor.hash
+        start = anchor.last_event_hash if anchor else audit.GENESIS
+        after = anchor.through_event_id if anchor else None
+        checked, broken = rules.first_break(_links(session), start, after)
+    if broken is None:
+        return ChainReport(True, checked, total, after)
+    return ChainReport(False, checked, total, after, broken.event_id, broken.reason)
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    occurred_at: datetime
+    user_login: str
+    action: str
+    action_label: str
+    entity_type: str
+    entity_id: str
+    case_id: int | None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def details_text(self) -> str:
+        parts = []
+        for key, value in self.details.items():
+            if isinstance(value, list) and len(value) == 2:
+                parts.append(f"{key} : {value[0]} → {value[1]}")
+            else:
+                parts.append(f"{key} : {value}")
+        return " ; ".join(parts)
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "date": self.occurred_at.isoformat(), "utilisateur": self.user_login,
+                "action": self.action, "objet": self.entity_type, "objet_id": self.entity_id,
+                "dossier_id": self.case_id, "details": self.details}
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    user: str | None = None  # login (exact) or part of it
+    case_id: int | None = None
+    date_from: date | None = None  # local (Paris) days, inclusive
+    date_to: date | None = None
+    action: str | None = None
+
+
+def _paris_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, PARIS).astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class AuditPurgeResult:
+    cutoff: datetime
+    count: int
+    through_event_id: int | None
+    dry_run: bool
+
+    @property
+    def message(self) -> str:
+        if self.count == 0:
+            return "Aucun événement du journal d'audit n'est assez ancien pour être purgé."
+        verb = "seraient purgés" if self.dry_run else "ont été purgés"
+        return f"{self.count} événement(s) du journal d'audit antérieurs au " \
+               f"{self.cutoff.astimezone(PARIS).strftime('%d/%m/%Y')} {verb}."
+
+
+def _purge_bounds(session: Session, cutoff: datetime) -> tuple[int | None, int]:
+    """(first id to keep, number of events before it)."""
+    first_kept = session.scalar(select(func.min(AuditEvent.id)).where(AuditEvent.occurred_at >= cutoff))
+    query = select(func.count(AuditEvent.id))
+    if first_kept is not None:
+        query = query.where(AuditEvent.id < first_kept)
+    return first_kept, session.scalar(query) or 0
+
+
+def audit_cutoff(session: Session, now: datetime | None = None) -> datetime:
+    days = read_setting(session, AUDIT_RETENTION_DAYS)
+    return (now or utcnow()) - timedelta(days=int(days))
+
+
+class AuditAdminService(Service):
+    def verify(self) -> ChainReport:
+        access.require(self.actor, access.Permission.AUDIT_READ)
+        return verify_chain(self.db)
+
+    def _where(self, flt: AuditFilter):
+        clauses = []
+        if flt.user:
+            text = flt.user.strip()
+            clauses.append(or_(AuditEvent.user_login == text,
+                               AuditEvent.user_login.like(f"%{text}%")))
+        if flt.case_id is not None:
+            clauses.append(AuditEvent.case_id == flt.case_id)
+        if flt.date_from is not None:
+            clauses.append(AuditEvent.occurred_at >= _paris_start(flt.date_from))
+        if flt.date_to is not None:
+            clauses.append(AuditEvent.occurred_at < _paris_start(flt.date_to + timedelta(days=1)))
+        if flt.action:
+            clauses.append(AuditEvent.action == flt.action)
+        return clauses
+
+    def count(self, flt: AuditFilter = AuditFilter()) -> int:
+        access.require(self.actor, access.Permission.AUDIT_READ)
+        with self._read() as session:
+            return session.scalar(select(func.count(AuditEvent.id)).where(*self._where(flt))) or 0
+
+    def query(self, flt: AuditFilter = AuditFilter(), offset: int = 0,
+              limit: int = 200) -> list[AuditRow]:
+        """Newest first; filtering and paging happen in SQL."""
+        access.require(self.actor, access.Permission.AUDIT_READ)
+        with self._read() as session:
+            rows = session.scalars(
+                select(AuditEvent).where(*self._where(flt))
+                .order_by(AuditEvent.id.desc()).offset(offset).limit(limit)
+            ).all()
+            return [_row(e) for e in rows]
+
+    def users_seen(self) -> list[str]:
+        access.require(self.actor, access.Permission.AUDIT_READ)
+        with self._read() as session:
+            return list(session.scalars(
+                select(AuditEvent.user_login).distinct().order_by(AuditEvent.user_login)))
+
+    def purge_preview(self) -> AuditPurgeResult:
+        access.require(self.actor, access.Permission.PURGE)
+        with self._read() as session:
+            cutoff = audit_cutoff(session)
+            first_kept, count = _purge_bounds(session, cutoff)
+            return AuditPurgeResult(cutoff, count, (first_kept or 0) - 1 if count else None, True)
+
+    def purge(self, now: datetime | None = None) -> AuditPurgeResult:
+        access.require(self.actor, access.Permission.PURGE)
+        with self._write() as session:
+            return purge_audit(session, self.actor, now)
+
+
+def purge_audit(session: Session, actor, now: datetime | None = None) -> AuditPurgeResult:
+    """Inside a write transaction: delete events older than the retention
+    period and re-anchor the chain (see module docstring)."""
+    cutoff = audit_cutoff(session, now)
+    first_kept, count = _purge_bounds(session, cutoff)
+    if count == 0:
+        return AuditPurgeResult(cutoff, 0, None, False)
+    last_deleted = session.execute(
+        select(AuditEvent.id, AuditEvent.hash)
+        .where(AuditEvent.id < first_kept if first_kept is not None else AuditEvent.id > -1)
+        .order_by(AuditEvent.id.desc()).limit(1)
+    ).one()
+    # The purge's own event is appended first: it survives and carries on the chain.
+    audit.record(session, actor, audit.Action.PURGE, "audit", None, details={
+        "evenements_purges": count, "jusqu_au_n": last_deleted.id,
+        "anterieurs_au": cutoff.isoformat(timespec="seconds"),
+        "ancre": last_deleted.hash,
+    })
+    session.query(AuditEvent).filter(AuditEvent.id <= last_deleted.id).delete(
+        synchronize_session=False)
+    prev = session.scalar(select(AuditAnchor.hash).order_by(AuditAnchor.id.desc()).limit(1))
+    created = utcnow()
+    anchor = AuditAnchor(created_at=created, through_event_id=last_deleted.id,
+                         last_event_hash=last_deleted.hash, purged_count=count,
+                         purged_by=actor.login if actor else "système",
+                         prev_hash=prev or audit.GENESIS)
+    anchor.hash = rules.anchor_digest(anchor.prev_hash, created, last_deleted.id,
+                                      last_deleted.hash, count)
+    session.add(anchor)
+    session.flush()
+    return AuditPurgeResult(cutoff, count, last_deleted.id, False)
+
+
+def _row(event: AuditEvent) -> AuditRow:
+    try:
+        details = json.loads(event.details_json or "{}")
+    except ValueError:
+        details = {"?": event.details_json}
+    if not isinstance(details, dict):
+        details = {"valeur": details}
+    return AuditRow(event.id, event.occurred_at, event.user_login, event.action,
+                    audit.ACTION_LABELS.get(event.action, event.action), event.entity_type,
+                    event.entity_id, event.case_id, details)

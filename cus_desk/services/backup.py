@@ -1,0 +1,296 @@
+"""Backups and restore of the SQLite file.
+
+* copies use SQLite's online backup API (a consistent snapshot, safe while
+  others read or write), into a temporary file that is checked and then
+  renamed, so a copy is never half written;
+* at closing, an automatic copy goes to ``paths.backup_dir()``; those are
+  rotated, keeping 7 daily and 4 weekly copies;
+* ``restore`` checks the file's integrity and schema version before
+  replacing anything, and keeps the current file aside first.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from cus_desk import paths
+from cus_desk.domain.errors import ValidationError, WorkflowError
+from cus_desk.domain.security import backups_to_keep
+from cus_desk.services import access, audit
+from cus_desk.services.base import Actor, Service
+from cus_desk.store.db import BUSY_TIMEOUT_MS, Database
+
+log = logging.getLogger(__name__)
+
+STAMP = "%Y%m%d-%H%M%S"
+_NAME = re.compile(r"^(?P<stem>.+)-(?P<kind>auto|manuel)-(?P<stamp>\d{8}-\d{6})(?:-\d+)?\.sqlite3$")
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    path: Path
+    created_at: datetime  # local time of the copy (from its name)
+    kind: str  # auto | manuel | fichier
+    size: int
+
+
+@dataclass(frozen=True)
+class BackupCheck:
+    path: Path
+    revision: str
+    is_head: bool
+    users: int
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    restored_from: Path
+    kept_aside: Path | None
+    revision: str
+
+
+def _connect_ro(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+
+
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """Online-backup ``source`` into ``target`` through a temporary file in
+    the target's folder, checked, then renamed over ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.part")
+    if tmp.exists():
+        tmp.unlink()
+    src = sqlite3.connect(str(source), timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        dst = sqlite3.connect(str(tmp))
+        try:
+            src.backup(dst, pages=4096)
+            dst.execute("PRAGMA journal_mode = DELETE")  # a self-contained single file
+            row = dst.execute("PRAGMA quick_check").fetchone()
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    if not row or row[0] != "ok":
+        tmp.unlink(missing_ok=True)
+        raise WorkflowError("La copie de sauvegarde a échoué au contrôle d'intégrité ; "
+                            "rien n'a été remplacé. Réessayez.")
+    os.replace(tmp, target)
+
+
+def _unique(path: Path) -> Path:
+    if not path.exists():
+        return path
+    n = 2
+    while True:
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+        if not candidate.exists():
+            return candidate
+        n += 1
+
+
+def backup_file_name(db_path: Path, kind: str, when: datetime | None = None) -> str:
+    return f"{db_path.stem}-{kind}-{(when or datetime.now()).strftime(STAMP)}.sqlite3"
+
+
+def list_backups(db_path: Path, folder: Path | None = None) -> list[BackupInfo]:
+    """Copies of this database in the backup folder, newest first."""
+    folder = folder or paths.backup_dir()
+    found: list[BackupInfo] = []
+    for entry in folder.glob(f"{db_path.stem}-*.sqlite3"):
+        match = _NAME.match(entry.name)
+        if not match or match["stem"] != db_path.stem:
+            continue
+        found.append(BackupInfo(entry, datetime.strptime(match["stamp"], STAMP), match["kind"],
+                                entry.stat().st_size))
+    found.sort(key=lambda b: (b.created_at, b.path.name), reverse=True)
+    return found
+
+
+def rotate(db_path: Path, folder: Path | None = None) -> list[Path]:
+    """Delete automatic copies beyond 7 daily + 4 weekly; returns the deleted."""
+    autos = [b for b in list_backups(db_path, folder) if b.kind == "auto"]
+    keep = backups_to_keep([b.created_at for b in autos])
+    deleted = []
+    kept_stamps: set[datetime] = set()
+    for info in autos:  # newest first: one file per kept stamp
+        if info.created_at in keep and info.created_at not in kept_stamps:
+            kept_stamps.add(info.created_at)
+            continue
+        info.path.unlink(missing_ok=True)
+        deleted.append(info.path)
+    return deleted
+
+
+def backup_at_exit(db: Database, now: datetime | None = None) -> Path | None:
+    """Automatic copy at closing (called by ui.app), then rotation."""
+    if db.path is None or not db.path.exists():
+        return None
+    with db.write_session() as session:
+        audit.record(session, None, audit.Action.BACKUP, "database", None,
+                     details={"type": "automatique"})
+    target = _unique(paths.backup_dir() / backup_file_name(db.path, "auto", now))
+    _copy_sqlite(db.path, target)
+    rotate(db.path)
+    log.info("automatic backup: %s", target)
+    return target
+
+
+def check_backup_file(path: Path | str) -> BackupCheck:
+    """Refuse, with a French sentence, a file that is not an intact CUS Desk
+    database of a schema version this program knows."""
+    from alembic.script import ScriptDirectory
+
+    from cus_desk.store import migrate
+
+    path = Path(path)
+    if not path.is_file():
+        raise ValidationError(f"Le fichier « {path} » n'existe pas.")
+    with path.open("rb") as fh:
+        if fh.read(16) != b"SQLite format 3\x00":
+            raise ValidationError(
+                f"Le fichier « {path} » n'est pas une sauvegarde CUS Desk (ce n'est pas une base "
+                "SQLite). Rien n'a été remplacé.")
+    try:
+        con = _connect_ro(path)
+        try:
+            result = con.execute("PRAGMA integrity_check").fetchall()
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            revision = None
+            users = 0
+            if {"alembic_version", "users", "audit_events"} <= tables:
+                row = con.execute("SELECT version_num FROM alembic_version").fetchone()
+                revision = row[0] if row else None
+                users = con.execute("SELECT count(*) FROM users").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise ValidationError(
+            f"Le fichier « {path} » est endommagé ou illisible ({exc}). Rien n'a été remplacé ; "
+            "choisissez une autre sauvegarde.") from exc
+    if [r[0] for r in result] != ["ok"]:
+        raise ValidationError(
+            f"Le fichier « {path} » est endommagé (contrôle d'intégrité : {result[0][0]}). "
+            "Rien n'a été remplacé ; choisissez une autre sauvegarde.")
+    if revision is None:
+        raise ValidationError(
+            f"Le fichier « {path} » n'est pas une base CUS Desk. Rien n'a été remplacé.")
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    known = {rev.revision for rev in script.walk_revisions()}
+    if revision not in known:
+        raise ValidationError(
+            f"La sauvegarde « {path.name} » vient d'une version plus récente de CUS Desk "
+            f"(schéma {revision}) : installez cette version pour la restaurer. Rien n'a été remplacé.")
+    return BackupCheck(path, revision, revision == migrate.head_revision(), users)
+
+
+def latest_good_backup(db_path: Path) -> BackupInfo | None:
+    """The newest copy of this database that passes ``check_backup_file``."""
+    for info in list_backups(db_path):
+        try:
+            check_backup_file(info.path)
+        except ValidationError:
+            continue
+        return info
+    return None
+
+
+def restore_file(target: Path | str, source: Path | str) -> RestoreResult:
+    """Replace the database file ``target`` by the backup ``source``. The
+    database must be closed (no open engine on it). Nothing is replaced if
+    the source fails its checks; the current file is kept aside first."""
+    target, source = Path(target), Path(source)
+    check = check_backup_file(source)
+    if target.exists() and source.resolve() == target.resolve():
+        raise ValidationError("On ne peut pas restaurer une base sur elle-même.")
+    stamp = datetime.now().strftime(STAMP)
+    aside = None
+    if target.exists():
+        aside = _unique(target.with_name(f"{target.stem}.avant-restauration-{stamp}{target.suffix}"))
+        try:
+            _copy_sqlite(target, aside)
+        except (sqlite3.DatabaseError, WorkflowError):
+            # A damaged current file: keep it aside as it is, byte for byte.
+            shutil.copy2(target, aside)
+            for ext in ("-wal", "-shm"):
+                side = Path(f"{target}{ext}")
+                if side.exists():
+                    shutil.copy2(side, Path(f"{aside}{ext}"))
+    tmp = target.with_name(f".{target.name}.restauration")
+    _copy_sqlite(source, tmp)
+    for ext in ("-wal", "-shm"):  # the old file's journal must not be replayed on the new one
+        Path(f"{target}{ext}").unlink(missing_ok=True)
+    os.replace(tmp, target)
+    return RestoreResult(source, aside, check.revision)
+
+
+def record_restore(db: Database, actor: Actor | None, result: RestoreResult) -> None:
+    """Trace a restore in the restored database (after it was opened)."""
+    with db.write_session() as session:
+        audit.record(session, actor, audit.Action.RESTORE, "database", None, details={
+            "source": result.restored_from.name,
+            "ancienne_base_conservee": result.kept_aside.name if result.kept_aside else None,
+            "schema": result.revision,
+        })
+
+
+class BackupService(Service):
+    def backup(self, target: Path | str | None = None) -> BackupInfo:
+        """A copy to ``target`` (a file) or to the backup folder."""
+        access.require(self.actor, access.Permission.BACKUP)
+        if self.db.path is None:
+            raise WorkflowError("Seule une base SQLite (un fichier) peut être sauvegardée ici.")
+        if target is None:
+            path = _unique(paths.backup_dir() / backup_file_name(self.db.path, "manuel"))
+            kind = "manuel"
+        else:
+            path = Path(target)
+            if path.is_dir():
+                path = path / backup_file_name(self.db.path, "manuel")
+            if not path.parent.is_dir():
+                raise ValidationError(f"Le dossier « {path.parent} » n'existe pas.")
+            if path.resolve() == self.db.path.resolve():
+                raise ValidationError("La sauvegarde ne peut pas remplacer la base elle-même.")
+            kind = "fichier"
+        with self._write() as session:
+            audit.record(session, self.actor, audit.Action.BACKUP, "database", None,
+                         details={"type": kind, "fichier": path.name})
+        try:
+            _copy_sqlite(self.db.path, path)
+        except OSError as exc:
+            raise WorkflowError(f"La sauvegarde n'a pas pu être écrite dans « {path} » "
+                                f"({exc.strerror}). Choisissez un autre emplacement.") from exc
+        return BackupInfo(path, datetime.now(), kind, path.stat().st_size)
+
+    def list(self) -> list[BackupInfo]:
+        access.require(self.actor, access.Permission.BACKUP)
+        return list_backups(self.db.path) if self.db.path else []
+
+    def check(self, source: Path | str) -> BackupCheck:
+        access.require(self.actor, access.Permission.BACKUP)
+        return check_backup_file(source)
+
+    def restore(self, source: Path | str) -> RestoreResult:
+        """Close this database, replace its file, reopen and trace it. The
+        ``Database`` object must not be used afterwards: reopen it."""
+        access.require(self.actor, access.Permission.BACKUP)
+        if self.db.path is None:
+            raise WorkflowError("Seule une base SQLite (un fichier) peut être restaurée ici.")
+        check_backup_file(source)  # before closing anything
+        self.db.dispose()
+        result = restore_file(self.db.path, source)
+        from cus_desk.store.db import open_database
+
+        reopened = open_database(self.db.url)
+        try:
+            record_restore(reopened, self.actor, result)
+        finally:
+            reopened.dispose()
+        return result
