@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QSplitter,
+    QHBoxLayout,
     QStackedWidget,
     QWidget,
 )
@@ -62,12 +62,13 @@ class MainWindow(QMainWindow):
         self.loading = QLabel("Ouverture de la base de données…")
         self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.stack.addWidget(self.loading)
-        splitter = QSplitter()
-        splitter.addWidget(self.nav)
-        splitter.addWidget(self.stack)
-        splitter.setStretchFactor(1, 1)
-        splitter.setChildrenCollapsible(False)
-        self.setCentralWidget(splitter)
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.nav)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
         self.db_label = QLabel("")
         self.db_label.setAccessibleName("Base de données ouverte")
         self.user_label = QLabel("")
