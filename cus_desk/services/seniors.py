@@ -1,0 +1,734 @@
+"""Seniors 65+ en impayé (CUS §9.3): import of arrears extracts, the list of
+tenants at risk, field observations and signalements to CMS / CCAS / CLIC /
+pôle gérontologique, the fiche de signalement.
+
+``lease_balance_history(session, lease_id)`` is pinned for the meetings
+feature (arrears trend of a case's lease)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from cus_desk.domain import seniors as rules
+from cus_desk.domain.errors import NotFoundError, ValidationError, WorkflowError
+from cus_desk.domain.parsing import date_in_filename, normalize_name
+from cus_desk.domain.reference import SENIOR_PARTNER_KINDS
+from cus_desk.domain.settings import (
+    FIRST_ARREARS_LEASE_YEARS,
+    ORGANISATION_NAME,
+    SENIOR_AGE,
+    SENIOR_MIN_BALANCE_CENTS,
+    SENIOR_MIN_MONTHS,
+    SIGNALEMENT_REMINDER_DAYS,
+)
+from cus_desk.services import access, audit
+from cus_desk.services.base import Service, check_version
+from cus_desk.services.settings import read_setting
+from cus_desk.store import arrears_import as imp
+from cus_desk.store.models.core import Agency, Household, Lease, Partner, Referral, Tenant, User
+from cus_desk.store.models.seniors import (
+    ArrearsExtract,
+    ArrearsLine,
+    FieldObservation,
+    SeniorAlertEvent,
+)
+
+SENIOR_ALERT = "senior_alert"
+P = access.Permission
+
+
+def lease_balance_history(session: Session, lease_id: int) -> list[tuple[date, int]]:
+    """(extract date, balance in cents) of a lease in every imported extract,
+    oldest first. Empty when the lease was in no extract."""
+    rows = session.execute(
+        select(ArrearsExtract.extract_date, ArrearsLine.balance_cents)
+        .join(ArrearsLine, ArrearsLine.extract_id == ArrearsExtract.id)
+        .where(ArrearsLine.lease_id == lease_id)
+        .order_by(ArrearsExtract.extract_date)
+    )
+    return [(d, b) for d, b in rows]
+
+
+def risk_rule(session: Session) -> rules.RiskRule:
+    return rules.RiskRule(
+        senior_age=read_setting(session, SENIOR_AGE),
+        min_balance_cents=read_setting(session, SENIOR_MIN_BALANCE_CENTS),
+        min_months=read_setting(session, SENIOR_MIN_MONTHS),
+        first_arrears_lease_years=read_setting(session, FIRST_ARREARS_LEASE_YEARS),
+    )
+
+
+# ------------------------------------------------------------------ results
+
+@dataclass(frozen=True)
+class ExtractInfo:
+    id: int
+    extract_date: date
+    source_name: str
+    lines_read: int
+    lines_imported: int
+    rejected_count: int
+
+
+@dataclass(frozen=True)
+class FileAnalysis:
+    """What the import dialog needs before importing."""
+
+    source_name: str
+    kind: str
+    sheets: list[str]
+    sheet: str | None
+    headers: list[str]
+    mapping: dict[str, str]  # field key -> header
+    unknown: list[str]
+    missing_required: list[str]
+    missing_recommended: list[str]
+    needs_mapping: bool
+    remembered: bool
+    lines: int
+    proposed_date: date | None
+    existing_extract: bool = False
+
+
+@dataclass(frozen=True)
+class SeniorRow:
+    lease_id: int
+    contract: str
+    last_name: str
+    first_name: str
+    age: int | None
+    agency_id: int
+    agency: str
+    commune: str
+    balance_cents: int | None
+    months_unpaid: int | None
+    status: str
+    status_label: str
+    first_arrears: bool
+    lease_start: date | None
+    extract_date: date | None
+    reminder_due: date | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "lease_id": self.lease_id,
+            "contract": self.contract,
+            "age": self.age,
+            "agency": self.agency,
+            "commune": self.commune,
+            "balance_cents": self.balance_cents,
+            "months_unpaid": self.months_unpaid,
+            "status": self.status,
+            "first_arrears": self.first_arrears,
+            "extract_date": self.extract_date.isoformat() if self.extract_date else None,
+        }
+
+
+@dataclass(frozen=True)
+class SeniorsListing:
+    extract_date: date | None
+    rows: list[SeniorRow]
+    count_by_agency: dict[str, int]
+    count_by_status: dict[str, int]
+    first_arrears_count: int
+    total: int
+
+
+@dataclass(frozen=True)
+class ObservationView:
+    id: int
+    kind: str
+    kind_label: str
+    observed_on: date
+    observer: str
+    note: str
+    recorded_by: str
+
+
+@dataclass(frozen=True)
+class AlertEventView:
+    status: str
+    label: str
+    on_date: date
+    note: str
+
+
+@dataclass(frozen=True)
+class SignalementView:
+    id: int
+    version: int
+    lease_id: int
+    partner_id: int
+    partner_name: str
+    partner_kind: str
+    partner_kind_label: str
+    sent_on: date
+    status: str
+    status_label: str
+    reason: str
+    events: list[AlertEventView]
+    next_statuses: list[tuple[str, str]]
+    reminder_due: date | None
+    case_id: int | None
+
+
+@dataclass(frozen=True)
+class SeniorDetail:
+    lease_id: int
+    contract: str
+    last_name: str
+    first_name: str
+    birth_date: date | None
+    cotenant_birth_date: date | None
+    age: int | None
+    agency_id: int
+    agency: str
+    commune: str
+    address: str | None
+    phone: str | None
+    lease_start: date | None
+    monthly_rent_cents: int | None
+    balance_cents: int | None
+    months_unpaid: int | None
+    last_payment_on: date | None
+    extract_date: date | None
+    status: str | None
+    status_label: str
+    first_arrears: bool
+    history: list[tuple[date, int]]
+    observations: list[ObservationView]
+    signalements: list[SignalementView]
+
+
+@dataclass(frozen=True)
+class PartnerChoice:
+    id: int
+    name: str
+    kind: str
+    commune: str | None
+    proposed: bool  # in the tenant's commune
+
+
+# ------------------------------------------------------------------ service
+
+class SeniorsService(Service):
+    # ----------------------------------------------------------- import
+    def analyse_file(self, path: Path | str, sheet: str | None = None) -> FileAnalysis:
+        access.require(self.actor, P.ARREARS_IMPORT)
+        path = Path(path)
+        sheets = imp.list_sheets(path)
+        table = imp.read_table(path, sheet)
+        with self._read() as session:
+            remembered = imp.remembered_mapping(session, imp.header_signature(table.headers))
+            proposed = date_in_filename(path.name)
+            exists = proposed is not None and session.scalar(
+                select(ArrearsExtract.id).where(ArrearsExtract.extract_date == proposed)) is not None
+        result = imp.analyse(table.headers, remembered)
+        return FileAnalysis(
+            source_name=table.source_name, kind=table.kind, sheets=sheets, sheet=table.sheet,
+            headers=table.headers,
+            mapping={k: table.headers[i] for k, i in result.mapping.items()},
+            unknown=result.unknown, missing_required=result.missing_required,
+            missing_recommended=result.missing_recommended, needs_mapping=result.needs_mapping,
+            remembered=result.remembered, lines=len(table.rows), proposed_date=proposed,
+            existing_extract=bool(exists),
+        )
+
+    def extract_exists(self, extract_date: date) -> bool:
+        with self._read() as session:
+            return session.scalar(
+                select(ArrearsExtract.id).where(ArrearsExtract.extract_date == extract_date)) is not None
+
+    def import_arrears(
+        self,
+        path: Path | str,
+        extract_date: date,
+        *,
+        sheet: str | None = None,
+        mapping: dict[str, str] | None = None,
+        remember_mapping: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> imp.ImportResult:
+        """Import one extract. ``mapping`` ({field: header}) comes from the
+        mapping dialog; otherwise headers are recognised (or a mapping
+        remembered for this shape of file is used). Raises ImportRefused /
+        MappingRequired (nothing changed) or ImportCancelled (nothing changed)."""
+        access.require(self.actor, P.ARREARS_IMPORT)
+        if not isinstance(extract_date, date):
+            raise ValidationError("Indiquez la date de l'extrait (jj/mm/aaaa).", "extract_date")
+        if extract_date > date.today():
+            raise ValidationError(
+                "La date de l'extrait est dans le futur : indiquez la date à laquelle le "
+                "fichier a été produit.", "extract_date")
+        path = Path(path)
+        table = imp.read_table(path, sheet)
+        if mapping is not None:
+            columns = imp.mapping_from_headers(table.headers, mapping)
+        else:
+            with self._read() as session:
+                remembered = imp.remembered_mapping(session, imp.header_signature(table.headers))
+            columns = imp.analyse(table.headers, remembered).mapping
+        total = len(table.rows) * 2 or 1
+        lines, rejected = imp.parse_rows(table, columns, extract_date, progress, cancelled,
+                                         progress_total=total)
+        with self._write() as session:
+            result = imp.store_extract(
+                session, extract_date, lines, rejected, source_name=table.source_name,
+                lines_read=len(table.rows), actor_id=self.actor.user_id, progress=progress,
+                cancelled=cancelled, progress_offset=len(table.rows), progress_total=total,
+            )
+            if mapping is not None and remember_mapping:
+                imp.remember_mapping(session, table.headers, columns, self.actor.user_id)
+            audit.record(session, self.actor, audit.Action.IMPORT, "arrears_extract", result.extract_id,
+                         details={"extract_date": extract_date.isoformat(),
+                                  "source": table.source_name, "lines_read": result.lines_read,
+                                  "imported": result.imported, "rejected": len(result.rejected),
+                                  "replaced": result.replaced})
+            if cancelled is not None and cancelled():
+                raise imp.ImportCancelled()
+        return result
+
+    def extracts(self) -> list[ExtractInfo]:
+        if not (access.has(self.actor, P.SENIORS_READ) or access.has(self.actor, P.ARREARS_IMPORT)):
+            access.require(self.actor, P.SENIORS_READ)
+        with self._read() as session:
+            rows = session.scalars(select(ArrearsExtract).order_by(ArrearsExtract.extract_date.desc()))
+            import json
+
+            return [ExtractInfo(e.id, e.extract_date, e.source_name, e.lines_read, e.lines_imported,
+                                len(json.loads(e.rejected_json))) for e in rows]
+
+    # ------------------------------------------------------------- list
+    def list_seniors(
+        self,
+        as_of: date | None = None,
+        *,
+        agency_id: int | None = None,
+        status: str | None = None,
+        first_arrears_only: bool = False,
+        age_band: str | None = None,
+        today: date | None = None,
+    ) -> SeniorsListing:
+        """65+ tenants in arrears according to the latest extract on or
+        before ``as_of`` (default: the latest), plus those with an open
+        signalement. Counts are over the whole list (before filters)."""
+        access.require(self.actor, P.SENIORS_READ)
+        today = today or date.today()
+        with self._read() as session:
+            rows = _compute_seniors(session, as_of, today)
+        extract_date = _extract_date(rows)
+        count_by_agency = Counter(r.agency for r in rows)
+        count_by_status = Counter(r.status for r in rows)
+        first_count = sum(1 for r in rows if r.first_arrears)
+        filtered = [
+            r for r in rows
+            if (agency_id is None or r.agency_id == agency_id)
+            and (status is None or r.status == status)
+            and (not first_arrears_only or r.first_arrears)
+            and (age_band is None or rules.age_band(r.age) == age_band)
+        ]
+        return SeniorsListing(extract_date, filtered, dict(count_by_agency), dict(count_by_status),
+                              first_count, len(rows))
+
+    def agencies(self) -> list[tuple[int, str]]:
+        with self._read() as session:
+            return [(a.id, a.name) for a in session.scalars(select(Agency).order_by(Agency.name))]
+
+    # ----------------------------------------------------------- detail
+    def detail(self, lease_id: int, today: date | None = None) -> SeniorDetail:
+        access.require(self.actor, P.SENIORS_READ)
+        today = today or date.today()
+        with self._read() as session:
+            return _detail(session, lease_id, today)
+
+    # ----------------------------------------------------- observations
+    def add_observation(self, lease_id: int, kind: str, observed_on: date, observer: str,
+                        note: str) -> ObservationView:
+        access.require(self.actor, P.SENIORS_EDIT)
+        try:
+            kind_value = rules.ObservationKind(kind)
+        except ValueError:
+            raise ValidationError("Choisissez le type d'observation.", "kind") from None
+        if not isinstance(observed_on, date):
+            raise ValidationError("Indiquez la date de l'observation.", "observed_on")
+        if observed_on > date.today():
+            raise ValidationError("La date de l'observation ne peut pas être dans le futur.", "observed_on")
+        observer = (observer or "").strip()
+        note = (note or "").strip()
+        if not observer:
+            raise ValidationError("Indiquez qui a fait l'observation.", "observer")
+        if len(observer) > 120:
+            raise ValidationError("Le nom de l'observateur est trop long (120 caractères au plus).", "observer")
+        if not note:
+            raise ValidationError(
+                "Décrivez les faits observés (ce qui a été vu ou entendu, sans appréciation).", "note")
+        with self._write() as session:
+            _lease_or_404(session, lease_id)
+            obs = FieldObservation(lease_id=lease_id, kind=kind_value.value, observed_on=observed_on,
+                                   observer=observer, note=note, recorded_by_id=self.actor.user_id)
+            session.add(obs)
+            session.flush()
+            audit.record(session, self.actor, audit.Action.CREATE, "field_observation", obs.id,
+                         details={"lease_id": lease_id, "kind": kind_value.value,
+                                  "observed_on": observed_on.isoformat()})
+            return ObservationView(obs.id, obs.kind, kind_value.label, obs.observed_on, obs.observer,
+                                   obs.note, self.actor.display_name)
+
+    # ------------------------------------------------------ signalements
+    def partner_choices(self, lease_id: int, kind: str) -> list[PartnerChoice]:
+        """Active partners of that kind; those of the tenant's commune first
+        (``proposed``), then those serving the lease's agency, then others."""
+        access.require(self.actor, P.SENIORS_READ)
+        if kind not in SENIOR_PARTNER_KINDS:
+            raise ValidationError("Choisissez CMS, CCAS, CLIC ou pôle gérontologique.", "kind")
+        with self._read() as session:
+            lease = _lease_or_404(session, lease_id)
+            commune = normalize_name(lease.commune)
+            partners = session.scalars(
+                select(Partner).where(Partner.category == kind, Partner.active.is_(True),
+                                      Partner.merged_into_id.is_(None)).order_by(Partner.name)
+            ).all()
+            choices = []
+            for p in partners:
+                proposed = bool(commune) and normalize_name(p.commune or "") == commune
+                serves = any(a.id == lease.agency_id for a in p.agencies)
+                choices.append((0 if proposed else 1 if serves else 2, p.name,
+                                PartnerChoice(p.id, p.name, p.category, p.commune, proposed)))
+            return [c for *_k, c in sorted(choices, key=lambda t: (t[0], t[1]))]
+
+    def send_signalement(self, lease_id: int, partner_id: int, sent_on: date, facts: str) -> SignalementView:
+        access.require(self.actor, P.SENIORS_EDIT)
+        if not isinstance(sent_on, date):
+            raise ValidationError("Indiquez la date d'envoi du signalement.", "sent_on")
+        if sent_on > date.today():
+            raise ValidationError("La date d'envoi ne peut pas être dans le futur.", "sent_on")
+        facts = (facts or "").strip()
+        with self._write() as session:
+            lease = _lease_or_404(session, lease_id)
+            partner = session.get(Partner, partner_id)
+            if partner is None or not partner.active or partner.merged_into_id is not None:
+                raise ValidationError("Choisissez une structure partenaire active dans l'annuaire.", "partner")
+            if partner.category not in SENIOR_PARTNER_KINDS:
+                raise ValidationError(
+                    f"« {partner.name} » n'est pas un CMS, un CCAS, un CLIC ou un pôle gérontologique : "
+                    "un signalement senior ne peut être adressé qu'à l'un de ces quatre partenaires.",
+                    "partner")
+            has_obs = session.scalar(select(func.count(FieldObservation.id))
+                                     .where(FieldObservation.lease_id == lease.id))
+            if not has_obs:
+                raise WorkflowError(
+                    "Un signalement suppose un comportement constaté sur le terrain : enregistrez "
+                    "d'abord une observation (changement d'attitude, ne répond plus aux sollicitations...).")
+            open_alert = session.scalar(
+                select(Referral.id).where(Referral.kind == SENIOR_ALERT, Referral.lease_id == lease.id,
+                                          Referral.status != rules.AlertStatus.CLOS.value))
+            if open_alert is not None:
+                raise WorkflowError(
+                    "Un signalement est déjà en cours pour ce bail : suivez-le (accusé de réception, "
+                    "prise en charge) ou clôturez-le avant d'en envoyer un autre.")
+            referral = Referral(kind=SENIOR_ALERT, lease_id=lease.id, partner_id=partner.id,
+                                sent_on=sent_on, reason=facts, status=rules.AlertStatus.ENVOYE.value,
+                                status_changed_on=sent_on, created_by_id=self.actor.user_id)
+            session.add(referral)
+            session.flush()
+            session.add(SeniorAlertEvent(referral_id=referral.id, status=referral.status, on_date=sent_on,
+                                         recorded_by_id=self.actor.user_id))
+            audit.record(session, self.actor, audit.Action.CREATE, "senior_alert", referral.id,
+                         details={"lease_id": lease.id, "partner_id": partner.id,
+                                  "kind": partner.category, "sent_on": sent_on.isoformat()})
+            session.flush()
+            return _signalement_view(session, referral, date.today())
+
+    def set_signalement_status(self, referral_id: int, status: str, on_date: date,
+                               expected_version: int | None, note: str = "") -> SignalementView:
+        access.require(self.actor, P.SENIORS_EDIT)
+        if not isinstance(on_date, date):
+            raise ValidationError("Indiquez la date.", "on_date")
+        if on_date > date.today():
+            raise ValidationError("La date ne peut pas être dans le futur.", "on_date")
+        with self._write() as session:
+            referral = _alert_or_404(session, referral_id)
+            check_version(expected_version, referral.version)
+            rules.check_alert_transition(referral.status, status)
+            if on_date < referral.sent_on:
+                raise ValidationError(
+                    "Cette date est antérieure à l'envoi du signalement : vérifiez-la.", "on_date")
+            before = referral.status
+            referral.status = status
+            referral.status_changed_on = on_date
+            if status == rules.AlertStatus.CLOS.value:
+                referral.closed_on = on_date
+                if note.strip():
+                    referral.outcome = note.strip()
+            session.add(SeniorAlertEvent(referral_id=referral.id, status=status, on_date=on_date,
+                                         note=note.strip(), recorded_by_id=self.actor.user_id))
+            session.flush()
+            audit.record(session, self.actor, audit.Action.UPDATE, "senior_alert", referral.id,
+                         details={"status": [before, status], "on_date": on_date.isoformat()})
+            return _signalement_view(session, referral, date.today())
+
+    def fiche_pdf(self, referral_id: int) -> bytes:
+        """The fiche de signalement (only what the partner needs)."""
+        access.require(self.actor, P.SENIORS_READ)
+        from cus_desk.reports.signalement import FicheData, build_fiche
+
+        with self._write() as session:
+            referral = _alert_or_404(session, referral_id)
+            detail = _detail(session, referral.lease_id, date.today())
+            partner = referral.partner
+            sender = session.get(User, referral.created_by_id) if referral.created_by_id else None
+            lease = session.get(Lease, referral.lease_id)
+            data = FicheData(
+                organisation=read_setting(session, ORGANISATION_NAME),
+                agency_label=lease.agency.label,
+                agency_town=lease.agency.town,
+                sender_name=sender.display_name if sender else self.actor.display_name,
+                reference=f"SIG-{referral.sent_on.year}-{referral.id:04d}",
+                sent_on=referral.sent_on,
+                partner_name=partner.name,
+                partner_kind=SENIOR_PARTNER_KINDS.get(partner.category, partner.category),
+                partner_address=" ".join(x for x in (partner.address, partner.commune) if x) or None,
+                last_name=detail.last_name,
+                first_name=detail.first_name,
+                birth_date=detail.birth_date,
+                age=detail.age,
+                cotenant_birth_date=detail.cotenant_birth_date,
+                address=detail.address,
+                commune=detail.commune,
+                phone=detail.phone,
+                contract=detail.contract,
+                lease_start=detail.lease_start,
+                balance_cents=detail.balance_cents,
+                months_unpaid=detail.months_unpaid,
+                last_payment_on=detail.last_payment_on,
+                monthly_rent_cents=detail.monthly_rent_cents,
+                extract_date=detail.extract_date,
+                history=detail.history[-6:],
+                facts=[(o.observed_on, o.kind_label, o.note) for o in detail.observations],
+                reason=referral.reason,
+            )
+            audit.record(session, self.actor, audit.Action.PRINT, "senior_alert", referral.id,
+                         details={"document": "fiche_signalement", "lease_id": referral.lease_id})
+        return build_fiche(data)
+
+    def reminders(self, today: date | None = None) -> list[SignalementView]:
+        """Signalements still "envoyé" after the reminder delay."""
+        access.require(self.actor, P.SENIORS_READ)
+        today = today or date.today()
+        with self._read() as session:
+            alerts = session.scalars(select(Referral).where(
+                Referral.kind == SENIOR_ALERT, Referral.status == rules.AlertStatus.ENVOYE.value)
+                .order_by(Referral.sent_on)).all()
+            views = [_signalement_view(session, r, today) for r in alerts]
+        return [v for v in views if v.reminder_due is not None]
+
+
+# ------------------------------------------------------------------ helpers
+
+def _extract_date(rows: list[SeniorRow]) -> date | None:
+    dates = [r.extract_date for r in rows if r.extract_date]
+    return max(dates) if dates else None
+
+
+def _lease_or_404(session: Session, lease_id: int) -> Lease:
+    lease = session.get(Lease, lease_id)
+    if lease is None:
+        raise NotFoundError("Ce bail n'existe plus dans CUS Desk : rechargez la liste.")
+    return lease
+
+
+def _alert_or_404(session: Session, referral_id: int) -> Referral:
+    referral = session.get(Referral, referral_id)
+    if referral is None or referral.kind != SENIOR_ALERT:
+        raise NotFoundError("Ce signalement n'existe plus : rechargez la fiche.")
+    return referral
+
+
+def _holders(session: Session, household_ids: set[int]) -> dict[int, Tenant]:
+    result: dict[int, Tenant] = {}
+    if not household_ids:
+        return result
+    ids = list(household_ids)
+    for start in range(0, len(ids), 900):
+        for t in session.scalars(
+            select(Tenant).where(Tenant.household_id.in_(ids[start:start + 900]),
+                                 Tenant.relationship_kind == "titulaire")
+            .order_by(Tenant.position, Tenant.id)
+        ):
+            result.setdefault(t.household_id, t)
+    return result
+
+
+def _in_arrears_clause(rule: rules.RiskRule):
+    return and_(
+        ArrearsLine.balance_cents > 0,
+        ArrearsLine.balance_cents >= rule.min_balance_cents,
+        or_(ArrearsLine.months_unpaid.is_(None), ArrearsLine.months_unpaid >= rule.min_months),
+    )
+
+
+def _compute_seniors(session: Session, as_of: date | None, today: date) -> list[SeniorRow]:
+    rule = risk_rule(session)
+    reminder_days = read_setting(session, SIGNALEMENT_REMINDER_DAYS)
+    query = select(ArrearsExtract)
+    if as_of is not None:
+        query = query.where(ArrearsExtract.extract_date <= as_of)
+    extract = session.scalar(query.order_by(ArrearsExtract.extract_date.desc()).limit(1))
+
+    alerts_by_lease: dict[int, list[Referral]] = {}
+    for r in session.scalars(select(Referral).where(Referral.kind == SENIOR_ALERT).order_by(Referral.sent_on)):
+        if as_of is None or r.sent_on <= as_of:
+            alerts_by_lease.setdefault(r.lease_id, []).append(r)
+    obs_by_lease: dict[int, list[date]] = {}
+    obs_query = select(FieldObservation.lease_id, FieldObservation.observed_on)
+    if as_of is not None:
+        obs_query = obs_query.where(FieldObservation.observed_on <= as_of)
+    for lease_id, observed_on in session.execute(obs_query):
+        obs_by_lease.setdefault(lease_id, []).append(observed_on)
+
+    candidates: dict[int, tuple] = {}
+    earlier: set[int] = set()
+    if extract is not None:
+        line_rows = session.execute(
+            select(ArrearsLine, Lease, Agency.name)
+            .join(Lease, Lease.id == ArrearsLine.lease_id)
+            .join(Agency, Agency.id == Lease.agency_id)
+            .where(ArrearsLine.extract_id == extract.id)
+            .where(or_(_in_arrears_clause(rule), ArrearsLine.lease_id.in_(list(alerts_by_lease) or [-1])))
+        ).all()
+        earlier = set(session.scalars(
+            select(ArrearsLine.lease_id).distinct()
+            .join(ArrearsExtract, ArrearsExtract.id == ArrearsLine.extract_id)
+            .where(ArrearsExtract.extract_date < extract.extract_date)
+            .where(_in_arrears_clause(rule))
+        ))
+        for line, lease, agency_name in line_rows:
+            candidates[lease.id] = (line, lease, agency_name, extract.extract_date)
+    # Open signalements whose lease is not in this extract stay on the list.
+    missing = [lid for lid, alerts in alerts_by_lease.items()
+               if lid not in candidates and any(a.status in rules.OPEN_ALERT_STATUSES for a in alerts)]
+    for lease_id in missing:
+        lease = session.get(Lease, lease_id)
+        if lease is None:
+            continue
+        last = session.execute(
+            select(ArrearsLine, ArrearsExtract.extract_date)
+            .join(ArrearsExtract, ArrearsExtract.id == ArrearsLine.extract_id)
+            .where(ArrearsLine.lease_id == lease_id)
+            .where(ArrearsExtract.extract_date <= (extract.extract_date if extract else date.max))
+            .order_by(ArrearsExtract.extract_date.desc()).limit(1)
+        ).first()
+        candidates[lease_id] = (last[0] if last else None, lease, lease.agency.name,
+                                last[1] if last else None)
+
+    holders = _holders(session, {c[1].household_id for c in candidates.values() if c[1].household_id})
+    result: list[SeniorRow] = []
+    for lease_id, (line, lease, agency_name, on) in candidates.items():
+        holder = holders.get(lease.household_id) if lease.household_id else None
+        birth = line.holder_birth_date if line is not None and line.holder_birth_date else (
+            holder.birth_date if holder else None)
+        cobirth = line.cotenant_birth_date if line is not None else None
+        when = on or today
+        age = rules.senior_age_of(birth, cobirth, when)
+        balance = line.balance_cents if line is not None else None
+        months = line.months_unpaid if line is not None else None
+        arrears_now = line is not None and rules.in_arrears(balance, months, rule)
+        at_risk = arrears_now and age is not None and age >= rule.senior_age
+        alerts = alerts_by_lease.get(lease_id, [])
+        status = rules.senior_status(at_risk, obs_by_lease.get(lease_id, []),
+                                     [(a.status, a.closed_on) for a in alerts])
+        if status is None:
+            continue
+        first = rules.is_first_arrears(arrears_now, lease_id in earlier, lease.start_date, when, rule)
+        due = None
+        for a in alerts:
+            due = rules.reminder_due(a.status, a.sent_on, today, reminder_days) or due
+        result.append(SeniorRow(
+            lease_id=lease_id, contract=lease.contract_number,
+            last_name=holder.last_name if holder else "", first_name=holder.first_name if holder else "",
+            age=age, agency_id=lease.agency_id, agency=agency_name, commune=lease.commune,
+            balance_cents=balance, months_unpaid=months, status=status.value, status_label=status.label,
+            first_arrears=first, lease_start=lease.start_date, extract_date=on, reminder_due=due,
+        ))
+    result.sort(key=lambda r: (not r.first_arrears, -(r.balance_cents or 0), r.contract))
+    return result
+
+
+def _signalement_view(session: Session, referral: Referral, today: date) -> SignalementView:
+    events = session.scalars(select(SeniorAlertEvent).where(SeniorAlertEvent.referral_id == referral.id)
+                             .order_by(SeniorAlertEvent.on_date, SeniorAlertEvent.id)).all()
+    days = read_setting(session, SIGNALEMENT_REMINDER_DAYS)
+    partner = referral.partner
+    return SignalementView(
+        id=referral.id, version=referral.version, lease_id=referral.lease_id,
+        partner_id=partner.id, partner_name=partner.name, partner_kind=partner.category,
+        partner_kind_label=SENIOR_PARTNER_KINDS.get(partner.category, partner.category),
+        sent_on=referral.sent_on, status=referral.status,
+        status_label=rules.AlertStatus(referral.status).label, reason=referral.reason,
+        events=[AlertEventView(e.status, rules.AlertStatus(e.status).label, e.on_date, e.note) for e in events],
+        next_statuses=[(s.value, s.label) for s in rules.allowed_alert_transitions(referral.status)],
+        reminder_due=rules.reminder_due(referral.status, referral.sent_on, today, days),
+        case_id=referral.case_id,
+    )
+
+
+def _detail(session: Session, lease_id: int, today: date) -> SeniorDetail:
+    lease = _lease_or_404(session, lease_id)
+    rule = risk_rule(session)
+    holder = _holders(session, {lease.household_id}).get(lease.household_id) if lease.household_id else None
+    household = session.get(Household, lease.household_id) if lease.household_id else None
+    last = session.execute(
+        select(ArrearsLine, ArrearsExtract.extract_date)
+        .join(ArrearsExtract, ArrearsExtract.id == ArrearsLine.extract_id)
+        .where(ArrearsLine.lease_id == lease_id)
+        .order_by(ArrearsExtract.extract_date.desc()).limit(1)
+    ).first()
+    line, on = (last[0], last[1]) if last else (None, None)
+    birth = (line.holder_birth_date if line and line.holder_birth_date else None) or (
+        holder.birth_date if holder else None)
+    cobirth = line.cotenant_birth_date if line else None
+    age = rules.senior_age_of(birth, cobirth, on or today)
+    history = lease_balance_history(session, lease_id)
+    observations = [
+        ObservationView(o.id, o.kind, rules.ObservationKind(o.kind).label, o.observed_on, o.observer,
+                        o.note, (session.get(User, o.recorded_by_id).display_name
+                                 if o.recorded_by_id else ""))
+        for o in session.scalars(select(FieldObservation).where(FieldObservation.lease_id == lease_id)
+                                 .order_by(FieldObservation.observed_on.desc(), FieldObservation.id.desc()))
+    ]
+    alerts = session.scalars(select(Referral).where(Referral.kind == SENIOR_ALERT, Referral.lease_id == lease_id)
+                             .order_by(Referral.sent_on.desc(), Referral.id.desc())).all()
+    arrears_now = line is not None and rules.in_arrears(line.balance_cents, line.months_unpaid, rule)
+    at_risk = arrears_now and age is not None and age >= rule.senior_age
+    status = rules.senior_status(at_risk, [o.observed_on for o in observations],
+                                 [(a.status, a.closed_on) for a in alerts])
+    earlier = on is not None and session.scalar(
+        select(func.count(ArrearsLine.id))
+        .join(ArrearsExtract, ArrearsExtract.id == ArrearsLine.extract_id)
+        .where(ArrearsLine.lease_id == lease_id, ArrearsExtract.extract_date < on)
+        .where(_in_arrears_clause(rule))
+    )
+    first = rules.is_first_arrears(arrears_now, bool(earlier), lease.start_date, on or today, rule)
+    return SeniorDetail(
+        lease_id=lease.id, contract=lease.contract_number,
+        last_name=holder.last_name if holder else "", first_name=holder.first_name if holder else "",
+        birth_date=birth, cotenant_birth_date=cobirth, age=age,
+        agency_id=lease.agency_id, agency=lease.agency.name, commune=lease.commune,
+        address=lease.address, phone=household.phone if household else None,
+        lease_start=lease.start_date, monthly_rent_cents=lease.monthly_rent_cents,
+        balance_cents=line.balance_cents if line else None,
+        months_unpaid=line.months_unpaid if line else None,
+        last_payment_on=line.last_payment_on if line else None,
+        extract_date=on, status=status.value if status else None,
+        status_label=status.label if status else "Hors liste (pas d'impayé senior)",
+        first_arrears=first, history=history, observations=observations,
+        signalements=[_signalement_view(session, a, today) for a in alerts],
+    )

@@ -1,0 +1,762 @@
+"""Import of an arrears extract (extrait d'impayés) of the management system.
+
+Three steps, each testable without Qt:
+
+1. ``read_table(path, sheet)`` reads a CSV (UTF-8, UTF-8 with BOM, UTF-16 or
+   Windows-1252; separator ``;``, ``,`` or tab, detected) or an XLSX sheet.
+   A file that cannot be read as a whole raises ``ImportRefused``.
+2. ``analyse(headers, remembered)`` recognises the columns by header (case,
+   accents, punctuation ignored); ``parse_rows`` turns each line into a
+   ``ParsedLine`` or a rejection (line number, header = line 1, French reason).
+3. ``store_extract(session, ...)`` writes everything inside the caller's
+   transaction: leases, households and tenants created or updated (matching
+   on the contract number), one ``ArrearsLine`` per lease. An extract with
+   the same date is replaced. ``cancelled()`` is checked as it goes; the
+   caller's rollback then leaves the database as it was.
+
+Writes go through SQLAlchemy Core ``executemany`` (25,000 lines in well
+under the 3 s goal; see tests/perf/bench_import.py)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from cus_desk.domain.errors import CusDeskError, ValidationError
+from cus_desk.domain.formatting import format_date
+from cus_desk.domain.parsing import (
+    ParseError,
+    normalize_header,
+    normalize_name,
+    parse_amount_cents,
+    parse_date,
+    parse_int,
+)
+from cus_desk.store.models.base import utcnow
+from cus_desk.store.models.core import Agency, Household, Lease, Tenant
+from cus_desk.store.models.seniors import ArrearsColumnMapping, ArrearsExtract, ArrearsLine
+
+Progress = Callable[[int, int], None]
+Cancelled = Callable[[], bool]
+
+
+class ImportRefused(ValidationError):
+    """The file as a whole cannot be imported; nothing was changed."""
+
+
+class MappingRequired(ImportRefused):
+    """Required columns were not recognised: the user must say which column
+    is which (mapping dialog), or fix the file."""
+
+    def __init__(self, message: str, headers: list[str], mapping: dict[str, int],
+                 missing: list[str]) -> None:
+        super().__init__(message)
+        self.headers = headers
+        self.mapping = mapping
+        self.missing = missing
+
+
+class ImportCancelled(CusDeskError):
+    def __init__(self) -> None:
+        super().__init__("Import annulé : la base de données n'a pas été modifiée.")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    key: str
+    label: str
+    aliases: tuple[str, ...]
+    required: bool = False
+    recommended: bool = False
+
+
+FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("contract", "N° contrat", ("n contrat", "numero de contrat", "contrat", "n de contrat",
+                                         "no contrat", "num contrat", "numero contrat", "n du contrat"),
+              required=True),
+    FieldSpec("last_name", "Nom", ("nom", "nom du locataire", "nom locataire"), recommended=True),
+    FieldSpec("first_name", "Prénom", ("prenom", "prenom du locataire", "prenom locataire")),
+    FieldSpec("birth_date", "Date de naissance", ("date de naissance", "ne e le", "ne le", "nee le",
+                                                  "date naissance", "date de naissance titulaire"),
+              recommended=True),
+    FieldSpec("cotenant_birth_date", "Date de naissance cotitulaire",
+              ("date de naissance cotitulaire", "date naissance cotitulaire",
+               "date de naissance du cotitulaire")),
+    FieldSpec("agency", "Agence", ("agence", "agence de gestion"), recommended=True),
+    FieldSpec("commune", "Commune", ("commune", "ville")),
+    FieldSpec("address", "Adresse", ("adresse", "adresse du logement")),
+    FieldSpec("lease_start", "Date d'entrée", ("date d entree", "date entree", "date d entree dans les lieux")),
+    FieldSpec("balance", "Solde", ("solde", "solde debiteur", "montant impaye", "montant des impayes"),
+              required=True),
+    FieldSpec("months_unpaid", "Nb mois impayés", ("nb mois impayes", "mois d impayes", "nombre de mois impayes",
+                                                   "nb de mois impayes", "mois impayes")),
+    FieldSpec("last_payment", "Date dernier paiement", ("date dernier paiement", "date du dernier paiement")),
+    FieldSpec("rent", "Loyer + charges", ("loyer charges", "loyer charges comprises", "loyer et charges")),
+    FieldSpec("phone", "Téléphone", ("telephone", "tel", "telephone locataire")),
+)
+FIELD_BY_KEY = {f.key: f for f in FIELDS}
+_ALIAS_TO_FIELD = {alias: f.key for f in FIELDS for alias in f.aliases}
+
+
+@dataclass
+class RawTable:
+    """A file read as text rows: ``rows`` are (line number, cells)."""
+
+    source_name: str
+    headers: list[str]
+    rows: list[tuple[int, list[Any]]]
+    kind: str  # "csv" | "xlsx"
+    encoding: str | None = None
+    separator: str | None = None
+    sheet: str | None = None
+
+
+@dataclass(frozen=True)
+class RejectedLine:
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class HeaderAnalysis:
+    headers: list[str]
+    mapping: dict[str, int]  # field key -> column index
+    unknown: list[str]  # headers matching no field
+    missing_required: list[str]  # field keys
+    missing_recommended: list[str]
+    signature: str
+    remembered: bool = False
+
+    @property
+    def needs_mapping(self) -> bool:
+        """Worth asking the user: a required column is missing, or a
+        recommended one is missing while some headers were not recognised."""
+        return bool(self.missing_required) or bool(self.missing_recommended and self.unknown)
+
+
+@dataclass(slots=True)
+class ParsedLine:
+    line: int
+    contract: str
+    balance_cents: int
+    last_name: str | None = None
+    first_name: str | None = None
+    birth_date: date | None = None
+    cotenant_birth_date: date | None = None
+    agency: str | None = None
+    commune: str | None = None
+    address: str | None = None
+    lease_start: date | None = None
+    months_unpaid: int | None = None
+    last_payment: date | None = None
+    rent_cents: int | None = None
+    phone: str | None = None
+
+
+@dataclass
+class ImportResult:
+    extract_id: int
+    extract_date: date
+    source_name: str
+    lines_read: int
+    imported: int
+    rejected: list[RejectedLine] = field(default_factory=list)
+    replaced: bool = False
+    leases_created: int = 0
+    leases_updated: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "extract_date": self.extract_date.isoformat(),
+            "lines_read": self.lines_read,
+            "imported": self.imported,
+            "rejected": [{"line": r.line, "reason": r.reason} for r in self.rejected],
+        }
+
+
+# --------------------------------------------------------------------- reading
+
+UNREADABLE = (
+    "Le fichier « {name} » ne peut pas être lu comme un extrait d'impayés ({why}). "
+    "Exportez-le de nouveau au format CSV ou XLSX depuis le logiciel de gestion, puis recommencez."
+)
+
+
+def _refuse(name: str, why: str) -> ImportRefused:
+    return ImportRefused(UNREADABLE.format(name=name, why=why))
+
+
+def list_sheets(path: Path | str) -> list[str]:
+    """Sheet names of an XLSX file (empty list for a CSV)."""
+    path = Path(path)
+    if not _is_xlsx(path):
+        return []
+    wb = _open_workbook(path)
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()
+
+
+def _is_xlsx(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
+
+
+def _open_workbook(path: Path):
+    from openpyxl import load_workbook
+
+    try:
+        # A file object: openpyxl would otherwise judge the file by its extension.
+        return load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
+    except OSError as exc:
+        raise ImportRefused(f"Le fichier « {path.name} » ne peut pas être ouvert ({exc}).") from exc
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException...
+        raise _refuse(path.name, f"classeur Excel endommagé : {exc.__class__.__name__}") from exc
+
+
+def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ImportRefused(f"Le fichier « {path} » est introuvable. Vérifiez son emplacement.") from None
+    except OSError as exc:
+        raise ImportRefused(
+            f"Le fichier « {path.name} » ne peut pas être ouvert ({exc.strerror or exc}). "
+            "Fermez-le s'il est ouvert dans un autre logiciel, puis recommencez."
+        ) from None
+    if not data.strip():
+        raise ImportRefused(f"Le fichier « {path.name} » est vide : il n'y a rien à importer.")
+    if data.startswith(b"PK\x03\x04"):
+        return _read_xlsx(path, sheet)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _refuse(path.name, "ancien format Excel .xls ; enregistrez-le en .xlsx ou en CSV")
+    return read_csv_bytes(data, path.name)
+
+
+def read_csv_bytes(data: bytes, name: str) -> RawTable:
+    if data.startswith(b"\xef\xbb\xbf"):
+        encoding = "utf-8-sig"
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    elif b"\x00" in data[:4096]:
+        raise _refuse(name, "fichier binaire, ni CSV ni XLSX")
+    else:
+        encoding = "utf-8"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        if encoding != "utf-8":
+            raise _refuse(name, "encodage illisible") from None
+        encoding = "cp1252"
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            raise _refuse(name, "encodage illisible") from None
+    if "\x00" in text:
+        raise _refuse(name, "fichier binaire, ni CSV ni XLSX")
+    text = text.lstrip("\ufeff")
+    first_line = text.split("\n", 1)[0]
+    counts = {sep: first_line.count(sep) for sep in (";", "\t", ",")}
+    separator = max(counts, key=lambda s: counts[s])
+    if counts[separator] == 0:
+        separator = ";"
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    try:
+        headers = next(reader, None)
+        if headers is None:
+            raise ImportRefused(f"Le fichier « {name} » est vide : il n'y a rien à importer.")
+        rows: list[tuple[int, list[Any]]] = []
+        for cells in reader:
+            if not cells or not any(c.strip() for c in cells):
+                continue
+            rows.append((reader.line_num, cells))
+    except csv.Error as exc:
+        raise _refuse(name, f"structure CSV invalide ligne {reader.line_num} : {exc}") from None
+    return RawTable(name, [h.strip() for h in headers], rows, "csv", encoding, separator)
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> RawTable:
+    wb = _open_workbook(path)
+    try:
+        if sheet is not None and sheet not in wb.sheetnames:
+            raise ImportRefused(
+                f"Le classeur « {path.name} » n'a pas de feuille « {sheet} ». "
+                f"Feuilles présentes : {', '.join(wb.sheetnames)}."
+            )
+        ws = wb[sheet] if sheet is not None else wb.worksheets[0]
+        rows: list[tuple[int, list[Any]]] = []
+        headers: list[str] | None = None
+        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            cells = list(values)
+            if headers is None:
+                if number == 1:
+                    headers = ["" if v is None else str(v).strip() for v in cells]
+                    continue
+            if not any(v is not None and str(v).strip() for v in cells):
+                continue
+            rows.append((number, cells))
+        if headers is None or not any(headers):
+            raise ImportRefused(
+                f"La feuille « {ws.title} » du classeur « {path.name} » est vide ou n'a pas "
+                "d'en-têtes en première ligne. Choisissez la feuille qui contient l'extrait."
+            )
+        return RawTable(path.name, headers, rows, "xlsx", sheet=ws.title)
+    except ImportRefused:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds on damaged files
+        raise _refuse(path.name, f"classeur Excel illisible : {exc.__class__.__name__}") from exc
+    finally:
+        wb.close()
+
+
+# -------------------------------------------------------------------- headers
+
+def header_signature(headers: Iterable[str]) -> str:
+    """The shape of a file: its normalised headers, in order."""
+    joined = "\x1f".join(normalize_header(h) for h in headers)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+
+
+def analyse(headers: list[str], remembered: dict[str, str] | None = None) -> HeaderAnalysis:
+    """Which column holds which field. ``remembered`` is a mapping {field:
+    header} saved for files of this shape; it completes the recognised one."""
+    mapping: dict[str, int] = {}
+    unknown: list[str] = []
+    for index, header in enumerate(headers):
+        key = _ALIAS_TO_FIELD.get(normalize_header(header))
+        if key is not None and key not in mapping:
+            mapping[key] = index
+        elif key is None and header.strip():
+            unknown.append(header)
+    used_remembered = False
+    if remembered:
+        by_norm = {normalize_header(h): i for i, h in enumerate(headers)}
+        for key, header in remembered.items():
+            index = by_norm.get(normalize_header(header))
+            if key in FIELD_BY_KEY and index is not None and key not in mapping:
+                mapping[key] = index
+                used_remembered = True
+                if headers[index] in unknown:
+                    unknown.remove(headers[index])
+    return HeaderAnalysis(
+        headers=list(headers),
+        mapping=mapping,
+        unknown=unknown,
+        missing_required=[f.key for f in FIELDS if f.required and f.key not in mapping],
+        missing_recommended=[f.key for f in FIELDS if f.recommended and f.key not in mapping],
+        signature=header_signature(headers),
+        remembered=used_remembered,
+    )
+
+
+def mapping_from_headers(headers: list[str], chosen: dict[str, str]) -> dict[str, int]:
+    """{field: header} (as chosen in the mapping dialog) → {field: index}."""
+    index = {h: i for i, h in enumerate(headers)}
+    result = {}
+    for key, header in chosen.items():
+        if key not in FIELD_BY_KEY:
+            raise ValidationError(f"Champ inconnu : {key}.")
+        if header not in index:
+            raise ValidationError(f"La colonne « {header} » n'existe pas dans le fichier.")
+        result[key] = index[header]
+    return result
+
+
+def require_columns(table: RawTable, mapping: dict[str, int]) -> None:
+    missing = [f.key for f in FIELDS if f.required and f.key not in mapping]
+    if missing:
+        labels = ", ".join(f"« {FIELD_BY_KEY[k].label} »" for k in missing)
+        found = ", ".join(f"« {h} »" for h in table.headers if h) or "aucune"
+        raise MappingRequired(
+            f"Le fichier « {table.source_name} » n'a pas de colonne reconnue pour {labels} "
+            f"(colonnes trouvées : {found}). Indiquez quelle colonne correspond, ou renommez "
+            "l'en-tête dans le fichier, puis recommencez. Rien n'a été importé.",
+            table.headers, dict(mapping), missing,
+        )
+
+
+# -------------------------------------------------------------------- parsing
+
+_LABELS = {f.key: f.label for f in FIELDS}
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def parse_rows(table: RawTable, mapping: dict[str, int], extract_date: date,
+               progress: Progress | None = None, cancelled: Cancelled | None = None,
+               progress_total: int | None = None) -> tuple[list[ParsedLine], list[RejectedLine]]:
+    require_columns(table, mapping)
+    total = progress_total or len(table.rows)
+    parsed: list[ParsedLine] = []
+    rejected: list[RejectedLine] = []
+    seen: dict[str, int] = {}
+    get = mapping.get
+    c_contract, c_balance = mapping["contract"], mapping["balance"]
+    c_last, c_first, c_birth, c_cobirth = get("last_name"), get("first_name"), get("birth_date"), get("cotenant_birth_date")
+    c_agency, c_commune, c_address, c_start = get("agency"), get("commune"), get("address"), get("lease_start")
+    c_months, c_lastpay, c_rent, c_phone = get("months_unpaid"), get("last_payment"), get("rent"), get("phone")
+    date_cache: dict[Any, date] = {}
+
+    def cell(cells: list[Any], index: int | None) -> Any:
+        if index is None or index >= len(cells):
+            return None
+        value = cells[index]
+        if isinstance(value, str):
+            value = value.strip()
+            return value or None
+        return value
+
+    def as_date(cells, index, key) -> date | None:
+        value = cell(cells, index)
+        if value is None:
+            return None
+        hit = date_cache.get(value)
+        if hit is not None:
+            return hit
+        try:
+            result = parse_date(value, reference=extract_date)
+        except ParseError as exc:
+            raise ParseError(f"{_LABELS[key]} : {exc}") from None
+        date_cache[value] = result
+        return result
+
+    for done, (number, cells) in enumerate(table.rows, start=1):
+        if done % 1000 == 0:
+            if cancelled is not None and cancelled():
+                raise ImportCancelled()
+            if progress is not None:
+                progress(done, total)
+        contract = _text(cell(cells, c_contract))
+        if not contract:
+            rejected.append(RejectedLine(number, "numéro de contrat absent"))
+            continue
+        first_seen = seen.get(contract)
+        if first_seen is not None:
+            rejected.append(RejectedLine(
+                number, f"contrat {contract} déjà présent ligne {first_seen} du même fichier"))
+            continue
+        seen[contract] = number
+        try:
+            raw_balance = cell(cells, c_balance)
+            if raw_balance is None:
+                raise ParseError("solde absent")
+            try:
+                balance = parse_amount_cents(raw_balance)
+            except ParseError as exc:
+                raise ParseError(f"solde : {exc}") from None
+            birth = as_date(cells, c_birth, "birth_date")
+            if birth is not None and birth > extract_date:
+                raise ParseError(
+                    f"date de naissance {format_date(birth)} postérieure à la date de l'extrait")
+            cobirth = as_date(cells, c_cobirth, "cotenant_birth_date")
+            if cobirth is not None and cobirth > extract_date:
+                raise ParseError(
+                    f"date de naissance du cotitulaire {format_date(cobirth)} postérieure à la "
+                    "date de l'extrait")
+            months = cell(cells, c_months)
+            if months is not None:
+                months = parse_int(months, "nombre de mois impayés")
+                if months < 0:
+                    raise ParseError(f"nombre de mois impayés négatif ({months})")
+            rent = cell(cells, c_rent)
+            if rent is not None:
+                try:
+                    rent = parse_amount_cents(rent)
+                except ParseError as exc:
+                    raise ParseError(f"loyer + charges : {exc}") from None
+            line = ParsedLine(
+                number, contract, balance,
+                last_name=_opt_text(cell(cells, c_last)),
+                first_name=_opt_text(cell(cells, c_first)),
+                birth_date=birth,
+                cotenant_birth_date=cobirth,
+                agency=_opt_text(cell(cells, c_agency)),
+                commune=_opt_text(cell(cells, c_commune)),
+                address=_opt_text(cell(cells, c_address)),
+                lease_start=as_date(cells, c_start, "lease_start"),
+                months_unpaid=months,
+                last_payment=as_date(cells, c_lastpay, "last_payment"),
+                rent_cents=rent,
+                phone=_opt_text(cell(cells, c_phone)),
+            )
+        except ParseError as exc:
+            del seen[contract]
+            rejected.append(RejectedLine(number, str(exc)))
+            continue
+        parsed.append(line)
+    return parsed, rejected
+
+
+def _opt_text(value: Any) -> str | None:
+    text = _text(value)
+    return text or None
+
+
+# -------------------------------------------------------------------- storing
+
+def _agency_key(text: str) -> str:
+    norm = normalize_name(text)
+    for prefix in ("agence de ", "agence d ", "agence du ", "agence "):
+        if norm.startswith(prefix):
+            norm = norm[len(prefix):]
+            break
+    return norm.replace(" ", "")
+
+
+def agency_lookup(session: Session) -> dict[str, int]:
+    """Lenient keys (case, accents, "Agence de ...", spaces) → agency id."""
+    lookup: dict[str, int] = {}
+    for agency in session.scalars(select(Agency)):
+        for text in (agency.name, agency.code, agency.label, agency.town):
+            if text:
+                lookup.setdefault(_agency_key(text), agency.id)
+    return lookup
+
+
+def store_extract(session: Session, extract_date: date, lines: list[ParsedLine],
+                  rejected: list[RejectedLine], *, source_name: str, lines_read: int,
+                  actor_id: int | None = None, progress: Progress | None = None,
+                  cancelled: Cancelled | None = None, progress_offset: int = 0,
+                  progress_total: int | None = None) -> ImportResult:
+    """Write one extract inside the caller's transaction (see module doc)."""
+    total = progress_total or (progress_offset + len(lines))
+
+    def checkpoint(done: int) -> None:
+        if cancelled is not None and cancelled():
+            raise ImportCancelled()
+        if progress is not None:
+            progress(progress_offset + done, total)
+
+    checkpoint(0)
+    rejected = list(rejected)
+    now = utcnow()
+    replaced = False
+    old_id = session.scalar(select(ArrearsExtract.id).where(ArrearsExtract.extract_date == extract_date))
+    if old_id is not None:
+        session.execute(delete(ArrearsLine).where(ArrearsLine.extract_id == old_id))
+        session.execute(delete(ArrearsExtract).where(ArrearsExtract.id == old_id))
+        replaced = True
+
+    agencies = agency_lookup(session)
+    lt, ht, tt = Lease.__table__, Household.__table__, Tenant.__table__
+    existing = {
+        row.contract_number: row
+        for row in session.execute(
+            select(lt.c.id, lt.c.contract_number, lt.c.household_id, lt.c.agency_id, lt.c.commune,
+                   lt.c.address, lt.c.start_date, lt.c.monthly_rent_cents, lt.c.version)
+        )
+    }
+    holders = {
+        row.household_id: row
+        for row in session.execute(
+            select(tt.c.id, tt.c.household_id, tt.c.last_name, tt.c.first_name, tt.c.birth_date)
+            .where(tt.c.relationship_kind == "titulaire")
+            .order_by(tt.c.position.desc(), tt.c.id.desc())
+        )
+    }
+    phones = {row.id: row for row in session.execute(select(ht.c.id, ht.c.phone, ht.c.version))}
+
+    new_lines: list[ParsedLine] = []
+    new_agencies: list[int] = []
+    lease_updates: list[dict] = []
+    tenant_updates: list[dict] = []
+    tenant_inserts: list[dict] = []
+    phone_updates: list[dict] = []
+    orphan_leases: list[tuple[ParsedLine, Any, int]] = []  # existing lease without household
+    lease_ids: dict[str, int] = {}
+    kept: list[ParsedLine] = []
+
+    for index, line in enumerate(lines, start=1):
+        if index % 2000 == 0:
+            checkpoint(index // 2)
+        agency_id = None
+        if line.agency is not None:
+            agency_id = agencies.get(_agency_key(line.agency))
+            if agency_id is None:
+                rejected.append(RejectedLine(line.line, f"agence « {line.agency} » inconnue"))
+                continue
+        row = existing.get(line.contract)
+        if row is None:
+            if agency_id is None:
+                rejected.append(RejectedLine(line.line, "agence absente (bail inconnu de CUS Desk)"))
+                continue
+            if line.last_name is None:
+                rejected.append(RejectedLine(line.line, "nom du locataire absent (bail inconnu de CUS Desk)"))
+                continue
+            new_lines.append(line)
+            new_agencies.append(agency_id)
+            kept.append(line)
+            continue
+        lease_ids[line.contract] = row.id
+        kept.append(line)
+        changes = {}
+        if agency_id is not None and agency_id != row.agency_id:
+            changes["agency_id"] = agency_id
+        if line.commune is not None and line.commune != row.commune:
+            changes["commune"] = line.commune
+        if line.address is not None and line.address != row.address:
+            changes["address"] = line.address
+        if line.lease_start is not None and line.lease_start != row.start_date:
+            changes["start_date"] = line.lease_start
+        if line.rent_cents is not None and line.rent_cents != row.monthly_rent_cents:
+            changes["monthly_rent_cents"] = line.rent_cents
+        if changes:
+            lease_updates.append({"b_id": row.id, "b_version": row.version, **{
+                k: changes.get(k, getattr(row, k)) for k in
+                ("agency_id", "commune", "address", "start_date", "monthly_rent_cents")}})
+        if row.household_id is None:
+            orphan_leases.append((line, row, agency_id or row.agency_id))
+            continue
+        holder = holders.get(row.household_id)
+        if holder is None:
+            if line.last_name is not None:
+                tenant_inserts.append(_tenant_row(row.household_id, line, now))
+        else:
+            new_last = line.last_name if line.last_name is not None else holder.last_name
+            new_first = line.first_name if line.first_name is not None else holder.first_name
+            new_birth = line.birth_date if line.birth_date is not None else holder.birth_date
+            if (new_last, new_first, new_birth) != (holder.last_name, holder.first_name, holder.birth_date):
+                tenant_updates.append({"b_id": holder.id, "last_name": new_last,
+                                       "first_name": new_first, "birth_date": new_birth})
+        household = phones.get(row.household_id)
+        if line.phone is not None and household is not None and household.phone != line.phone:
+            phone_updates.append({"b_id": household.id, "b_version": household.version,
+                                  "phone": line.phone})
+
+    checkpoint(len(lines) // 2)
+    # New households (one per new lease, plus existing leases that had none).
+    household_rows = [
+        {"agency_id": agency_id, "phone": line.phone, "version": 1, "created_at": now, "updated_at": now}
+        for line, agency_id in zip(new_lines, new_agencies, strict=True)
+    ] + [
+        {"agency_id": agency_id, "phone": line.phone, "version": 1, "created_at": now, "updated_at": now}
+        for line, _row, agency_id in orphan_leases
+    ]
+    household_ids: list[int] = []
+    if household_rows:
+        household_ids = list(session.scalars(
+            insert(ht).returning(ht.c.id, sort_by_parameter_order=True), household_rows))
+    new_household_ids = household_ids[:len(new_lines)]
+    orphan_household_ids = household_ids[len(new_lines):]
+
+    if new_lines:
+        lease_rows = [
+            {"contract_number": line.contract, "household_id": hid, "agency_id": agency_id,
+             "commune": line.commune or "", "address": line.address, "start_date": line.lease_start,
+             "end_date": None, "kind": "bail_classique", "monthly_rent_cents": line.rent_cents,
+             "version": 1, "created_at": now, "updated_at": now}
+            for line, hid, agency_id in zip(new_lines, new_household_ids, new_agencies, strict=True)
+        ]
+        ids = session.scalars(insert(lt).returning(lt.c.id, sort_by_parameter_order=True), lease_rows)
+        for line, lease_id in zip(new_lines, ids, strict=True):
+            lease_ids[line.contract] = lease_id
+        tenant_inserts.extend(_tenant_row(hid, line, now) for line, hid in zip(new_lines, new_household_ids, strict=True))
+    for (line, row, _agency), hid in zip(orphan_leases, orphan_household_ids, strict=True):
+        session.execute(update(lt).where(lt.c.id == row.id).values(household_id=hid, version=lt.c.version + 1))
+        if line.last_name is not None:
+            tenant_inserts.append(_tenant_row(hid, line, now))
+    checkpoint(len(lines) * 3 // 4)
+
+    if lease_updates:
+        session.execute(
+            update(lt).where(lt.c.id == bindparam("b_id")).where(lt.c.version == bindparam("b_version"))
+            .values(agency_id=bindparam("agency_id"), commune=bindparam("commune"),
+                    address=bindparam("address"), start_date=bindparam("start_date"),
+                    monthly_rent_cents=bindparam("monthly_rent_cents"),
+                    version=lt.c.version + 1, updated_at=now),
+            lease_updates,
+        )
+    if tenant_updates:
+        session.execute(
+            update(tt).where(tt.c.id == bindparam("b_id")).values(
+                last_name=bindparam("last_name"), first_name=bindparam("first_name"),
+                birth_date=bindparam("birth_date"), updated_at=now),
+            tenant_updates,
+        )
+    if phone_updates:
+        session.execute(
+            update(ht).where(ht.c.id == bindparam("b_id")).where(ht.c.version == bindparam("b_version"))
+            .values(phone=bindparam("phone"), version=ht.c.version + 1, updated_at=now),
+            phone_updates,
+        )
+    if tenant_inserts:
+        session.execute(insert(tt), tenant_inserts)
+
+    rejected.sort(key=lambda r: r.line)
+    extract_id = session.scalar(
+        insert(ArrearsExtract.__table__).returning(ArrearsExtract.__table__.c.id),
+        {"extract_date": extract_date, "source_name": source_name[:255], "imported_at": now,
+         "imported_by_id": actor_id, "lines_read": lines_read, "lines_imported": len(kept),
+         "rejected_json": json.dumps([{"line": r.line, "reason": r.reason} for r in rejected],
+                                     ensure_ascii=False)},
+    )
+    if kept:
+        session.execute(insert(ArrearsLine.__table__), [
+            {"extract_id": extract_id, "lease_id": lease_ids[line.contract],
+             "balance_cents": line.balance_cents, "months_unpaid": line.months_unpaid,
+             "last_payment_on": line.last_payment, "monthly_rent_cents": line.rent_cents,
+             "holder_birth_date": line.birth_date, "cotenant_birth_date": line.cotenant_birth_date}
+            for line in kept
+        ])
+    checkpoint(len(lines))
+    session.expire_all()
+    return ImportResult(
+        extract_id=extract_id, extract_date=extract_date, source_name=source_name,
+        lines_read=lines_read, imported=len(kept), rejected=rejected, replaced=replaced,
+        leases_created=len(new_lines), leases_updated=len(lease_updates),
+    )
+
+
+def _tenant_row(household_id: int, line: ParsedLine, now) -> dict:
+    return {"household_id": household_id, "position": 0, "last_name": line.last_name or "",
+            "first_name": line.first_name or "", "birth_date": line.birth_date,
+            "relationship_kind": "titulaire", "created_at": now, "updated_at": now}
+
+
+def remembered_mapping(session: Session, signature: str) -> dict[str, str] | None:
+    row = session.scalar(select(ArrearsColumnMapping).where(ArrearsColumnMapping.signature == signature))
+    return json.loads(row.mapping_json) if row else None
+
+
+def remember_mapping(session: Session, headers: list[str], mapping: dict[str, int],
+                     actor_id: int | None) -> None:
+    signature = header_signature(headers)
+    value = json.dumps({k: headers[i] for k, i in mapping.items()}, ensure_ascii=False, sort_keys=True)
+    row = session.scalar(select(ArrearsColumnMapping).where(ArrearsColumnMapping.signature == signature))
+    if row is None:
+        session.add(ArrearsColumnMapping(signature=signature, mapping_json=value, created_by_id=actor_id))
+    else:
+        row.mapping_json = value
+        row.created_by_id = actor_id
+        row.created_at = utcnow()
+    session.flush()
+
+
+def rejected_to_csv(rejected: list[RejectedLine], path: Path | str) -> None:
+    """The rejected-lines report, readable by Excel (UTF-8 with BOM, ``;``)."""
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh, delimiter=";")
+        writer.writerow(["Ligne", "Motif du rejet"])
+        for item in rejected:
+            writer.writerow([item.line, item.reason])
