@@ -473,6 +473,7 @@ class IntermediationTable:
     key_label: str  # « Structure » or « Commune »
     rows: tuple[TableRow, ...]
     note: str = ""
+    value_label: str = "Nombre de logements"
 
     @property
     def total(self) -> int:

@@ -93,8 +93,8 @@ def build_agency_pdf(path: str | Path, view: AgencyView, *, organisation: str = 
                 Paragraph(_esc(r.flat_count or ""), right),
             ])
         block = [Paragraph(_esc(f"{label} ({len(rows)})"), h3),
-                 table(data, [0.34 * width, 0.16 * width, 0.15 * width, 0.21 * width,
-                              0.07 * width, 0.07 * width])]
+                 table(data, [0.32 * width, 0.15 * width, 0.14 * width, 0.23 * width,
+                              0.08 * width, 0.08 * width])]
         story.append(KeepTogether(block) if len(rows) < 12 else block[0])
         if len(rows) >= 12:
             story.append(block[1])
@@ -120,7 +120,7 @@ def build_agency_pdf(path: str | Path, view: AgencyView, *, organisation: str = 
         story.append(Paragraph(
             "Aucun logement loué à une association n'est enregistré pour cette agence.", base))
     for t in view.tables:
-        data = [[Paragraph(_esc(t.key_label), head), Paragraph("Nombre de logements", head_r)]]
+        data = [[Paragraph(_esc(t.key_label), head), Paragraph(_esc(t.value_label), head_r)]]
         for row in t.rows:
             data.append([Paragraph(_esc(row.label), base), Paragraph(str(row.flat_count), right)])
         data.append([Paragraph("<b>Total</b>", base), Paragraph(f"<b>{t.total}</b>", right)])
@@ -215,7 +215,7 @@ def write_directory_xlsx(path: str | Path, view: AgencyView,
         rows.append((t.title, None))
         if t.note:
             rows.append((t.note, None))
-        rows.append((t.key_label, "Nombre de logements"))
+        rows.append((t.key_label, t.value_label))
         rows.extend((r.label, r.flat_count) for r in t.rows)
         rows.append(("Total", t.total))
         rows.append((None, None))

@@ -497,7 +497,9 @@ class PartnerService(Service):
             note = f"Chiffres de la CUS au {as_of:%d/%m/%Y}" if as_of else "Chiffres de la CUS"
             tables.append(IntermediationTable(
                 title, key_label,
-                tuple(rules.TableRow(c.label, c.flat_count) for c in items), note=note))
+                tuple(rules.TableRow(c.label, c.flat_count) for c in items), note=note,
+                value_label=("Nombre de transferts" if code == "slh_2020_transferts_realises"
+                             else "Nombre de logements")))
 
         days = int(read_setting(session, CONVENTION_EXPIRY_DAYS))
         ids = [r.id for r in rows]
@@ -543,13 +545,15 @@ class PartnerService(Service):
             before = _partner_fields(partner)
             before_communes = sorted(session.scalars(select(PartnerCommune.commune)
                                                      .where(PartnerCommune.partner_id == partner.id)))
+            new_agencies = self._agencies(session, data.agency_ids)
             for key, value in values.items():
                 setattr(partner, key, value)
-            partner.agencies = self._agencies(session, data.agency_ids)
+            partner.agencies = new_agencies
+            _touch(partner)
+            session.flush()  # one UPDATE, one version step
             session.execute(delete(PartnerCommune).where(PartnerCommune.partner_id == partner.id))
             for c in communes:
                 session.add(PartnerCommune(partner_id=partner.id, commune=c))
-            _touch(partner)
             session.flush()
             changes = audit.diff_fields(before, _partner_fields(partner))
             if before_communes != sorted(communes):
