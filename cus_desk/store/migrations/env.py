@@ -10,6 +10,13 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def include_name(name, type_, _parents) -> bool:
+    """Tables that are not ORM models (the FTS5 index of the case list)."""
+    from cus_desk.store.models.cases import is_case_search_table
+
+    return not (type_ == "table" and is_case_search_table(name))
+
+
 def run_migrations_online() -> None:
     engine = config.attributes.get("engine")
     if engine is None:
@@ -22,6 +29,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=True,  # SQLite cannot ALTER most things in place
             compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()
