@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -127,7 +127,7 @@ class AuditFilter:
 
 
 def _paris_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, PARIS).astimezone(timezone.utc)
+    return datetime.combine(day, time.min, PARIS).astimezone(UTC)
 
 
 @dataclass(frozen=True)

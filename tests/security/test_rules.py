@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from cus_desk.domain import security as rules
 
@@ -18,7 +18,7 @@ def test_password_strength_rules():
 
 
 def test_fifth_failure_locks_for_15_minutes():
-    now = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
     count, locked = 0, None
     for _ in range(4):
         count, locked = rules.after_failure(count, now)

@@ -1,0 +1,325 @@
+"""RGPD retention: what is kept how long, and the purge.
+
+* a closed case, ``CASE_RETENTION_YEARS`` (2) after its last activity, is
+  anonymised: its social follow-up (confidential notes, journal, repayment
+  plans and any other row hanging from it), free texts (summary, closure
+  reason, external numbers, proposals and decision texts, orientation
+  reasons and outcomes) are deleted; the case is detached from its
+  household (pointed at an empty "anonymised" household of its agency) so
+  that what remains — reference, agency, dates, status, problem codes,
+  decision types, amounts — is statistics about nobody. The household
+  itself is deleted too when nothing else refers to it (a running lease
+  keeps it: that is the landlord's tenancy record, not social follow-up);
+* an arrears extract (``ArrearsExtract``, with its lines) is deleted
+  ``EXTRACT_RETENTION_YEARS`` (3) after its extract date;
+* a closed signalement (``Referral`` of kind ``senior_alert``, status
+  ``clos``) is deleted ``SIGNALEMENT_RETENTION_YEARS`` (2) after closing,
+  with its status history and the field observations that led to it;
+* audit events older than ``AUDIT_RETENTION_DAYS`` (services.audit_admin).
+
+A dry run lists what would go (no names: references, agencies, dates);
+the real run does it in one transaction and writes one audit event with
+the counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from cus_desk.domain import security as rules
+from cus_desk.domain.formatting import format_date
+from cus_desk.domain.settings import (
+    CASE_RETENTION_YEARS,
+    EXTRACT_RETENTION_YEARS,
+    SIGNALEMENT_RETENTION_YEARS,
+)
+from cus_desk.services import access, audit
+from cus_desk.services.audit_admin import _purge_bounds, audit_cutoff, purge_audit
+from cus_desk.services.base import Service
+from cus_desk.services.settings import read_setting
+from cus_desk.store.models.base import Base
+from cus_desk.store.models.core import Agency, Household, Referral
+from cus_desk.store.models.security import RetentionRecord
+
+KIND_CASE = "case"
+KIND_EXTRACT = "arrears_extract"
+KIND_SIGNALEMENT = "signalement"
+KIND_AUDIT = "audit"
+PLACEHOLDER = "placeholder_household"
+
+KIND_LABELS = {
+    KIND_CASE: "Dossiers clos anonymisés",
+    KIND_EXTRACT: "Extraits d'impayés supprimés",
+    KIND_SIGNALEMENT: "Signalements clos supprimés",
+    KIND_AUDIT: "Événements du journal d'audit purgés",
+}
+
+CASE_CLOSED = "clos"
+# Case columns holding personal or free-text data, cleared on anonymisation
+# (only those the model has).
+CASE_PERSONAL_FIELDS = (
+    "summary", "closure_reason", "caf_number", "fsl_number", "ccapex_number",
+    "external_worker_ref", "last_payment_on", "lease_id", "holder_name", "contract_number",
+    "search_doc", "judicial_requested_on",
+)
+# Tables hanging from a case that are kept (anonymised) for statistics.
+CASE_KEPT_TABLES = {"cases", "case_problems", "agenda_items", "decisions", "referrals"}
+
+
+@dataclass(frozen=True)
+class PurgeItem:
+    kind: str
+    entity_id: int
+    label: str  # never a name: reference, agency, dates
+    reference_day: date | None
+
+
+@dataclass
+class PurgePlan:
+    today: date
+    items: list[PurgeItem] = field(default_factory=list)
+    audit_events: int = 0
+
+    def count(self, kind: str) -> int:
+        if kind == KIND_AUDIT:
+            return self.audit_events
+        return sum(1 for i in self.items if i.kind == kind)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {k: self.count(k) for k in KIND_LABELS}
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def summary_lines(self) -> list[str]:
+        return [f"{KIND_LABELS[k]} : {n}" for k, n in self.counts.items()]
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    counts: dict[str, int]
+    skipped: list[str]  # French sentences (items that could not be purged)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+# --- finding what is due -------------------------------------------------------
+
+
+def _due_cases(session: Session, today: date) -> list[PurgeItem]:
+    from cus_desk.store.models.cases import Case
+
+    years = read_setting(session, CASE_RETENTION_YEARS)
+    done = select(RetentionRecord.entity_id).where(RetentionRecord.entity_type == KIND_CASE)
+    rows = session.execute(
+        select(Case.id, Case.reference, Case.opened_on, Case.closed_on, Case.last_activity_on,
+               Agency.name)
+        .join(Agency, Agency.id == Case.agency_id)
+        .where(Case.status == CASE_CLOSED, Case.id.not_in(done))
+        .order_by(Case.id)
+    )
+    items = []
+    for row in rows:
+        last = rules.case_last_activity(row.last_activity_on, row.closed_on, row.opened_on)
+        if rules.is_due(last, years, today):
+            items.append(PurgeItem(
+                KIND_CASE, row.id,
+                f"Dossier {row.reference} ({row.name}), clos le {format_date(row.closed_on) or '?'}, "
+                f"dernière activité le {format_date(last)}", last))
+    return items
+
+
+def _due_extracts(session: Session, today: date) -> list[PurgeItem]:
+    try:
+        from cus_desk.store.models.seniors import ArrearsExtract
+    except ImportError:  # pragma: no cover - seniors feature absent
+        return []
+    years = read_setting(session, EXTRACT_RETENTION_YEARS)
+    limit = rules.years_before(today, years)
+    rows = session.execute(
+        select(ArrearsExtract.id, ArrearsExtract.extract_date, ArrearsExtract.lines_imported)
+        .where(ArrearsExtract.extract_date <= limit).order_by(ArrearsExtract.extract_date)
+    )
+    return [PurgeItem(KIND_EXTRACT, r.id,
+                      f"Extrait d'impayés du {format_date(r.extract_date)} ({r.lines_imported} lignes)",
+                      r.extract_date) for r in rows]
+
+
+def _due_signalements(session: Session, today: date) -> list[PurgeItem]:
+    years = read_setting(session, SIGNALEMENT_RETENTION_YEARS)
+    limit = rules.years_before(today, years)
+    closed_day = func.coalesce(Referral.closed_on, Referral.status_changed_on)
+    rows = session.execute(
+        select(Referral.id, Referral.sent_on, closed_day.label("closed"), Agency.name)
+        .outerjoin(_lease_table(), _lease_table().c.id == Referral.lease_id)
+        .outerjoin(Agency, Agency.id == _lease_table().c.agency_id)
+        .where(Referral.kind == "senior_alert", Referral.status == "clos",
+               closed_day.is_not(None), closed_day <= limit)
+        .order_by(Referral.id)
+    )
+    return [PurgeItem(KIND_SIGNALEMENT, r.id,
+                      f"Signalement n° {r.id} ({r.name or 'agence ?'}), envoyé le "
+                      f"{format_date(r.sent_on)}, clos le {format_date(r.closed)}", r.closed)
+            for r in rows]
+
+
+def _lease_table():
+    return Base.metadata.tables["leases"]
+
+
+def plan_purge(session: Session, today: date) -> PurgePlan:
+    plan = PurgePlan(today)
+    plan.items += _due_cases(session, today)
+    plan.items += _due_extracts(session, today)
+    plan.items += _due_signalements(session, today)
+    plan.audit_events = _purge_bounds(session, audit_cutoff(session))[1]
+    return plan
+
+
+# --- doing it ---------------------------------------------------------------------
+
+
+def _tables_referencing(table_name: str) -> list:
+    """(table, fk column) pairs of every mapped table pointing at ``table_name``."""
+    found = []
+    for table in Base.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            if fk.column.table.name == table_name and fk.parent.table is table:
+                found.append((table, fk.parent))
+    return found
+
+
+def _placeholder_household(session: Session, agency_id: int) -> int:
+    ids = select(RetentionRecord.entity_id).where(RetentionRecord.entity_type == PLACEHOLDER)
+    existing = session.scalar(
+        select(Household.id).where(Household.id.in_(ids), Household.agency_id == agency_id))
+    if existing is not None:
+        return existing
+    household = Household(agency_id=agency_id, phone=None, referent_id=None)
+    session.add(household)
+    session.flush()
+    session.add(RetentionRecord(entity_type=PLACEHOLDER, entity_id=household.id, mode="placeholder"))
+    return household.id
+
+
+def _anonymise_case(session: Session, case_id: int) -> None:
+    from cus_desk.store.models.cases import Case
+    from cus_desk.store.models.meetings import AgendaItem, Decision, DecisionFollowUp
+
+    case = session.get(Case, case_id)
+    old_household = case.household_id
+    # Social follow-up hanging from the case: deleted (whatever table it is in).
+    for table, column in _tables_referencing("cases"):
+        if table.name in CASE_KEPT_TABLES:
+            continue
+        session.execute(delete(table).where(column == case_id))
+    decision_ids = select(Decision.id).where(Decision.case_id == case_id)
+    session.execute(delete(DecisionFollowUp).where(DecisionFollowUp.decision_id.in_(decision_ids)))
+    session.execute(update(Decision).where(Decision.case_id == case_id)
+                    .values(text="", responsible="", version=Decision.version + 1))
+    session.execute(update(AgendaItem).where(AgendaItem.case_id == case_id).values(proposal=""))
+    session.execute(update(Referral).where(Referral.case_id == case_id)
+                    .values(reason="", outcome=None, version=Referral.version + 1))
+    # Personal fields of the case, then detach it from the household.
+    for name in CASE_PERSONAL_FIELDS:
+        column = Case.__table__.c.get(name)
+        if column is not None:
+            setattr(case, name, None if column.nullable else "")
+    case.household_id = _placeholder_household(session, case.agency_id)
+    session.flush()
+    _delete_if_unreferenced(session, old_household)
+    session.add(RetentionRecord(entity_type=KIND_CASE, entity_id=case_id, mode="anonymise"))
+
+
+def _delete_if_unreferenced(session: Session, household_id: int) -> bool:
+    """Delete a household (and its members) when nothing refers to it any more."""
+    for table, column in _tables_referencing("households"):
+        if table.name == "tenants":
+            continue
+        if session.scalar(select(func.count()).select_from(table).where(column == household_id)):
+            return False
+    hh = session.get(Household, household_id)
+    if hh is not None:
+        session.delete(hh)
+        session.flush()
+    return True
+
+
+def _delete_extract(session: Session, extract_id: int) -> None:
+    from cus_desk.store.models.seniors import ArrearsExtract, ArrearsLine
+
+    session.execute(delete(ArrearsLine).where(ArrearsLine.extract_id == extract_id))
+    session.execute(delete(ArrearsExtract).where(ArrearsExtract.id == extract_id))
+    session.add(RetentionRecord(entity_type=KIND_EXTRACT, entity_id=extract_id, mode="delete"))
+
+
+def _delete_signalement(session: Session, referral_id: int) -> None:
+    referral = session.get(Referral, referral_id)
+    closed = referral.closed_on or referral.status_changed_on
+    try:
+        from cus_desk.store.models.seniors import FieldObservation
+    except ImportError:  # pragma: no cover
+        FieldObservation = None  # noqa: N806
+    if FieldObservation is not None and referral.lease_id is not None and closed is not None:
+        session.execute(delete(FieldObservation).where(
+            FieldObservation.lease_id == referral.lease_id, FieldObservation.observed_on <= closed))
+    for table, column in _tables_referencing("referrals"):
+        session.execute(delete(table).where(column == referral_id))
+    session.execute(delete(Referral).where(Referral.id == referral_id))
+    session.add(RetentionRecord(entity_type=KIND_SIGNALEMENT, entity_id=referral_id, mode="delete"))
+
+
+_ACTIONS = {KIND_CASE: _anonymise_case, KIND_EXTRACT: _delete_extract,
+            KIND_SIGNALEMENT: _delete_signalement}
+
+
+def run_purge(session: Session, actor, today: date) -> PurgeReport:
+    plan = plan_purge(session, today)
+    counts = {k: 0 for k in KIND_LABELS}
+    skipped: list[str] = []
+    for item in plan.items:
+        try:
+            with session.begin_nested():
+                _ACTIONS[item.kind](session, item.entity_id)
+        except Exception as exc:  # noqa: BLE001 - one item must not block the others
+            skipped.append(f"{item.label} : non purgé ({type(exc).__name__}).")
+            continue
+        counts[item.kind] += 1
+    counts[KIND_AUDIT] = purge_audit(session, actor).count if plan.audit_events else 0
+    audit.record(session, actor, audit.Action.PURGE, "retention", None, details={
+        "date": today.isoformat(), **{k: n for k, n in counts.items()},
+        "non_purges": len(skipped)})
+    return PurgeReport(counts, skipped)
+
+
+class RetentionService(Service):
+    def preview(self, today: date | None = None) -> PurgePlan:
+        """Dry run: what a purge would do today."""
+        access.require(self.actor, access.Permission.PURGE)
+        with self._read() as session:
+            return plan_purge(session, today or date.today())
+
+    def purge(self, today: date | None = None) -> PurgeReport:
+        access.require(self.actor, access.Permission.PURGE)
+        with self._write() as session:
+            return run_purge(session, self.actor, today or date.today())
+
+    def due_reminder(self, today: date | None = None) -> str | None:
+        """A French sentence for the administrator when a purge is due, else None."""
+        if not access.has(self.actor, access.Permission.PURGE):
+            return None
+        plan = self.preview(today)
+        if plan.total == 0:
+            return None
+        details = ", ".join(f"{n} {KIND_LABELS[k].lower()}" for k, n in plan.counts.items() if n)
+        return ("Une purge RGPD est due : " + details.replace("supprimés", "à supprimer")
+                .replace("anonymisés", "à anonymiser").replace("purgés", "à purger")
+                + ". Lancez-la depuis Administration › Purge des données.")
