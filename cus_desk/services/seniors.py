@@ -396,9 +396,11 @@ class SeniorsService(Service):
                 select(Partner).where(Partner.category == kind, Partner.active.is_(True),
                                       Partner.merged_into_id.is_(None)).order_by(Partner.name)
             ).all()
+            covered = _communes_covered(session, [p.id for p in partners])
             choices = []
             for p in partners:
-                proposed = bool(commune) and normalize_name(p.commune or "") == commune
+                proposed = bool(commune) and (normalize_name(p.commune or "") == commune
+                                              or commune in covered.get(p.id, ()))
                 serves = any(a.id == lease.agency_id for a in p.agencies)
                 choices.append((0 if proposed else 1 if serves else 2, p.name,
                                 PartnerChoice(p.id, p.name, p.category, p.commune, proposed)))
@@ -495,7 +497,7 @@ class SeniorsService(Service):
                 sent_on=referral.sent_on,
                 partner_name=partner.name,
                 partner_kind=SENIOR_PARTNER_KINDS.get(partner.category, partner.category),
-                partner_address=" ".join(x for x in (partner.address, partner.commune) if x) or None,
+                partner_address=", ".join(x for x in (partner.address, partner.commune) if x) or None,
                 last_name=detail.last_name,
                 first_name=detail.first_name,
                 birth_date=detail.birth_date,
@@ -536,6 +538,22 @@ class SeniorsService(Service):
 def _extract_date(rows: list[SeniorRow]) -> date | None:
     dates = [r.extract_date for r in rows if r.extract_date]
     return max(dates) if dates else None
+
+
+def _communes_covered(session: Session, partner_ids: list[int]) -> dict[int, set[str]]:
+    """Communes d'intervention of partners (partners feature), normalised."""
+    try:
+        from cus_desk.store.models.partners import PartnerCommune
+    except ImportError:  # pragma: no cover - the partners feature not installed
+        return {}
+    covered: dict[int, set[str]] = {}
+    if partner_ids:
+        for pid, commune in session.execute(
+            select(PartnerCommune.partner_id, PartnerCommune.commune)
+            .where(PartnerCommune.partner_id.in_(partner_ids))
+        ):
+            covered.setdefault(pid, set()).add(normalize_name(commune))
+    return covered
 
 
 def _lease_or_404(session: Session, lease_id: int) -> Lease:

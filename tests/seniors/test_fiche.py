@@ -1,0 +1,78 @@
+"""The fiche de signalement PDF, read back with pypdf."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from cus_desk.services.seniors import SeniorsService
+from cus_desk.store.models.cases import Case, ConfidentialNote
+from cus_desk.store.models.core import AuditEvent, Lease, Partner
+
+from .conftest import EXTRACT_DATE
+
+SECRET = "Suivi psychiatrique au CMP depuis 2019"
+
+
+def pdf_text(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_fiche_has_what_the_partner_needs_and_no_confidential_note(db, actors, recovery, extract_csv):
+    recovery.import_arrears(extract_csv, EXTRACT_DATE)
+    with db.write_session() as s:
+        lease = s.scalar(select(Lease).where(Lease.contract_number == "57-000001"))
+        partner = Partner(name="Pôle gérontologique de Metz", category="pole_gerontologique",
+                          commune="Metz", address="1 rue du Pont", version=1)
+        s.add(partner)
+        case = Case(reference="CAS-2026-0001", year=2026, sequence=1, household_id=lease.household_id,
+                    agency_id=lease.agency_id, status="ouvert", opened_on=date(2026, 1, 5),
+                    summary="Dossier suivi par la conseillère", version=1)
+        s.add(case)
+        s.flush()
+        s.add(ConfidentialNote(case_id=case.id, category="sante", text=SECRET))
+        lid, pid = lease.id, partner.id
+    adviser = SeniorsService(db, actors["adviser_metz"])
+    adviser.add_observation(lid, "changement_attitude", date(2026, 11, 2), "Romain (recouvrement)",
+                            "Ton inhabituellement agressif au téléphone, propos confus.")
+    sent = adviser.send_signalement(lid, pid, date(2026, 11, 3), "Premier impayé après 36 ans sans incident.")
+    data = adviser.fiche_pdf(sent.id)
+    assert data.startswith(b"%PDF")
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == 1
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4
+    text = pdf_text(data)
+    for expected in ("Fiche de signalement", "MULLER", "Jeanne", "12/03/1948", "78 ans", "3 rue des Roses",
+                     "06 39 98 00 01", "57-000001", "Pôle gérontologique de Metz", "Changement d'attitude",
+                     "propos confus", "Premier impayé après 36 ans", "234,56", "Mois d'impayés",
+                     "02/08/2026", "Agence de Metz", "Camille Conseillère", "31/10/2026", "03/11/2026"):
+        assert expected in text, expected
+    assert SECRET not in text
+    assert "CAS-2026-0001" not in text
+    assert "Dossier suivi" not in text
+    with db.read_session() as s:
+        printed = s.scalars(select(AuditEvent).where(AuditEvent.action == "print")).all()
+    assert len(printed) == 1 and printed[0].entity_id == str(sent.id)
+
+
+def test_fiche_with_little_known_still_reads(db, actors, recovery, tmp_path):
+    from .conftest import write_csv
+
+    path = write_csv(tmp_path / "min.csv", headers=["Contrat", "Nom", "Agence", "Solde", "Né(e) le"],
+                     rows=[["57-42", "N'GUYEN <b>&", "Forbach", "12,00", "01/01/1940"]])
+    recovery.import_arrears(path, EXTRACT_DATE)
+    with db.write_session() as s:
+        lid = s.scalar(select(Lease.id))
+        p = Partner(name="CMS de Forbach", category="cms", version=1)
+        s.add(p)
+        s.flush()
+        pid = p.id
+    recovery.add_observation(lid, "autre", date(2026, 11, 2), "Agent", "Boîte aux lettres pleine.")
+    sent = recovery.send_signalement(lid, pid, date(2026, 11, 3), "")
+    text = pdf_text(recovery.fiche_pdf(sent.id))
+    assert "N'GUYEN <b>&" in text and "86 ans" in text and "Boîte aux lettres pleine." in text
