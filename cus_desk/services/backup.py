@@ -231,10 +231,11 @@ def restore_file(target: Path | str, source: Path | str) -> RestoreResult:
     return RestoreResult(source, aside, check.revision)
 
 
-def record_restore(db: Database, actor: Actor | None, result: RestoreResult) -> None:
+def record_restore(db: Database, actor: Actor | None, result: RestoreResult,
+                   login: str | None = None) -> None:
     """Trace a restore in the restored database (after it was opened)."""
     with db.write_session() as session:
-        audit.record(session, actor, audit.Action.RESTORE, "database", None, details={
+        audit.record(session, actor, audit.Action.RESTORE, "database", None, login=login, details={
             "source": result.restored_from.name,
             "ancienne_base_conservee": result.kept_aside.name if result.kept_aside else None,
             "schema": result.revision,
