@@ -1,0 +1,1 @@
+"""Partenaires screen (directory, per-agency view)."""
