@@ -97,6 +97,14 @@ def parse_date(value: object, *, reference: date | None = None) -> date:
     Two-digit years are placed in the century that puts the date on or
     before ``reference`` (default: today): these files hold birth dates,
     lease starts and past payments, never future dates — ``05/03/48`` is 1948."""
+    if type(value) is str and len(value) == 10 and value[2] == "/" and value[5] == "/":
+        # Fast path for the usual dd/mm/yyyy (most cells of an extract).
+        d, m, y = value[:2], value[3:5], value[6:]
+        if d.isdigit() and m.isdigit() and y.isdigit() and d.isascii() and m.isascii() and y.isascii():
+            try:
+                return date(int(y), int(m), int(d))
+            except ValueError:
+                raise ParseError(f"date impossible « {value} »") from None
     if value is None:
         raise ParseError("date absente")
     if isinstance(value, datetime):
@@ -128,6 +136,8 @@ def parse_date(value: object, *, reference: date | None = None) -> date:
 
 def parse_int(value: object, what: str) -> int:
     """A whole number (months unpaid...). ``3``, ``3,0`` and ``3.0`` are 3."""
+    if type(value) is str and value.isdigit() and value.isascii():
+        return int(value)
     if value is None or (isinstance(value, str) and not value.strip()):
         raise ParseError(f"{what} absent")
     if isinstance(value, bool):
