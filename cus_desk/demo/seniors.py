@@ -114,7 +114,7 @@ def populate(session: Session, ctx) -> None:
     last = dates[-1]
     rng.shuffle(senior_cases)
     stages = ["envoye_late", "envoye", "accuse_reception", "pris_en_charge", "pris_en_charge", "clos"]
-    for index, (lease, profile) in enumerate(senior_cases):
+    for index, (lease, _profile) in enumerate(senior_cases):
         if index % 3 == 2:
             continue  # à surveiller: nothing observed yet
         kind, note = OBSERVATIONS[index % len(OBSERVATIONS)]
