@@ -474,6 +474,9 @@ class IntermediationTable:
     rows: tuple[TableRow, ...]
     note: str = ""
     value_label: str = "Nombre de logements"
+    # Counted in the view's total of flats let (one breakdown per source:
+    # the per-commune table and the transfers done are not added again).
+    counted: bool = False
 
     @property
     def total(self) -> int:
@@ -495,6 +498,12 @@ class AgencyView:
     @property
     def partner_count(self) -> int:
         return sum(len(rows) for _, rows in self.partners_by_category)
+
+    @property
+    def flat_total(self) -> int:
+        """Flats let to associations: individual flat records plus the CUS
+        counts, each flat once."""
+        return sum(t.total for t in self.tables if t.counted)
 
 
 def tally(items: list[tuple[str, int]]) -> tuple[TableRow, ...]:

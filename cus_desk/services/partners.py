@@ -478,10 +478,25 @@ class PartnerService(Service):
             tables.append(IntermediationTable(
                 "Logements loués aux associations – par structure (fiches logement en cours)",
                 "Structure",
-                rules.tally([(names.get(f.partner_id, "?"), 1) for f in flats])))
+                rules.tally([(names.get(f.partner_id, "?"), 1) for f in flats]), counted=True))
             tables.append(IntermediationTable(
                 "Logements loués aux associations – par commune (fiches logement en cours)",
                 "Commune", rules.tally([(f.commune, 1) for f in flats])))
+        ids = [r.id for r in rows]
+        cross_agency: list[IntermediationTable] = []
+        if agency_id is not None and ids:
+            # The CUS 2020 figures of Logiest are per structure, all agencies
+            # together: shown for this agency's structures, labelled as such.
+            logiest = list(session.scalars(
+                select(SubletCount).where(SubletCount.table_code == "logiest_2020_structures",
+                                          SubletCount.partner_id.in_(ids))
+                .order_by(SubletCount.id)))
+            if logiest:
+                cross_agency.append(IntermediationTable(
+                    "Logiest – sous-locations 2020 des structures partenaires de l'agence",
+                    "Structure", tuple(rules.TableRow(c.label, c.flat_count) for c in logiest),
+                    note="Chiffres de la CUS au 31/12/2020 pour chaque structure, toutes "
+                         "agences confondues (la CUS ne les répartit pas par agence)."))
         count_stmt = select(SubletCount).order_by(SubletCount.id)
         if agency_id is not None:
             count_stmt = count_stmt.where(SubletCount.agency_id == agency_id)
@@ -499,10 +514,12 @@ class PartnerService(Service):
                 title, key_label,
                 tuple(rules.TableRow(c.label, c.flat_count) for c in items), note=note,
                 value_label=("Nombre de transferts" if code == "slh_2020_transferts_realises"
-                             else "Nombre de logements")))
+                             else "Nombre de logements"),
+                counted=code in ("logiest_2020_structures", "slh_2020_sans_transfert",
+                                 "slh_2020_avec_transfert")))
 
+        tables.extend(cross_agency)  # after the agency's own figures
         days = int(read_setting(session, CONVENTION_EXPIRY_DAYS))
-        ids = [r.id for r in rows]
         expiring = []
         if ids:
             for c in session.scalars(select(Convention).where(Convention.partner_id.in_(ids))

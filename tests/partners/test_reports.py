@@ -37,7 +37,8 @@ def test_dt54_pdf_has_partners_by_category_and_the_tables(svc, db, tmp_path):
     assert "A.R.S. rue de Graffigny (4017)" in text
     assert "sans possibilité de transfert" in text
     assert "69" in text
-    assert "Logiest" not in text  # the Moselle tables belong to the whole-company view
+    assert "par commune" not in text  # the Logiest commune table belongs to the whole view
+    assert "toutes agences confondues" in text  # Logiest 2020 figures of its structures, labelled
     assert _audit(db, "print")[-1]["agency"] == "Délégation territoriale 54"
 
 

@@ -381,12 +381,26 @@ def test_agency_view_dt54(svc, db):
     no_transfer = next(t for t in view.tables if "sans possibilité" in t.title)
     assert no_transfer.total == 69 and len(no_transfer.rows) == 8
     assert next(t for t in view.tables if "avec possibilité" in t.title).total == 2
-    assert not any("Logiest" in title for title in tables)
+    assert not any("par commune" in title for title in tables)
+    logiest = next(t for t in view.tables if t.title.startswith("Logiest"))
+    assert {(r.label, r.flat_count) for r in logiest.rows} == {
+        ("ARELIA", 2), ("ARS", 3), ("FRANCE HORIZON", 2)}
+    assert "toutes agences confondues" in logiest.note
+    assert view.flat_total == 71  # 69 + 2: the Logiest figures are not added to the DT 54's
+
+
+def test_agency_view_metz_shows_its_structures_cus_figures(svc, db):
+    view = svc.agency_view(agency_ids(db)["metz"])
+    (logiest,) = [t for t in view.tables if t.title.startswith("Logiest")]
+    assert {(r.label, r.flat_count) for r in logiest.rows} == {
+        ("AIEM", 59), ("AMLI", 19), ("Association Est Accompagnement", 13), ("CMSEA", 24)}
+    assert view.flat_total == 0  # no individual flat recorded yet
 
 
 def test_agency_view_all_and_with_flats(svc, db):
     whole = svc.agency_view(None)
     by_title = {t.title: t.total for t in whole.tables}
+    assert whole.flat_total == 217 + 69 + 2  # Logiest (Moselle) and SLH (DT 54), each once
     assert by_title["Logiest – sous-locations 2020 par structure"] == 217
     assert by_title["Logiest – sous-locations 2020 par commune"] == 217
     ag = agency_ids(db)

@@ -255,3 +255,13 @@ def test_export_error_is_shown_in_french(qtbot, make_screen, tmp_path, monkeypat
     screen.export_to(tmp_path / "absent" / "x.xlsx")
     qtbot.waitUntil(lambda: bool(shown), timeout=20000)
     assert "n'existe pas" in shown[0].message
+
+
+def test_profile_without_partner_read_sees_a_sentence(make_screen, monkeypatch):
+    from cus_desk.domain.roles import Role
+    from cus_desk.services import access
+
+    monkeypatch.setitem(access.ROLE_PERMISSIONS, Role.CAS_MEMBER, frozenset())
+    screen = make_screen("cas_member")
+    assert screen.model.rowCount() == 0
+    assert "ne permet pas" in screen.status.text()

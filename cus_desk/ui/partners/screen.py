@@ -92,7 +92,8 @@ class PartnersScreen(QWidget):
         self.detail: PartnerDetail | None = None
         self.active_dialog = None
         self.last_task = None
-        self._agencies = self.service.agencies()
+        self.can_read = access.has(ctx.actor, access.Permission.PARTNER_READ)
+        self._agencies = self.service.agencies() if self.can_read else []
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
@@ -391,6 +392,9 @@ class PartnersScreen(QWidget):
     # --- directory -----------------------------------------------------------------
 
     def reload(self) -> None:
+        if not self.can_read:
+            self._say("Votre profil ne permet pas de consulter l'annuaire des partenaires.")
+            return
         selected = self.detail.id if self.detail else None
         try:
             rows = self.service.list_partners(
@@ -662,6 +666,8 @@ class PartnersScreen(QWidget):
     # --- per-agency view -------------------------------------------------------------
 
     def reload_agency_view(self) -> None:
+        if not self.can_read:
+            return
         try:
             view = self.service.agency_view(self.view_agency.currentData())
         except CusDeskError as exc:
@@ -670,8 +676,7 @@ class PartnersScreen(QWidget):
         self.agency_view_data = view
         rows = [(label, r) for label, group in view.partners_by_category for r in group]
         self.agency_partners_model.set_rows(rows)
-        flats = sum(t.total for t in view.tables if "par structure" in t.title
-                    or "sans possibilité" in t.title or "avec possibilité" in t.title)
+        flats = view.flat_total
         self.agency_summary.setText(
             f"<b>{view.agency_label}</b> : {view.partner_count} structure(s) partenaire(s) "
             f"active(s) · {len(view.expiring)} convention(s) à échéance · "
