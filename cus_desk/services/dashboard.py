@@ -36,6 +36,12 @@ class Dashboard:
     overdue_decisions: int = 0
     next_meeting: NextMeeting | None = None
     active_partners: int = 0
+    seniors_visible: bool = False
+    seniors_extract_date: date | None = None
+    seniors_by_status: dict[str, int] = field(default_factory=dict)
+    seniors_first_arrears: int = 0
+    signalement_reminders: int = 0
+    expiring_conventions: list[tuple[str, date | None]] = field(default_factory=list)
 
 
 class DashboardService(Service):
@@ -85,4 +91,19 @@ class DashboardService(Service):
             board.active_partners = session.scalar(
                 select(func.count(Partner.id)).where(Partner.active.is_(True))
             ) or 0
-            return board
+        if access.has(self.actor, access.Permission.SENIORS_READ):
+            from cus_desk.services.seniors import SeniorsService
+
+            seniors = SeniorsService(self.db, self.actor)
+            listing = seniors.list_seniors(today=today)
+            board.seniors_visible = True
+            board.seniors_extract_date = listing.extract_date
+            board.seniors_by_status = dict(listing.count_by_status)
+            board.seniors_first_arrears = listing.first_arrears_count
+            board.signalement_reminders = len(seniors.reminders(today))
+        if access.has(self.actor, access.Permission.PARTNER_READ):
+            from cus_desk.services.partners import PartnerService
+
+            view = PartnerService(self.db, self.actor, today=today).agency_view(agency_filter)
+            board.expiring_conventions = [(name, data.end_date) for name, data in view.expiring]
+        return board

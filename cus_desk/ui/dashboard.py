@@ -5,7 +5,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from html import escape
+
 from cus_desk.domain.formatting import format_date
+from cus_desk.domain.seniors import SENIOR_STATUS_LABELS, SeniorStatus
+from cus_desk.services import access
 from cus_desk.services.dashboard import DashboardService
 
 CASE_STATUS_LABELS = {
@@ -52,9 +56,13 @@ class DashboardScreen(QWidget):
         self.meeting_card = Card("Prochaine séance de CAS")
         self.followup_card = Card("Suivi des décisions")
         self.partners_card = Card("Partenaires")
-        for i, card in enumerate((self.cases_card, self.meeting_card, self.followup_card, self.partners_card)):
+        self.seniors_card = Card("Seniors 65+ en impayé")
+        cards = [self.cases_card, self.meeting_card, self.followup_card, self.partners_card]
+        if access.has(ctx.actor, access.Permission.SENIORS_READ):
+            cards.insert(1, self.seniors_card)
+        for i, card in enumerate(cards):
             self.grid.addWidget(card, i // 2, i % 2)
-        self.grid.setRowStretch(2, 1)
+        self.grid.setRowStretch(3, 1)
         ctx.bus.data_changed.connect(lambda _topic: self.refresh())
         self.refresh()
 
@@ -84,4 +92,19 @@ class DashboardScreen(QWidget):
             f"Décisions ouvertes : <b>{board.open_decisions}</b><br>"
             f"dont en retard : <b>{board.overdue_decisions}</b>"
         )
-        self.partners_card.body.setText(f"Structures partenaires actives : <b>{board.active_partners}</b>")
+        partners = [f"Structures partenaires actives : <b>{board.active_partners}</b>"]
+        if board.expiring_conventions:
+            partners.append(f"Conventions arrivant à échéance : <b>{len(board.expiring_conventions)}</b>")
+            partners += [f"&nbsp;&nbsp;• {escape(name)} — fin le {format_date(end)}"
+                         for name, end in board.expiring_conventions[:5]]
+        self.partners_card.body.setText("<br>".join(partners))
+        if board.seniors_visible:
+            if board.seniors_extract_date is None:
+                self.seniors_card.body.setText("Aucun extrait d'impayés importé.")
+            else:
+                lines = [f"Extrait du <b>{format_date(board.seniors_extract_date)}</b>",
+                         f"<span style='color:#b03a2e'>Premiers impayés : <b>{board.seniors_first_arrears}</b></span>"]
+                lines += [f"{SENIOR_STATUS_LABELS[st]} : <b>{board.seniors_by_status.get(st.value, 0)}</b>"
+                          for st in SeniorStatus]
+                lines.append(f"Signalements à relancer : <b>{board.signalement_reminders}</b>")
+                self.seniors_card.body.setText("<br>".join(lines))
