@@ -151,10 +151,10 @@ def must_change_password(db: Database, actor: Actor) -> bool:
 def change_password(db: Database, actor: Actor, old_password: str, new_password: str,
                     confirmation: str | None = None) -> None:
     """Change one's own password (the old one is asked again)."""
+    check_strength(new_password, actor.login)
     if confirmation is not None and confirmation != new_password:
         raise ValidationError(
             "Les deux saisies du nouveau mot de passe sont différentes. Retapez-les.", "confirmation")
-    check_strength(new_password, actor.login)
     if new_password == old_password:
         raise ValidationError("Le nouveau mot de passe doit être différent de l'ancien.", "password")
     failed = False
@@ -194,12 +194,12 @@ def needs_first_admin(db: Database) -> bool:
 def create_first_admin(db: Database, login: str, display_name: str, password: str,
                        confirmation: str | None = None) -> Actor:
     """First start: create the administrator account. Refused once one exists."""
-    if confirmation is not None and confirmation != password:
-        raise ValidationError(
-            "Les deux saisies du mot de passe sont différentes. Retapez-les.", "confirmation")
     login = (login or "").strip()
     check_login(login)
     check_strength(password, login)
+    if confirmation is not None and confirmation != password:
+        raise ValidationError(
+            "Les deux saisies du mot de passe sont différentes. Retapez-les.", "confirmation")
     with db.write_session() as session:
         if session.scalar(select(User.id).where(User.role == Role.ADMIN.value).limit(1)):
             raise AccessDeniedError(
