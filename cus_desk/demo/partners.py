@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cus_desk.demo.core import COMMUNES
+from cus_desk.domain.partners import fold
 from cus_desk.store.models.core import Partner
 from cus_desk.store.models.partners import Convention, PartnerCommune, PartnerContact, SubletFlat
 
@@ -71,7 +72,7 @@ def _phone(rng) -> str:
 
 
 def _email(name: str) -> str:
-    slug = "".join(ch for ch in name.lower() if ch.isalnum())[:24] or "contact"
+    slug = "".join(ch for ch in fold(name) if ch.isalnum() or ch == ".")[:24] or "contact"
     return f"{slug}@example.org"
 
 

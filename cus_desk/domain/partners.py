@@ -348,7 +348,7 @@ class PartnerRow:
 
     @property
     def display_name(self) -> str:
-        if self.short_name and self.short_name.casefold() != self.name.casefold():
+        if self.short_name and fold(self.short_name) not in fold(self.name):
             return f"{self.name} ({self.short_name})"
         return self.name
 

@@ -46,9 +46,10 @@ def build_agency_pdf(path: str | Path, view: AgencyView, *, organisation: str = 
     right = ParagraphStyle("right", parent=base, alignment=TA_RIGHT)
     h1 = ParagraphStyle("h1", parent=base, fontName=bold, fontSize=15, leading=19, spaceAfter=2)
     h2 = ParagraphStyle("h2", parent=base, fontName=bold, fontSize=11.5, leading=14,
-                        spaceBefore=10, spaceAfter=4, textColor=colors.HexColor("#1F4E79"))
+                        spaceBefore=10, spaceAfter=4, textColor=colors.HexColor("#1F4E79"),
+                        keepWithNext=1)
     h3 = ParagraphStyle("h3", parent=base, fontName=bold, fontSize=9.5, leading=12,
-                        spaceBefore=6, spaceAfter=2)
+                        spaceBefore=6, spaceAfter=2, keepWithNext=1)
     head = ParagraphStyle("head", parent=base, fontName=bold, textColor=colors.white)
     head_r = ParagraphStyle("head_r", parent=head, alignment=TA_RIGHT)
     width = A4[0] - 30 * mm
@@ -88,12 +89,13 @@ def build_agency_pdf(path: str | Path, view: AgencyView, *, organisation: str = 
             communes = r.commune or ", ".join(r.communes[:3])
             data.append([
                 Paragraph(_esc(r.display_name), base), Paragraph(_esc(communes), base),
-                Paragraph(_esc(r.phone or ""), base), Paragraph(_esc(r.email or ""), small),
+                Paragraph(_esc((r.phone or "").replace(" ", "\u00a0")), base),
+                Paragraph(_esc(r.email or ""), small),
                 Paragraph(_esc(conv), right),
                 Paragraph(_esc(r.flat_count or ""), right),
             ])
         block = [Paragraph(_esc(f"{label} ({len(rows)})"), h3),
-                 table(data, [0.32 * width, 0.15 * width, 0.14 * width, 0.23 * width,
+                 table(data, [0.31 * width, 0.14 * width, 0.16 * width, 0.23 * width,
                               0.08 * width, 0.08 * width])]
         story.append(KeepTogether(block) if len(rows) < 12 else block[0])
         if len(rows) >= 12:
@@ -102,7 +104,7 @@ def build_agency_pdf(path: str | Path, view: AgencyView, *, organisation: str = 
         "Conv. : conventions en cours ((!) : l'une arrive à échéance). Logts : logements loués "
         "à la structure (fiches logement et chiffres de la CUS).", small))
 
-    story.append(Paragraph("Conventions arrivant à échéance", h2))
+    conv_title = Paragraph("Conventions arrivant à échéance", h2)
     if view.expiring:
         data = [[Paragraph(x, head) for x in ("Structure", "Convention", "Début", "Fin", "Référence")]]
         for name, c in view.expiring:
@@ -110,27 +112,33 @@ def build_agency_pdf(path: str | Path, view: AgencyView, *, organisation: str = 
                          Paragraph(format_date(c.start_date), base),
                          Paragraph(format_date(c.end_date), base),
                          Paragraph(_esc(c.document_ref or ""), base)])
-        story.append(table(data, [0.32 * width, 0.22 * width, 0.12 * width, 0.12 * width,
-                                  0.22 * width]))
+        story.append(KeepTogether([conv_title, table(
+            data, [0.32 * width, 0.22 * width, 0.12 * width, 0.12 * width, 0.22 * width])]))
     else:
-        story.append(Paragraph("Aucune convention n'arrive à échéance prochainement.", base))
+        story.append(KeepTogether([conv_title, Paragraph(
+            "Aucune convention n'arrive à échéance prochainement.", base)]))
 
-    story.append(Paragraph("Intermédiation locative", h2))
+    section = Paragraph("Intermédiation locative", h2)
     if not view.tables:
+        story.append(section)
         story.append(Paragraph(
             "Aucun logement loué à une association n'est enregistré pour cette agence.", base))
-    for t in view.tables:
+    for i, t in enumerate(view.tables):
         data = [[Paragraph(_esc(t.key_label), head), Paragraph(_esc(t.value_label), head_r)]]
         for row in t.rows:
             data.append([Paragraph(_esc(row.label), base), Paragraph(str(row.flat_count), right)])
         data.append([Paragraph("<b>Total</b>", base), Paragraph(f"<b>{t.total}</b>", right)])
         block = [Paragraph(_esc(t.title), h3)]
+        if i == 0:
+            block.insert(0, section)  # never a section title alone at a page foot
         if t.note:
             block.append(Paragraph(_esc(t.note), small))
         block.append(table(data, [0.7 * width, 0.3 * width], total_row=True))
-        story.append(KeepTogether(block) if len(t.rows) < 30 else block[0])
-        if len(t.rows) >= 30:
-            story.extend(block[1:])
+        if len(t.rows) < 30:
+            story.append(KeepTogether(block))
+        else:
+            story.append(KeepTogether(block[:-1]))
+            story.append(block[-1])
 
     stamp = format_datetime(generated_at)
 

@@ -47,6 +47,9 @@ def test_demo_phone_numbers_are_fictitious(demo_db):
                                       .where(PartnerContact.email.is_not(None))))
     assert phones and all(FICTION.match(p) for p in phones)
     assert emails and all(e.endswith("@example.org") for e in emails)
+    from cus_desk.domain.partners import validate_email, validate_phone
+    assert all(validate_email(e) == e for e in emails)  # the demo passes its own checks
+    assert all(validate_phone(p) == p for p in phones)
 
 
 def test_demo_flats_follow_the_sublet_leases(demo_db):

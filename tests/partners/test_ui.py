@@ -62,7 +62,7 @@ def test_search_as_you_type_and_filters(qtbot, make_screen, db, svc):
     total = len(names(screen))
     assert total > 30
     type_search(qtbot, screen, "ecole vie")
-    assert names(screen) == ["OHS École de la Vie Autonome (École de la Vie Autonome)"]
+    assert names(screen) == ["OHS École de la Vie Autonome"]
     type_search(qtbot, screen, "helene")  # contact name, without accents
     assert names(screen) == ["UDAF"]
     type_search(qtbot, screen, "zzz introuvable")
@@ -70,8 +70,7 @@ def test_search_as_you_type_and_filters(qtbot, make_screen, db, svc):
     screen.search.clear()
     qtbot.waitUntil(lambda: len(names(screen)) == total, timeout=2000)
     screen.agency_filter.setCurrentIndex(screen.agency_filter.findData(agency_ids(db)["thionville"]))
-    assert set(names(screen)) >= {"ATHENES GESTION LOCATIVE (Athènes)", "AMLI",
-                                  "Armée du Salut"}
+    assert set(names(screen)) >= {"ATHENES GESTION LOCATIVE", "AMLI", "Armée du Salut"}
     assert "AIEM" not in names(screen)
     screen.agency_filter.setCurrentIndex(0)
     screen.category_filter.setCurrentIndex(screen.category_filter.findData("sante_mentale"))

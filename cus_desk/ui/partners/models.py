@@ -66,7 +66,7 @@ class PartnerTableModel(QAbstractTableModel):
                 if not r.current_conventions:
                     return ""
                 text = str(r.current_conventions)
-                return text + (" ⚠ échéance" if r.expiring_conventions else "")
+                return text + (" ⚠" if r.expiring_conventions else "")
             if col == 5:
                 return str(r.flat_count) if r.flat_count else ""
             if col == 6:
