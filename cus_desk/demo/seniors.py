@@ -111,14 +111,13 @@ def populate(session: Session, ctx) -> None:
             partners.setdefault((agency.id, p.category), []).append(p)
     any_partner = {k: v for k, v in partners.items()}
 
-    last = dates[-1]
     rng.shuffle(senior_cases)
     stages = ["envoye_late", "envoye", "accuse_reception", "pris_en_charge", "pris_en_charge", "clos"]
     for index, (lease, _profile) in enumerate(senior_cases):
         if index % 3 == 2:
             continue  # à surveiller: nothing observed yet
         kind, note = OBSERVATIONS[index % len(OBSERVATIONS)]
-        observed = last + timedelta(days=rng.randint(-40, 12))
+        observed = ctx.today - timedelta(days=rng.randint(46, 70) if index % 3 == 0 else rng.randint(1, 40))
         session.add(FieldObservation(lease_id=lease.id, kind=kind, observed_on=min(observed, ctx.today),
                                      observer=rng.choice(OBSERVERS), note=note, recorded_by_id=recovery.id))
         if index % 3 != 0 or index // 3 >= len(stages) * 2:

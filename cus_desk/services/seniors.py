@@ -43,6 +43,17 @@ from cus_desk.store.models.seniors import (
 SENIOR_ALERT = "senior_alert"
 P = access.Permission
 
+# What the UI needs from the importer, without reaching into the store layer.
+IMPORT_FIELDS = imp.FIELDS
+ImportCancelled = imp.ImportCancelled
+ImportRefused = imp.ImportRefused
+MappingRequired = imp.MappingRequired
+
+
+def save_rejected_csv(rejected: list, path: Path | str) -> None:
+    """The rejected-lines report as a CSV file Excel opens (UTF-8 BOM, ``;``)."""
+    imp.rejected_to_csv(rejected, path)
+
 
 def lease_balance_history(session: Session, lease_id: int) -> list[tuple[date, int]]:
     """(extract date, balance in cents) of a lease in every imported extract,
@@ -240,6 +251,11 @@ class SeniorsService(Service):
             remembered=result.remembered, lines=len(table.rows), proposed_date=proposed,
             existing_extract=bool(exists),
         )
+
+    def sheets(self, path: Path | str) -> list[str]:
+        """Sheet names of an XLSX workbook (empty for a CSV)."""
+        access.require(self.actor, P.ARREARS_IMPORT)
+        return imp.list_sheets(path)
 
     def extract_exists(self, extract_date: date) -> bool:
         with self._read() as session:
@@ -520,6 +536,28 @@ class SeniorsService(Service):
             audit.record(session, self.actor, audit.Action.PRINT, "senior_alert", referral.id,
                          details={"document": "fiche_signalement", "lease_id": referral.lease_id})
         return build_fiche(data)
+
+    def case_for_signalement(self, referral_id: int) -> int:
+        """The case file of the signalement's household, opened if there is
+        none (cases feature), and linked to the signalement."""
+        access.require(self.actor, P.SENIORS_EDIT)
+        try:
+            from cus_desk.services.cases import CaseService
+        except ImportError:  # pragma: no cover - cases feature absent from this build
+            raise WorkflowError("La gestion des dossiers n'est pas disponible dans cette version.") from None
+        with self._read() as session:
+            referral = _alert_or_404(session, referral_id)
+            lease_id = referral.lease_id
+            partner_name = referral.partner.name
+        case_id = CaseService(self.db, self.actor).find_or_create_for_lease(
+            lease_id, summary=f"Ouvert depuis un signalement senior à {partner_name}.")
+        with self._write() as session:
+            referral = _alert_or_404(session, referral_id)
+            if referral.case_id != case_id:
+                referral.case_id = case_id
+                audit.record(session, self.actor, audit.Action.UPDATE, "senior_alert", referral.id,
+                             case_id=case_id, details={"case_id": [None, case_id]})
+        return case_id
 
     def reminders(self, today: date | None = None) -> list[SignalementView]:
         """Signalements still "envoyé" after the reminder delay."""

@@ -1,0 +1,1 @@
+"""Seniors 65+ en impayé screen (issue #5)."""

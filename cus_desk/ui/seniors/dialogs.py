@@ -1,0 +1,347 @@
+"""Dialogs of the seniors screen: extract date (and sheet), column mapping,
+import report, observation, signalement, signalement status."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cus_desk.domain.errors import CusDeskError
+from cus_desk.domain.formatting import format_date
+from cus_desk.domain.reference import SENIOR_PARTNER_KINDS
+from cus_desk.domain.seniors import OBSERVATION_LABELS
+from cus_desk.ui.common import french_locale, set_accessible
+from cus_desk.ui.seniors.models import RejectedLinesModel
+
+
+def _qdate(value: date) -> QDate:
+    return QDate(value.year, value.month, value.day)
+
+
+def _pydate(value: QDate) -> date:
+    return date(value.year(), value.month(), value.day())
+
+
+def date_edit(value: date, name: str) -> QDateEdit:
+    edit = QDateEdit(_qdate(value))
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat("dd/MM/yyyy")
+    edit.setLocale(french_locale())
+    edit.setMaximumDate(_qdate(date.today()))
+    set_accessible(edit, name)
+    return edit
+
+
+class _FormDialog(QDialog):
+    """A form whose OK runs ``submit()``; a user error is shown in the
+    dialog (which stays open, nothing lost) instead of closing it."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setLocale(french_locale())
+        self.layout_ = QVBoxLayout(self)
+        self.form = QFormLayout()
+        self.layout_.addLayout(self.form)
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #b3261e;")
+        self.error_label.setVisible(False)
+        set_accessible(self.error_label, "Message d'erreur du formulaire")
+        self.layout_.addWidget(self.error_label)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Valider")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Annuler")
+        self.buttons.accepted.connect(self._try_accept)
+        self.buttons.rejected.connect(self.reject)
+        self.layout_.addWidget(self.buttons)
+        self.result_value: Any = None
+        self.submit: Callable[[], Any] | None = None
+
+    def show_error(self, text: str) -> None:
+        self.error_label.setText(text)
+        self.error_label.setVisible(True)
+
+    def _try_accept(self) -> None:
+        try:
+            self.result_value = self.submit() if self.submit is not None else None
+        except CusDeskError as exc:
+            self.show_error(exc.message)
+            return
+        self.accept()
+
+
+class ExtractDateDialog(_FormDialog):
+    """Extract date (proposed from the file name) and, for a workbook with
+    several sheets, the sheet to import."""
+
+    def __init__(self, analysis, exists: Callable[[date], bool], parent: QWidget | None = None) -> None:
+        super().__init__("Importer un extrait d'impayés", parent)
+        self._exists = exists
+        intro = QLabel(f"Fichier : <b>{analysis.source_name}</b> — {analysis.lines} ligne(s) de données.")
+        intro.setWordWrap(True)
+        self.form.addRow(intro)
+        self.sheet_combo: QComboBox | None = None
+        if len(analysis.sheets) > 1:
+            self.sheet_combo = QComboBox()
+            self.sheet_combo.addItems(analysis.sheets)
+            self.sheet_combo.setCurrentText(analysis.sheet or analysis.sheets[0])
+            set_accessible(self.sheet_combo, "Feuille du classeur")
+            self.form.addRow("&Feuille :", self.sheet_combo)
+        proposed = analysis.proposed_date or date.today()
+        self.date_edit = date_edit(min(proposed, date.today()), "Date de l'extrait")
+        self.form.addRow("&Date de l'extrait :", self.date_edit)
+        hint = "Date trouvée dans le nom du fichier." if analysis.proposed_date else \
+            "Aucune date dans le nom du fichier : indiquez la date de production de l'extrait."
+        self.hint = QLabel(hint)
+        self.hint.setWordWrap(True)
+        self.form.addRow(self.hint)
+        self.replace_label = QLabel()
+        self.replace_label.setWordWrap(True)
+        self.replace_label.setStyleSheet("color: #8a5a00;")
+        self.form.addRow(self.replace_label)
+        self.date_edit.dateChanged.connect(self._date_changed)
+        self._date_changed()
+        self.submit = lambda: (self.extract_date(), self.sheet())
+
+    def extract_date(self) -> date:
+        return _pydate(self.date_edit.date())
+
+    def sheet(self) -> str | None:
+        return self.sheet_combo.currentText() if self.sheet_combo is not None else None
+
+    def _date_changed(self) -> None:
+        if self._exists(self.extract_date()):
+            self.replace_label.setText(
+                f"Un extrait du {format_date(self.extract_date())} est déjà importé : il sera remplacé.")
+        else:
+            self.replace_label.setText("")
+
+
+class MappingDialog(_FormDialog):
+    """Which column of the file holds which information, for headers the
+    application did not recognise. Remembered for files of the same shape."""
+
+    NONE = "(aucune)"
+
+    def __init__(self, analysis, fields, parent: QWidget | None = None) -> None:
+        super().__init__("Colonnes du fichier", parent)
+        self.resize(520, 0)
+        unknown = ", ".join(f"« {h} »" for h in analysis.unknown) or "aucune"
+        intro = QLabel(
+            f"Certaines colonnes de « {analysis.source_name} » n'ont pas été reconnues ({unknown}). "
+            "Indiquez quelle colonne contient chaque information. Le contrat et le solde sont obligatoires.")
+        intro.setWordWrap(True)
+        self.form.addRow(intro)
+        self.combos: dict[str, QComboBox] = {}
+        headers = [h for h in analysis.headers if h]
+        for spec in fields:
+            combo = QComboBox()
+            combo.addItem(self.NONE)
+            combo.addItems(headers)
+            current = analysis.mapping.get(spec.key)
+            if current:
+                combo.setCurrentText(current)
+            label = spec.label + (" *" if spec.required else "")
+            set_accessible(combo, f"Colonne pour {spec.label}")
+            self.form.addRow(label + " :", combo)
+            self.combos[spec.key] = combo
+        self.remember = QCheckBox("&Mémoriser ces correspondances pour les prochains fichiers de cette forme")
+        self.remember.setChecked(True)
+        self.form.addRow(self.remember)
+        self._required = [f.key for f in fields if f.required]
+        self._labels = {f.key: f.label for f in fields}
+        self.submit = self._collect
+
+    def _collect(self) -> tuple[dict[str, str], bool]:
+        mapping = {k: c.currentText() for k, c in self.combos.items() if c.currentText() != self.NONE}
+        missing = [self._labels[k] for k in self._required if k not in mapping]
+        if missing:
+            raise CusDeskError("Choisissez la colonne de : " + ", ".join(missing) + ".")
+        used: dict[str, str] = {}
+        for key, header in mapping.items():
+            if header in used:
+                raise CusDeskError(
+                    f"La colonne « {header} » est choisie pour « {self._labels[used[header]]} » et pour "
+                    f"« {self._labels[key]} » : une colonne ne peut servir qu'une fois.")
+            used[header] = key
+        return mapping, self.remember.isChecked()
+
+
+class ImportReportDialog(QDialog):
+    """What the import did, and the rejected lines (savable as CSV)."""
+
+    def __init__(self, result, save_csv: Callable[[str], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Compte rendu d'import")
+        self.resize(640, 420)
+        self._save_csv = save_csv
+        layout = QVBoxLayout(self)
+        verb = "remplacé" if result.replaced else "importé"
+        summary = QLabel(
+            f"<b>Extrait du {format_date(result.extract_date)} {verb}.</b><br>"
+            f"{result.lines_read} ligne(s) lue(s), {result.imported} importée(s), "
+            f"{len(result.rejected)} rejetée(s).")
+        summary.setWordWrap(True)
+        set_accessible(summary, "Résumé de l'import")
+        layout.addWidget(summary)
+        self.summary = summary
+        self.table = QTableView()
+        self.table.setModel(RejectedLinesModel(result.rejected, self))
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        set_accessible(self.table, "Lignes rejetées")
+        if result.rejected:
+            hint = QLabel("Lignes rejetées (la ligne 1 est celle des en-têtes). Corrigez-les dans le "
+                          "fichier puis réimportez-le à la même date : l'extrait sera remplacé.")
+            hint.setWordWrap(True)
+            layout.addWidget(hint)
+            layout.addWidget(self.table)
+        buttons = QDialogButtonBox()
+        self.save_button = QPushButton("&Enregistrer le rapport en CSV…")
+        self.save_button.setEnabled(bool(result.rejected))
+        self.save_button.clicked.connect(self._ask_save)
+        buttons.addButton(self.save_button, QDialogButtonBox.ButtonRole.ActionRole)
+        close = buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        close.setText("Fermer")
+        buttons.rejected.connect(self.accept)
+        close.clicked.connect(self.accept)
+        layout.addWidget(buttons)
+        self._default_name = f"rejets_{result.extract_date.isoformat()}.csv"
+
+    def _ask_save(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Enregistrer le rapport", self._default_name,
+                                              "Fichiers CSV (*.csv)")
+        if path:
+            self._save_csv(path)
+
+
+class ObservationDialog(_FormDialog):
+    def __init__(self, tenant: str, observer: str, parent: QWidget | None = None) -> None:
+        super().__init__("Nouvelle observation de terrain", parent)
+        self.resize(480, 0)
+        self.form.addRow(QLabel(f"Locataire : <b>{tenant}</b>"))
+        self.kind = QComboBox()
+        for code, label in OBSERVATION_LABELS.items():
+            self.kind.addItem(label, code.value)
+        set_accessible(self.kind, "Type d'observation")
+        self.form.addRow("&Constat :", self.kind)
+        self.observed_on = date_edit(date.today(), "Date de l'observation")
+        self.form.addRow("&Date :", self.observed_on)
+        self.observer = QLineEdit(observer)
+        self.observer.setMaxLength(120)
+        set_accessible(self.observer, "Observé par")
+        self.form.addRow("&Observé par :", self.observer)
+        self.note = QPlainTextEdit()
+        self.note.setPlaceholderText("Les faits, sans appréciation : ce qui a été vu ou entendu, quand.")
+        self.note.setTabChangesFocus(True)
+        set_accessible(self.note, "Faits observés")
+        self.form.addRow("&Faits :", self.note)
+
+    def values(self) -> dict:
+        return {"kind": self.kind.currentData(), "observed_on": _pydate(self.observed_on.date()),
+                "observer": self.observer.text(), "note": self.note.toPlainText()}
+
+
+class SignalementDialog(_FormDialog):
+    """Send a signalement to a CMS, CCAS, CLIC or pôle gérontologique; the
+    partners of the tenant's commune come first."""
+
+    def __init__(self, tenant: str, choices: Callable[[str], list], facts: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__("Signaler à un partenaire", parent)
+        self.resize(520, 0)
+        self._choices = choices
+        self.form.addRow(QLabel(f"Locataire : <b>{tenant}</b>"))
+        self.kind = QComboBox()
+        for code, label in SENIOR_PARTNER_KINDS.items():
+            self.kind.addItem(label, code)
+        set_accessible(self.kind, "Type de partenaire")
+        self.form.addRow("&Type :", self.kind)
+        self.partner = QComboBox()
+        set_accessible(self.partner, "Structure partenaire")
+        self.form.addRow("&Structure :", self.partner)
+        self.partner_hint = QLabel()
+        self.partner_hint.setWordWrap(True)
+        self.form.addRow(self.partner_hint)
+        self.sent_on = date_edit(date.today(), "Date d'envoi")
+        self.form.addRow("&Envoyé le :", self.sent_on)
+        self.facts = QPlainTextEdit(facts)
+        self.facts.setTabChangesFocus(True)
+        set_accessible(self.facts, "Motif du signalement")
+        self.form.addRow("&Motif :", self.facts)
+        self.kind.currentIndexChanged.connect(self._reload_partners)
+        self._reload_partners()
+        # Start on the first kind the directory knows in the tenant's commune.
+        for i in range(self.kind.count()):
+            options = self._choices(self.kind.itemData(i))
+            if any(c.proposed for c in options):
+                self.kind.setCurrentIndex(i)
+                break
+
+    def _reload_partners(self) -> None:
+        self.partner.clear()
+        options = self._choices(self.kind.currentData())
+        for c in options:
+            label = c.name + (f" ({c.commune})" if c.commune else "")
+            if c.proposed:
+                label += " — commune du locataire"
+            self.partner.addItem(label, c.id)
+        if not options:
+            self.partner_hint.setText("L'annuaire ne connaît aucune structure de ce type : ajoutez-la "
+                                      "dans l'écran Partenaires.")
+        elif options[0].proposed:
+            self.partner_hint.setText("Structure proposée d'après la commune du locataire.")
+        else:
+            self.partner_hint.setText("Aucune structure de ce type dans la commune du locataire.")
+
+    def values(self) -> dict:
+        return {"partner_id": self.partner.currentData(), "sent_on": _pydate(self.sent_on.date()),
+                "facts": self.facts.toPlainText()}
+
+
+class StatusDialog(_FormDialog):
+    def __init__(self, signalement, parent: QWidget | None = None) -> None:
+        super().__init__("Suivi du signalement", parent)
+        self.form.addRow(QLabel(f"{signalement.partner_name} — envoyé le {format_date(signalement.sent_on)}, "
+                                f"statut actuel : <b>{signalement.status_label}</b>"))
+        self.status = QComboBox()
+        for code, label in signalement.next_statuses:
+            self.status.addItem(label, code)
+        set_accessible(self.status, "Nouveau statut")
+        self.form.addRow("&Nouveau statut :", self.status)
+        self.on_date = date_edit(date.today(), "Date")
+        self.form.addRow("&Date :", self.on_date)
+        self.note = QLineEdit()
+        set_accessible(self.note, "Commentaire")
+        self.form.addRow("&Commentaire :", self.note)
+        self.version = signalement.version
+
+    def values(self) -> dict:
+        return {"status": self.status.currentData(), "on_date": _pydate(self.on_date.date()),
+                "note": self.note.text()}
+
+
+__all__ = ["ExtractDateDialog", "MappingDialog", "ImportReportDialog", "ObservationDialog",
+           "SignalementDialog", "StatusDialog", "Qt"]

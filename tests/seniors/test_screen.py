@@ -1,0 +1,258 @@
+"""The Seniors screen driven as a user would, on a real database."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QDialog, QDialogButtonBox
+from sqlalchemy import func, select
+
+from cus_desk.services.seniors import SeniorsService
+from cus_desk.store.models.core import Lease, Partner
+from cus_desk.store.models.seniors import ArrearsExtract, FieldObservation
+from cus_desk.ui.context import AppContext
+from cus_desk.ui.seniors import dialogs as dialogs_module
+from cus_desk.ui.seniors import screen as screen_module
+from cus_desk.ui.seniors.dialogs import (
+    ExtractDateDialog,
+    ImportReportDialog,
+    MappingDialog,
+    ObservationDialog,
+    SignalementDialog,
+)
+from cus_desk.ui.seniors.models import SeniorsTableModel
+
+from .conftest import EXTRACT_DATE, ROWS, write_csv
+
+pytestmark = pytest.mark.gui
+
+
+class Driver:
+    """Plays the user's part in each modal dialog the screen opens."""
+
+    def __init__(self) -> None:
+        self.handlers: list = []
+        self.seen: list = []
+
+    def __call__(self, dialog: QDialog) -> int:
+        self.seen.append(dialog)
+        for kind, fn in list(self.handlers):
+            if isinstance(dialog, kind):
+                self.handlers.remove((kind, fn))
+                result = fn(dialog)
+                return result if result is not None else dialog.result()
+        raise AssertionError(f"unexpected dialog {type(dialog).__name__}")
+
+
+def click_ok(qtbot, dialog):
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    return dialog.result()
+
+
+@pytest.fixture
+def messages(monkeypatch):
+    seen = []
+    monkeypatch.setattr(screen_module, "show_error", lambda parent, exc, *a: seen.append(("error", getattr(exc, "message", str(exc)))))
+    monkeypatch.setattr(screen_module, "show_info", lambda parent, text, *a: seen.append(("info", text)))
+    return seen
+
+
+def make_screen(qtbot, db, actor, monkeypatch=None):
+    ctx = AppContext(db, actor)
+    screen = screen_module.SeniorsScreen(ctx)
+    qtbot.addWidget(screen)
+    screen.resize(1300, 800)
+    screen.show()
+    driver = Driver()
+    screen._exec = driver
+    if screen.can_read:
+        qtbot.waitUntil(lambda: screen.listing is not None, timeout=10000)
+    return screen, driver
+
+
+def import_through_screen(qtbot, screen, driver, path, when=EXTRACT_DATE):
+    def fill_date(dialog: ExtractDateDialog):
+        dialog.date_edit.setDate(dialog.date_edit.date().fromString(when.strftime("%d/%m/%Y"), "dd/MM/yyyy"))
+        return click_ok(qtbot, dialog)
+
+    driver.handlers.append((ExtractDateDialog, fill_date))
+    driver.handlers.append((ImportReportDialog, lambda d: QDialog.DialogCode.Accepted))
+    before = screen.last_import
+    screen.import_file(str(path))
+    qtbot.waitUntil(lambda: screen.last_import is not before and screen.last_import is not None, timeout=15000)
+    return screen.last_import
+
+
+def test_import_by_drop_filter_observe_and_signal(qtbot, db, actors, tmp_path, messages, monkeypatch):
+    screen, driver = make_screen(qtbot, db, actors["recovery_metz"])
+    assert "Aucun extrait importé" in screen.extract_label.text()
+
+    # drop a file with a rejected line
+    rows = [list(r) for r in ROWS] + [["57-000099", "X", "Y", "31/02/1950", "", "Metz", "Metz", "", "", "1,00", "1", "", "", ""]]
+    path = write_csv(tmp_path / "impayes_2026-10-31.csv", rows=rows)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    report = {}
+
+    def check_date(dialog: ExtractDateDialog):
+        assert dialog.extract_date() == EXTRACT_DATE  # proposed from the file name
+        return click_ok(qtbot, dialog)
+
+    def check_report(dialog: ImportReportDialog):
+        report["summary"] = dialog.summary.text()
+        report["rows"] = dialog.table.model().rowCount()
+        out = tmp_path / "rejets.csv"
+        monkeypatch.setattr(dialogs_module.QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+        report["csv"] = out.read_text(encoding="utf-8-sig")
+        return QDialog.DialogCode.Accepted
+
+    driver.handlers += [(ExtractDateDialog, check_date), (ImportReportDialog, check_report)]
+    screen.dropEvent(event)
+    qtbot.waitUntil(lambda: "csv" in report, timeout=15000)
+    assert "8 ligne(s) lue(s), 7 importée(s), 1 rejetée(s)" in report["summary"]
+    assert report["rows"] == 1
+    assert report["csv"].splitlines()[1].startswith("9;Date de naissance")
+    qtbot.waitUntil(lambda: screen.listing is not None and screen.listing.total == 4, timeout=10000)
+    assert "31/10/2026" in screen.extract_label.text()
+
+    # the adviser of Metz sees Metz first; all agencies, then premier impayé only
+    assert {r.contract for r in screen.visible_rows()} == {"57-000001", "57-000002"}
+    screen.agency_combo.setCurrentIndex(0)
+    assert len(screen.visible_rows()) == 4
+    qtbot.mouseClick(screen.first_check, Qt.MouseButton.LeftButton)
+    assert {r.contract for r in screen.visible_rows()} == {"57-000001", "57-000002", "57-000004"}
+    screen.band_combo.setCurrentIndex(screen.band_combo.findData("-74"))
+    assert [r.contract for r in screen.visible_rows()] == ["57-000002"]
+    screen.band_combo.setCurrentIndex(0)
+    qtbot.keyClicks(screen.search, "muller")
+    assert [r.contract for r in screen.visible_rows()] == ["57-000001"]
+    assert "Metz : 2" in screen.counts_label.text() and "À surveiller : 4" in screen.counts_label.text()
+
+    # open the row: detail with history and the premier impayé banner
+    screen.table.selectRow(0)
+    qtbot.waitUntil(lambda: screen.detail is not None)
+    assert "MULLER" in screen.detail_title.text()
+    assert screen.first_banner.isVisibleTo(screen)
+    assert screen.sparkline.points() == [(EXTRACT_DATE, 123456)]
+
+    # an observation: first with no facts (refused in the dialog), then properly
+    def observe(dialog: ObservationDialog):
+        assert click_ok(qtbot, dialog) != QDialog.DialogCode.Accepted
+        assert "Décrivez les faits" in dialog.error_label.text()
+        dialog.kind.setCurrentIndex(dialog.kind.findData("ne_repond_plus"))
+        dialog.note.setPlainText("Ne répond plus aux relances téléphoniques.")
+        return click_ok(qtbot, dialog)
+
+    driver.handlers.append((ObservationDialog, observe))
+    qtbot.mouseClick(screen.observe_button, Qt.MouseButton.LeftButton)
+    with db.read_session() as s:
+        obs = s.scalars(select(FieldObservation)).all()
+    assert len(obs) == 1 and obs[0].observer == "Romain Recouvrement"
+    assert "Ne répond plus aux relances" in screen.observations.item(0).text()
+    qtbot.waitUntil(lambda: {r.contract: r.status for r in screen.listing.rows}["57-000001"] == "a_signaler")
+
+    # a signalement to the CLIC of the tenant's commune
+    with db.write_session() as s:
+        s.add(Partner(name="CLIC de Woippy", category="clic", commune="Woippy", active=True, version=1))
+        s.add(Partner(name="CLIC de Metz", category="clic", commune="Metz", active=True, version=1))
+
+    def signal(dialog: SignalementDialog):
+        dialog.kind.setCurrentIndex(dialog.kind.findData("clic"))
+        assert dialog.partner.itemText(0).startswith("CLIC de Metz")
+        assert "commune du locataire" in dialog.partner.itemText(0)
+        assert "Ne répond plus" in dialog.facts.toPlainText() or "ne répond plus" in dialog.facts.toPlainText()
+        return click_ok(qtbot, dialog)
+
+    driver.handlers.append((SignalementDialog, signal))
+    qtbot.mouseClick(screen.signal_button, Qt.MouseButton.LeftButton)
+    assert screen.signalements.count() == 1 and "CLIC de Metz" in screen.signalements.item(0).text()
+    qtbot.waitUntil(lambda: {r.contract: r.status for r in screen.listing.rows}["57-000001"] == "signale")
+    assert messages == []
+
+    # the fiche de signalement, saved where the user says
+    target = tmp_path / "fiche.pdf"
+    opened = []
+    screen._ask_save_path = lambda *a: str(target)
+    screen._open_external = opened.append
+    screen.print_current()
+    qtbot.waitUntil(lambda: bool(opened), timeout=15000)
+    from pypdf import PdfReader
+
+    text = PdfReader(io.BytesIO(target.read_bytes())).pages[0].extract_text()
+    assert "MULLER" in text and "CLIC de Metz" in text
+
+
+def test_unknown_headers_go_through_the_mapping_dialog(qtbot, db, actors, tmp_path, messages):
+    screen, driver = make_screen(qtbot, db, actors["recovery_metz"])
+    path = write_csv(tmp_path / "export.csv", headers=["Réf. bail", "Nom", "Agence", "Reste dû", "DDN"],
+                     rows=[["57-1", "MULLER", "Metz", "12,00", "01/01/1950"]])
+
+    def mapping(dialog: MappingDialog):
+        assert click_ok(qtbot, dialog) != QDialog.DialogCode.Accepted  # contract and balance missing
+        assert "Choisissez la colonne" in dialog.error_label.text()
+        dialog.combos["contract"].setCurrentText("Réf. bail")
+        dialog.combos["balance"].setCurrentText("Reste dû")
+        dialog.combos["birth_date"].setCurrentText("Reste dû")
+        assert click_ok(qtbot, dialog) != QDialog.DialogCode.Accepted  # one column twice
+        assert "une colonne ne peut servir qu'une fois" in dialog.error_label.text()
+        dialog.combos["birth_date"].setCurrentText("DDN")
+        return click_ok(qtbot, dialog)
+
+    driver.handlers.append((MappingDialog, mapping))
+    result = import_through_screen(qtbot, screen, driver, path, date(2026, 10, 31))
+    assert result.imported == 1
+    # the same shape of file is now recognised without asking
+    assert not SeniorsService(db, actors["recovery_metz"]).analyse_file(path).needs_mapping
+
+
+def test_bad_file_is_refused_with_a_message(qtbot, db, actors, tmp_path, messages):
+    screen, driver = make_screen(qtbot, db, actors["recovery_metz"])
+    path = tmp_path / "vide.csv"
+    path.write_bytes(b"")
+    screen.import_file(str(path))
+    qtbot.waitUntil(lambda: bool(messages), timeout=10000)
+    assert messages[0][0] == "error" and "est vide" in messages[0][1]
+    with db.read_session() as s:
+        assert s.scalar(select(func.count(ArrearsExtract.id))) == 0
+
+
+def test_cancel_from_the_progress_dialog_leaves_nothing(qtbot, db, actors, tmp_path, messages):
+    screen, driver = make_screen(qtbot, db, actors["recovery_metz"])
+    rows = [[f"57-{i:06d}", "NOM", "P", "01/01/1950", "", "Metz", "Metz", "", "01/01/2000", "10,00", "1", "", "", ""]
+            for i in range(1, 6001)]
+    path = write_csv(tmp_path / "gros.csv", rows=rows)
+    task = screen.start_import(str(path), date(2026, 10, 31))
+    assert task.dialog is not None and task.dialog.labelText().startswith("Import")
+    from PySide6.QtWidgets import QPushButton
+
+    cancel = next(b for b in task.dialog.findChildren(QPushButton) if b.text() == "Annuler")
+    cancel.click()  # the "Annuler" button of the progress dialog
+    qtbot.waitUntil(lambda: bool(messages), timeout=20000)
+    assert messages == [("info", "Import annulé : la base de données n'a pas été modifiée.")]
+    with db.read_session() as s:
+        assert s.scalar(select(func.count(ArrearsExtract.id))) == 0
+        assert s.scalar(select(func.count(Lease.id))) == 0
+
+
+def test_profiles(qtbot, db, actors):
+    admin, _ = make_screen(qtbot, db, actors["admin"])
+    assert admin.table is None and admin.import_button.isVisibleTo(admin) and admin.acceptDrops()
+    cas, _ = make_screen(qtbot, db, actors["cas_member"])
+    assert cas.table is None and not cas.import_button.isVisibleTo(cas) and not cas.acceptDrops()
+    adviser, _ = make_screen(qtbot, db, actors["adviser_metz"])
+    assert adviser.table is not None and not adviser.import_button.isVisibleTo(adviser)
+
+
+def test_table_model(qtmodeltester, db, actors, recovery, extract_csv):
+    recovery.import_arrears(extract_csv, EXTRACT_DATE)
+    model = SeniorsTableModel()
+    model.set_rows(recovery.list_seniors().rows)
+    qtmodeltester.check(model)
+    assert model.data(model.index(0, 5)).endswith("€")
