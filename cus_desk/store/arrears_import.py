@@ -444,7 +444,8 @@ def parse_rows(table: RawTable, mapping: dict[str, int], extract_date: date,
         try:
             result = parse_date(value, reference=extract_date)
         except ParseError as exc:
-            raise ParseError(f"{_LABELS[key]} : {exc}") from None
+            label = _LABELS[key]
+            raise ParseError(f"{label[0].lower()}{label[1:]} : {exc}") from None
         date_cache[value] = result
         return result
 

@@ -132,7 +132,7 @@ def test_rejected_lines_have_number_and_french_reason(db, recovery, tmp_path):
     assert reasons[8] == "contrat 57-000001 déjà présent ligne 2 du même fichier"
     assert reasons[9] == "agence « Paris » inconnue"
     assert "mois" in reasons[10]
-    assert "Date d'entrée" in reasons[11]
+    assert reasons[11].startswith("date d'entrée : ")
     assert "nom du locataire absent" in reasons[12]
     assert reasons[13] == "solde : montant absent" or "solde" in reasons[13]
     # the report can be saved as CSV (Excel-friendly)

@@ -118,7 +118,7 @@ def test_import_by_drop_filter_observe_and_signal(qtbot, db, actors, tmp_path, m
     qtbot.waitUntil(lambda: "csv" in report, timeout=15000)
     assert "8 ligne(s) lue(s), 7 importée(s), 1 rejetée(s)" in report["summary"]
     assert report["rows"] == 1
-    assert report["csv"].splitlines()[1].startswith("9;Date de naissance")
+    assert report["csv"].splitlines()[1].startswith("9;date de naissance")
     qtbot.waitUntil(lambda: screen.listing is not None and screen.listing.total == 4, timeout=10000)
     assert "31/10/2026" in screen.extract_label.text()
 
@@ -256,3 +256,47 @@ def test_table_model(qtmodeltester, db, actors, recovery, extract_csv):
     model.set_rows(recovery.list_seniors().rows)
     qtmodeltester.check(model)
     assert model.data(model.index(0, 5)).endswith("€")
+
+
+def test_open_the_case_file_from_a_signalement(qtbot, db, actors, recovery, extract_csv, messages):
+    recovery.import_arrears(extract_csv, EXTRACT_DATE)
+    with db.write_session() as s:
+        lease_id = s.scalar(select(Lease.id).where(Lease.contract_number == "57-000001"))
+        partner = Partner(name="CCAS de Metz (test)", category="ccas", commune="Metz", active=True, version=1)
+        s.add(partner)
+        s.flush()
+        partner_id = partner.id
+    adviser_service = SeniorsService(db, actors["adviser_metz"])
+    adviser_service.add_observation(lease_id, "autre", date(2026, 11, 2), "Agent", "Courrier non retiré.")
+    sent = adviser_service.send_signalement(lease_id, partner_id, date(2026, 11, 3), "")
+
+    screen, driver = make_screen(qtbot, db, actors["adviser_metz"])
+    assert screen.select_lease(lease_id)
+    qtbot.waitUntil(lambda: screen.detail is not None and screen.case_button.isEnabled())
+    opened = []
+    import cus_desk.ui.cases as cases_ui
+
+    real_open = cases_ui.open_case
+    cases_ui_open = lambda parent, ctx, case_id: opened.append(real_open(parent, ctx, case_id))  # noqa: E731
+    try:
+        cases_ui.open_case = cases_ui_open
+        qtbot.mouseClick(screen.case_button, Qt.MouseButton.LeftButton)
+    finally:
+        cases_ui.open_case = real_open
+    assert messages == []
+    with db.read_session() as s:
+        from cus_desk.store.models.core import Referral
+
+        case_id = s.get(Referral, sent.id).case_id
+    assert case_id is not None
+    assert opened and opened[0] is not None
+    opened[0].close()
+    assert "Dossier CAS lié" in screen.signalements.item(0).text()
+    # the same action again finds the same case file
+    assert adviser_service.case_for_signalement(sent.id) == case_id
+
+    recovery_screen, _ = make_screen(qtbot, db, actors["recovery_metz"])
+    recovery_screen.select_lease(lease_id)
+    qtbot.waitUntil(lambda: recovery_screen.detail is not None)
+    qtbot.mouseClick(recovery_screen.case_button, Qt.MouseButton.LeftButton)
+    assert messages and messages[-1][0] == "error" and "ne permet pas" in messages[-1][1]

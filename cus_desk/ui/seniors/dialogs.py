@@ -208,7 +208,9 @@ class ImportReportDialog(QDialog):
         self.summary = summary
         self.table = QTableView()
         self.table.setModel(RejectedLinesModel(result.rejected, self))
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         set_accessible(self.table, "Lignes rejetées")
