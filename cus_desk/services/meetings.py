@@ -719,6 +719,24 @@ class MeetingService(Service):
                                           case.agency.label if case.agency else "", p.reasons))
             return out
 
+    def find_case(self, reference: str) -> AgendaProposal:
+        """A case by its reference (``CAS-2026-0042``, case-insensitive), to
+        add to an agenda by hand."""
+        access.require(self.actor, Permission.MEETING_MANAGE)
+        ref = (reference or "").strip().upper()
+        if not ref:
+            raise ValidationError("Tapez la référence du dossier (ex. CAS-2026-0042).", "case")
+        with self._read() as session:
+            case = session.scalar(select(Case).where(func.upper(Case.reference) == ref))
+            if case is None:
+                raise NotFoundError(
+                    f"Aucun dossier ne porte la référence « {reference.strip()} ». "
+                    "Vérifiez-la dans l'écran Dossiers."
+                )
+            access.require_case(session, self.actor, case.id, case.agency_id)
+            return AgendaProposal(case.id, case.reference, household_name(case.household),
+                                  case.agency.label if case.agency else "", ())
+
     def add_to_agenda(self, meeting_id: int, case_id: int, proposal: str = "") -> MeetingDetail:
         access.require(self.actor, Permission.MEETING_MANAGE)
         proposal = rules.clean_text(proposal, label="Proposition à la commission", field="proposal")
@@ -1146,7 +1164,7 @@ class MeetingService(Service):
 
         return build_releve_pdf(self.releve_data(session, meeting))
 
-    def releve_data(self, session: Session, meeting: Meeting):
+    def releve_data(self, session: Session, meeting: Meeting, generated_at: datetime | None = None):
         """Plain values for the relevé. Only what the relevé may show: no
         confidential note, problématique, summary or family detail is read."""
         from cus_desk.reports.decision_summary import (
@@ -1243,7 +1261,7 @@ class MeetingService(Service):
             place=meeting.place,
             scope_label=_scope_label(session, meeting),
             final=meeting.status == rules.MeetingStatus.CLOTUREE,
-            generated_at=utcnow(),
+            generated_at=generated_at or utcnow(),
             attendees=tuple(
                 ReleveAttendee(a.name, CAS_FUNCTIONS.get(a.function, a.function), a.present)
                 for a in meeting.attendees

@@ -1,0 +1,163 @@
+"""Demo CAS sessions: two past, closed sessions (September and October) with
+their decisions, follow-up and archived relevés, and the November session
+prepared with its agenda and the advisers' proposals. Fictitious data."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cus_desk.domain import meetings as rules
+from cus_desk.domain.formatting import PARIS
+from cus_desk.store.models.cases import Case
+from cus_desk.store.models.meetings import (
+    AgendaItem,
+    Attendee,
+    Decision,
+    DecisionFollowUp,
+    Meeting,
+    MeetingArchive,
+)
+
+PLACE = "Siège VIVEST, salle du conseil — Metz"
+
+# (login, function, present at: sept, oct, nov)
+MEMBERS = (
+    ("pole.social", "responsable_pole_social", (True, True, True)),
+    ("cas.securite", "responsable_cellule_securite", (True, False, True)),
+    ("cas.recouvrement", "responsable_recouvrement", (True, True, True)),
+    ("cas.commercialisation", "responsable_commercialisation", (False, True, True)),
+    ("cs.metz", "conseillere_sociale", (True, True, True)),
+    ("cs.forbach", "conseillere_sociale", (True, True, True)),
+    ("cs.thionville", "conseillere_sociale", (False, True, True)),
+)
+
+# Decisions per case at a session: (type, text, responsible, due in days, final status, comment)
+SEPTEMBER = (
+    (("intervention_sociale", "Rencontrer la famille à domicile pour un bilan global (budget, droits CAF).",
+      "Conseillère sociale de l'agence", 21, "realisee", "Bilan réalisé le 08/10 : droits CAF à réviser."),
+     ("suspension_contentieux", "Suspendre la procédure le temps du bilan.", "Gestionnaire contentieux",
+      45, "realisee", "Procédure suspendue.")),
+    (("saisine_fsl", "Constituer le dossier FSL maintien avec le ménage.", "Conseillère sociale de l'agence",
+      30, "en_cours", "Dossier déposé, en attente de la commission FSL."),),
+    (("orientation_partenaire", "Orienter vers l'association d'accompagnement budgétaire.",
+      "Conseillère sociale de l'agence", 30, "realisee", "Accompagnement accepté par l'association."),
+     ("plan_apurement", "Proposer un plan d'apurement de 12 mois.", "Service recouvrement", 20,
+      "realisee", "Plan signé, 80,00 € par mois.")),
+    (("visite_domicile", "Visite conjointe avec la cellule sécurité (trouble de voisinage).",
+      "Cellule sécurité", 14, "a_faire", ""),),
+)
+OCTOBER = (
+    (("mutation_relogement", "Étudier une mutation vers un logement plus petit (sous-occupation).",
+      "Responsable commercialisation", 40, "en_cours", "Deux propositions en cours d'étude."),),
+    (("saisine_ccapex", "Saisir la CCAPEX : échec du plan et absence de contact.", "Service recouvrement",
+      21, "a_faire", ""),
+     ("poursuite_contentieux", "Poursuivre la procédure si aucun contact avant la saisine.",
+      "Gestionnaire contentieux", 60, "a_faire", "")),
+    (("remise_gracieuse", "Proposer une remise gracieuse à la commission d'admission en pertes : "
+      "plan respecté depuis 8 mois.", "Responsable du pôle social", 35, "a_faire", ""),),
+    (("signalement_senior", "Signaler au CLIC : locataire de 78 ans, ne répond plus aux courriers.",
+      "Conseillère sociale de l'agence", 10, "realisee", "Signalement transmis, visite du CLIC faite."),),
+    (("ajournement", "Dossier incomplet : à représenter à la prochaine séance.", "", None, "a_faire", ""),),
+)
+NOVEMBER_PROPOSALS = (
+    "Proposer une intervention sociale (bilan global) avant toute suite contentieuse.",
+    "Proposer une saisine du FSL et un plan d'apurement adapté aux ressources.",
+    "Faire le point sur la mutation proposée ; envisager un accompagnement au déménagement.",
+    "Proposer une visite à domicile conjointe avec la cellule sécurité.",
+    "Faire le point sur le plan d'apurement : respecté depuis six mois.",
+)
+
+
+def _closing(held_on: date) -> datetime:
+    return datetime.combine(held_on, time(17, 0), tzinfo=PARIS).astimezone(UTC)
+
+
+def populate(session: Session, ctx) -> None:
+    today = ctx.today
+    users = ctx.users
+    cases = list(session.scalars(select(Case).where(Case.status != rules.CASE_CLOSED).order_by(Case.id)))
+    rng = ctx.rng("meetings")
+    rng.shuffle(cases)
+    head = users.get("pole.social")
+
+    def make_meeting(number: int, held_on: date, status: str, column: int) -> Meeting:
+        meeting = Meeting(year=held_on.year, number=number, held_on=held_on, place=PLACE,
+                          scope_agency_id=None, status=status)
+        for login, function, presence in MEMBERS:
+            user = users.get(login)
+            if user is None:
+                continue
+            meeting.attendees.append(Attendee(user_id=user.id, name=user.display_name,
+                                              function=function, present=presence[column]))
+        session.add(meeting)
+        session.flush()
+        return meeting
+
+    def decide(meeting: Meeting, picked: list[Case], plan) -> None:
+        for position, (case, decisions) in enumerate(zip(picked, plan, strict=False), start=1):
+            adviser = case.adviser.display_name if case.adviser else "Conseillère sociale de l'agence"
+            meeting.agenda_items.append(AgendaItem(case_id=case.id, position=position,
+                                                   proposal=NOVEMBER_PROPOSALS[position % 5]))
+            for dtype, text, responsible, days, status, comment in decisions:
+                responsible = adviser if responsible == "Conseillère sociale de l'agence" else responsible
+                due = meeting.held_on + timedelta(days=days) if days is not None else None
+                decision = Decision(meeting_id=meeting.id, case_id=case.id, type=dtype, text=text,
+                                    responsible=responsible, due_on=due, status="a_faire",
+                                    created_by_id=head.id if head else None)
+                session.add(decision)
+                session.flush()
+                if status != "a_faire" or comment:
+                    on = min(today, (due or meeting.held_on + timedelta(days=15)) - timedelta(days=2))
+                    on = max(on, meeting.held_on + timedelta(days=1))
+                    decision.status = status
+                    decision.status_changed_on = on if status != "a_faire" else None
+                    session.add(DecisionFollowUp(decision_id=decision.id, on=on,
+                                                 author_id=head.id if head else None,
+                                                 status=status if status != "a_faire" else None,
+                                                 comment=comment))
+        session.flush()
+
+    def close(meeting: Meeting) -> None:
+        from cus_desk.reports.decision_summary import build_releve_pdf
+        from cus_desk.services.meetings import MeetingService
+
+        meeting.status = rules.MeetingStatus.CLOTUREE.value
+        meeting.closed_at = _closing(meeting.held_on)
+        meeting.closed_by_id = head.id if head else None
+        session.flush()
+        data = MeetingService(None, None, today=today).releve_data(
+            session, meeting, generated_at=meeting.closed_at)
+        pdf = build_releve_pdf(data)
+        session.add(MeetingArchive(meeting_id=meeting.id, generated_at=meeting.closed_at,
+                                   sha256=hashlib.sha256(pdf).hexdigest(), pdf=pdf))
+        session.flush()
+
+    september = make_meeting(9, date(2026, 9, 24), rules.MeetingStatus.EN_COURS.value, 0)
+    decide(september, cases[0:4], SEPTEMBER)
+    close(september)
+
+    october = make_meeting(10, date(2026, 10, 22), rules.MeetingStatus.EN_COURS.value, 1)
+    decide(october, cases[4:9], OCTOBER)
+    close(october)
+
+    # November: prepared, agenda as the builder proposes it (cases to present,
+    # and cases with decisions due), plus the advisers' proposals.
+    november = make_meeting(11, date(2026, 11, 26), rules.MeetingStatus.PREPAREE.value, 2)
+    due: dict[int, list[date]] = {}
+    for case_id, due_on in session.execute(
+        select(Decision.case_id, Decision.due_on).where(Decision.status.in_(rules.OPEN_FOLLOW_UP),
+                                                        Decision.due_on.is_not(None))
+    ):
+        due.setdefault(case_id, []).append(due_on)
+    candidates = [rules.AgendaCandidate(c.id, c.status, c.agency_id, tuple(due.get(c.id, ())))
+                  for c in cases]
+    proposals = rules.propose_agenda(candidates, november.held_on, None, set())[:11]
+    for position, proposal in enumerate(proposals, start=1):
+        november.agenda_items.append(AgendaItem(
+            case_id=proposal.case_id, position=position,
+            proposal=NOVEMBER_PROPOSALS[(position - 1) % len(NOVEMBER_PROPOSALS)]))
+    session.flush()

@@ -1,0 +1,1 @@
+"""Séances CAS screen (MeetingsScreen), meeting mode and follow-up view."""

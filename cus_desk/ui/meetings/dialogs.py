@@ -1,0 +1,196 @@
+"""Small dialogs of the CAS sessions screen. They collect values; the
+screen calls the service and shows errors next to the field at fault."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cus_desk.domain.reference import CAS_FUNCTIONS
+from cus_desk.ui.common import french_locale, set_accessible
+
+
+def _buttons(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
+    box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    box.button(QDialogButtonBox.StandardButton.Ok).setText(ok_text)
+    box.button(QDialogButtonBox.StandardButton.Cancel).setText("Annuler")
+    box.accepted.connect(dialog.accept)
+    box.rejected.connect(dialog.reject)
+    return box
+
+
+class ErrorLabel(QLabel):
+    def __init__(self) -> None:
+        super().__init__("")
+        self.setStyleSheet("color: #B00020")
+        self.setWordWrap(True)
+        set_accessible(self, "Erreur de saisie")
+
+
+class MeetingDialog(QDialog):
+    """New session, or the date/place/scope of a session in preparation."""
+
+    def __init__(self, agencies, parent: QWidget | None = None, *, held_on: date | None = None,
+                 place: str = "", scope_agency_id: int | None = None, title: str = "Nouvelle séance de CAS") -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.date_edit = QDateEdit()
+        self.date_edit.setLocale(french_locale())
+        self.date_edit.setDisplayFormat("dd/MM/yyyy")
+        self.date_edit.setCalendarPopup(True)
+        day = held_on or date.today()
+        self.date_edit.setDate(QDate(day.year, day.month, day.day))
+        set_accessible(self.date_edit, "Date de la séance")
+        self.place_edit = QLineEdit(place)
+        self.place_edit.setMaxLength(200)
+        self.place_edit.setPlaceholderText("ex. Siège, salle du conseil — Metz")
+        set_accessible(self.place_edit, "Lieu de la séance")
+        self.scope_combo = QComboBox()
+        self.scope_combo.addItem("Séance centrale (toutes agences)", None)
+        for a in agencies:
+            self.scope_combo.addItem(a.label, a.id)
+        self.scope_combo.setCurrentIndex(max(0, self.scope_combo.findData(scope_agency_id)))
+        set_accessible(self.scope_combo, "Périmètre de la séance")
+        self.error = ErrorLabel()
+        form = QFormLayout()
+        form.addRow("&Date :", self.date_edit)
+        form.addRow("&Lieu :", self.place_edit)
+        form.addRow("&Périmètre :", self.scope_combo)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(_buttons(self, "Enregistrer"))
+
+    def values(self) -> tuple[date, str, int | None]:
+        q = self.date_edit.date()
+        return date(q.year(), q.month(), q.day()), self.place_edit.text(), self.scope_combo.currentData()
+
+
+class AttendeeDialog(QDialog):
+    OTHER = -1
+
+    def __init__(self, candidates, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Ajouter un membre")
+        self.candidates = {c.user_id: c for c in candidates}
+        self.user_combo = QComboBox()
+        self.user_combo.addItem("Autre personne (sans compte)", self.OTHER)
+        for c in candidates:
+            self.user_combo.addItem(f"{c.name} — {c.role_label}", c.user_id)
+        set_accessible(self.user_combo, "Compte du membre")
+        self.name_edit = QLineEdit()
+        self.name_edit.setMaxLength(120)
+        set_accessible(self.name_edit, "Nom du membre")
+        self.function_combo = QComboBox()
+        for code, label in CAS_FUNCTIONS.items():
+            self.function_combo.addItem(label, code)
+        set_accessible(self.function_combo, "Fonction à la CAS")
+        self.present_check = QCheckBox("&Présent(e)")
+        self.present_check.setChecked(True)
+        self.error = ErrorLabel()
+        form = QFormLayout()
+        form.addRow("&Compte :", self.user_combo)
+        form.addRow("&Nom :", self.name_edit)
+        form.addRow("&Fonction :", self.function_combo)
+        form.addRow("", self.present_check)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(_buttons(self, "Ajouter"))
+        self.user_combo.currentIndexChanged.connect(self._user_changed)
+        if candidates:
+            self.user_combo.setCurrentIndex(1)
+            self._user_changed()
+
+    def _user_changed(self) -> None:
+        uid = self.user_combo.currentData()
+        candidate = self.candidates.get(uid)
+        self.name_edit.setEnabled(candidate is None)
+        if candidate is not None:
+            self.name_edit.setText(candidate.name)
+            self.function_combo.setCurrentIndex(self.function_combo.findData(candidate.suggested_function))
+        else:
+            self.name_edit.clear()
+
+    def values(self) -> tuple[str, str, bool, int | None]:
+        uid = self.user_combo.currentData()
+        return (self.name_edit.text(), self.function_combo.currentData(), self.present_check.isChecked(),
+                None if uid == self.OTHER else uid)
+
+
+class ProposalsDialog(QDialog):
+    """The agenda builder's proposals; the adviser ticks the ones to add."""
+
+    def __init__(self, proposals, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Proposer l'ordre du jour")
+        self.resize(720, 420)
+        self.list = QListWidget()
+        set_accessible(self.list, "Dossiers proposés pour l'ordre du jour")
+        for p in proposals:
+            item = QListWidgetItem(f"{p.case_reference} — {p.household} — {p.agency} : {', '.join(p.reasons)}")
+            item.setData(Qt.ItemDataRole.UserRole, p.case_id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked)
+            self.list.addItem(item)
+        layout = QVBoxLayout(self)
+        intro = QLabel(
+            "Dossiers « à présenter en CAS » et dossiers dont une décision arrive à échéance "
+            "au plus tard le jour de la séance. Décochez ceux à ne pas inscrire."
+            if proposals else "Aucun dossier à proposer : rien n'est « à présenter en CAS » "
+            "et aucune décision n'arrive à échéance d'ici la séance."
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(_buttons(self, "Inscrire à l'ordre du jour"))
+
+    def chosen(self) -> list[int]:
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())
+                if self.list.item(i).checkState() == Qt.CheckState.Checked]
+
+
+class AddendumDialog(QDialog):
+    def __init__(self, decisions, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Ajouter un rectificatif")
+        self.resize(620, 320)
+        self.decision_combo = QComboBox()
+        self.decision_combo.addItem("La séance en général", None)
+        for d in decisions:
+            self.decision_combo.addItem(f"{d.case_reference} — {d.type_label}", d.id)
+        set_accessible(self.decision_combo, "Décision concernée")
+        self.text_edit = QPlainTextEdit()
+        self.text_edit.setTabChangesFocus(True)
+        set_accessible(self.text_edit, "Texte du rectificatif")
+        self.error = ErrorLabel()
+        intro = QLabel("La séance est clôturée : ses décisions ne changent plus. Le rectificatif "
+                       "(auteur, date, texte) figurera sur le relevé réimprimé.")
+        intro.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("&Concerne :", self.decision_combo)
+        form.addRow("&Texte :", self.text_edit)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(_buttons(self, "Ajouter le rectificatif"))
+
+    def values(self) -> tuple[str, int | None]:
+        return self.text_edit.toPlainText(), self.decision_combo.currentData()

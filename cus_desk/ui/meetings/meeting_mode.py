@@ -1,0 +1,461 @@
+"""Meeting mode: the projected screen of a CAS session. One case at a time,
+large type, the commission summary only (sensitive items hidden until a
+social adviser reveals one, which is audited), decisions typed live."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from html import escape
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cus_desk.domain.errors import CusDeskError, ValidationError
+from cus_desk.domain.formatting import format_cents, format_date
+from cus_desk.domain.meetings import DecisionType, MeetingStatus
+from cus_desk.services import access
+from cus_desk.services.meetings import CommissionSummary, MeetingService
+from cus_desk.ui.common import set_accessible, show_error
+
+STYLE = """
+QWidget#meetingMode { background: #F7F9FC; }
+QWidget#meetingMode QLabel { font-size: 15pt; }
+QLabel#mmProgress { font-size: 20pt; color: #1F3A5F; font-weight: bold; }
+QLabel#mmTitle { font-size: 26pt; font-weight: bold; }
+QLabel#mmSub { font-size: 17pt; color: #333; }
+QLabel.section, QLabel[section="true"] { font-size: 17pt; font-weight: bold; color: #1F3A5F; }
+QFrame#mmCard { background: white; border: 1px solid #C8D1DC; border-radius: 6px; }
+QLabel#mmBody { font-size: 16pt; }
+QPushButton { font-size: 14pt; padding: 6px 14px; }
+QComboBox, QLineEdit, QPlainTextEdit { font-size: 15pt; }
+QLabel#mmHiddenLabel { font-size: 15pt; color: #555; }
+QLabel#mmRevealed { font-size: 15pt; background: #FFF7E0; border: 1px solid #E5C07B; padding: 6px; }
+QLabel#mmFormError { font-size: 14pt; color: #B00020; }
+"""
+
+
+def parse_french_date(text: str) -> date | None:
+    """``jj/mm/aaaa`` (or empty → None); a clear French error otherwise."""
+    raw = text.strip()
+    if not raw:
+        return None
+    for fmt in ("%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    raise ValidationError(f"« {raw} » n'est pas une date valide : tapez-la sous la forme jj/mm/aaaa "
+                          "(ex. 15/12/2026).", "due_on")
+
+
+def _card(title: str) -> tuple[QFrame, QVBoxLayout]:
+    frame = QFrame()
+    frame.setObjectName("mmCard")
+    layout = QVBoxLayout(frame)
+    heading = QLabel(title)
+    heading.setProperty("section", True)
+    heading.setWordWrap(True)
+    layout.addWidget(heading)
+    return frame, layout
+
+
+def _body(name: str) -> QLabel:
+    label = QLabel("")
+    label.setObjectName("mmBody")
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    set_accessible(label, name)
+    return label
+
+
+class MeetingModeWindow(QWidget):
+    """Top-level, full screen. ``closed`` is emitted when it goes away."""
+
+    closed = Signal()
+
+    def __init__(self, ctx, meeting_id: int, case_ids: list[int], start_index: int = 0,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.ctx = ctx
+        self.service = MeetingService(ctx.db, ctx.actor)
+        self.meeting_id = meeting_id
+        self.case_ids = list(case_ids)
+        self.index = max(0, min(start_index, len(self.case_ids) - 1))
+        self.summary: CommissionSummary | None = None
+        self.revealed: dict[str, str] = {}
+        self.setObjectName("meetingMode")
+        self.setWindowTitle("CUS Desk — Mode séance")
+        self.setStyleSheet(STYLE)
+        set_accessible(self, "Mode séance de la Commission d'Action Sociale")
+        self._build()
+        self._shortcuts()
+        meeting = self.service.get_meeting(meeting_id).meeting
+        self.meeting_label = meeting.label
+        self.can_manage = access.has(ctx.actor, access.Permission.MEETING_MANAGE)
+        self.editable = meeting.status == MeetingStatus.EN_COURS and self.can_manage
+        self._set_form_enabled(self.editable, meeting.status)
+        self.load()
+
+    # ------------------------------------------------------------------ layout
+
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(24, 16, 24, 16)
+        top = QHBoxLayout()
+        self.progress = QLabel("")
+        self.progress.setObjectName("mmProgress")
+        set_accessible(self.progress, "Progression dans l'ordre du jour")
+        self.prev_button = QPushButton("◀ Précédent")
+        self.next_button = QPushButton("Suivant ▶")
+        self.quit_button = QPushButton("Quitter le mode séance (Échap)")
+        set_accessible(self.prev_button, "Dossier précédent (Page précédente)")
+        set_accessible(self.next_button, "Dossier suivant (Page suivante)")
+        set_accessible(self.quit_button, "Quitter le mode séance")
+        for b in (self.prev_button, self.next_button, self.quit_button):
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.prev_button.clicked.connect(self.previous_case)
+        self.next_button.clicked.connect(self.next_case)
+        self.quit_button.clicked.connect(self.close)
+        top.addWidget(self.progress, 1)
+        top.addWidget(self.prev_button)
+        top.addWidget(self.next_button)
+        top.addWidget(self.quit_button)
+        outer.addLayout(top)
+
+        self.title = QLabel("")
+        self.title.setObjectName("mmTitle")
+        self.title.setWordWrap(True)
+        set_accessible(self.title, "Dossier présenté")
+        self.subtitle = QLabel("")
+        self.subtitle.setObjectName("mmSub")
+        self.subtitle.setWordWrap(True)
+        outer.addWidget(self.title)
+        outer.addWidget(self.subtitle)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        outer.addWidget(splitter, 1)
+
+        # Left: the commission summary
+        left_holder = QWidget()
+        grid = QGridLayout(left_holder)
+        grid.setSpacing(12)
+        debt, debt_l = _card("Dette et évolution")
+        self.debt = _body("Dette et évolution")
+        debt_l.addWidget(self.debt)
+        plan, plan_l = _card("Plan d'apurement et orientations")
+        self.plans = _body("Plan d'apurement et orientations")
+        plan_l.addWidget(self.plans)
+        proposal, proposal_l = _card("Proposition de la conseillère")
+        self.proposal = _body("Proposition de la conseillère")
+        proposal_l.addWidget(self.proposal)
+        previous, previous_l = _card("Décisions antérieures de la CAS")
+        self.previous = _body("Décisions antérieures de la CAS")
+        previous_l.addWidget(self.previous)
+        journal, journal_l = _card("Journal récent et problématiques")
+        self.journal = _body("Journal récent et problématiques")
+        journal_l.addWidget(self.journal)
+        hidden, self.hidden_layout = _card("Informations masquées")
+        self.hidden_holder = QVBoxLayout()
+        self.hidden_layout.addLayout(self.hidden_holder)
+        grid.addWidget(debt, 0, 0)
+        grid.addWidget(plan, 0, 1)
+        grid.addWidget(proposal, 1, 0)
+        grid.addWidget(previous, 1, 1)
+        grid.addWidget(journal, 2, 0)
+        grid.addWidget(hidden, 2, 1)
+        grid.setRowStretch(3, 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(left_holder)
+        splitter.addWidget(scroll)
+
+        # Right: decisions of this session on the case + entry form
+        right = QFrame()
+        right.setObjectName("mmCard")
+        right_l = QVBoxLayout(right)
+        heading = QLabel("Décisions de la séance")
+        heading.setProperty("section", True)
+        right_l.addWidget(heading)
+        self.current = _body("Décisions de la séance sur ce dossier")
+        right_l.addWidget(self.current)
+        form = QFormLayout()
+        self.type_combo = QComboBox()
+        for t in DecisionType:
+            self.type_combo.addItem(t.label, t.value)
+        self.type_combo.setCurrentIndex(-1)
+        self.type_combo.setPlaceholderText("Choisir le type…")
+        set_accessible(self.type_combo, "Type de décision")
+        self.text_edit = QPlainTextEdit()
+        self.text_edit.setTabChangesFocus(True)
+        self.text_edit.setPlaceholderText("Décision, en quelques lignes")
+        self.text_edit.setMaximumHeight(140)
+        set_accessible(self.text_edit, "Texte de la décision")
+        self.responsible_edit = QLineEdit()
+        self.responsible_edit.setPlaceholderText("Personne ou service")
+        set_accessible(self.responsible_edit, "Responsable de la décision")
+        try:
+            names = self.service.responsibles()
+        except CusDeskError:
+            names = []
+        completer = QCompleter(names, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.responsible_edit.setCompleter(completer)
+        self.due_edit = QLineEdit()
+        self.due_edit.setPlaceholderText("jj/mm/aaaa")
+        set_accessible(self.due_edit, "Échéance de la décision")
+        form.addRow("&Type :", self.type_combo)
+        form.addRow("Te&xte :", self.text_edit)
+        form.addRow("&Responsable :", self.responsible_edit)
+        form.addRow("É&chéance :", self.due_edit)
+        right_l.addLayout(form)
+        self.form_error = QLabel("")
+        self.form_error.setObjectName("mmFormError")
+        self.form_error.setWordWrap(True)
+        set_accessible(self.form_error, "Erreur de saisie")
+        right_l.addWidget(self.form_error)
+        self.save_button = QPushButton("Enregistrer la décision (Ctrl+Entrée)")
+        set_accessible(self.save_button, "Enregistrer la décision")
+        self.save_button.clicked.connect(self.save_decision)
+        right_l.addWidget(self.save_button)
+        right_l.addStretch(1)
+        splitter.addWidget(right)
+        splitter.setSizes([1000, 600])
+
+    def _shortcuts(self) -> None:
+        """Keys work wherever the focus is: the form fields pass the
+        navigation and save keys up to the window (eventFilter)."""
+        for w in (self.type_combo, self.text_edit, self.responsible_edit, self.due_edit):
+            w.installEventFilter(self)
+        QWidget.setTabOrder(self.type_combo, self.text_edit)
+        QWidget.setTabOrder(self.text_edit, self.responsible_edit)
+        QWidget.setTabOrder(self.responsible_edit, self.due_edit)
+        QWidget.setTabOrder(self.due_edit, self.save_button)
+
+    def _handle_key(self, event, in_field: bool) -> bool:
+        key, mods = event.key(), event.modifiers()
+        ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
+        alt = bool(mods & Qt.KeyboardModifier.AltModifier)
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and ctrl:
+            self.save_decision()
+        elif key == Qt.Key.Key_PageDown or (alt and key == Qt.Key.Key_Right):
+            self.next_case()
+        elif key == Qt.Key.Key_PageUp or (alt and key == Qt.Key.Key_Left):
+            self.previous_case()
+        elif key in (Qt.Key.Key_Escape, Qt.Key.Key_F11):
+            self.close()
+        elif not in_field and key in (Qt.Key.Key_Right, Qt.Key.Key_Down):
+            self.next_case()
+        elif not in_field and key in (Qt.Key.Key_Left, Qt.Key.Key_Up):
+            self.previous_case()
+        else:
+            return False
+        return True
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.KeyPress and self._handle_key(event, in_field=True):
+            return True
+        return super().eventFilter(obj, event)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if not self._handle_key(event, in_field=False):
+            super().keyPressEvent(event)
+
+    def _set_form_enabled(self, on: bool, status: str) -> None:
+        for w in (self.type_combo, self.text_edit, self.responsible_edit, self.due_edit, self.save_button):
+            w.setEnabled(on)
+        if not on:
+            self.form_error.setText(
+                "Votre profil permet de consulter la séance, pas d'y saisir des décisions."
+                if not self.can_manage else
+                "Séance clôturée : consultation seulement." if status == MeetingStatus.CLOTUREE
+                else "Séance non ouverte : consultation seulement."
+            )
+
+    # ------------------------------------------------------------------ navigation
+
+    def next_case(self) -> None:
+        if self.index + 1 < len(self.case_ids):
+            self.index += 1
+            self.load()
+
+    def previous_case(self) -> None:
+        if self.index > 0:
+            self.index -= 1
+            self.load()
+
+    def load(self) -> None:
+        if not self.case_ids:
+            self.progress.setText("L'ordre du jour est vide.")
+            return
+        self.revealed = {}
+        try:
+            self.summary = self.service.commission_summary(self.meeting_id, self.case_ids[self.index])
+        except CusDeskError as exc:
+            self.summary = None
+            self.progress.setText(f"{self.meeting_label} — Dossier {self.index + 1} / {len(self.case_ids)}")
+            self.title.setText("Dossier non consultable")
+            self.subtitle.setText(exc.message)
+            for label in (self.debt, self.plans, self.proposal, self.previous, self.journal, self.current):
+                label.setText("")
+            self._fill_hidden()
+            return
+        self.render()
+
+    # ------------------------------------------------------------------ rendering
+
+    def render(self) -> None:
+        s = self.summary
+        if s is None:
+            return
+        self.progress.setText(f"{self.meeting_label} — Dossier {s.position} / {s.total}")
+        self.prev_button.setEnabled(self.index > 0)
+        self.next_button.setEnabled(self.index + 1 < len(self.case_ids))
+        self.title.setText(f"{s.case_reference} — {s.household_brief}")
+        adviser = f" — suivi par {s.adviser}" if s.adviser else ""
+        self.subtitle.setText(f"{s.agency}{adviser} — {s.case_status_label}")
+        debt = [f"<b>{escape(format_cents(s.arrears_cents)) or 'Non renseignée'}</b>"]
+        if s.arrears_months:
+            debt.append(f"{s.arrears_months} mois d'impayés")
+        if s.last_payment_on:
+            debt.append(f"dernier paiement le {format_date(s.last_payment_on)}")
+        trend = f"<br/>Tendance : <b>{escape(s.trend_label)}</b>"
+        if len(s.trend_points) > 1:
+            trend += "<br/><span style='font-size:13pt;color:#444'>" + " → ".join(
+                f"{format_date(d)[:5]} : {escape(format_cents(c))}" for d, c in s.trend_points[-4:]
+            ) + "</span>"
+        self.debt.setText(" — ".join(debt) + trend)
+        plans = "".join(f"• {escape(p)}<br/>" for p in s.repayment_plans) or "Aucun plan d'apurement.<br/>"
+        refs = "".join(f"• {escape(r)}<br/>" for r in s.referrals) or "Aucune orientation."
+        self.plans.setText(f"{plans}<br/><b>Orientations</b><br/>{refs}")
+        self.proposal.setText(escape(s.proposal).replace("\n", "<br/>") or "<i>Aucune proposition rédigée.</i>")
+        self.previous.setText("".join(
+            f"• {format_date(d.held_on)} — <b>{escape(d.type_label)}</b>"
+            f"{' : ' + escape(d.text[:120]) if d.text else ''} — {escape(d.responsible) or '—'} — "
+            f"<i>{escape(d.status_label)}</i>"
+            + (" <span style='color:#B00020'><b>en retard</b></span>" if d.overdue else "") + "<br/>"
+            for d in s.previous_decisions
+        ) or "Première présentation en CAS.")
+        problems = ", ".join(escape(p) for p in s.problems) or "—"
+        journal = "".join(f"• {escape(j)}<br/>" for j in s.journal) or "Aucune entrée."
+        self.journal.setText(f"<b>Problématiques :</b> {problems}<br/><br/>{journal}")
+        self.current.setText("".join(
+            f"• <b>{escape(d.type_label)}</b>{' : ' + escape(d.text) if d.text else ''}"
+            f" — {escape(d.responsible) or '—'}"
+            f"{' — échéance ' + format_date(d.due_on) if d.due_on else ''}<br/>"
+            for d in s.current_decisions
+        ) or "<i>Aucune décision pour l'instant.</i>")
+        self._fill_hidden()
+
+    def _fill_hidden(self) -> None:
+        while self.hidden_holder.count():
+            item = self.hidden_holder.takeAt(0)
+            widget = item.widget()
+            if widget is not None:
+                widget.deleteLater()
+        s = self.summary
+        if s is None or not s.hidden:
+            note = QLabel("Aucune information masquée." if s is not None else "")
+            note.setObjectName("mmHiddenLabel")
+            self.hidden_holder.addWidget(note)
+            return
+        for item in s.hidden:
+            row = QWidget()
+            row_l = QVBoxLayout(row)
+            row_l.setContentsMargins(0, 0, 0, 0)
+            line = QHBoxLayout()
+            label = QLabel(f"Masqué : {item.label}")
+            label.setWordWrap(True)
+            label.setObjectName("mmHiddenLabel")
+            line.addWidget(label, 1)
+            if item.key in self.revealed:
+                shown = QLabel(escape(self.revealed[item.key]).replace("\n", "<br/>"))
+                shown.setObjectName("mmRevealed")
+                shown.setWordWrap(True)
+                set_accessible(shown, f"Information affichée : {item.label}")
+                row_l.addLayout(line)
+                row_l.addWidget(shown)
+            else:
+                button = QPushButton("Afficher")
+                button.setObjectName(f"reveal:{item.key}")
+                button.setEnabled(s.can_reveal)
+                button.setToolTip(
+                    "Affiche cette information à l'écran ; l'affichage est noté dans le journal d'audit."
+                    if s.can_reveal else
+                    "Réservé à une conseillère sociale ayant accès au dossier complet."
+                )
+                set_accessible(button, f"Afficher : {item.label}")
+                button.clicked.connect(lambda _=False, key=item.key: self.reveal(key))
+                line.addWidget(button)
+                row_l.addLayout(line)
+            self.hidden_holder.addWidget(row)
+
+    def reveal_buttons(self) -> list[QPushButton]:
+        return [b for b in self.findChildren(QPushButton) if b.objectName().startswith("reveal:")]
+
+    def reveal(self, key: str) -> None:
+        s = self.summary
+        if s is None:
+            return
+        try:
+            item = self.service.reveal(self.meeting_id, s.case_id, key)
+        except CusDeskError as exc:
+            show_error(self, exc)
+            return
+        self.revealed[key] = item.text
+        self._fill_hidden()
+
+    # ------------------------------------------------------------------ decisions
+
+    def save_decision(self) -> None:
+        s = self.summary
+        if s is None or not self.editable:
+            return
+        self.form_error.setText("")
+        code = self.type_combo.currentData()
+        try:
+            if not code:
+                raise ValidationError("Choisissez le type de décision.", "type")
+            due = parse_french_date(self.due_edit.text())
+            self.service.add_decision(self.meeting_id, s.case_id, code, self.text_edit.toPlainText(),
+                                      self.responsible_edit.text(), due)
+        except ValidationError as exc:
+            self.form_error.setText(exc.message)
+            target = {"type": self.type_combo, "text": self.text_edit,
+                      "responsible": self.responsible_edit, "due_on": self.due_edit}.get(exc.field)
+            if target is not None:
+                target.setFocus()
+            return
+        except CusDeskError as exc:
+            show_error(self, exc)
+            return
+        self.type_combo.setCurrentIndex(-1)
+        self.text_edit.clear()
+        self.responsible_edit.clear()
+        self.due_edit.clear()
+        self.ctx.bus.data_changed.emit("meetings")
+        self.summary = self.service.commission_summary(self.meeting_id, s.case_id)
+        self.render()
+        self.type_combo.setFocus()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.closed.emit()
+        super().closeEvent(event)

@@ -1,0 +1,263 @@
+"""The Séances CAS screen, meeting mode and follow-up view, driven with
+pytest-qt on real widgets and a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from PySide6.QtCore import Qt
+from sqlalchemy import select
+
+from cus_desk.services.meetings import MeetingService
+from cus_desk.store.models.core import AuditEvent
+from cus_desk.store.models.meetings import AgendaItem, Decision, MeetingArchive
+from cus_desk.ui.context import AppContext
+from tests.meetings.conftest import HEALTH_SECRET, SUMMARY_SECRET, prepared_meeting
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def messages(monkeypatch):
+    """Message boxes are recorded instead of blocking the test."""
+    seen: list[str] = []
+    import cus_desk.ui.meetings.follow_up as follow_up
+    import cus_desk.ui.meetings.meeting_mode as mode
+    import cus_desk.ui.meetings.preview as preview
+    import cus_desk.ui.meetings.screen as screen
+
+    monkeypatch.setattr(preview, "show_info", lambda _p, text, *a, **k: seen.append(text))
+    for module in (screen, mode, follow_up, preview):
+        monkeypatch.setattr(module, "show_error", lambda _p, e, *a, **k: seen.append(getattr(e, "message", str(e))))
+    monkeypatch.setattr(screen, "show_info", lambda _p, text, *a, **k: seen.append(text))
+    monkeypatch.setattr(screen, "confirm", lambda _p, q, *a, **k: seen.append(q) or True)
+    return seen
+
+
+def _screen(qtbot, world, who="adviser_metz"):
+    from cus_desk.ui.meetings.screen import MeetingsScreen
+
+    ctx = AppContext(world.db, world.actors[who])
+    widget = MeetingsScreen(ctx)
+    qtbot.addWidget(widget)
+    widget.resize(1400, 900)
+    widget.show()
+    return widget
+
+
+def test_models_pass_the_model_tester(qtbot, qtmodeltester, world, messages):
+    prepared_meeting(world, "dupont", "martin")
+    screen = _screen(qtbot, world)
+    qtmodeltester.check(screen.meetings_model)
+    qtmodeltester.check(screen.agenda_model)
+    qtmodeltester.check(screen.attendees_model)
+
+
+def test_reorder_agenda_by_keyboard_and_save_proposal(qtbot, world, messages):
+    detail = prepared_meeting(world, "dupont", "martin", "nguyen")
+    screen = _screen(qtbot, world)
+    assert screen.detail.id == detail.id
+    assert screen.agenda_model.rowCount() == 3
+    screen.agenda_view.setFocus()
+    screen.agenda_view.selectRow(0)
+    qtbot.keyClick(screen.agenda_view, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)
+    expected = [world.cases["martin"], world.cases["dupont"], world.cases["nguyen"]]
+    with world.db.read_session() as s:
+        stored = list(s.scalars(select(AgendaItem.case_id).where(AgendaItem.meeting_id == detail.id)
+                                .order_by(AgendaItem.position)))
+    assert stored == expected
+    assert screen._current_item().case_id == world.cases["dupont"]  # the moved row stays selected
+    # the proposal of the selected case, saved with Ctrl+S (save_current)
+    screen.proposal_edit.clear()
+    qtbot.keyClicks(screen.proposal_edit, "Proposer un bilan global puis une saisine FSL")
+    screen.save_current()
+    with world.db.read_session() as s:
+        item = s.scalar(select(AgendaItem).where(AgendaItem.case_id == world.cases["dupont"]))
+        assert item.proposal == "Proposer un bilan global puis une saisine FSL"
+    # drag and drop goes through the same path
+    assert screen.agenda_model.move_row(2, 0)
+    assert [a.case_id for a in screen.detail.agenda][0] == world.cases["nguyen"]
+    assert messages == []
+
+
+def test_meeting_mode_navigate_reveal_and_enter_a_decision(qtbot, world, messages):
+    detail = prepared_meeting(world, "martin", "dupont")
+    screen = _screen(qtbot, world)
+    screen.toggle_meeting_mode()  # asks to open the session: yes
+    mode = screen.mode_window
+    assert mode is not None and mode.isFullScreen()
+    qtbot.waitExposed(mode)
+    assert MeetingService(world.db, world.actors["admin" if False else "adviser_metz"]).get_meeting(
+        detail.id).status == "en_cours"
+    assert "Dossier 1 / 2" in mode.progress.text()
+    mode.setFocus()
+    qtbot.keyClick(mode, Qt.Key.Key_PageDown)
+    assert "Dossier 2 / 2" in mode.progress.text()
+    assert "DUPONT J.-P." in mode.title.text()
+    qtbot.keyClick(mode, Qt.Key.Key_PageDown)  # already the last one
+    assert "Dossier 2 / 2" in mode.progress.text()
+    qtbot.keyClick(mode, Qt.Key.Key_Left)
+    assert "Dossier 1 / 2" in mode.progress.text()
+    qtbot.keyClick(mode, Qt.Key.Key_Right)
+
+    # hidden by default
+    shown = " ".join(w.text() for w in mode.findChildren(type(mode.title)))
+    assert SUMMARY_SECRET not in shown and HEALTH_SECRET not in shown and "Santé mentale" not in shown
+    buttons = {b.objectName(): b for b in mode.reveal_buttons()}
+    assert "reveal:situation" in buttons and all(b.isEnabled() for b in buttons.values())
+    note_button = next(b for name, b in buttons.items() if name.startswith("reveal:note:"))
+    qtbot.mouseClick(note_button, Qt.MouseButton.LeftButton)
+    shown = " ".join(w.text() for w in mode.findChildren(type(mode.title)))
+    assert HEALTH_SECRET in shown and SUMMARY_SECRET not in shown  # only that one item
+    with world.db.read_session() as s:
+        reveal = s.scalar(select(AuditEvent).where(AuditEvent.action == "reveal"))
+    assert reveal.case_id == world.cases["dupont"] and HEALTH_SECRET not in reveal.details_json
+    assert json.loads(reveal.details_json)["element"].startswith("note:")
+
+    # a decision typed from the keyboard
+    mode.activateWindow()
+    mode.type_combo.setFocus()
+    qtbot.waitUntil(mode.type_combo.hasFocus)
+    qtbot.keyClicks(mode.type_combo, "Saisine")  # type-ahead, as on any list
+    assert mode.type_combo.currentData() == "saisine_fsl"
+    qtbot.keyClick(mode.type_combo, Qt.Key.Key_Tab)
+    assert mode.text_edit.hasFocus()
+    qtbot.keyClicks(mode.text_edit, "Dossier FSL maintien")
+    mode.text_edit.insertPlainText(" à monter avec le ménage")  # QTest types ASCII only
+    qtbot.keyClick(mode.text_edit, Qt.Key.Key_Tab)
+    qtbot.keyClicks(mode.responsible_edit, "CS Metz")
+    qtbot.keyClick(mode.responsible_edit, Qt.Key.Key_Tab)
+    qtbot.keyClicks(mode.due_edit, "31/13/2026")  # bad date: nothing stored
+    qtbot.keyClick(mode.due_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert "jj/mm/aaaa" in mode.form_error.text()
+    with world.db.read_session() as s:
+        assert s.scalar(select(Decision.id)) is None
+    mode.due_edit.clear()
+    qtbot.keyClicks(mode.due_edit, "15/12/2026")
+    qtbot.keyClick(mode.due_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert mode.form_error.text() == ""
+    with world.db.read_session() as s:
+        d = s.scalar(select(Decision))
+    assert (d.type, d.responsible, d.due_on, d.case_id) == (
+        "saisine_fsl", "CS Metz", date(2026, 12, 15), world.cases["dupont"])
+    assert d.text == "Dossier FSL maintien à monter avec le ménage"
+    assert "Saisine du FSL" in mode.current.text()
+    assert mode.type_combo.currentIndex() == -1 and mode.type_combo.hasFocus()
+    # Escape leaves meeting mode
+    qtbot.keyClick(mode, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: screen.mode_window is None)
+    assert messages == [messages[0]] and "Ouvrir la séance" in messages[0]
+
+
+def test_cas_member_cannot_reveal(qtbot, world, messages):
+    detail = prepared_meeting(world, "dupont")
+    svc = world.service()
+    svc.start_meeting(detail.id)
+    screen = _screen(qtbot, world, "cas_member")
+    assert not screen.new_button.isEnabled() and not screen.close_button.isEnabled()
+    screen.toggle_meeting_mode()
+    mode = screen.mode_window
+    assert mode.reveal_buttons() and not any(b.isEnabled() for b in mode.reveal_buttons())
+    assert not mode.save_button.isEnabled()
+    mode.reveal(mode.summary.hidden[0].key)  # even forced, the service refuses
+    assert messages and "ne permet pas" in messages[-1]
+    with world.db.read_session() as s:
+        assert s.scalar(select(AuditEvent.id).where(AuditEvent.action == "reveal")) is None
+    mode.close()
+
+
+def test_close_preview_save_and_addendum(qtbot, world, messages, tmp_path):
+    detail = prepared_meeting(world, "martin", held_on=date(2026, 11, 12))
+    svc = world.service()
+    svc.start_meeting(detail.id)
+    svc.add_decision(detail.id, world.cases["martin"], "plan_apurement", "150 € par mois", "Recouvrement")
+    screen = _screen(qtbot, world)
+    screen.close_meeting(ask=False)
+    qtbot.waitUntil(lambda: screen.detail is not None and screen.detail.status == "cloturee", timeout=15000)
+    assert not screen.close_button.isEnabled() and screen.addendum_button.isEnabled()
+    assert not screen.add_case_button.isEnabled() and screen.proposal_edit.isReadOnly()
+    screen.inner.setCurrentWidget(screen.preview)
+    qtbot.waitUntil(lambda: screen.preview.page_count() > 0, timeout=15000)
+    assert "archivé" in screen.preview.caption.text()
+    target = tmp_path / "releve"
+    saved = screen.preview.save(str(target))
+    assert saved.endswith("releve.pdf")
+    with world.db.read_session() as s:
+        archived = s.scalar(select(MeetingArchive.pdf))
+    assert (tmp_path / "releve.pdf").read_bytes() == archived
+    # saving into a folder that does not exist: a French message, nothing written
+    assert screen.preview.save(str(tmp_path / "absent" / "x.pdf")) is None
+    assert "n'a pas pu être enregistré" in messages[-1]
+
+
+def test_follow_up_view(qtbot, world, messages):
+    detail = prepared_meeting(world, "dupont", "martin", held_on=date(2026, 10, 22))
+    svc = world.service()
+    svc.start_meeting(detail.id)
+    late = svc.add_decision(detail.id, world.cases["martin"], "visite_domicile", "", "Agence Metz",
+                            date(2026, 11, 1))
+    svc.add_decision(detail.id, world.cases["dupont"], "saisine_fsl", "", "CS Metz", date(2026, 12, 1))
+    svc.close_meeting(detail.id)
+    screen = _screen(qtbot, world)
+    screen.tabs.setCurrentWidget(screen.follow_up)
+    view = screen.follow_up
+    assert view.model.rowCount() == 2
+    assert view.model.row_at(0).id == late.id and view.model.row_at(0).overdue
+    assert "dont 1 en retard" in view.count_label.text()
+    view.table.selectRow(0)
+    view.status_combo.setCurrentIndex(view.status_combo.findData("abandonnee"))
+    view.save()
+    assert "abandonnée" in view.error.text()  # a reason is required
+    view.status_combo.setCurrentIndex(view.status_combo.findData("realisee"))
+    qtbot.keyClicks(view.comment_edit, "Visite faite le 18/11")
+    qtbot.keyClicks(view.date_edit, "18/11/2026")
+    view.save()
+    assert view.error.text() == ""
+    with world.db.read_session() as s:
+        d = s.get(Decision, late.id)
+        assert (d.status, d.status_changed_on) == ("realisee", date(2026, 11, 18))
+    assert view.model.rowCount() == 1
+    view.closed_check.setChecked(True)
+    assert view.model.rowCount() == 2
+    view.order_combo.setCurrentIndex(1)
+    assert [r.responsible for r in view.model.rows()] == ["Agence Metz", "CS Metz"]
+    view.responsible_combo.setCurrentIndex(view.responsible_combo.findData("CS Metz"))
+    assert [r.responsible for r in view.model.rows()] == ["CS Metz"]
+    assert messages == []
+
+
+def test_new_meeting_dialog_and_bad_input(qtbot, world, messages, monkeypatch):
+    from PySide6.QtWidgets import QDialog
+
+    from cus_desk.ui.meetings import dialogs
+
+    screen = _screen(qtbot, world)
+    attempts = iter(["x" * 0, "Salle B — Forbach"])
+    seen_errors = []
+
+    def fake_exec(dialog):
+        if dialog.error.text():
+            seen_errors.append(dialog.error.text())
+            return QDialog.DialogCode.Rejected
+        dialog.place_edit.setText(next(attempts))
+        dialog.place_edit.setMaxLength(10_000)
+        dialog.place_edit.setText("y" * 300)  # too long: refused inside the dialog
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(dialogs.MeetingDialog, "exec", fake_exec)
+    screen.new_item()
+    assert seen_errors and "trop long" in seen_errors[0]
+    assert screen.meetings_model.rowCount() == 0
+
+    def good_exec(dialog):
+        dialog.place_edit.setText("Agence de Forbach")
+        dialog.scope_combo.setCurrentIndex(dialog.scope_combo.findData(world.forbach))
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(dialogs.MeetingDialog, "exec", good_exec)
+    screen.new_item()
+    assert screen.meetings_model.rowCount() == 1
+    assert screen.detail.meeting.scope_agency_id == world.forbach
+    assert screen.detail.meeting.place == "Agence de Forbach"
