@@ -500,3 +500,23 @@ def plan_search(text: str) -> SearchPlan | None:
     # Each word as a quoted FTS5 string (quotes doubled): no operator injection.
     fts = " ".join('"' + w.replace('"', '""') + '"' for w in long_words) or None
     return SearchPlan(fts, short)
+
+
+_DATE_RE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+
+
+def parse_date_fr(text: str | None, label: str, field: str, *, required: bool = False) -> date | None:
+    """A date typed the French way (28/11/2026, 28.11.2026, 1/2/2026)."""
+    raw = (text or "").strip()
+    if not raw:
+        if required:
+            raise ValidationError(f"« {label} » est obligatoire (format jj/mm/aaaa).", field)
+        return None
+    m = _DATE_RE.match(raw)
+    if not m:
+        raise ValidationError(f"« {label} » : « {raw} » n'est pas une date (format jj/mm/aaaa).", field)
+    day, month, year = (int(g) for g in m.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise ValidationError(f"« {label} » : le {raw} n'existe pas dans le calendrier.", field) from None

@@ -638,8 +638,15 @@ class CaseService(Service):
 
     # ------------------------------------------------------------ detail
 
-    def get(self, case_id: int) -> CaseDetail:
-        """The case file as the actor may see it. Opening it is audited."""
+    def get(self, case_id: int, *, audit_read: bool = True) -> CaseDetail:
+        """The case file as the actor may see it. Opening it is audited
+        (``audit_read=False`` only to refresh a case file already open)."""
+        if not audit_read:
+            with self._read() as session:
+                case = self._load(session, case_id)
+                level = access.require_case(session, self.actor, case.id, case.agency_id,
+                                            CaseAccess.SUMMARY)
+                return self._detail(session, case, level)
         with self._write() as session:
             case = self._load(session, case_id)
             level = access.require_case(session, self.actor, case.id, case.agency_id,
@@ -942,55 +949,76 @@ class CaseService(Service):
         """Save the case form. Returns the new version."""
         with self._write() as session:
             case = self._editable(session, case_id, expected_version)
-            values = self._clean_case_input(session, data)
-            before = _case_values(case)
-            problems = values.pop("problems")
-            for key, value in values.items():
-                setattr(case, key, value)
-            if set(problems) != {p.code for p in case.problems}:
-                keep = {p.code: p for p in case.problems}
-                case.problems = [keep.get(c) or CaseProblem(code=c) for c in problems]
-            after = dict(values, problems=problems)
-            changes = audit.diff_fields(before, after)
-            if not changes:
-                return case.version
-            self._touch(session, case, self.today())
-            session.flush()
-            audit.record(session, self.actor, audit.Action.UPDATE, ENTITY, case.id, case_id=case.id,
-                         details=changes)
-            return case.version
+            return self._update_case_in(session, case, data)
 
     def update_household(self, case_id: int, data: HouseholdInput, expected_version: int) -> int:
         """Save the household of a case (members replaced as a whole).
         ``expected_version`` is the household's. Returns its new version."""
         with self._write() as session:
             case = self._editable(session, case_id)
-            household = case.household
-            check_version(expected_version, household.version)
-            members, phone = self._clean_household(data)
-            before = {"phone": household.phone, "members": [_member_key(m) for m in household.members]}
-            after = {"phone": phone, "members": [
-                (m["last_name"], m["first_name"], _iso(m["birth_date"]), m["relationship_kind"]) for m in members
-            ]}
-            if before == {"phone": household.phone, "members": [tuple(x) for x in after["members"]]}:
-                return household.version
-            household.phone = phone
-            existing = list(household.members)
-            for i, m in enumerate(members):
-                if i < len(existing):
-                    t = existing[i]
-                    t.position, t.last_name, t.first_name = i, m["last_name"], m["first_name"]
-                    t.birth_date, t.relationship_kind = m["birth_date"], m["relationship_kind"]
-                else:
-                    household.members.append(Tenant(position=i, **m))
-            for t in existing[len(members):]:
-                household.members.remove(t)
-            household.updated_at = utcnow()
-            self._touch(session, case, self.today())
-            session.flush()
-            audit.record(session, self.actor, audit.Action.UPDATE, "household", household.id,
-                         case_id=case.id, details=audit.diff_fields(before, after))
+            return self._update_household_in(session, case, data, expected_version)
+
+    def save_case_file(self, case_id: int, data: CaseInput, case_version: int,
+                       household: HouseholdInput | None = None,
+                       household_version: int | None = None) -> tuple[int, int | None]:
+        """The case form and its household form in one transaction: both
+        saved, or (bad input, conflict) neither. Returns the new versions."""
+        with self._write() as session:
+            case = self._editable(session, case_id, case_version)
+            new_case_version = self._update_case_in(session, case, data)
+            new_hh_version = None
+            if household is not None:
+                new_hh_version = self._update_household_in(session, case, household, household_version)
+            return new_case_version, new_hh_version
+
+    def _update_case_in(self, session: Session, case: Case, data: CaseInput) -> int:
+        values = self._clean_case_input(session, data)
+        before = _case_values(case)
+        problems = values.pop("problems")
+        after = dict(values, problems=problems)
+        changes = audit.diff_fields(before, after)
+        if not changes:
+            return case.version
+        for key, value in values.items():
+            setattr(case, key, value)
+        if set(problems) != {p.code for p in case.problems}:
+            keep = {p.code: p for p in case.problems}
+            case.problems = [keep.get(c) or CaseProblem(code=c) for c in problems]
+        case.updated_at = utcnow()  # the version moves even when only problems changed
+        session.flush()
+        self._touch(session, case, self.today())
+        audit.record(session, self.actor, audit.Action.UPDATE, ENTITY, case.id, case_id=case.id,
+                     details=changes)
+        return case.version
+
+    def _update_household_in(self, session: Session, case: Case, data: HouseholdInput,
+                             expected_version: int | None) -> int:
+        household = case.household
+        check_version(expected_version, household.version)
+        members, phone = self._clean_household(data)
+        before = {"phone": household.phone, "members": [list(_member_key(m)) for m in household.members]}
+        after = {"phone": phone, "members": [
+            [m["last_name"], m["first_name"], _iso(m["birth_date"]), m["relationship_kind"]] for m in members
+        ]}
+        if before == after:
             return household.version
+        household.phone = phone
+        existing = list(household.members)
+        for i, m in enumerate(members):
+            if i < len(existing):
+                t = existing[i]
+                t.position, t.last_name, t.first_name = i, m["last_name"], m["first_name"]
+                t.birth_date, t.relationship_kind = m["birth_date"], m["relationship_kind"]
+            else:
+                household.members.append(Tenant(position=i, **m))
+        for t in existing[len(members):]:
+            household.members.remove(t)
+        household.updated_at = utcnow()
+        session.flush()
+        self._touch(session, case, self.today())
+        audit.record(session, self.actor, audit.Action.UPDATE, "household", household.id,
+                     case_id=case.id, details=audit.diff_fields(before, after))
+        return household.version
 
     def change_status(self, case_id: int, target: str, expected_version: int, *,
                       closure_reason: str | None = None, recommendation: str | None = None) -> int:

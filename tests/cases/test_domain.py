@@ -211,3 +211,16 @@ def test_fold_sql_matches_python_fold():
         out = con.execute(f"SELECT {step}", (out,)).fetchone()[0]
     assert out == rules.fold(sample)
     assert "Ющенко" in out and "e" in out
+
+
+def test_parse_date_fr():
+    assert rules.parse_date_fr("28/11/2026", "Date", "d") == date(2026, 11, 28)
+    assert rules.parse_date_fr(" 1.2.2026 ", "Date", "d") == date(2026, 2, 1)
+    assert rules.parse_date_fr("", "Date", "d") is None
+    with pytest.raises(ValidationError, match="obligatoire"):
+        rules.parse_date_fr(" ", "Date", "d", required=True)
+    with pytest.raises(ValidationError, match="calendrier"):
+        rules.parse_date_fr("29/02/2026", "Date", "d")
+    with pytest.raises(ValidationError, match="pas une date") as exc:
+        rules.parse_date_fr("2026-11-28", "Date", "d")
+    assert exc.value.field == "d"

@@ -1,0 +1,133 @@
+"""The case list model: filtered, sorted and paged in SQL by CaseService,
+loaded lazily (fetchMore) so that 100,000 cases stay fluid."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
+
+from cus_desk.domain.cases import PROBLEMS
+from cus_desk.domain.formatting import format_cents, format_date
+from cus_desk.services.cases import CaseFilter, CaseRow, CaseService
+
+PAGE = 200
+
+# (header, sort key, cell text)
+COLUMNS: tuple[tuple[str, str | None, object], ...] = (
+    ("Référence", "reference", lambda r: r.reference),
+    ("Titulaire", "holder_name", lambda r: r.holder_name),
+    ("Contrat", "contract_number", lambda r: r.contract_number),
+    ("Commune", None, lambda r: r.commune),
+    ("Agence", "agency", lambda r: r.agency_name),
+    ("Statut", "status", lambda r: r.status_label),
+    ("Problématiques", None, lambda r: ", ".join(PROBLEMS.get(p, p) for p in r.problems)),
+    ("Conseillère", "adviser", lambda r: r.adviser_name),
+    ("Impayé", "arrears_cents", lambda r: format_cents(r.arrears_cents)),
+    ("Dernière activité", "last_activity_on", lambda r: format_date(r.last_activity_on)),
+    ("Orientations en retard", None, lambda r: str(r.overdue_referrals) if r.overdue_referrals else ""),
+)
+ARREARS_COL = 8
+OVERDUE_COL = 10
+
+
+_ROOT = QModelIndex()
+
+
+class CaseListModel(QAbstractTableModel):
+    """Rows come from ``CaseService.list_cases`` a page at a time. Sorting
+    (``sort``) and filtering (``set_filter``) re-query the database; the view
+    never holds more rows than the user scrolled through."""
+
+    reloaded = Signal()
+
+    def __init__(self, service: CaseService, parent=None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.filter = CaseFilter()
+        self.sort_key = "reference"
+        self.descending = True  # newest cases first
+        self.rows: list[CaseRow] = []
+        self._more = False
+
+    # -- loading
+
+    def _page(self, offset: int) -> list[CaseRow]:
+        # One row more than a page tells whether there is a next page.
+        return self.service.list_cases(self.filter, self.sort_key, self.descending, offset, PAGE + 1)
+
+    def reload(self) -> None:
+        page = self._page(0)
+        self.beginResetModel()
+        self._more = len(page) > PAGE
+        self.rows = page[:PAGE]
+        self.endResetModel()
+        self.reloaded.emit()
+
+    def set_filter(self, flt: CaseFilter) -> None:
+        self.filter = flt
+        self.reload()
+
+    def set_search(self, text: str) -> None:
+        self.set_filter(replace(self.filter, search=text))
+
+    def canFetchMore(self, parent=_ROOT) -> bool:  # noqa: N802
+        return not parent.isValid() and self._more
+
+    def fetchMore(self, parent=_ROOT) -> None:  # noqa: N802
+        if parent.isValid() or not self._more:
+            return
+        page = self._page(len(self.rows))
+        self._more = len(page) > PAGE
+        page = page[:PAGE]
+        if not page:
+            return
+        first = len(self.rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
+        self.rows.extend(page)
+        self.endInsertRows()
+
+    def has_more(self) -> bool:
+        return self._more
+
+    # -- Qt model
+
+    def rowCount(self, parent=_ROOT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=_ROOT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or index.row() >= len(self.rows):
+            return None
+        row = self.rows[index.row()]
+        col = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return COLUMNS[col][2](row)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (ARREARS_COL, OVERDUE_COL):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and col == OVERDUE_COL and row.overdue_referrals:
+            return QColor("#b3261e")
+        if role == Qt.ItemDataRole.UserRole:
+            return row.id
+        return None
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section][0]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return "Cliquez pour trier" if COLUMNS[section][1] else "Colonne non triable"
+        return None
+
+    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        key = COLUMNS[column][1] if 0 <= column < len(COLUMNS) else None
+        if key is None:
+            return
+        self.sort_key = key
+        self.descending = order == Qt.SortOrder.DescendingOrder
+        self.reload()
+
+    def case_id(self, row: int) -> int | None:
+        return self.rows[row].id if 0 <= row < len(self.rows) else None
