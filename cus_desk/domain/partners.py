@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property, lru_cache
 
 from cus_desk.domain.errors import ValidationError
 from cus_desk.domain.reference import PARTNER_CATEGORIES
@@ -74,6 +75,7 @@ def category_label(code: str | None) -> str:
 # --- text normalisation -------------------------------------------------------
 
 
+@lru_cache(maxsize=50_000)
 def fold(text: str | None) -> str:
     """Lower-case, accents removed, punctuation as spaces: « École » and
     « ecole », « SAINT-AVOLD » and « Saint Avold » compare equal."""
@@ -346,6 +348,12 @@ class PartnerRow:
     contact_names: tuple[str, ...] = ()
     seed_key: str | None = None
 
+    @cached_property
+    def search_blob(self) -> str:
+        """What the search looks in, folded once per row."""
+        return " ".join(fold(h) for h in (self.name, self.short_name, self.commune,
+                                          *self.communes, *self.contact_names) if h)
+
     @property
     def display_name(self) -> str:
         if self.short_name and fold(self.short_name) not in fold(self.name):
@@ -504,6 +512,15 @@ class AgencyView:
         """Flats let to associations: individual flat records plus the CUS
         counts, each flat once."""
         return sum(t.total for t in self.tables if t.counted)
+
+
+def search_rows(rows, query: str) -> list[PartnerRow]:
+    """Rows whose name, short name, communes or contacts contain every word
+    of ``query`` (case and accents ignored)."""
+    words = fold(query).split()
+    if not words:
+        return list(rows)
+    return [r for r in rows if all(w in r.search_blob for w in words)]
 
 
 def tally(items: list[tuple[str, int]]) -> tuple[TableRow, ...]:

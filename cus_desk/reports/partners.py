@@ -196,7 +196,8 @@ def write_directory_xlsx(path: str | Path, view: AgencyView,
           [(d.name, d.short_name, d.category_label, ", ".join(d.agencies), ", ".join(d.communes),
             d.address, d.commune, d.phone, d.email,
             sum(1 for c in d.conventions if c.state in ("en_cours", "echeance_proche")),
-            len(d.flats) + sum(c.flat_count for c in d.counts
+            sum(1 for f in d.flats if f.transfer_date is None)
+            + sum(c.flat_count for c in d.counts
                                if c.table_code in ("logiest_2020_structures",
                                                    "slh_2020_sans_transfert",
                                                    "slh_2020_avec_transfert")),

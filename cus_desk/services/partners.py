@@ -45,6 +45,9 @@ from cus_desk.store.models.partners import (
 
 P = access.Permission
 ENTITY = "partner"
+# CUS count tables whose figures are flats currently let to the structure
+# (the per-commune table repeats the same flats; transfers are done).
+COUNTED_TABLES = ("logiest_2020_structures", "slh_2020_sans_transfert", "slh_2020_avec_transfert")
 
 
 # --- inputs -------------------------------------------------------------------
@@ -217,18 +220,10 @@ class PartnerService(Service):
         with self._read() as session:
             rows = self._rows(session, agency_id=agency_id, category=category,
                               include_inactive=include_inactive)
-        out = []
-        for row in rows:
-            if with_current_convention and not row.current_conventions:
-                continue
-            if with_flats and not row.flat_count:
-                continue
-            if query and not rules.matches_search(
-                query, [row.name, row.short_name, row.commune, *row.communes, *row.contact_names]
-            ):
-                continue
-            out.append(row)
-        return out
+        rows = [row for row in rows
+                if (row.current_conventions or not with_current_convention)
+                and (row.flat_count or not with_flats)]
+        return rules.search_rows(rows, query)
 
     def pickable(self, category_codes=None, commune: str | None = None,
                  agency_id: int | None = None) -> list[PartnerRow]:
@@ -239,52 +234,59 @@ class PartnerService(Service):
         access.require(self.actor, P.PARTNER_READ)
         codes = set(category_codes) if category_codes else None
         with self._read() as session:
-            rows = self._rows(session, agency_id=agency_id, category=None, include_inactive=False)
+            rows = self._rows(session, agency_id=agency_id, category=codes, include_inactive=False)
         key = rules.fold(commune) if commune else None
         out = []
         for row in rows:
-            if codes is not None and row.category not in codes:
-                continue
             if key is not None and key not in {rules.fold(c) for c in (row.commune, *row.communes) if c}:
                 continue
             out.append(row)
         return out
 
     def _rows(self, session: Session, *, agency_id, category, include_inactive) -> list[PartnerRow]:
-        stmt = select(Partner).order_by(Partner.name)
+        """One query per table, plain columns (no ORM objects): the list is
+        rebuilt at each keystroke of the search."""
+        cols = (Partner.id, Partner.name, Partner.short_name, Partner.category, Partner.commune,
+                Partner.phone, Partner.email, Partner.active, Partner.merged_into_id,
+                Partner.seed_key)
+        stmt = select(*cols).order_by(Partner.name)
         if not include_inactive:
             stmt = stmt.where(Partner.active.is_(True), Partner.merged_into_id.is_(None))
-        if category:
+        if isinstance(category, str) and category:
             stmt = stmt.where(Partner.category == category)
+        elif category:  # several categories (pickers)
+            stmt = stmt.where(Partner.category.in_(sorted(category)))
         if agency_id is not None:
             stmt = stmt.where(Partner.id.in_(
                 select(partner_agencies.c.partner_id).where(partner_agencies.c.agency_id == agency_id)))
-        partners = list(session.scalars(stmt))
-        ids = [p.id for p in partners]
-        if not ids:
+        partners = session.execute(stmt).all()
+        if not partners:
             return []
-        agency_names = {a.id: a.name for a in session.scalars(select(Agency))}
+        wanted = {p.id for p in partners}
+        # Child tables are read whole (the directory is small; no long IN lists).
+        agency_names = dict(session.execute(select(Agency.id, Agency.name)).all())
         links: dict[int, list[str]] = defaultdict(list)
-        for pid, aid in session.execute(
-                select(partner_agencies.c.partner_id, partner_agencies.c.agency_id)
-                .where(partner_agencies.c.partner_id.in_(ids))):
-            links[pid].append(agency_names.get(aid, "?"))
+        for pid, aid in session.execute(select(partner_agencies.c.partner_id,
+                                               partner_agencies.c.agency_id)):
+            if pid in wanted:
+                links[pid].append(agency_names.get(aid, "?"))
         communes: dict[int, list[str]] = defaultdict(list)
         for pid, c in session.execute(select(PartnerCommune.partner_id, PartnerCommune.commune)
-                                      .where(PartnerCommune.partner_id.in_(ids))
                                       .order_by(PartnerCommune.commune)):
-            communes[pid].append(c)
+            if pid in wanted:
+                communes[pid].append(c)
         contacts: dict[int, list[str]] = defaultdict(list)
-        for pid, n in session.execute(select(PartnerContact.partner_id, PartnerContact.name)
-                                      .where(PartnerContact.partner_id.in_(ids))):
-            contacts[pid].append(n)
+        for pid, n in session.execute(select(PartnerContact.partner_id, PartnerContact.name)):
+            if pid in wanted:
+                contacts[pid].append(n)
         days = int(read_setting(session, CONVENTION_EXPIRY_DAYS))
         today = self.today
         current: dict[int, int] = defaultdict(int)
         expiring: dict[int, int] = defaultdict(int)
         for pid, start, end in session.execute(
-                select(Convention.partner_id, Convention.start_date, Convention.end_date)
-                .where(Convention.partner_id.in_(ids))):
+                select(Convention.partner_id, Convention.start_date, Convention.end_date)):
+            if pid not in wanted:
+                continue
             state = rules.convention_state(start, end, today, days)
             if rules.is_current(state):
                 current[pid] += 1
@@ -292,27 +294,20 @@ class PartnerService(Service):
                 expiring[pid] += 1
         flats: dict[int, int] = defaultdict(int)
         for pid, n in session.execute(select(SubletFlat.partner_id, func.count())
-                                      .where(SubletFlat.partner_id.in_(ids))
+                                      .where(SubletFlat.transfer_date.is_(None))
                                       .group_by(SubletFlat.partner_id)):
             flats[pid] += n
         for pid, n in session.execute(
                 select(SubletCount.partner_id, func.sum(SubletCount.flat_count))
-                .where(SubletCount.partner_id.in_(ids),
-                       SubletCount.table_code == "logiest_2020_structures")
-                .group_by(SubletCount.partner_id)):
-            flats[pid] += int(n or 0)
-        for pid, n in session.execute(
-                select(SubletCount.partner_id, func.sum(SubletCount.flat_count))
-                .where(SubletCount.partner_id.in_(ids),
-                       SubletCount.table_code.in_(("slh_2020_sans_transfert",
-                                                   "slh_2020_avec_transfert")))
+                .where(SubletCount.partner_id.is_not(None),
+                       SubletCount.table_code.in_(COUNTED_TABLES))
                 .group_by(SubletCount.partner_id)):
             flats[pid] += int(n or 0)
         refs: dict[int, list[tuple]] = defaultdict(list)
         for pid, status, result in session.execute(
-                select(Referral.partner_id, Referral.status, Referral.result)
-                .where(Referral.partner_id.in_(ids))):
-            refs[pid].append((status, result))
+                select(Referral.partner_id, Referral.status, Referral.result)):
+            if pid in wanted:
+                refs[pid].append((status, result))
         out = []
         for p in partners:
             stats = rules.referral_stats(refs.get(p.id, []))

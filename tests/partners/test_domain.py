@@ -191,3 +191,23 @@ def test_category_and_text():
 def test_tally_merges_spellings():
     rows = rules.tally([("Metz", 1), ("METZ", 2), ("Woippy", 1)])
     assert [(r.label, r.flat_count) for r in rows] == [("Metz", 3), ("Woippy", 1)]
+
+
+def _row(name, **kw):
+    base = dict(id=1, name=name, short_name=None, category="ccas", category_label="CCAS",
+                commune=None, phone=None, email=None, agencies=(), communes=(), active=True,
+                merged_into_id=None, current_conventions=0, expiring_conventions=0, flat_count=0,
+                referrals_sent=0, referrals_positive=0)
+    base.update(kw)
+    return rules.PartnerRow(**base)
+
+
+def test_search_rows_on_loaded_rows():
+    rows = [_row("CCAS de Metz", communes=("Montigny-lès-Metz",)),
+            _row("UDAF", contact_names=("Hélène Témoin",)),
+            _row("OHS École de la Vie Autonome", short_name="EVA")]
+    assert [r.name for r in rules.search_rows(rows, "montigny les")] == ["CCAS de Metz"]
+    assert [r.name for r in rules.search_rows(rows, "HELENE")] == ["UDAF"]
+    assert [r.name for r in rules.search_rows(rows, "eva ecole")] == ["OHS École de la Vie Autonome"]
+    assert rules.search_rows(rows, "  ") == rows
+    assert rules.search_rows(rows, "ccas udaf") == []

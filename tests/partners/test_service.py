@@ -224,6 +224,9 @@ def test_flats(svc, db):
                                               date(2025, 3, 1), True, date(2026, 9, 1)), d.version)
     assert d.flats[0].transfer_date == date(2026, 9, 1)
     assert _count(db, SubletFlat) == 1
+    # Once the lease has slid to the household, the flat is no longer let to the structure.
+    row = next(r for r in svc.list_partners("association test"))
+    assert row.flat_count == 0
 
 
 # --- deactivate, delete, merge ----------------------------------------------------

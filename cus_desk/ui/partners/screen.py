@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from cus_desk.domain.errors import CusDeskError
 from cus_desk.domain.formatting import format_date
-from cus_desk.domain.partners import PartnerDetail
+from cus_desk.domain.partners import PartnerDetail, search_rows
 from cus_desk.domain.reference import PARTNER_CATEGORIES
 from cus_desk.services import access
 from cus_desk.services.partners import PartnerService
@@ -97,7 +97,8 @@ class PartnersScreen(QWidget):
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
-        self._search_timer.timeout.connect(self.reload)
+        self._search_timer.timeout.connect(self.apply_search)
+        self._base_rows: list = []  # rows of the current filters, before the text search
 
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Partenaires")
@@ -395,10 +396,9 @@ class PartnersScreen(QWidget):
         if not self.can_read:
             self._say("Votre profil ne permet pas de consulter l'annuaire des partenaires.")
             return
-        selected = self.detail.id if self.detail else None
         try:
-            rows = self.service.list_partners(
-                self.search.text(), agency_id=self.agency_filter.currentData(),
+            self._base_rows = self.service.list_partners(
+                "", agency_id=self.agency_filter.currentData(),
                 category=self.category_filter.currentData(),
                 with_current_convention=self.convention_filter.isChecked(),
                 with_flats=self.flats_filter.isChecked(),
@@ -406,6 +406,14 @@ class PartnersScreen(QWidget):
         except CusDeskError as exc:
             self._say(exc.message)
             return
+        self.apply_search()
+
+    def apply_search(self) -> None:
+        """Search as you type: the words typed filter the rows already
+        loaded for the current filters (reloaded when they or the data
+        change)."""
+        selected = self.detail.id if self.detail else None
+        rows = search_rows(self._base_rows, self.search.text())
         self.model.set_rows(rows)
         n = len(rows)
         self.count_label.setText(f"{n} structure{'s' if n > 1 else ''}")
