@@ -264,3 +264,30 @@ def test_profile_without_partner_read_sees_a_sentence(make_screen, monkeypatch):
     screen = make_screen("cas_member")
     assert screen.model.rowCount() == 0
     assert "ne permet pas" in screen.status.text()
+
+
+def test_conflict_in_a_form_says_so_and_reloads(qtbot, make_screen, db, service_for):
+    pid = partner_id(db, "adali")
+    screen = make_screen()
+    screen.select_partner(pid)
+    screen.add_contact()
+    dialog = screen.active_dialog
+    qtbot.keyClicks(dialog.name, "M. Retard")
+    other = service_for("social_head")  # someone else saves first
+    other.add_contact(pid, ContactInput(name="Mme Avance"), other.get(pid).version)
+    qtbot.mouseClick(ok(dialog), Qt.MouseButton.LeftButton)
+    assert dialog.isVisible() and "modifiée par quelqu'un d'autre" in dialog.error.text()
+    assert not ok(dialog).isEnabled()
+    assert [c.name for c in screen.detail.contacts] == ["Mme Avance"]  # reloaded
+    assert [c.name for c in other.get(pid).contacts] == ["Mme Avance"]  # nothing overwritten
+
+
+def test_record_models_pass_qtmodeltester(qtmodeltester, make_screen, db, svc):
+    pid = partner_id(db, "ars")
+    d = svc.get(pid)
+    svc.add_convention(pid, ConventionInput("chrs_eclate", date(2020, 1, 1), date(2026, 12, 1)),
+                       d.version)
+    screen = make_screen()
+    screen.select_partner(pid)
+    for model in (screen.conventions_model, screen.counts_model, screen.contacts_model):
+        qtmodeltester.check(model)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cus_desk.domain.errors import CusDeskError, ValidationError
+from cus_desk.domain.errors import ConflictError, CusDeskError, ValidationError
 from cus_desk.domain.partners import CONVENTION_KINDS, SUBLET_KINDS
 from cus_desk.domain.reference import PARTNER_CATEGORIES
 from cus_desk.services.partners import ContactInput, ConventionInput, FlatInput, PartnerInput
@@ -69,6 +69,8 @@ class OptionalDate(QWidget):
 class FormDialog(QDialog):
     """OK / Annuler, an error line, and ``save`` called on OK."""
 
+    conflicted = Signal()  # the record changed meanwhile: the screen reloads it
+
     def __init__(self, title: str, save: Callable[[Any], Any], parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
@@ -109,6 +111,11 @@ class FormDialog(QDialog):
             self.result_value = self._save(self.data())
         except ValidationError as exc:
             self.show_error(exc.message, exc.field)
+            return
+        except ConflictError as exc:
+            self.show_error(exc.message)
+            self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
+            self.conflicted.emit()
             return
         except CusDeskError as exc:
             self.show_error(exc.message)

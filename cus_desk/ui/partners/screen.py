@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cus_desk.domain.errors import CusDeskError
+from cus_desk.domain.errors import ConflictError, CusDeskError
 from cus_desk.domain.formatting import format_date
 from cus_desk.domain.partners import PartnerDetail, search_rows
 from cus_desk.domain.reference import PARTNER_CATEGORIES
@@ -535,6 +535,7 @@ class PartnersScreen(QWidget):
 
     def _open(self, dialog, after) -> None:
         self.active_dialog = dialog
+        dialog.conflicted.connect(lambda: self._refresh_after_error(ConflictError()))
         dialog.accepted.connect(lambda: after(dialog.result_value))
         dialog.finished.connect(lambda _r: setattr(self, "active_dialog", None))
         dialog.open()
@@ -571,6 +572,7 @@ class PartnersScreen(QWidget):
             detail = self.service.set_active(d.id, not d.active, d.version)
         except CusDeskError as exc:
             show_error(self, exc)
+            self._refresh_after_error(exc)
             return
         self._after_partner_saved(detail)
         self._say(f"« {detail.name} » {'réactivée' if detail.active else 'désactivée'}.")
@@ -668,8 +670,14 @@ class PartnersScreen(QWidget):
             detail = fn(self.detail)
         except CusDeskError as exc:
             show_error(self, exc)
+            self._refresh_after_error(exc)
             return
         self._after_child_saved(detail)
+
+    def _refresh_after_error(self, exc) -> None:
+        """After a conflict, show the stored version so the user can redo."""
+        if isinstance(exc, ConflictError) and self.detail is not None:
+            self._load_detail(self.detail.id)
 
     # --- per-agency view -------------------------------------------------------------
 
