@@ -422,6 +422,7 @@ class LeaseLookup:
 class Choice:
     id: int
     label: str
+    code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -612,7 +613,8 @@ class CaseService(Service):
 
     def agencies(self) -> list[Choice]:
         with self._read() as session:
-            return [Choice(a.id, a.name) for a in session.scalars(select(Agency).order_by(Agency.name))]
+            return [Choice(a.id, a.name, a.code)
+                    for a in session.scalars(select(Agency).order_by(Agency.name))]
 
     def advisers(self) -> list[Choice]:
         with self._read() as session:

@@ -3,16 +3,21 @@ and a helper that opens a case through the real service."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import shutil
+from datetime import date
 
 import pytest
 from sqlalchemy import select
 
+from cus_desk.services.cases import (
+    CaseInput,
+    CaseService,
+    HouseholdInput,
+    LeaseInput,
+    MemberInput,
+    NewCase,
+)
 from cus_desk.store.db import open_database, sqlite_url
-
-from cus_desk.services.cases import CaseInput, CaseService, HouseholdInput, LeaseInput, MemberInput, NewCase
 from cus_desk.store.models.core import Agency, Partner
 
 TODAY = date(2026, 11, 28)
@@ -22,10 +27,9 @@ TODAY = date(2026, 11, 28)
 def _cases_template(tmp_path_factory):
     """A migrated database with the test accounts, built once (Argon2 hashing
     of six accounts per test would dominate the run time)."""
-    from tests.conftest import TEST_PASSWORD
-
     from cus_desk.domain.roles import Role
     from cus_desk.services.auth import create_user
+    from tests.conftest import TEST_PASSWORD
 
     path = tmp_path_factory.mktemp("cases_template") / "template.sqlite3"
     database = open_database(sqlite_url(path))

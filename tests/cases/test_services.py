@@ -9,7 +9,13 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from cus_desk.domain.errors import AccessDeniedError, ConflictError, NotFoundError, ValidationError, WorkflowError
+from cus_desk.domain.errors import (
+    AccessDeniedError,
+    ConflictError,
+    NotFoundError,
+    ValidationError,
+    WorkflowError,
+)
 from cus_desk.services.cases import CaseFilter, CaseService, HouseholdInput, MemberInput, NewCase
 from cus_desk.store.db import open_database, sqlite_url
 from cus_desk.store.models.cases import Case, ConfidentialNote, JournalEntry
