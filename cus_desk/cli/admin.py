@@ -363,17 +363,14 @@ def cmd_backup(args) -> int:
 
 
 def cmd_restore(args) -> int:
-    from sqlalchemy.engine import make_url
-
     from cus_desk.domain.errors import DatabaseOpenError
     from cus_desk.services import access, auth, backup
     from cus_desk.store.db import check_sqlite_file, open_database
 
     url = database_url(args)
-    target = make_url(url).database
-    if not url.startswith("sqlite") or not target:
+    target_path = backup.sqlite_path_of(url)
+    if target_path is None:
         raise CliError("La restauration ne concerne qu'une base SQLite (un fichier).")
-    target_path = Path(target)
     source = Path(args.file)
     backup.check_backup_file(source)  # before anything else: a bad file changes nothing
     try:

@@ -96,6 +96,19 @@ def _unique(path: Path) -> Path:
         n += 1
 
 
+def sqlite_path_of(url: str) -> Path | None:
+    """The file of a SQLite database URL (None for another backend or memory)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - a bad URL has no file
+        return None
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
 def backup_file_name(db_path: Path, kind: str, when: datetime | None = None) -> str:
     return f"{db_path.stem}-{kind}-{(when or datetime.now()).strftime(STAMP)}.sqlite3"
 

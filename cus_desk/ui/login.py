@@ -401,16 +401,11 @@ def offer_restore(parent: QWidget | None, url: str, error: BaseException) -> boo
     """The database could not be opened because it is damaged: explain, and
     offer the latest good automatic backup. True when a backup was restored
     (the caller opens the database again)."""
-    from pathlib import Path
-
-    from sqlalchemy.engine import make_url
-
     from cus_desk.services import backup
 
-    name = make_url(url).database if url.startswith("sqlite") else None
-    if not name:
+    path = backup.sqlite_path_of(url)
+    if path is None:
         return False
-    path = Path(name)
     latest = backup.latest_good_backup(path)
     text = getattr(error, "message", str(error))
     box = QMessageBox(parent)

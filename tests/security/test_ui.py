@@ -391,3 +391,63 @@ def test_person_export_dialog(qtbot, db, actors, tmp_path):
     qtbot.waitUntil(lambda: task.result is not None or task.error is not None, timeout=20000)
     assert (tmp_path / "p.pdf").read_bytes().startswith(b"%PDF")
     assert "enregistrées" in dialog.message.text()
+
+
+def _corrupt(path):
+    data = bytearray(path.read_bytes())
+    data[4096:4096 * 3] = b"\xff" * 8192
+    path.write_bytes(bytes(data))
+
+
+def test_damaged_database_offers_latest_good_backup(qtbot, db, actors, db_path):
+    from cus_desk.domain.errors import DatabaseOpenError
+    from cus_desk.services import backup
+    from cus_desk.store.db import open_database, sqlite_url
+    from cus_desk.ui.login import offer_restore
+
+    backup.backup_at_exit(db)
+    db.dispose()
+    _corrupt(db_path)
+    url = sqlite_url(db_path)
+    with pytest.raises(DatabaseOpenError) as exc:
+        open_database(url)
+    seen = {}
+
+    def click_restore(box):
+        seen["text"] = box.text()
+        shot(box, "damaged_base")
+        restore = next(b for b in box.buttons() if b.text() == "Restaurer cette sauvegarde")
+        restore.click()
+
+    _fill_active_modal([click_restore])
+    assert offer_restore(None, url, exc.value) is True
+    assert "n'a pas été ouverte en écriture" in seen["text"] and "dernière sauvegarde" in seen["text"]
+    reopened = open_database(url)
+    try:
+        assert UsersService(reopened, actors["admin"]).by_login("cs.metz").active
+    finally:
+        reopened.dispose()
+    assert list(db_path.parent.glob("*avant-restauration*"))  # the damaged file is kept aside
+
+
+
+def test_damaged_database_without_backup(qtbot, db, actors, db_path):
+    from cus_desk.domain.errors import DatabaseOpenError
+    from cus_desk.store.db import open_database, sqlite_url
+    from cus_desk.ui.login import offer_restore
+
+    db.dispose()
+    _corrupt(db_path)
+    before = db_path.read_bytes()
+    with pytest.raises(DatabaseOpenError) as exc:
+        open_database(sqlite_url(db_path))
+    seen = {}
+
+    def read_and_close(box):
+        seen["text"] = box.text()
+        box.accept()
+
+    _fill_active_modal([read_and_close])
+    assert offer_restore(None, sqlite_url(db_path), exc.value) is False
+    assert "Aucune sauvegarde intacte" in seen["text"]
+    assert db_path.read_bytes() == before
