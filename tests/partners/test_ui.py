@@ -291,3 +291,16 @@ def test_record_models_pass_qtmodeltester(qtmodeltester, make_screen, db, svc):
     screen.select_partner(pid)
     for model in (screen.conventions_model, screen.counts_model, screen.contacts_model):
         qtmodeltester.check(model)
+
+
+def test_reached_from_the_main_window(qtbot, db, actors):
+    from cus_desk.ui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.attach(AppContext(db=db, actor=actors["adviser_metz"]))
+    win.show_screen("partners")
+    screen = win.stack.currentWidget()
+    assert isinstance(screen, PartnersScreen)
+    screen.focus_search()
+    assert screen.tabs.currentIndex() == 0
