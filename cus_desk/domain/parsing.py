@@ -18,6 +18,7 @@ class ParseError(ValueError):
 
 _SPACES = dict.fromkeys(map(ord, " \u00a0\u202f\u2009\u2007\t'’"), None)
 _AMOUNT_RE = re.compile(r"^\d+(?:[.,]\d{1,2})?$")
+_SIMPLE_RE = re.compile(r"(-?)(\d+)(?:[.,](\d{1,2}))?")
 
 
 def parse_amount_cents(value: object) -> int:
@@ -47,6 +48,11 @@ def parse_amount_cents(value: object) -> int:
         raise ParseError("montant absent")
     text = text.replace("€", "").replace("EUR", "").replace("eur", "")
     text = text.translate(_SPACES)
+    simple = _SIMPLE_RE.fullmatch(text)
+    if simple is not None:  # fast path: "-1234,56", "1234.5", "12" (most cells)
+        sign, euros, dec = simple.groups()
+        cents = int(euros) * 100 + (int((dec + "0")[:2]) if dec else 0)
+        return -cents if sign else cents
     negative = False
     if text.startswith("(") and text.endswith(")"):
         negative, text = True, text[1:-1]

@@ -575,21 +575,30 @@ def store_extract(session: Session, extract_date: date, lines: list[ParsedLine],
     lt, ht, tt = Lease.__table__, Household.__table__, Tenant.__table__
     # Plain tuples (index constants below): 25,000 leases are compared per import.
     L_ID, L_HOUSEHOLD, L_AGENCY, L_COMMUNE, L_ADDRESS, L_START, L_RENT, L_VERSION = 0, 2, 3, 4, 5, 6, 7, 8
-    existing = {
-        row[1]: row
-        for row in _fetch(session, select(
-            lt.c.id, lt.c.contract_number, lt.c.household_id, lt.c.agency_id, lt.c.commune,
-            lt.c.address, lt.c.start_date, lt.c.monthly_rent_cents, lt.c.version), (L_START,))
-    }
+    lease_rows, iso = _fetch(session, select(
+        lt.c.id, lt.c.contract_number, lt.c.household_id, lt.c.agency_id, lt.c.commune,
+        lt.c.address, lt.c.start_date, lt.c.monthly_rent_cents, lt.c.version))
+    existing = {row[1]: row for row in lease_rows}
+
+    def stored(value: date | None):
+        """A parsed date as the raw rows hold it (ISO text on SQLite)."""
+        return value.isoformat() if iso and value is not None else value
+
+    def loaded(value):
+        return date.fromisoformat(value) if iso and isinstance(value, str) else value
+
     H_ID, H_LAST, H_FIRST, H_BIRTH = 0, 2, 3, 4
-    holders = {
-        row[1]: row
-        for row in _fetch(session, select(
-            tt.c.id, tt.c.household_id, tt.c.last_name, tt.c.first_name, tt.c.birth_date)
-            .where(tt.c.relationship_kind == "titulaire")
-            .order_by(tt.c.position.desc(), tt.c.id.desc()), (H_BIRTH,))
-    }
-    phones = {row[0]: row for row in _fetch(session, select(ht.c.id, ht.c.phone, ht.c.version), ())}
+    holders: dict[int, tuple] = {}
+    holder_rank: dict[int, tuple[int, int]] = {}
+    tenant_rows, _ = _fetch(session, select(
+        tt.c.id, tt.c.household_id, tt.c.last_name, tt.c.first_name, tt.c.birth_date, tt.c.position)
+        .where(tt.c.relationship_kind == "titulaire"))
+    for row in tenant_rows:
+        rank = (row[5] or 0, row[0])  # the first titulaire of a household (lowest position, then id)
+        if row[1] not in holder_rank or rank < holder_rank[row[1]]:
+            holder_rank[row[1]] = rank
+            holders[row[1]] = row
+    phones = {row[0]: row for row in _fetch(session, select(ht.c.id, ht.c.phone, ht.c.version))[0]}
 
     new_lines: list[ParsedLine] = []
     new_agencies: list[int] = []
@@ -629,14 +638,14 @@ def store_extract(session: Session, extract_date: date, lines: list[ParsedLine],
         if ((agency_id is not None and agency_id != row[L_AGENCY])
                 or (line.commune is not None and line.commune != row[L_COMMUNE])
                 or (line.address is not None and line.address != row[L_ADDRESS])
-                or (line.lease_start is not None and line.lease_start != row[L_START])
+                or (line.lease_start is not None and stored(line.lease_start) != row[L_START])
                 or (line.rent_cents is not None and line.rent_cents != row[L_RENT])):
             lease_updates.append({
                 "b_id": row[L_ID], "b_version": row[L_VERSION],
                 "agency_id": agency_id if agency_id is not None else row[L_AGENCY],
                 "commune": line.commune if line.commune is not None else row[L_COMMUNE],
                 "address": line.address if line.address is not None else row[L_ADDRESS],
-                "start_date": line.lease_start if line.lease_start is not None else row[L_START],
+                "start_date": line.lease_start if line.lease_start is not None else loaded(row[L_START]),
                 "monthly_rent_cents": line.rent_cents if line.rent_cents is not None else row[L_RENT],
             })
         household_id = row[L_HOUSEHOLD]
@@ -650,10 +659,11 @@ def store_extract(session: Session, extract_date: date, lines: list[ParsedLine],
         else:
             new_last = line.last_name if line.last_name is not None else holder[H_LAST]
             new_first = line.first_name if line.first_name is not None else holder[H_FIRST]
-            new_birth = line.birth_date if line.birth_date is not None else holder[H_BIRTH]
-            if new_last != holder[H_LAST] or new_first != holder[H_FIRST] or new_birth != holder[H_BIRTH]:
-                tenant_updates.append({"b_id": holder[H_ID], "last_name": new_last,
-                                       "first_name": new_first, "birth_date": new_birth})
+            birth_changed = line.birth_date is not None and stored(line.birth_date) != holder[H_BIRTH]
+            if birth_changed or new_last != holder[H_LAST] or new_first != holder[H_FIRST]:
+                tenant_updates.append({
+                    "b_id": holder[H_ID], "last_name": new_last, "first_name": new_first,
+                    "birth_date": line.birth_date if line.birth_date is not None else loaded(holder[H_BIRTH])})
         if line.phone is not None:
             household = phones.get(household_id)
             if household is not None and household[1] != line.phone:
@@ -663,25 +673,20 @@ def store_extract(session: Session, extract_date: date, lines: list[ParsedLine],
     checkpoint(len(lines) // 2)
     # New households (one per new lease, plus existing leases that had none).
     household_rows = [
-        {"agency_id": agency_id, "phone": line.phone, "version": 1, "created_at": now, "updated_at": now}
+        [agency_id, line.phone, 1, now, now]
         for line, agency_id in zip(new_lines, new_agencies, strict=True)
-    ] + [
-        {"agency_id": agency_id, "phone": line.phone, "version": 1, "created_at": now, "updated_at": now}
-        for line, _lease_id, agency_id in orphan_leases
-    ]
-    household_ids = _bulk_insert(session, ht, household_rows, return_ids=True)
+    ] + [[agency_id, line.phone, 1, now, now] for line, _lease_id, agency_id in orphan_leases]
+    household_ids = _bulk_insert(session, ht, _HOUSEHOLD_COLUMNS, household_rows, return_ids=True)
     new_household_ids = household_ids[:len(new_lines)]
     orphan_household_ids = household_ids[len(new_lines):]
 
     if new_lines:
         lease_rows = [
-            {"contract_number": line.contract, "household_id": hid, "agency_id": agency_id,
-             "commune": line.commune or "", "address": line.address, "start_date": line.lease_start,
-             "end_date": None, "kind": "bail_classique", "monthly_rent_cents": line.rent_cents,
-             "version": 1, "created_at": now, "updated_at": now}
+            [line.contract, hid, agency_id, line.commune or "", line.address, line.lease_start, None,
+             "bail_classique", line.rent_cents, 1, now, now]
             for line, hid, agency_id in zip(new_lines, new_household_ids, new_agencies, strict=True)
         ]
-        ids = _bulk_insert(session, lt, lease_rows, return_ids=True)
+        ids = _bulk_insert(session, lt, _LEASE_COLUMNS, lease_rows, return_ids=True)
         for line, lease_id in zip(new_lines, ids, strict=True):
             lease_ids[line.contract] = lease_id
         tenant_inserts.extend(_tenant_row(hid, line, now) for line, hid in zip(new_lines, new_household_ids, strict=True))
@@ -713,7 +718,7 @@ def store_extract(session: Session, extract_date: date, lines: list[ParsedLine],
             .values(phone=bindparam("phone"), version=ht.c.version + 1, updated_at=now),
             phone_updates,
         )
-    _bulk_insert(session, tt, tenant_inserts)
+    _bulk_insert(session, tt, _TENANT_COLUMNS, tenant_inserts)
 
     rejected.sort(key=lambda r: r.line)
     extract_id = session.scalar(
@@ -723,11 +728,9 @@ def store_extract(session: Session, extract_date: date, lines: list[ParsedLine],
          "rejected_json": json.dumps([{"line": r.line, "reason": r.reason} for r in rejected],
                                      ensure_ascii=False)},
     )
-    _bulk_insert(session, ArrearsLine.__table__, [
-        {"extract_id": extract_id, "lease_id": lease_ids[line.contract],
-         "balance_cents": line.balance_cents, "months_unpaid": line.months_unpaid,
-         "last_payment_on": line.last_payment, "monthly_rent_cents": line.rent_cents,
-         "holder_birth_date": line.birth_date, "cotenant_birth_date": line.cotenant_birth_date}
+    _bulk_insert(session, ArrearsLine.__table__, _LINE_COLUMNS, [
+        [extract_id, lease_ids[line.contract], line.balance_cents, line.months_unpaid,
+         line.last_payment, line.rent_cents, line.birth_date, line.cotenant_birth_date]
         for line in kept
     ])
     checkpoint(len(lines))
@@ -739,25 +742,19 @@ def store_extract(session: Session, extract_date: date, lines: list[ParsedLine],
     )
 
 
-def _fetch(session: Session, stmt, date_positions: tuple[int, ...]) -> list:
-    """Rows of a plain SELECT as tuples. On SQLite the driver's tuples are
-    read directly (no per-value result processing) and the date columns
-    converted with ``date.fromisoformat``."""
+def _fetch(session: Session, stmt) -> tuple[list, bool]:
+    """Rows of a plain SELECT as tuples, and whether dates come back as ISO
+    text. On SQLite the driver's tuples are read directly (no per-value
+    result processing: 25,000 leases are compared on every import)."""
     conn = session.connection()
     if conn.dialect.name != "sqlite":
-        return [tuple(row) for row in session.execute(stmt)]
+        return [tuple(row) for row in session.execute(stmt)], False
     sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     cursor = conn.connection.dbapi_connection.cursor()
     try:
-        raw = cursor.execute(sql).fetchall()
+        return cursor.execute(sql).fetchall(), True
     finally:
         cursor.close()
-    if not date_positions:
-        return raw
-    (position,) = date_positions
-    fromiso = date.fromisoformat
-    return [row if row[position] is None
-            else (*row[:position], fromiso(row[position]), *row[position + 1:]) for row in raw]
 
 
 def _sqlite_datetime(value):
@@ -770,9 +767,19 @@ def _sqlite_date(value):
     return None if value is None else value.isoformat()
 
 
-def _bulk_insert(session: Session, table, rows: list[dict], return_ids: bool = False) -> list[int]:
-    """Insert many rows in one ``executemany``; with ``return_ids``, the new
-    primary keys in row order.
+_HOUSEHOLD_COLUMNS = ("agency_id", "phone", "version", "created_at", "updated_at")
+_LEASE_COLUMNS = ("contract_number", "household_id", "agency_id", "commune", "address", "start_date",
+                  "end_date", "kind", "monthly_rent_cents", "version", "created_at", "updated_at")
+_TENANT_COLUMNS = ("household_id", "position", "last_name", "first_name", "birth_date",
+                   "relationship_kind", "created_at", "updated_at")
+_LINE_COLUMNS = ("extract_id", "lease_id", "balance_cents", "months_unpaid", "last_payment_on",
+                 "monthly_rent_cents", "holder_birth_date", "cotenant_birth_date")
+
+
+def _bulk_insert(session: Session, table, columns: tuple[str, ...], rows: list[list],
+                 return_ids: bool = False) -> list[int]:
+    """Insert many rows (lists of values in ``columns`` order) in one
+    ``executemany``; with ``return_ids``, the new primary keys in row order.
 
     On SQLite the rows go straight to the driver (SQLAlchemy's per-row type
     processing costs more than the insert itself at 25,000 rows), with ids
@@ -784,16 +791,12 @@ def _bulk_insert(session: Session, table, rows: list[dict], return_ids: bool = F
         return []
     conn = session.connection()
     if conn.dialect.name != "sqlite":
+        dicts = [dict(zip(columns, row, strict=True)) for row in rows]
         if return_ids:
             return list(session.scalars(
-                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
-        session.execute(insert(table), rows)
+                insert(table).returning(table.c.id, sort_by_parameter_order=True), dicts))
+        session.execute(insert(table), dicts)
         return []
-    columns = list(rows[0])
-    ids: list[int] = []
-    if return_ids:
-        start = (session.scalar(select(func.max(table.c.id))) or 0) + 1
-        ids = list(range(start, start + len(rows)))
     converters = []
     for index, name in enumerate(columns):
         column_type = table.c[name].type
@@ -801,30 +804,33 @@ def _bulk_insert(session: Session, table, rows: list[dict], return_ids: bool = F
             converters.append((index, _sqlite_datetime))
         elif isinstance(column_type, Date):
             converters.append((index, _sqlite_date))
-    values = [[row[c] for c in columns] for row in rows]
     if converters:
         cache: dict = {}
-        for value_row in values:
+        for row in rows:
             for index, fn in converters:
-                raw = value_row[index]
+                raw = row[index]
                 if raw is not None:
                     hit = cache.get(raw)
                     if hit is None:
                         hit = cache[raw] = fn(raw)
-                    value_row[index] = hit
+                    row[index] = hit
+    ids: list[int] = []
+    names = list(columns)
     if return_ids:
-        columns = ["id", *columns]
-        values = [[i, *v] for i, v in zip(ids, values, strict=True)]
-    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
-           f"VALUES ({', '.join('?' * len(columns))})")
-    conn.exec_driver_sql(sql, [tuple(v) for v in values])
+        start = (session.scalar(select(func.max(table.c.id))) or 0) + 1
+        ids = list(range(start, start + len(rows)))
+        names = ["id", *names]
+        values = [(i, *row) for i, row in zip(ids, rows, strict=True)]
+    else:
+        values = [tuple(row) for row in rows]
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    conn.exec_driver_sql(sql, values)
     return ids
 
 
-def _tenant_row(household_id: int, line: ParsedLine, now) -> dict:
-    return {"household_id": household_id, "position": 0, "last_name": line.last_name or "",
-            "first_name": line.first_name or "", "birth_date": line.birth_date,
-            "relationship_kind": "titulaire", "created_at": now, "updated_at": now}
+def _tenant_row(household_id: int, line: ParsedLine, now) -> list:
+    return [household_id, 0, line.last_name or "", line.first_name or "", line.birth_date,
+            "titulaire", now, now]
 
 
 def remembered_mapping(session: Session, signature: str) -> dict[str, str] | None:
