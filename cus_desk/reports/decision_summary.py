@@ -81,6 +81,49 @@ def _p(text: str) -> str:
     return escape(text or "").replace("\n", "<br/>")
 
 
+def _text_block_class():
+    """A light flowable for table cells: runs of (font, size, colour, text)
+    wrapped with simpleSplit and drawn line by line. Several times cheaper
+    to lay out than a Paragraph (no markup parsing), which keeps a relevé of
+    dozens of decisions well under the benchmark goal."""
+    from reportlab.lib.utils import simpleSplit
+    from reportlab.platypus import Flowable
+
+    class TextBlock(Flowable):
+        def __init__(self, runs: list[tuple[str, float, object, str]], leading_factor: float = 1.25):
+            super().__init__()
+            self.runs = [r for r in runs if r[3]]
+            self.leading_factor = leading_factor
+            self._lines: list[tuple[str, float, object, str]] = []
+            self._for_width: float | None = None
+
+        def _layout(self, width: float) -> None:
+            if self._for_width == width:
+                return
+            lines = []
+            for font, size, color, text in self.runs:
+                for part in text.split("\n"):
+                    for line in simpleSplit(part, font, size, max(width, 10)) or [""]:
+                        lines.append((font, size, color, line))
+            self._lines, self._for_width = lines, width
+
+        def wrap(self, avail_width, avail_height):
+            self._layout(avail_width)
+            self.width = avail_width
+            self.height = sum(size * self.leading_factor for _, size, _, _ in self._lines)
+            return self.width, self.height
+
+        def draw(self):
+            y = self.height
+            for font, size, color, line in self._lines:
+                y -= size * self.leading_factor
+                self.canv.setFillColor(color)
+                self.canv.setFont(font, size)
+                self.canv.drawString(0, y + size * (self.leading_factor - 1) + 1, line)
+
+    return TextBlock
+
+
 def build_releve_pdf(data: ReleveData) -> bytes:
     import io
 
@@ -91,7 +134,7 @@ def build_releve_pdf(data: ReleveData) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.pdfgen import canvas as rl_canvas
     from reportlab.platypus import (
-        KeepTogether,
+        CondPageBreak,
         Paragraph,
         SimpleDocTemplate,
         Spacer,
@@ -102,6 +145,8 @@ def build_releve_pdf(data: ReleveData) -> bytes:
     from cus_desk.reports.fonts import register_fonts
 
     regular, bold = register_fonts()
+    TextBlock = _text_block_class()  # noqa: N806 - a class
+    black, grey = colors.black, colors.HexColor("#444444")
     generated = format_datetime(data.generated_at)
 
     base = ParagraphStyle("base", fontName=regular, fontSize=9, leading=11.5)
@@ -113,13 +158,9 @@ def build_releve_pdf(data: ReleveData) -> bytes:
     draft = ParagraphStyle("draft", parent=base, fontName=bold, fontSize=10, alignment=TA_CENTER,
                            textColor=colors.HexColor("#B00020"), spaceBefore=4)
     h2 = ParagraphStyle("h2", parent=base, fontName=bold, fontSize=11.5, leading=15,
-                        spaceBefore=10, spaceAfter=4, textColor=colors.HexColor("#1F3A5F"),
-                        keepWithNext=1)
-    h3 = ParagraphStyle("h3", parent=base, fontName=bold, fontSize=9.5, leading=12,
-                        spaceBefore=6, spaceAfter=2, keepWithNext=1)
+                        spaceBefore=10, spaceAfter=4, textColor=colors.HexColor("#1F3A5F"))
     cell_bold = ParagraphStyle("cellb", parent=base, fontName=bold)
     compact = ParagraphStyle("compact", parent=base, fontSize=8, leading=10)
-    compact_bold = ParagraphStyle("compactb", parent=compact, fontName=bold)
 
     grid = TableStyle([
         ("FONTNAME", (0, 0), (-1, -1), regular),
@@ -149,7 +190,7 @@ def build_releve_pdf(data: ReleveData) -> bytes:
     story.append(Spacer(1, 4 * mm))
 
     # Attendees
-    story.append(Paragraph("Membres de la commission", h2))
+    story.extend([CondPageBreak(35 * mm), Paragraph("Membres de la commission", h2)])
     present = [a for a in data.attendees if a.present]
     excused = [a for a in data.attendees if not a.present]
 
@@ -170,35 +211,48 @@ def build_releve_pdf(data: ReleveData) -> bytes:
     table.setStyle(grid)
     story.append(table)
 
-    # Decisions, grouped by case
-    story.append(Paragraph("Décisions de la séance", h2))
+    # Decisions, grouped by case: one table, a spanning row per case (kept
+    # with its first decision), column headers repeated on every page.
+    # Short cells are plain strings (much cheaper than Paragraphs to lay out).
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    def cell(text: str, style: ParagraphStyle, col_width: float):
+        text = text or "—"
+        if "\n" not in text and stringWidth(text, style.fontName, style.fontSize) <= col_width - 9:
+            return text
+        return TextBlock([(style.fontName, style.fontSize, black, text)])
+
+    story.extend([CondPageBreak(35 * mm), Paragraph("Décisions de la séance", h2)])
+    col = [width * 0.58, width * 0.27, width * 0.15]
     if not data.cases:
         story.append(Paragraph("Aucun dossier n'a été examiné.", base))
-    col = [width * 0.58, width * 0.27, width * 0.15]
-    for case in data.cases:
-        heading = Paragraph(
-            f"{_p(case.reference)} — {_p(case.household)}"
-            f" <font name='{regular}' size=8 color='#444444'>({_p(case.agency)})</font>",
-            h3,
-        )
-        if not case.decisions:
-            story.append(KeepTogether([heading, Paragraph("Aucune décision enregistrée.", small)]))
-            continue
-        rows = [[Paragraph("Décision", cell_bold), Paragraph("Responsable", cell_bold),
-                 Paragraph("Échéance", cell_bold)]]
-        for d in case.decisions:
-            body = f"<b>{_p(d.type_label)}</b>"
-            if d.text:
-                body += f"<br/>{_p(d.text)}"
-            rows.append([Paragraph(body, base), Paragraph(_p(d.responsible) or "—", base),
-                         Paragraph(format_date(d.due_on) or "—", base)])
+    else:
+        rows: list[list] = [["Décision", "Responsable", "Échéance"]]
+        commands = list(grid.getCommands()) + [
+            ("FONTNAME", (0, 0), (-1, 0), bold),
+            ("FONTSIZE", (0, 0), (-1, -1), base.fontSize),
+        ]
+        for case in data.cases:
+            r = len(rows)
+            rows.append([TextBlock([(bold, base.fontSize, black, f"{case.reference} — {case.household}"
+                                                                 f" ({case.agency})")]), "", ""])
+            commands += [("SPAN", (0, r), (-1, r)), ("BACKGROUND", (0, r), (-1, r), colors.HexColor("#F3F5F8")),
+                         ("NOSPLIT", (0, r), (-1, r + 1))]
+            if not case.decisions:
+                rows.append([Paragraph("<i>Aucune décision enregistrée.</i>", small), "", ""])
+                commands.append(("SPAN", (0, r + 1), (-1, r + 1)))
+                continue
+            for d in case.decisions:
+                body = TextBlock([(bold, base.fontSize, black, d.type_label),
+                                  (regular, base.fontSize, black, d.text)])
+                rows.append([body, cell(d.responsible, base, col[1]),
+                             format_date(d.due_on) or "—"])
         t = Table(rows, colWidths=col, repeatRows=1)
-        t.setStyle(grid)
-        story.append(heading)
+        t.setStyle(TableStyle(commands))
         story.append(t)
 
     if data.addenda:
-        story.append(Paragraph("Rectificatifs (addenda)", h2))
+        story.extend([CondPageBreak(35 * mm), Paragraph("Rectificatifs (addenda)", h2)])
         rows = [[Paragraph("Date", cell_bold), Paragraph("Auteur", cell_bold),
                  Paragraph("Rectificatif", cell_bold)]]
         for a in data.addenda:
@@ -209,33 +263,34 @@ def build_releve_pdf(data: ReleveData) -> bytes:
         t.setStyle(grid)
         story.append(t)
 
-    story.append(Paragraph("Suivi des décisions antérieures", h2))
+    story.extend([CondPageBreak(35 * mm), Paragraph("Suivi des décisions antérieures", h2)])
     if not data.follow_ups:
         story.append(Paragraph("Aucune décision antérieure en cours ou close depuis la dernière séance.", base))
     else:
-        rows = [[Paragraph(h, compact_bold) for h in
-                 ("Dossier", "Séance", "Décision", "Responsable", "Échéance", "Statut")]]
+        fu_cols = [width * w for w in (0.17, 0.12, 0.31, 0.16, 0.12, 0.12)]
+        rows = [["Dossier", "Séance", "Décision", "Responsable", "Échéance", "Statut"]]
         overdue_rows: list[int] = []
         for i, f in enumerate(data.follow_ups, start=1):
-            body = f"<b>{_p(f.type_label)}</b>"
-            if f.text:
-                body += f"<br/>{_p(f.text)}"
-            if f.last_comment:
-                body += f"<br/><font color='#444444'>{_p(f.last_comment)}</font>"
-            status = _p(f.status_label) + ("<br/><b>En retard</b>" if f.overdue else "")
+            size = compact.fontSize
+            body = TextBlock([(bold, size, black, f.type_label), (regular, size, black, f.text),
+                              (regular, size, grey, f.last_comment)])
+            status = TextBlock([(regular, size, black, f.status_label),
+                                (bold, size, black, "En retard" if f.overdue else "")])
             rows.append([
-                Paragraph(f"{_p(f.case_reference)}<br/>{_p(f.household)}", compact),
-                Paragraph(_p(f.meeting_label), compact),
-                Paragraph(body, compact),
-                Paragraph(_p(f.responsible) or "—", compact),
-                Paragraph(format_date(f.due_on) or "—", compact),
-                Paragraph(status, compact),
+                TextBlock([(regular, size, black, f.case_reference), (regular, size, black, f.household)]),
+                cell(f.meeting_label, compact, fu_cols[1]),
+                body,
+                cell(f.responsible, compact, fu_cols[3]),
+                format_date(f.due_on) or "—",
+                status,
             ])
             if f.overdue:
                 overdue_rows.append(i)
-        t = Table(rows, colWidths=[width * w for w in (0.17, 0.12, 0.31, 0.16, 0.12, 0.12)],
-                  repeatRows=1)
-        style = TableStyle(grid.getCommands())
+        t = Table(rows, colWidths=fu_cols, repeatRows=1)
+        style = TableStyle(list(grid.getCommands()) + [
+            ("FONTNAME", (0, 0), (-1, 0), bold),
+            ("FONTSIZE", (0, 0), (-1, -1), compact.fontSize),
+        ])
         for i in overdue_rows:
             style.add("BACKGROUND", (5, i), (5, i), colors.HexColor("#FDECEA"))
         t.setStyle(style)

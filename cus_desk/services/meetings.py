@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from cus_desk.domain import meetings as rules
 from cus_desk.domain.errors import AccessDeniedError, NotFoundError, ValidationError
@@ -385,6 +385,12 @@ def _row(session: Session, m: Meeting, counts: dict[int, tuple[int, int]] | None
     )
 
 
+def _case_load_options():
+    """Load a case's household, members and agency with it (no lazy load
+    per case when a list or a relevé is built)."""
+    return (selectinload(Case.household).selectinload(Household.members), selectinload(Case.agency))
+
+
 def _summary_session_filter(actor):
     """SQL condition on Case restricting decisions to those the actor may
     follow up: the social pole sees everything; an adviser her agency and
@@ -472,8 +478,12 @@ class MeetingService(Service):
         ):
             decisions_by_case.setdefault(d.case_id, []).append(d)
         agenda = []
+        loaded = {c.id: c for c in session.scalars(
+            select(Case).where(Case.id.in_([i.case_id for i in m.agenda_items]))
+            .options(*_case_load_options())
+        )}
         for item in m.agenda_items:
-            case = session.get(Case, item.case_id)
+            case = loaded[item.case_id]
             agenda.append(AgendaEntry(
                 id=item.id,
                 position=item.position,
@@ -1185,9 +1195,13 @@ class MeetingService(Service):
             select(Decision).where(Decision.meeting_id == meeting.id).order_by(Decision.id)
         ):
             decisions_by_case.setdefault(d.case_id, []).append(d)
+        case_ids = [item.case_id for item in meeting.agenda_items]
+        loaded = {c.id: c for c in session.scalars(
+            select(Case).where(Case.id.in_(case_ids)).options(*_case_load_options())
+        )}
         cases = []
         for item in meeting.agenda_items:
-            case = session.get(Case, item.case_id)
+            case = loaded[item.case_id]
             cases.append(ReleveCase(
                 reference=case.reference,
                 household=household_name(case.household, full),
@@ -1218,17 +1232,20 @@ class MeetingService(Service):
         if meeting.scope_agency_id is not None:
             query = query.where(Case.agency_id == meeting.scope_agency_id)
         follow_ups = []
-        rows = session.execute(query).all()
+        rows = session.execute(query.options(*_case_load_options())).all()
+        last_comments: dict[int, DecisionFollowUp] = {}
+        for f in session.scalars(
+            select(DecisionFollowUp).where(DecisionFollowUp.decision_id.in_([r[0].id for r in rows]),
+                                           DecisionFollowUp.comment != "")
+            .order_by(DecisionFollowUp.on, DecisionFollowUp.id)
+        ):
+            last_comments[f.decision_id] = f  # the latest wins
         rows.sort(key=lambda r: rules.follow_up_sort_key(r[0].due_on, r[0].status, r[0].responsible, on_date))
         for d, m, case in rows:
             if not rules.earlier_decision_in_follow_up(d.status, d.status_changed_on, m.held_on,
                                                        on_date, previous_held_on):
                 continue
-            last = session.scalar(
-                select(DecisionFollowUp).where(DecisionFollowUp.decision_id == d.id,
-                                               DecisionFollowUp.comment != "")
-                .order_by(DecisionFollowUp.on.desc(), DecisionFollowUp.id.desc()).limit(1)
-            )
+            last = last_comments.get(d.id)
             follow_ups.append(ReleveFollowUp(
                 case_reference=case.reference,
                 household=household_name(case.household, full),

@@ -1,0 +1,92 @@
+"""``cus-desk meetings list`` and ``cus-desk releve`` against a real file."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from datetime import date
+
+import pytest
+from pypdf import PdfReader
+
+from cus_desk.cli import main
+from tests.conftest import TEST_PASSWORD
+from tests.meetings.conftest import HEALTH_SECRET, prepared_meeting
+
+
+@pytest.fixture
+def cli(world, db_path, monkeypatch):
+    monkeypatch.setenv("CUS_DESK_USER", "cs.metz")
+    monkeypatch.setenv("CUS_DESK_PASSWORD", TEST_PASSWORD)
+
+    def run(*args: str) -> int:
+        return main(["--db", str(db_path), *args])
+
+    return run
+
+
+def test_meetings_list_json(cli, world, capsys):
+    closed = prepared_meeting(world, "dupont", held_on=date(2026, 10, 22))
+    svc = world.service()
+    svc.start_meeting(closed.id)
+    svc.add_decision(closed.id, world.cases["dupont"], "saisine_fsl", "", "CS Metz", date(2026, 12, 1))
+    svc.close_meeting(closed.id)
+    prepared_meeting(world, "martin")
+    capsys.readouterr()
+    assert cli("meetings", "list", "--json") == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["libelle"], r["statut"], r["dossiers"], r["decisions"]) for r in rows] == [
+        ("CAS n° 2/2026", "preparee", 1, 0),
+        ("CAS n° 1/2026", "cloturee", 1, 1),
+    ]
+    assert rows[0]["date"] == "2026-11-26" and rows[0]["perimetre"].startswith("Séance centrale")
+    assert cli("meetings", "list", "--status", "cloturee", "--json") == 0
+    assert len(json.loads(capsys.readouterr().out)) == 1
+    assert cli("meetings", "list", "--status", "fermee", "--json") == 2
+    assert "preparee, en_cours, cloturee" in capsys.readouterr().err
+
+
+def test_releve_writes_the_archived_file(cli, world, tmp_path, capsys):
+    detail = prepared_meeting(world, "dupont", held_on=date(2026, 10, 22))
+    svc = world.service()
+    svc.start_meeting(detail.id)
+    svc.add_decision(detail.id, world.cases["dupont"], "intervention_sociale", "Bilan global",
+                     "CS Metz", date(2026, 12, 1))
+    closed = svc.close_meeting(detail.id)
+    out = tmp_path / "releve.pdf"
+    assert cli("releve", "1/2026", "-o", str(out)) == 0
+    data = out.read_bytes()
+    assert hashlib.sha256(data).hexdigest() == closed.archives[-1].sha256
+    assert "relevé archivé" in capsys.readouterr().err
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+    assert "Bilan global" in text and HEALTH_SECRET not in text
+    # by id too
+    again = tmp_path / "again.pdf"
+    assert cli("releve", str(detail.id), "-o", str(again)) == 0
+    assert again.read_bytes() == data
+
+
+def test_releve_errors(cli, world, tmp_path, capsys):
+    prepared_meeting(world, "martin")
+    capsys.readouterr()
+    assert cli("releve", "7/2026", "-o", str(tmp_path / "x.pdf")) == 2
+    assert "Aucune séance de CAS ne correspond à « 7/2026 »" in capsys.readouterr().err
+    assert cli("releve", "la dernière", "-o", str(tmp_path / "x.pdf")) == 2
+    assert "n'est pas une référence de séance" in capsys.readouterr().err
+    assert cli("releve", "1/2026", "-o", str(tmp_path / "absent" / "x.pdf")) == 2
+    assert "n'existe pas" in capsys.readouterr().err
+    assert cli("releve", "1/2026", "-o", str(tmp_path)) == 2
+    assert "est un dossier" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.pdf"))
+    # a session not closed yet gives a draft
+    assert cli("releve", "1/2026", "-o", str(tmp_path / "projet.pdf")) == 0
+    assert "projet de relevé" in capsys.readouterr().err
+    text = PdfReader(str(tmp_path / "projet.pdf")).pages[0].extract_text()
+    assert "PROJET" in text
+
+
+def test_cli_refuses_a_profile_without_access(cli, world, monkeypatch, capsys):
+    monkeypatch.setenv("CUS_DESK_USER", "admin")
+    assert cli("meetings", "list", "--json") == 2
+    assert "ne permet pas" in capsys.readouterr().err
