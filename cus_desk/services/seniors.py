@@ -631,6 +631,18 @@ def _in_arrears_clause(rule: rules.RiskRule):
     )
 
 
+def _maybe_senior_clause(rule: rules.RiskRule, on: date):
+    """SQL pre-filter (the exact rule runs in Python afterwards): a birth date
+    on or before the senior-age birthday cut-off, or no birth date in the
+    line (the tenant record may know it)."""
+    try:
+        cutoff = on.replace(year=on.year - rule.senior_age)
+    except ValueError:  # extract of 29 February: 28 February is the last birth date old enough
+        cutoff = on.replace(year=on.year - rule.senior_age, day=28)
+    return or_(ArrearsLine.holder_birth_date.is_(None), ArrearsLine.holder_birth_date <= cutoff,
+               ArrearsLine.cotenant_birth_date <= cutoff)
+
+
 def _compute_seniors(session: Session, as_of: date | None, today: date) -> list[SeniorRow]:
     rule = risk_rule(session)
     reminder_days = read_setting(session, SIGNALEMENT_REMINDER_DAYS)
@@ -658,7 +670,8 @@ def _compute_seniors(session: Session, as_of: date | None, today: date) -> list[
             .join(Lease, Lease.id == ArrearsLine.lease_id)
             .join(Agency, Agency.id == Lease.agency_id)
             .where(ArrearsLine.extract_id == extract.id)
-            .where(or_(_in_arrears_clause(rule), ArrearsLine.lease_id.in_(list(alerts_by_lease) or [-1])))
+            .where(or_(and_(_in_arrears_clause(rule), _maybe_senior_clause(rule, extract.extract_date)),
+                       ArrearsLine.lease_id.in_(list(alerts_by_lease) or [-1])))
         ).all()
         earlier = set(session.scalars(
             select(ArrearsLine.lease_id).distinct()
