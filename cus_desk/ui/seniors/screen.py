@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QFrame,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -207,14 +208,14 @@ class SeniorsScreen(QWidget):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(True)
         set_accessible(self.table, "Locataires de 65 ans et plus en impayé")
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         splitter.addWidget(self.table)
         splitter.addWidget(self._build_detail())
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
-        splitter.setSizes([880, 520])
+        splitter.setSizes([900, 520])
         root.addWidget(splitter, 1)
 
         self.agency_combo.currentIndexChanged.connect(self._apply_filters)
@@ -280,7 +281,7 @@ class SeniorsScreen(QWidget):
         set_accessible(self.signalements, "Signalements")
         self.signalements.currentRowChanged.connect(self._update_buttons)
         sig_layout.addWidget(self.signalements)
-        buttons = QHBoxLayout()
+        buttons = QGridLayout()
         self.signal_button = QPushButton("&Signaler…")
         self.signal_button.clicked.connect(self.new_signalement)
         self.status_button = QPushButton("S&uivi…")
@@ -290,8 +291,8 @@ class SeniorsScreen(QWidget):
         self.case_button = QPushButton("Ouvrir le &dossier")
         self.case_button.setToolTip("Ouvre (ou crée) le dossier CAS de ce ménage.")
         self.case_button.clicked.connect(self.open_case)
-        for b in (self.signal_button, self.status_button, self.fiche_button, self.case_button):
-            buttons.addWidget(b)
+        for i, b in enumerate((self.signal_button, self.status_button, self.fiche_button, self.case_button)):
+            buttons.addWidget(b, i // 2, i % 2)
         for b in (self.signal_button, self.status_button, self.case_button):
             b.setVisible(self.can_edit)
         sig_layout.addLayout(buttons)
@@ -299,6 +300,8 @@ class SeniorsScreen(QWidget):
 
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(380)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(panel)
         self._update_buttons()
@@ -344,10 +347,13 @@ class SeniorsScreen(QWidget):
         statuses = " · ".join(f"{label} : {listing.count_by_status.get(code.value, 0)}"
                               for code, label in SENIOR_STATUS_LABELS.items())
         self.counts_label.setText(f"<b>Par agence</b> — {agencies or 'aucun'}<br><b>Par statut</b> — {statuses}")
-        if keep is not None:
-            self.select_lease(keep)
+        if keep is None or not self.select_lease(keep):
+            if self.proxy.rowCount():
+                self.table.selectRow(0)
 
     def _apply_filters(self) -> None:
+        # One agency chosen: its column says nothing, give the room to the others.
+        self.table.setColumnHidden(3, self.agency_combo.currentData() is not None)
         self.proxy.set_filters(
             agency_id=self.agency_combo.currentData(), status=self.status_combo.currentData(),
             band=self.band_combo.currentData(), first_only=self.first_check.isChecked(),
