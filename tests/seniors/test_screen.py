@@ -300,3 +300,47 @@ def test_open_the_case_file_from_a_signalement(qtbot, db, actors, recovery, extr
     qtbot.waitUntil(lambda: recovery_screen.detail is not None)
     qtbot.mouseClick(recovery_screen.case_button, Qt.MouseButton.LeftButton)
     assert messages and messages[-1][0] == "error" and "ne permet pas" in messages[-1][1]
+
+
+def test_workbook_sheet_choice_and_signalement_follow_up(qtbot, db, actors, tmp_path, messages):
+    from cus_desk.ui.seniors.dialogs import StatusDialog
+
+    from .conftest import write_xlsx
+
+    screen, driver = make_screen(qtbot, db, actors["recovery_metz"])
+    path = write_xlsx(tmp_path / "classeur.xlsx", extra_first_sheet=True)
+    asked = []
+    screen._ask_sheet = lambda sheets: asked.append(sheets) or "Impayés"
+    result = import_through_screen(qtbot, screen, driver, path, EXTRACT_DATE)
+    assert asked == [["Notice", "Impayés"]] and result.imported == 7
+
+    with db.write_session() as s:
+        lease_id = s.scalar(select(Lease.id).where(Lease.contract_number == "57-000002"))
+        partner = Partner(name="Pôle gérontologique (test)", category="pole_gerontologique", active=True, version=1)
+        s.add(partner)
+        s.flush()
+        partner_id = partner.id
+    service = SeniorsService(db, actors["recovery_metz"])
+    service.add_observation(lease_id, "changement_attitude", date(2026, 11, 1), "Agent", "Désorienté à l'accueil.")
+    service.send_signalement(lease_id, partner_id, date(2026, 11, 2), "")
+    screen.refresh(select_lease=lease_id)
+    qtbot.waitUntil(lambda: screen.detail is not None and screen.detail.lease_id == lease_id
+                    and screen.status_button.isEnabled(), timeout=10000)
+
+    def follow(dialog: StatusDialog):
+        assert [dialog.status.itemData(i) for i in range(dialog.status.count())] == [
+            "accuse_reception", "pris_en_charge", "clos"]
+        dialog.status.setCurrentIndex(1)
+        dialog.on_date.setDate(dialog.on_date.date().fromString("05/11/2026", "dd/MM/yyyy"))
+        return click_ok(qtbot, dialog)
+
+    driver.handlers.append((StatusDialog, follow))
+    qtbot.mouseClick(screen.status_button, Qt.MouseButton.LeftButton)
+    assert "Pris en charge" in screen.signalements.item(0).text()
+    assert "pris en charge le 05/11/2026" in screen.signalements.item(0).text()
+    qtbot.waitUntil(lambda: {r.contract: r.status for r in screen.listing.rows}.get("57-000002") == "pris_en_charge")
+
+    # keyboard: Ctrl+F goes to the search field (the main window calls focus_search)
+    screen.focus_search()
+    assert screen.search.hasFocus() or screen.focusWidget() is screen.search
+    assert messages == []
