@@ -261,3 +261,37 @@ def test_new_meeting_dialog_and_bad_input(qtbot, world, messages, monkeypatch):
     assert screen.meetings_model.rowCount() == 1
     assert screen.detail.meeting.scope_agency_id == world.forbach
     assert screen.detail.meeting.place == "Agence de Forbach"
+
+
+def test_print_goes_through_qprinter(qtbot, world, messages, tmp_path, monkeypatch):
+    """The relevé printed through QPrinter (here to a PDF file, as a
+    printer driver would) has every page of the preview."""
+    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+    from cus_desk.ui.meetings import preview as preview_module
+
+    if not preview_module.HAVE_QTPDF:
+        pytest.skip("QtPdf absent: the preview falls back to the system PDF reader")
+    svc, detail = world.service(), prepared_meeting(world, "dupont", "martin", "nguyen")
+    svc.start_meeting(detail.id)
+    for i in range(30):
+        svc.add_decision(detail.id, world.cases[("dupont", "martin", "nguyen")[i % 3]], "autre",
+                         "Décision détaillée " * 12, "CS Metz")
+    screen = _screen(qtbot, world)
+    target = tmp_path / "imprime.pdf"
+
+    def fake_exec(dialog):
+        printer = dialog.printer()
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(target))
+        return QPrintDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(QPrintDialog, "exec", fake_exec)
+    screen.print_current()  # Ctrl+P
+    qtbot.waitUntil(lambda: target.exists() and target.stat().st_size > 0, timeout=20000)
+    from pypdf import PdfReader
+
+    pages = screen.preview.page_count()
+    assert pages >= 2 and len(PdfReader(str(target)).pages) == pages
+    assert "Projet" in screen.preview.caption.text()
+    assert messages == []
