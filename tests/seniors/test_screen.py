@@ -176,17 +176,29 @@ def test_import_by_drop_filter_observe_and_signal(qtbot, db, actors, tmp_path, m
     qtbot.waitUntil(lambda: {r.contract: r.status for r in screen.listing.rows}["57-000001"] == "signale")
     assert messages == []
 
-    # the fiche de signalement, saved where the user says
-    target = tmp_path / "fiche.pdf"
-    opened = []
-    screen._ask_save_path = lambda *a: str(target)
-    screen._open_external = opened.append
+    # the fiche de signalement: preview, then saved where the user says
+    from cus_desk.ui.seniors.preview import FichePreviewDialog
+
+    target = tmp_path / "fiche"
+    seen = {}
+
+    def preview(dialog: FichePreviewDialog):
+        seen["pages"] = dialog.page_count()
+        monkeypatch.setattr("cus_desk.ui.seniors.preview.QFileDialog.getSaveFileName",
+                            lambda *a, **k: (str(target), ""))
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+        seen["saved"] = dialog.saved_path
+        return QDialog.DialogCode.Accepted
+
+    driver.handlers.append((FichePreviewDialog, preview))
     screen.print_current()
-    qtbot.waitUntil(lambda: bool(opened), timeout=15000)
+    qtbot.waitUntil(lambda: "saved" in seen, timeout=15000)
+    assert seen["pages"] == 1 and seen["saved"] == tmp_path / "fiche.pdf"
     from pypdf import PdfReader
 
-    text = PdfReader(io.BytesIO(target.read_bytes())).pages[0].extract_text()
+    text = PdfReader(io.BytesIO(seen["saved"].read_bytes())).pages[0].extract_text()
     assert "MULLER" in text and "CLIC de Metz" in text
+    assert not list(tmp_path.glob("*.part"))
 
 
 def test_unknown_headers_go_through_the_mapping_dialog(qtbot, db, actors, tmp_path, messages):
@@ -344,3 +356,35 @@ def test_workbook_sheet_choice_and_signalement_follow_up(qtbot, db, actors, tmp_
     screen.focus_search()
     assert screen.search.hasFocus() or screen.focusWidget() is screen.search
     assert messages == []
+
+
+def test_fiche_preview_prints_every_page(qtbot, tmp_path):
+    from PySide6.QtPrintSupport import QPrinter
+    from pypdf import PdfReader
+
+    from cus_desk.reports.signalement import FicheData, build_fiche
+    from cus_desk.ui.seniors.preview import FichePreviewDialog
+
+    data = FicheData(
+        organisation="VIVEST", agency_label="Agence de Metz", agency_town="Metz", sender_name="Romain",
+        reference="SIG-2026-0001", sent_on=date(2026, 11, 3), partner_name="CCAS de Metz", partner_kind="CCAS",
+        partner_address=None, last_name="MULLER", first_name="Jeanne", birth_date=date(1948, 3, 12), age=78,
+        cotenant_birth_date=None, address="3 rue des Roses", commune="Metz", phone=None, contract="57-1",
+        lease_start=None, balance_cents=12000, months_unpaid=1, last_payment_on=None, monthly_rent_cents=None,
+        extract_date=date(2026, 10, 31),
+        facts=[(date(2026, 11, 1), "Autre", f"Constat numéro {i} : " + "courrier non retiré. " * 8) for i in range(40)])
+    pdf = build_fiche(data)
+    dialog = FichePreviewDialog(pdf, "fiche.pdf", "Fiche")
+    qtbot.addWidget(dialog)
+    assert dialog.page_count() >= 2
+    printer = QPrinter(QPrinter.PrinterMode.ScreenResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    out = tmp_path / "imprime.pdf"
+    printer.setOutputFileName(str(out))
+    dialog.print_to(printer)
+    assert len(PdfReader(str(out)).pages) == dialog.page_count()
+    # saving where it cannot be written: a French message, no partial file
+    shown = []
+    dialog._show_error = shown.append
+    assert dialog.save(str(tmp_path / "absent" / "fiche.pdf")) is None
+    assert shown and "n'a pas pu être enregistrée" in shown[0]

@@ -8,8 +8,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -55,6 +55,7 @@ from cus_desk.ui.seniors.dialogs import (
     StatusDialog,
 )
 from cus_desk.ui.seniors.models import ROW_ROLE, SORT_ROLE, SeniorsTableModel
+from cus_desk.ui.seniors.preview import FichePreviewDialog
 from cus_desk.ui.seniors.widgets import Sparkline
 from cus_desk.ui.workers import run_in_background
 
@@ -115,7 +116,7 @@ class SeniorsScreen(QWidget):
         self.listing = None
         self.detail = None
         self.last_import = None
-        self.last_saved_pdf = None
+        self.fiche_dialog = None
         self.report_dialog = None
         self.task = None
         self._generation = 0
@@ -511,45 +512,26 @@ class SeniorsScreen(QWidget):
         self.ctx.bus.data_changed.emit("seniors")
         self.refresh(select_lease=lease_id)
 
-    def _ask_save_path(self, suggested: str, caption: str, filters: str) -> str | None:
-        path, _ = QFileDialog.getSaveFileName(self, caption, suggested, filters)
-        return path or None
-
     def print_current(self) -> None:
-        """Fiche de signalement of the selected signalement (Ctrl+P)."""
+        """Fiche de signalement of the selected signalement (Ctrl+P):
+        preview, print, save as PDF."""
         sig = self.current_signalement()
         if sig is None:
             show_info(self, "Sélectionnez un signalement pour imprimer sa fiche.")
             return
         d = self.detail
-        suggested = f"fiche_signalement_{d.contract}_{sig.sent_on.isoformat()}.pdf"
+        file_name = f"fiche_signalement_{d.contract}_{sig.sent_on.isoformat()}.pdf"
+        caption = (f"Fiche de signalement — {d.last_name} {d.first_name} → {sig.partner_name} "
+                   f"(envoyé le {format_date(sig.sent_on)})")
         self.task = run_in_background(
             self, lambda _p: self.service.fiche_pdf(sig.id),
-            lambda pdf: self._save_fiche(pdf, suggested), self._error,
+            lambda pdf: self._show_fiche(pdf, file_name, caption), self._error,
             progress_text="Préparation de la fiche de signalement…")
 
-    def _save_fiche(self, pdf: bytes, suggested: str) -> None:
-        path = self._ask_save_path(suggested, "Enregistrer la fiche de signalement", "Documents PDF (*.pdf)")
-        if not path:
-            return
-        target = Path(path)
-        if target.suffix.lower() != ".pdf":
-            target = target.with_name(target.name + ".pdf")
-        tmp = target.with_name(target.name + ".part")
-        try:
-            tmp.write_bytes(pdf)
-            tmp.replace(target)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            self._error(f"La fiche n'a pas pu être enregistrée dans « {target} » ({exc.strerror}). "
-                        "Choisissez un autre dossier.")
-            return
-        self.last_saved_pdf = target
-        self._open_external(target)
-
-    def _open_external(self, path: Path) -> None:
-        """Open the saved PDF in the system reader (to read or print it)."""
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+    def _show_fiche(self, pdf: bytes, file_name: str, caption: str) -> None:
+        dialog = FichePreviewDialog(pdf, file_name, caption, self)
+        self.fiche_dialog = dialog
+        self._exec(dialog)
 
     def open_case(self) -> None:
         """Open (or create) the case file of the signalement's household."""
