@@ -359,8 +359,8 @@ def test_workbook_sheet_choice_and_signalement_follow_up(qtbot, db, actors, tmp_
 
 
 def test_fiche_preview_prints_every_page(qtbot, tmp_path):
-    from PySide6.QtPrintSupport import QPrinter
     from pypdf import PdfReader
+    from PySide6.QtPrintSupport import QPrinter
 
     from cus_desk.reports.signalement import FicheData, build_fiche
     from cus_desk.ui.seniors.preview import FichePreviewDialog
