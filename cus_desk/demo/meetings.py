@@ -97,6 +97,8 @@ def populate(session: Session, ctx) -> None:
         session.flush()
         return meeting
 
+    pending: list[tuple[Decision, date, str, str]] = []  # follow-ups not applied yet
+
     def decide(meeting: Meeting, picked: list[Case], plan) -> None:
         for position, (case, decisions) in enumerate(zip(picked, plan, strict=False), start=1):
             adviser = case.adviser.display_name if case.adviser else "Conseillère sociale de l'agence"
@@ -113,12 +115,21 @@ def populate(session: Session, ctx) -> None:
                 if status != "a_faire" or comment:
                     on = min(today, (due or meeting.held_on + timedelta(days=15)) - timedelta(days=2))
                     on = max(on, meeting.held_on + timedelta(days=1))
-                    decision.status = status
-                    decision.status_changed_on = on if status != "a_faire" else None
-                    session.add(DecisionFollowUp(decision_id=decision.id, on=on,
-                                                 author_id=head.id if head else None,
-                                                 status=status if status != "a_faire" else None,
-                                                 comment=comment))
+                    pending.append((decision, on, status, comment))
+        session.flush()
+
+    def follow_up_until(cutoff: date) -> None:
+        """Apply the follow-ups dated up to ``cutoff``: each archived relevé
+        shows the follow-up as it stood when its session was closed."""
+        for item in [p for p in pending if p[1] <= cutoff]:
+            decision, on, status, comment = item
+            decision.status = status
+            decision.status_changed_on = on if status != "a_faire" else None
+            session.add(DecisionFollowUp(decision_id=decision.id, on=on,
+                                         author_id=head.id if head else None,
+                                         status=status if status != "a_faire" else None,
+                                         comment=comment))
+            pending.remove(item)
         session.flush()
 
     def close(meeting: Meeting) -> None:
@@ -140,9 +151,12 @@ def populate(session: Session, ctx) -> None:
     decide(september, cases[0:4], SEPTEMBER)
     close(september)
 
+    follow_up_until(date(2026, 10, 22))
+
     october = make_meeting(10, date(2026, 10, 22), rules.MeetingStatus.EN_COURS.value, 1)
     decide(october, cases[4:9], OCTOBER)
     close(october)
+    follow_up_until(today)
 
     # November: prepared, agenda as the builder proposes it (cases to present,
     # and cases with decisions due), plus the advisers' proposals.

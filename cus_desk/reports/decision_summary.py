@@ -267,7 +267,7 @@ def build_releve_pdf(data: ReleveData) -> bytes:
     if not data.follow_ups:
         story.append(Paragraph("Aucune décision antérieure en cours ou close depuis la dernière séance.", base))
     else:
-        fu_cols = [width * w for w in (0.17, 0.12, 0.31, 0.16, 0.12, 0.12)]
+        fu_cols = [width * w for w in (0.16, 0.14, 0.30, 0.16, 0.12, 0.12)]
         rows = [["Dossier", "Séance", "Décision", "Responsable", "Échéance", "Statut"]]
         overdue_rows: list[int] = []
         for i, f in enumerate(data.follow_ups, start=1):
