@@ -295,3 +295,20 @@ def test_print_goes_through_qprinter(qtbot, world, messages, tmp_path, monkeypat
     assert pages >= 2 and len(PdfReader(str(target)).pages) == pages
     assert "Projet" in screen.preview.caption.text()
     assert messages == []
+
+
+def test_main_window_f11_and_ctrl_n_reach_the_meetings_screen(qtbot, world, messages, monkeypatch):
+    from cus_desk.ui.main_window import MainWindow
+
+    prepared_meeting(world, "martin")
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.attach(AppContext(db=world.db, actor=world.actors["adviser_metz"]))
+    win.show()
+    win.actions_by_name["meeting_mode"].trigger()  # F11 from any screen
+    assert win.current_key() == "meetings"
+    screen = win.stack.currentWidget()
+    assert screen.mode_window is not None and screen.mode_window.isFullScreen()
+    win.actions_by_name["meeting_mode"].trigger()  # F11 again leaves it
+    qtbot.waitUntil(lambda: screen.mode_window is None)
+    assert win.actions_by_name["new"].isEnabled() and win.actions_by_name["print"].isEnabled()
