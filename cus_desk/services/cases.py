@@ -8,6 +8,7 @@ index for the search box) so that 100,000 cases stay fluid."""
 from __future__ import annotations
 
 import json
+import time
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import exists, func, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from cus_desk.domain import cases as rules
 from cus_desk.domain.cases import CaseStatus
@@ -462,6 +463,16 @@ class CaseService(Service):
 
     # ------------------------------------------------------------ list
 
+    _SETTING_TTL = 30.0  # seconds: the list re-reads the overdue threshold at most this often
+
+    def _overdue_days(self, session: Session) -> int:
+        now = time.monotonic()
+        cached = getattr(self, "_overdue_cache", None)
+        if cached is None or now - cached[0] > self._SETTING_TTL:
+            cached = (now, read_setting(session, REFERRAL_OVERDUE_DAYS))
+            self._overdue_cache = cached
+        return cached[1]
+
     def _list_scope(self) -> tuple[str, dict]:
         """SQL condition restricting the list to the cases the actor may see."""
         role = Role(self.actor.role)
@@ -499,7 +510,7 @@ class CaseService(Service):
             conds.append("c.adviser_id = :adviser_id")
             params["adviser_id"] = flt.adviser_id
         params["cutoff"] = rules.referral_overdue_cutoff(
-            self.today(), read_setting(session, REFERRAL_OVERDUE_DAYS)
+            self.today(), self._overdue_days(session)
         ).isoformat()
         if flt.overdue_only:
             conds.append(
@@ -510,7 +521,9 @@ class CaseService(Service):
         if plan is not None:
             patterns = list(plan.like_patterns)
             if plan.fts_query and session.get_bind().dialect.name == "sqlite":
-                conds.append("c.id IN (SELECT rowid FROM case_search WHERE case_search MATCH :fts)")
+                # The FTS table drives the query (see _from): MATCH on it,
+                # in rowid (= case id) order, stops after one page.
+                conds.append("s.case_search MATCH :fts")
                 params["fts"] = plan.fts_query
             elif plan.fts_query:  # no FTS5 on this backend: LIKE on every word
                 patterns += [rules._like(w) for w in rules.fold(flt.search).split() if len(w) >= 3]
@@ -518,6 +531,12 @@ class CaseService(Service):
                 conds.append(f"c.search_doc LIKE :like{i} ESCAPE '\\'")
                 params[f"like{i}"] = pattern
         return " AND ".join(conds), params
+
+    @staticmethod
+    def _from(params: dict) -> str:
+        if "fts" in params:
+            return "case_search s JOIN cases c ON c.id = s.rowid"
+        return "cases c"
 
     def list_sql(self, session: Session, flt: CaseFilter, sort: str = "reference",
                  descending: bool = False, offset: int = 0, limit: int = 200) -> tuple[str, dict]:
@@ -527,6 +546,14 @@ class CaseService(Service):
             raise ValidationError(f"Tri inconnu : « {sort} ».", "sort")
         where, params = self._where(session, flt)
         direction = "DESC" if descending else "ASC"
+        fts = "fts" in params
+        # References are allocated in creation order (CaseSequence), so the
+        # "reference" order is the case id order: the primary key, or the
+        # FTS rowid when searching (both walk an index and stop after a page).
+        if sort == "reference":
+            order = f"{'s.rowid' if fts else 'c.id'} {direction}"
+        else:
+            order = None
         order_col = {
             "reference": "c.year {d}, c.sequence {d}",
             "holder_name": "c.holder_name {d}",
@@ -544,9 +571,10 @@ class CaseService(Service):
             "(SELECT group_concat(p.code, ',') FROM case_problems p WHERE p.case_id = c.id), "
             "(SELECT count(*) FROM referrals r WHERE r.case_id = c.id AND r.kind = 'orientation' "
             " AND r.status IN ('envoyee', 'sans_reponse') AND r.sent_on < :cutoff) "
-            "FROM cases c JOIN agencies a ON a.id = c.agency_id "
+            f"FROM {self._from(params)} JOIN agencies a ON a.id = c.agency_id "
             "LEFT JOIN users u ON u.id = c.adviser_id "
-            f"WHERE {where} ORDER BY {order_col}, c.id {direction} LIMIT :limit OFFSET :offset"
+            f"WHERE {where} ORDER BY {order or order_col + ', c.id ' + direction} "
+            "LIMIT :limit OFFSET :offset"
         )
         params.update(limit=int(limit), offset=int(offset))
         return sql, params
@@ -570,7 +598,9 @@ class CaseService(Service):
     def count_cases(self, flt: CaseFilter = CaseFilter()) -> int:
         with self._read() as session:
             where, params = self._where(session, flt)
-            return session.execute(text(f"SELECT count(*) FROM cases c WHERE {where}"), params).scalar_one()
+            return session.execute(
+                text(f"SELECT count(*) FROM {self._from(params)} WHERE {where}"), params
+            ).scalar_one()
 
     # ------------------------------------------------------------ lookups
 
@@ -629,7 +659,7 @@ class CaseService(Service):
         with self._read() as session:
             partners = list(session.scalars(
                 select(Partner).where(Partner.active.is_(True)).where(Partner.merged_into_id.is_(None))
-                .order_by(Partner.name)
+                .options(selectinload(Partner.agencies)).order_by(Partner.name)
             ))
             def key(p):
                 serves = agency_id is not None and any(a.id == agency_id for a in p.agencies)
@@ -645,20 +675,25 @@ class CaseService(Service):
         (``audit_read=False`` only to refresh a case file already open)."""
         if not audit_read:
             with self._read() as session:
-                case = self._load(session, case_id)
+                case = self._load(session, case_id, eager=True)
                 level = access.require_case(session, self.actor, case.id, case.agency_id,
                                             CaseAccess.SUMMARY)
                 return self._detail(session, case, level)
         with self._write() as session:
-            case = self._load(session, case_id)
+            case = self._load(session, case_id, eager=True)
             level = access.require_case(session, self.actor, case.id, case.agency_id,
                                         CaseAccess.SUMMARY)
             audit.record(session, self.actor, audit.Action.READ, ENTITY, case.id, case_id=case.id,
                          details={"acces": "complet" if level is CaseAccess.FULL else "synthese"})
             return self._detail(session, case, level)
 
-    def _load(self, session: Session, case_id: int) -> Case:
-        case = session.get(Case, case_id)
+    def _load(self, session: Session, case_id: int, *, eager: bool = False) -> Case:
+        options = [
+            joinedload(Case.agency),
+            joinedload(Case.household).selectinload(Household.members),
+            selectinload(Case.problems),
+        ] if eager else []
+        case = session.get(Case, case_id, options=options)
         if case is None:
             raise NotFoundError("Ce dossier n'existe pas (ou plus). Actualisez la liste des dossiers.")
         return case
@@ -678,7 +713,7 @@ class CaseService(Service):
                 for m in (hh.members if full else hh.members[:1])
             ),
         )
-        lease = session.get(Lease, case.lease_id) if case.lease_id else session.scalar(
+        lease = session.get(Lease, case.lease_id, options=[joinedload(Lease.agency)]) if case.lease_id else session.scalar(
             select(Lease).where(Lease.household_id == hh.id)
             .order_by(Lease.start_date.desc(), Lease.id.desc()).limit(1)
         )
@@ -696,7 +731,7 @@ class CaseService(Service):
                 rules.is_referral_overdue(r.status, r.sent_on, today, overdue_days),
             )
             for r in session.scalars(
-                select(Referral).where(Referral.case_id == case.id)
+                select(Referral).options(joinedload(Referral.partner)).where(Referral.case_id == case.id)
                 .where(Referral.kind == "orientation")
                 .order_by(Referral.sent_on.desc(), Referral.id.desc())
             )

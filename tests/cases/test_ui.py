@@ -189,8 +189,7 @@ def test_existing_lease_is_reused(qtbot, db, ctx, make_case):
 
 def test_journal_and_referral_through_case_window(qtbot, db, ctx, make_case, partner_id):
     case_id = make_case()
-    dialog = open_case(None, ctx, case_id)
-    qtbot.addWidget(dialog)
+    dialog = open_case(None, ctx, case_id)  # deletes itself on close
     assert dialog.windowTitle() == "Dossier CAS-2026-0001"
     assert "DUPONT Hélène" in dialog.header.text()
     # Journal entry

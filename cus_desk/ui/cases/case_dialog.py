@@ -146,20 +146,66 @@ class CaseDialog(QDialog):
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Parties du dossier")
         layout.addWidget(self.tabs, 1)
+        self._make_models()
         self._build_situation()
-        self._build_journal()
-        self._build_referrals()
+        self._lazy: dict[QWidget, object] = {}
+        self._add_lazy("&Journal", self._build_journal)
+        self.referrals_page = self._add_lazy("&Orientations", self._build_referrals)
         if self.show_notes:
-            self._build_notes()
-        self._build_plans()
-        self._build_decisions()
+            self._add_lazy("Notes &confidentielles", self._build_notes)
+        self._add_lazy("&Plans d'apurement", self._build_plans)
+        self._add_lazy("&Décisions CAS", self._build_decisions)
         if self.full:
-            self._build_history()
+            self._add_lazy("&Historique", self._build_history)
 
         QShortcut(QKeySequence.StandardKey.Save, self, self.save)
+        self.tabs.currentChanged.connect(self._on_tab)
         self.fill(self.detail)
 
     # ================================================================ build
+
+    def _make_models(self) -> None:
+        """The tables' models exist from the start (fill() fills them); the
+        widgets of a tab are built when the tab is first shown."""
+        self.journal_model = RowsModel(
+            ("Date", "Type", "Auteur", "Texte"),
+            lambda j: (format_date(j.occurred_on), j.kind_label, j.author_name,
+                       ("[corrigée] " if j.corrected_by_id else "")
+                       + ("[correction] " if j.corrects_id else "") + _first_line(j.text)),
+            self, tooltip_fn=lambda j: j.text[:2000],
+        )
+        self.referral_model = RowsModel(
+            ("Envoyée le", "Partenaire", "Motif", "Statut", "Résultat", "Retard"),
+            lambda r: (format_date(r.sent_on), r.partner_name, _first_line(r.reason, 80), r.status_label,
+                       r.result_label, "EN RETARD" if r.overdue else ""),
+            self, tooltip_fn=lambda r: (r.reason + ("\n\nSuite : " + r.outcome if r.outcome else ""))[:2000],
+        )
+        self.notes_model = RowsModel(
+            ("Saisie le", "Catégorie", "Auteur", "Consentement", "Note"),
+            lambda n: (format_datetime(n.created_at), n.category_label, n.author_name,
+                       (f"{format_date(n.consent_on)} — {rules.CONSENT_METHODS.get(n.consent_method or '', '')}"
+                        if n.consent_on else ""), _first_line(n.text)),
+            self, tooltip_fn=lambda n: n.text[:2000],
+        )
+        self.plans_model = RowsModel(
+            ("Accord du", "Mensualité", "Durée", "Statut", "Note"),
+            lambda p: (format_date(p.agreed_on), format_cents(p.monthly_cents), f"{p.months} mois",
+                       p.status.replace("_", " "), _first_line(p.note)),
+            self,
+        )
+        self.decisions_model = RowsModel(
+            ("Séance", "Décision", "Texte", "Échéance", "Suivi"),
+            lambda d: (d.meeting_label, d.type.replace("_", " "), _first_line(d.text, 100),
+                       format_date(d.due_on), d.status.replace("_", " ")),
+            self, tooltip_fn=lambda d: d.text[:2000],
+        )
+        self.history_model = RowsModel(
+            ("Date", "Utilisateur", "Action", "Objet", "Détail"),
+            lambda h: (format_datetime(h.occurred_at), h.user_login, h.action_label, h.entity_type,
+                       _first_line(_history_details(h.details), 200)),
+            self, tooltip_fn=lambda h: _history_details(h.details)[:2000],
+        )
+
 
     def _build_situation(self) -> None:
         page = QWidget()
@@ -269,16 +315,9 @@ class CaseDialog(QDialog):
             self.members.setEnabled(False)
         self.tabs.addTab(scroll, "&Situation")
 
-    def _build_journal(self) -> None:
+    def _build_journal(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
-        self.journal_model = RowsModel(
-            ("Date", "Type", "Auteur", "Texte"),
-            lambda j: (format_date(j.occurred_on), j.kind_label, j.author_name,
-                       ("[corrigée] " if j.corrected_by_id else "")
-                       + ("[correction] " if j.corrects_id else "") + _first_line(j.text)),
-            self, tooltip_fn=lambda j: j.text[:2000],
-        )
         self.journal_view = _table(self.journal_model, "Journal du dossier")
         self.journal_view.selectionModel().currentRowChanged.connect(self._show_journal_entry)
         layout.addWidget(self.journal_view, 2)
@@ -327,17 +366,11 @@ class CaseDialog(QDialog):
                          ("text", self.journal_input)):
                 self.journal_errors.register(f, w)
             layout.addWidget(box)
-        self.tabs.addTab(page, "&Journal")
+        return page
 
-    def _build_referrals(self) -> None:
+    def _build_referrals(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
-        self.referral_model = RowsModel(
-            ("Envoyée le", "Partenaire", "Motif", "Statut", "Résultat", "Retard"),
-            lambda r: (format_date(r.sent_on), r.partner_name, _first_line(r.reason, 80), r.status_label,
-                       r.result_label, "EN RETARD" if r.overdue else ""),
-            self, tooltip_fn=lambda r: (r.reason + ("\n\nSuite : " + r.outcome if r.outcome else ""))[:2000],
-        )
         self.referral_view = _table(self.referral_model, "Orientations du dossier")
         layout.addWidget(self.referral_view, 1)
         if self.editable:
@@ -349,8 +382,7 @@ class CaseDialog(QDialog):
             self.partner = QComboBox()
             self.partner.setAccessibleName("Structure partenaire")
             self.partner.addItem("— choisir la structure —", None)
-            for c in self.service.partners_for(self.detail.agency_id):
-                self.partner.addItem(c.label, c.id)
+            self._partners_loaded = False  # loaded when the tab is first shown (opening stays fast)
             self.partner.setMinimumWidth(260)
             self.partner.setMaximumWidth(420)
             self.referral_date = DateField("Date d'envoi", "sent_on", required=True)
@@ -398,9 +430,9 @@ class CaseDialog(QDialog):
                          ("result", self.referral_result), ("failure_reason", self.referral_failure),
                          ("outcome", self.referral_outcome)):
                 self.referral_errors.register(f, w)
-        self.tabs.addTab(page, "&Orientations")
+        return page
 
-    def _build_notes(self) -> None:
+    def _build_notes(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
         warn = QLabel(
@@ -411,13 +443,6 @@ class CaseDialog(QDialog):
         warn.setWordWrap(True)
         warn.setStyleSheet("background: #fdecea; padding: 6px; border-radius: 4px;")
         layout.addWidget(warn)
-        self.notes_model = RowsModel(
-            ("Saisie le", "Catégorie", "Auteur", "Consentement", "Note"),
-            lambda n: (format_datetime(n.created_at), n.category_label, n.author_name,
-                       (f"{format_date(n.consent_on)} — {rules.CONSENT_METHODS.get(n.consent_method or '', '')}"
-                        if n.consent_on else ""), _first_line(n.text)),
-            self, tooltip_fn=lambda n: n.text[:2000],
-        )
         layout.addWidget(_table(self.notes_model, "Notes confidentielles"), 1)
         if self.editable:
             box = QGroupBox("Nouvelle note confidentielle")
@@ -453,17 +478,11 @@ class CaseDialog(QDialog):
                          ("consent_method", self.consent_method), ("text", self.note_text)):
                 self.note_errors.register(f, w)
             layout.addWidget(box)
-        self.tabs.addTab(page, "Notes &confidentielles")
+        return page
 
-    def _build_plans(self) -> None:
+    def _build_plans(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
-        self.plans_model = RowsModel(
-            ("Accord du", "Mensualité", "Durée", "Statut", "Note"),
-            lambda p: (format_date(p.agreed_on), format_cents(p.monthly_cents), f"{p.months} mois",
-                       p.status.replace("_", " "), _first_line(p.note)),
-            self,
-        )
         layout.addWidget(_table(self.plans_model, "Plans d'apurement"), 1)
         if self.editable:
             self.plan_error = QLabel()
@@ -487,31 +506,45 @@ class CaseDialog(QDialog):
             for f, w in (("agreed_on", self.plan_date), ("monthly_cents", self.plan_amount),
                          ("months", self.plan_months), ("note", self.plan_note)):
                 self.plan_errors.register(f, w)
-        self.tabs.addTab(page, "&Plans d'apurement")
+        return page
 
-    def _build_decisions(self) -> None:
+    def _build_decisions(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
-        self.decisions_model = RowsModel(
-            ("Séance", "Décision", "Texte", "Échéance", "Suivi"),
-            lambda d: (d.meeting_label, d.type.replace("_", " "), _first_line(d.text, 100),
-                       format_date(d.due_on), d.status.replace("_", " ")),
-            self, tooltip_fn=lambda d: d.text[:2000],
-        )
         layout.addWidget(_table(self.decisions_model, "Décisions de la CAS"), 1)
-        self.tabs.addTab(page, "&Décisions CAS")
+        return page
 
-    def _build_history(self) -> None:
+    def _build_history(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
-        self.history_model = RowsModel(
-            ("Date", "Utilisateur", "Action", "Objet", "Détail"),
-            lambda h: (format_datetime(h.occurred_at), h.user_login, h.action_label, h.entity_type,
-                       _first_line(_history_details(h.details), 200)),
-            self, tooltip_fn=lambda h: _history_details(h.details)[:2000],
-        )
         layout.addWidget(_table(self.history_model, "Historique des modifications"), 1)
-        self.tabs.addTab(page, "&Historique")
+        return page
+
+    def _add_lazy(self, title: str, builder) -> QWidget:
+        holder = QWidget()
+        box = QVBoxLayout(holder)
+        box.setContentsMargins(0, 0, 0, 0)
+        self.tabs.addTab(holder, title)
+        self._lazy[holder] = builder
+        return holder
+
+    def _on_tab(self, index: int) -> None:
+        holder = self.tabs.widget(index)
+        builder = self._lazy.pop(holder, None)
+        if builder is not None:
+            holder.layout().addWidget(builder())
+        if self.editable and holder is self.referrals_page:
+            self.ensure_partners()
+
+    def ensure_partners(self) -> None:
+        if not self.editable or self._partners_loaded:
+            return
+        self._partners_loaded = True
+        try:
+            for c in self.service.partners_for(self.detail.agency_id):
+                self.partner.addItem(c.label, c.id)
+        except CusDeskError as exc:
+            show_error(self, exc)
 
     # ================================================================ fill
 
@@ -699,6 +732,7 @@ class CaseDialog(QDialog):
         self._changed()
 
     def add_referral(self) -> None:
+        self.ensure_partners()
         self.referral_errors.clear()
         try:
             self.service.add_referral(self.case_id, self.partner.currentData(), self.referral_date.value(),

@@ -31,6 +31,19 @@ COLUMNS: tuple[tuple[str, str | None, object], ...] = (
 ARREARS_COL = 8
 OVERDUE_COL = 10
 
+# Roles as plain ints: data() is called thousands of times per paint.
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole.value)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole.value)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
+_USER = int(Qt.ItemDataRole.UserRole.value)
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_RED = QColor("#b3261e")
+
+
+def _cells(row: CaseRow) -> tuple[str, ...]:
+    return tuple(col[2](row) for col in COLUMNS)
+
 
 _ROOT = QModelIndex()
 
@@ -49,6 +62,7 @@ class CaseListModel(QAbstractTableModel):
         self.sort_key = "reference"
         self.descending = True  # newest cases first
         self.rows: list[CaseRow] = []
+        self.cells: list[tuple[str, ...]] = []  # display texts, computed once per loaded row
         self._more = False
 
     # -- loading
@@ -62,6 +76,7 @@ class CaseListModel(QAbstractTableModel):
         self.beginResetModel()
         self._more = len(page) > PAGE
         self.rows = page[:PAGE]
+        self.cells = [_cells(r) for r in self.rows]
         self.endResetModel()
         self.reloaded.emit()
 
@@ -86,6 +101,7 @@ class CaseListModel(QAbstractTableModel):
         first = len(self.rows)
         self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
         self.rows.extend(page)
+        self.cells.extend(_cells(r) for r in page)
         self.endInsertRows()
 
     def has_more(self) -> bool:
@@ -99,19 +115,21 @@ class CaseListModel(QAbstractTableModel):
     def columnCount(self, parent=_ROOT) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or index.row() >= len(self.rows):
+    def data(self, index, role=_DISPLAY):
+        role = int(role) if not isinstance(role, int) else role
+        if role == _DISPLAY or role == _ACCESSIBLE:
+            r = index.row()
+            return self.cells[r][index.column()] if 0 <= r < len(self.cells) else None
+        if role == _ALIGN:
+            return _RIGHT if index.column() in (ARREARS_COL, OVERDUE_COL) else None
+        if role == _FOREGROUND:
+            r = index.row()
+            if index.column() == OVERDUE_COL and 0 <= r < len(self.rows) and self.rows[r].overdue_referrals:
+                return _RED
             return None
-        row = self.rows[index.row()]
-        col = index.column()
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return COLUMNS[col][2](row)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (ARREARS_COL, OVERDUE_COL):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and col == OVERDUE_COL and row.overdue_referrals:
-            return QColor("#b3261e")
-        if role == Qt.ItemDataRole.UserRole:
-            return row.id
+        if role == _USER:
+            r = index.row()
+            return self.rows[r].id if 0 <= r < len(self.rows) else None
         return None
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802

@@ -3,7 +3,7 @@ type), opening a case (Enter / double-click), creating one (Ctrl+N)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -147,6 +147,13 @@ class CasesScreen(QWidget):
         QShortcut(QKeySequence.StandardKey.Find, self, self.focus_search)
         ctx.bus.data_changed.connect(self._on_data_changed)
 
+        # Counting all matches is started once typing pauses, so that it never
+        # competes with the keystrokes themselves.
+        self._count_timer = QTimer(self)
+        self._count_timer.setSingleShot(True)
+        self._count_timer.setInterval(250)
+        self._count_timer.timeout.connect(self._start_count)
+
         self._load_choices()
         self._refresh()
 
@@ -233,8 +240,12 @@ class CasesScreen(QWidget):
                 if self.search.text().strip() or self.current_filter() != CaseFilter()
                 else "Aucun dossier pour l'instant. Créez-en un avec « Nouveau dossier… » (Ctrl+N)."
             )
+        self._total = None
+        if not self.model.has_more():
+            self._total = self.model.rowCount()
         self._update_count_label()
-        self._start_count()
+        if self.model.has_more():
+            self._count_timer.start()
 
     def _update_count_label(self, total: int | None = None) -> None:
         shown = self.model.rowCount()
@@ -253,10 +264,7 @@ class CasesScreen(QWidget):
     def _start_count(self) -> None:
         """Counting the matches may take a moment on 100,000 cases: done on
         a worker thread; the list is usable meanwhile."""
-        self._total = None
         if not self.model.has_more():
-            self._total = self.model.rowCount()
-            self._update_count_label()
             return
         from cus_desk.ui.workers import run_in_background
 
