@@ -149,6 +149,7 @@ def populate(session: Session, ctx) -> None:
         if status == "clos":
             referral.closed_on = events[-1][1]
             referral.outcome = "Aide à domicile mise en place, plan d'apurement signé."
+            referral.result = "aboutie"
         for s, on in events:
             session.add(SeniorAlertEvent(referral_id=referral.id, status=s, on_date=on,
                                          recorded_by_id=recovery.id))

@@ -484,6 +484,13 @@ class SeniorsService(Service):
             referral.status_changed_on = on_date
             if status == rules.AlertStatus.CLOS.value:
                 referral.closed_on = on_date
+                # For the partners' success rate: a signalement "aboutit" when the
+                # partner took the person in charge before it was closed.
+                taken = before == rules.AlertStatus.PRIS_EN_CHARGE.value or session.scalar(
+                    select(func.count(SeniorAlertEvent.id)).where(
+                        SeniorAlertEvent.referral_id == referral.id,
+                        SeniorAlertEvent.status == rules.AlertStatus.PRIS_EN_CHARGE.value))
+                referral.result = "aboutie" if taken else "non_aboutie"
                 if note.strip():
                     referral.outcome = note.strip()
             session.add(SeniorAlertEvent(referral_id=referral.id, status=status, on_date=on_date,

@@ -135,11 +135,26 @@ def test_observation_then_signalement_workflow(db, actors, imported):
         ("envoye", date(2026, 11, 3)), ("accuse_reception", date(2026, 11, 5)),
         ("pris_en_charge", date(2026, 11, 10)), ("clos", date(2026, 11, 20))]
     assert closed.next_statuses == []
+    with db.read_session() as s:
+        assert s.get(Referral, sent.id).result == "aboutie"  # taken in charge, then closed
     assert {r.contract: r.status for r in imported.list_seniors().rows}["57-000001"] == "clos"
     with db.read_session() as s:
         kinds = s.execute(select(AuditEvent.action, AuditEvent.entity_type)).all()
     assert ("create", "field_observation") in kinds and ("create", "senior_alert") in kinds
     assert kinds.count(("update", "senior_alert")) == 3
+
+
+def test_closing_without_taking_charge_is_not_a_success(db, imported):
+    lid = lease_id(db, "57-000001")
+    ccas = add_partner(db, "CCAS de Metz", "ccas", "Metz")
+    imported.add_observation(lid, "autre", date(2026, 11, 1), "Agent", "Boîte aux lettres pleine.")
+    sent = imported.send_signalement(lid, ccas, date(2026, 11, 2), "")
+    ack = imported.set_signalement_status(sent.id, "accuse_reception", date(2026, 11, 3), sent.version)
+    imported.set_signalement_status(ack.id, "clos", date(2026, 11, 20), ack.version, note="Refus de la personne.")
+    with db.read_session() as s:
+        ref = s.get(Referral, sent.id)
+        assert (ref.status, ref.result, ref.closed_on) == ("clos", "non_aboutie", date(2026, 11, 20))
+        assert ref.outcome == "Refus de la personne."
 
 
 def test_signalement_refusals(db, imported):
