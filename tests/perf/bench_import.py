@@ -82,10 +82,17 @@ def main() -> None:
 
         floors = [timed(lambda i=i: floor(extract, tmp / f"floor{i}.sqlite3")) for i in range(3)]
         floor_wall, floor_cpu = min(f[0] for f in floors), min(f[1] for f in floors)
+        def best(label, fn, times):
+            # The machine may be shared: keep the best of a few runs.
+            results = [timed(fn(i)) for i in range(times)]
+            return label, (min(r[0] for r in results), min(r[1] for r in results), results[-1][2])
+
         runs = [
-            ("import, new leases", timed(lambda: service.import_arrears(extract, date(2026, 9, 30)))),
-            ("import, known leases (monthly)", timed(lambda: service.import_arrears(extract, date(2026, 10, 31)))),
-            ("re-import same date (replace)", timed(lambda: service.import_arrears(extract, date(2026, 10, 31)))),
+            best("import, new leases", lambda i: lambda: service.import_arrears(extract, date(2026, 5, 31)), 1),
+            best("import, known leases (monthly)", lambda i: lambda: service.import_arrears(
+                extract, date(2026, 6 + i, 28)), 3),
+            best("re-import same date (replace)", lambda i: lambda: service.import_arrears(
+                extract, date(2026, 10, 31)), 3),
         ]
         list_wall, list_cpu, listing = timed(service.list_seniors)
         db.dispose()
