@@ -48,7 +48,7 @@ from cus_desk.ui.cases.widgets import (
 from cus_desk.ui.common import confirm, show_error, show_info
 
 
-def _table(model, name: str) -> QTableView:
+def _table(model, name: str, stretch: int | None = None) -> QTableView:
     view = QTableView()
     view.setModel(model)
     view.setAccessibleName(name)
@@ -60,6 +60,9 @@ def _table(model, name: str) -> QTableView:
     view.verticalHeader().hide()
     view.horizontalHeader().setStretchLastSection(True)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    if stretch is not None:
+        view.horizontalHeader().setStretchLastSection(False)
+        view.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     return view
 
 
@@ -325,6 +328,7 @@ class CaseDialog(QDialog):
         self.journal_text.setReadOnly(True)
         self.journal_text.setAccessibleName("Texte de l'entrée sélectionnée")
         self.journal_text.setFixedHeight(80)
+        self.journal_text.setPlaceholderText("Sélectionnez une entrée pour lire son texte complet.")
         layout.addWidget(self.journal_text)
         if self.editable:
             box = QGroupBox("Nouvelle entrée")
@@ -371,7 +375,7 @@ class CaseDialog(QDialog):
     def _build_referrals(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
-        self.referral_view = _table(self.referral_model, "Orientations du dossier")
+        self.referral_view = _table(self.referral_model, "Orientations du dossier", stretch=2)
         layout.addWidget(self.referral_view, 1)
         if self.editable:
             self.referral_error = QLabel()
@@ -517,7 +521,9 @@ class CaseDialog(QDialog):
     def _build_history(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
-        layout.addWidget(_table(self.history_model, "Historique des modifications"), 1)
+        if not self.detail.history:
+            layout.addWidget(QLabel("Aucune modification enregistrée dans CUS Desk pour ce dossier."))
+        layout.addWidget(_table(self.history_model, "Historique des modifications", stretch=4), 1)
         return page
 
     def _add_lazy(self, title: str, builder) -> QWidget:

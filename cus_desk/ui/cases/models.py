@@ -26,7 +26,7 @@ COLUMNS: tuple[tuple[str, str | None, object], ...] = (
     ("Conseillère", "adviser", lambda r: r.adviser_name),
     ("Impayé", "arrears_cents", lambda r: format_cents(r.arrears_cents)),
     ("Dernière activité", "last_activity_on", lambda r: format_date(r.last_activity_on)),
-    ("Orientations en retard", None, lambda r: str(r.overdue_referrals) if r.overdue_referrals else ""),
+    ("Retards", None, lambda r: str(r.overdue_referrals) if r.overdue_referrals else ""),
 )
 ARREARS_COL = 8
 OVERDUE_COL = 10
@@ -136,6 +136,8 @@ class CaseListModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section][0]
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            if section == OVERDUE_COL:
+                return "Orientations sans réponse après le délai fixé dans les paramètres"
             return "Cliquez pour trier" if COLUMNS[section][1] else "Colonne non triable"
         return None
 

@@ -123,8 +123,9 @@ class CasesScreen(QWidget):
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
-        for col, width in enumerate((120, 200, 120, 120, 100, 140, 240, 150, 100, 110, 90)):
+        for col, width in enumerate((118, 180, 110, 130, 85, 130, 200, 150, 95, 122, 70)):
             self.view.setColumnWidth(col, width)
+        header.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)  # problématiques take the rest
         header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         header.sortIndicatorChanged.connect(self._on_sort_indicator)
         self.view.doubleClicked.connect(lambda _i: self.open_current())
