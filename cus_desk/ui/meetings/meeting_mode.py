@@ -332,14 +332,14 @@ class MeetingModeWindow(QWidget):
         self.title.setText(f"{s.case_reference} — {s.household_brief}")
         adviser = f" — suivi par {s.adviser}" if s.adviser else ""
         self.subtitle.setText(f"{s.agency}{adviser} — {s.case_status_label}")
-        debt = [f"<b>{escape(format_cents(s.arrears_cents)) or 'Non renseignée'}</b>"]
+        debt = [f"Au dossier : <b>{escape(format_cents(s.arrears_cents)) or 'non renseignée'}</b>"]
         if s.arrears_months:
             debt.append(f"{s.arrears_months} mois d'impayés")
         if s.last_payment_on:
             debt.append(f"dernier paiement le {format_date(s.last_payment_on)}")
         trend = f"<br/>Tendance : <b>{escape(s.trend_label)}</b>"
         if len(s.trend_points) > 1:
-            trend += "<br/><span style='font-size:13pt;color:#444'>" + " → ".join(
+            trend += "<br/><span style='font-size:13pt;color:#444'>Soldes : " + " → ".join(
                 f"{format_date(d)[:5]} : {escape(format_cents(c))}" for d, c in s.trend_points[-4:]
             ) + "</span>"
         self.debt.setText(" — ".join(debt) + trend)
@@ -370,6 +370,8 @@ class MeetingModeWindow(QWidget):
             item = self.hidden_holder.takeAt(0)
             widget = item.widget()
             if widget is not None:
+                widget.hide()
+                widget.setParent(None)
                 widget.deleteLater()
         s = self.summary
         if s is None or not s.hidden:
@@ -382,7 +384,8 @@ class MeetingModeWindow(QWidget):
             row_l = QVBoxLayout(row)
             row_l.setContentsMargins(0, 0, 0, 0)
             line = QHBoxLayout()
-            label = QLabel(f"Masqué : {item.label}")
+            shown_now = item.key in self.revealed
+            label = QLabel(f"{'Affiché' if shown_now else 'Masqué'} : {item.label}")
             label.setWordWrap(True)
             label.setObjectName("mmHiddenLabel")
             line.addWidget(label, 1)
