@@ -70,3 +70,13 @@ def test_bad_arguments_and_access(db, actors, extract_csv):
     assert done.returncode == 2 and "ne permet pas" in done.stderr
     done = run(db, "seniors", "--json", user="admin")  # the administrator does not read the list
     assert done.returncode == 2 and "ne permet pas" in done.stderr
+
+
+def test_plain_text_output(db, actors, extract_csv):
+    done = run(db, "import-arrears", str(extract_csv), "--extract-date", EXTRACT_DATE.isoformat())
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Extrait du 31/10/2026 importé : 7 lignes lues, 7 importées, 0 rejetées.")
+    listing = run(db, "seniors", user="recouvrement.metz")
+    assert listing.returncode == 0
+    assert "4 locataire(s) de 65 ans et plus" in listing.stdout
+    assert "PREMIER IMPAYÉ" in listing.stdout and "1\u202f234,56\u00a0€" in listing.stdout

@@ -116,6 +116,17 @@ class ExtractDateDialog(_FormDialog):
         self.hint = QLabel(hint)
         self.hint.setWordWrap(True)
         self.form.addRow(self.hint)
+        if analysis.missing_recommended:
+            from cus_desk.services.seniors import IMPORT_FIELDS
+
+            labels = {f.key: f.label for f in IMPORT_FIELDS}
+            missing = ", ".join(f"« {labels[k]} »" for k in analysis.missing_recommended)
+            self.missing_label = QLabel(
+                f"Colonnes absentes du fichier : {missing}. Les baux déjà connus gardent ces "
+                "informations ; les nouveaux baux sans agence ou sans nom seront rejetés.")
+            self.missing_label.setWordWrap(True)
+            self.missing_label.setStyleSheet("color: #8a5a00;")
+            self.form.addRow(self.missing_label)
         self.replace_label = QLabel()
         self.replace_label.setWordWrap(True)
         self.replace_label.setStyleSheet("color: #8a5a00;")
