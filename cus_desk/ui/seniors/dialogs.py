@@ -98,6 +98,7 @@ class ExtractDateDialog(_FormDialog):
     def __init__(self, analysis, exists: Callable[[date], bool], parent: QWidget | None = None) -> None:
         super().__init__("Importer un extrait d'impayés", parent)
         self._exists = exists
+        self.setMinimumWidth(480)
         intro = QLabel(f"Fichier : <b>{analysis.source_name}</b> — {analysis.lines} ligne(s) de données.")
         intro.setWordWrap(True)
         self.form.addRow(intro)
