@@ -312,3 +312,43 @@ def test_main_window_f11_and_ctrl_n_reach_the_meetings_screen(qtbot, world, mess
     win.actions_by_name["meeting_mode"].trigger()  # F11 again leaves it
     qtbot.waitUntil(lambda: screen.mode_window is None)
     assert win.actions_by_name["new"].isEnabled() and win.actions_by_name["print"].isEnabled()
+
+
+def test_edit_decision_before_closing_and_drop_reorders(qtbot, world, messages, monkeypatch):
+    from PySide6.QtCore import QModelIndex
+    from PySide6.QtWidgets import QDialog
+
+    from cus_desk.ui.meetings import dialogs
+
+    detail = prepared_meeting(world, "dupont", "martin", "nguyen")
+    svc = world.service()
+    svc.start_meeting(detail.id)
+    d = svc.add_decision(detail.id, world.cases["martin"], "visite_domicile", "Visite", "CS Metz")
+    screen = _screen(qtbot, world)
+    # drag and drop: the first case dropped after the last one
+    model = screen.agenda_model
+    mime = model.mimeData([model.index(0, 1)])
+    model.dropMimeData(mime, Qt.DropAction.MoveAction, 3, 0, QModelIndex())
+    assert [a.case_id for a in screen.detail.agenda] == [
+        world.cases["martin"], world.cases["nguyen"], world.cases["dupont"]]
+
+    screen.inner.setCurrentIndex(1)
+    screen.decisions_view.selectRow(0)
+    answers = iter(["32/12/2026", "31/12/2026"])
+
+    def fake_exec(dialog):
+        if dialog.error.text() and "jj/mm/aaaa" not in dialog.error.text():
+            return QDialog.DialogCode.Rejected
+        dialog.due_edit.setText(next(answers))
+        dialog.responsible_edit.setText("Cellule sécurité")
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(dialogs.DecisionDialog, "exec", fake_exec)
+    screen.edit_decision()  # first a bad date (message in the dialog), then a good one
+    stored = svc.get_meeting(detail.id).decisions[0]
+    assert (stored.responsible, stored.due_on, stored.version) == ("Cellule sécurité", date(2026, 12, 31),
+                                                                   d.version + 1)
+    svc.close_meeting(detail.id)
+    screen.refresh()
+    assert not screen.edit_decision_button.isEnabled()
+    assert messages == []

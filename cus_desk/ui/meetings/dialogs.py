@@ -194,3 +194,44 @@ class AddendumDialog(QDialog):
 
     def values(self) -> tuple[str, int | None]:
         return self.text_edit.toPlainText(), self.decision_combo.currentData()
+
+
+class DecisionDialog(QDialog):
+    """Correct a decision before the session is closed."""
+
+    def __init__(self, decision, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from cus_desk.domain.meetings import DecisionType
+
+        self.setWindowTitle(f"Modifier la décision — {decision.case_reference}")
+        self.resize(620, 360)
+        self.type_combo = QComboBox()
+        for t in DecisionType:
+            self.type_combo.addItem(t.label, t.value)
+        self.type_combo.setCurrentIndex(max(0, self.type_combo.findData(decision.type)))
+        set_accessible(self.type_combo, "Type de décision")
+        self.text_edit = QPlainTextEdit(decision.text)
+        self.text_edit.setTabChangesFocus(True)
+        set_accessible(self.text_edit, "Texte de la décision")
+        self.responsible_edit = QLineEdit(decision.responsible)
+        self.responsible_edit.setMaxLength(200)
+        set_accessible(self.responsible_edit, "Responsable de la décision")
+        self.due_edit = QLineEdit(decision.due_on.strftime("%d/%m/%Y") if decision.due_on else "")
+        self.due_edit.setPlaceholderText("jj/mm/aaaa")
+        set_accessible(self.due_edit, "Échéance de la décision")
+        self.error = ErrorLabel()
+        form = QFormLayout()
+        form.addRow("&Type :", self.type_combo)
+        form.addRow("Te&xte :", self.text_edit)
+        form.addRow("&Responsable :", self.responsible_edit)
+        form.addRow("É&chéance :", self.due_edit)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(_buttons(self, "Enregistrer"))
+
+    def values(self) -> tuple[str, str, str, date | None]:
+        from cus_desk.ui.meetings.meeting_mode import parse_french_date
+
+        return (self.type_combo.currentData(), self.text_edit.toPlainText(), self.responsible_edit.text(),
+                parse_french_date(self.due_edit.text()))

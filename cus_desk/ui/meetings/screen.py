@@ -31,6 +31,7 @@ from cus_desk.ui.common import confirm, set_accessible, show_error, show_info
 from cus_desk.ui.meetings.dialogs import (
     AddendumDialog,
     AttendeeDialog,
+    DecisionDialog,
     MeetingDialog,
     ProposalsDialog,
 )
@@ -139,9 +140,14 @@ class MeetingsScreen(QWidget):
         dec_l.addWidget(self.decisions_view, 1)
         self.delete_decision_button = _button("Supprimer la décision", "Supprimer la décision sélectionnée",
                                               self.delete_decision)
+        self.edit_decision_button = _button("Modifier la décision…", "Modifier la décision sélectionnée",
+                                            self.edit_decision)
+        self.decisions_view.doubleClicked.connect(lambda _i: self.edit_decision())
         row = QHBoxLayout()
-        row.addWidget(QLabel("Les décisions se saisissent en mode séance (F11)."))
+        row.addWidget(QLabel("Les décisions se saisissent en mode séance (F11) ; après la clôture, "
+                             "une correction passe par un rectificatif."))
         row.addStretch(1)
+        row.addWidget(self.edit_decision_button)
         row.addWidget(self.delete_decision_button)
         dec_l.addLayout(row)
         self.inner.addTab(dec_page, "Dé&cisions")
@@ -331,6 +337,7 @@ class MeetingsScreen(QWidget):
             b.setEnabled(manage and open_)
         self.proposal_edit.setReadOnly(not (manage and open_))
         self.delete_decision_button.setEnabled(manage and status == MeetingStatus.EN_COURS)
+        self.edit_decision_button.setEnabled(manage and status == MeetingStatus.EN_COURS)
 
     def _tab_changed(self, _index: int) -> None:
         if self.tabs.currentWidget() is self.follow_up:
@@ -565,6 +572,16 @@ class MeetingsScreen(QWidget):
             self._show_detail(keep_case=item.case_id)
 
     # ------------------------------------------------------------------ decisions
+
+    def edit_decision(self) -> None:
+        index = self.decisions_view.currentIndex()
+        decision = self.decisions_model.row_at(index.row()) if index.isValid() else None
+        if decision is None or not self.edit_decision_button.isEnabled():
+            return
+        dialog = DecisionDialog(decision, self)
+        if self._run_dialog(dialog, lambda dlg: self.service.update_decision(
+                decision.id, *dlg.values(), decision.version)):
+            self._changed()
 
     def delete_decision(self) -> None:
         index = self.decisions_view.currentIndex()
