@@ -35,17 +35,17 @@ from cus_desk.ui.common import set_accessible, show_error
 STYLE = """
 QWidget#meetingMode { background: #F7F9FC; }
 QWidget#meetingMode QLabel { font-size: 15pt; }
-QLabel#mmProgress { font-size: 20pt; color: #1F3A5F; font-weight: bold; }
-QLabel#mmTitle { font-size: 26pt; font-weight: bold; }
-QLabel#mmSub { font-size: 17pt; color: #333; }
-QLabel.section, QLabel[section="true"] { font-size: 17pt; font-weight: bold; color: #1F3A5F; }
-QFrame#mmCard { background: white; border: 1px solid #C8D1DC; border-radius: 6px; }
-QLabel#mmBody { font-size: 16pt; }
-QPushButton { font-size: 14pt; padding: 6px 14px; }
-QComboBox, QLineEdit, QPlainTextEdit { font-size: 15pt; }
-QLabel#mmHiddenLabel { font-size: 15pt; color: #555; }
-QLabel#mmRevealed { font-size: 15pt; background: #FFF7E0; border: 1px solid #E5C07B; padding: 6px; }
-QLabel#mmFormError { font-size: 14pt; color: #B00020; }
+QWidget#meetingMode QLabel#mmProgress { font-size: 20pt; color: #1F3A5F; font-weight: bold; }
+QWidget#meetingMode QLabel#mmTitle { font-size: 26pt; font-weight: bold; }
+QWidget#meetingMode QLabel#mmSub { font-size: 17pt; color: #333; }
+QWidget#meetingMode QLabel[section="true"] { font-size: 17pt; font-weight: bold; color: #1F3A5F; }
+QWidget#meetingMode QFrame#mmCard { background: white; border: 1px solid #C8D1DC; border-radius: 6px; }
+QWidget#meetingMode QLabel#mmBody { font-size: 16pt; }
+QWidget#meetingMode QPushButton { font-size: 14pt; padding: 6px 14px; }
+QWidget#meetingMode QComboBox, QWidget#meetingMode QLineEdit, QWidget#meetingMode QPlainTextEdit { font-size: 15pt; }
+QWidget#meetingMode QLabel#mmHiddenLabel { font-size: 15pt; color: #555; }
+QWidget#meetingMode QLabel#mmRevealed { font-size: 15pt; background: #FFF7E0; border: 1px solid #E5C07B; padding: 6px; }
+QWidget#meetingMode QLabel#mmFormError { font-size: 14pt; color: #B00020; }
 """
 
 
@@ -67,6 +67,7 @@ def _card(title: str) -> tuple[QFrame, QVBoxLayout]:
     frame = QFrame()
     frame.setObjectName("mmCard")
     layout = QVBoxLayout(frame)
+    layout.setAlignment(Qt.AlignmentFlag.AlignTop)
     heading = QLabel(title)
     heading.setProperty("section", True)
     heading.setWordWrap(True)
