@@ -352,3 +352,18 @@ def test_edit_decision_before_closing_and_drop_reorders(qtbot, world, messages, 
     screen.refresh()
     assert not screen.edit_decision_button.isEnabled()
     assert messages == []
+
+
+@pytest.mark.parametrize("who", ["admin", "recovery_metz", "cas_member", "social_head"])
+def test_screen_for_every_profile(qtbot, world, messages, who):
+    prepared_meeting(world, "dupont")
+    screen = _screen(qtbot, world, who)
+    if who == "admin":  # no access to sessions at all
+        assert screen.meetings_model.rowCount() == 0
+        assert "ne donne pas accès" in screen.header.text()
+        assert not screen.follow_up.save_button.isEnabled()
+    else:
+        assert screen.meetings_model.rowCount() == 1
+    assert screen.new_button.isEnabled() == (who == "social_head")
+    screen.tabs.setCurrentWidget(screen.follow_up)
+    assert messages == []
