@@ -392,3 +392,28 @@ def test_list_model_is_lazy_and_sorted_in_sql(qtbot, qtmodeltester, db, ctx):
     qtbot.waitUntil(lambda: screen.count_label.text().startswith("450 dossiers"), timeout=5000)
     screen.overdue.setChecked(True)
     assert model.rowCount() == 0
+
+
+def test_shortcuts_in_main_window(qtbot, db, ctx, make_case):
+    """Ctrl+F focuses the search box, Ctrl+N opens the new-case form (Esc on
+    an untouched form closes it), Enter opens the selected case."""
+    from cus_desk.ui.main_window import MainWindow
+
+    make_case()
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.attach(ctx)
+    win.show()
+    win.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is win, timeout=3000)
+    win.show_screen("cases")
+    screen = win.stack.currentWidget()
+    assert isinstance(screen, CasesScreen)
+    screen.view.setFocus()
+    qtbot.keyClick(win, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is screen.search, timeout=3000)
+    seen = []
+    answer_next_box("Annuler", seen=seen)
+    qtbot.keyClick(win, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert seen == ["Nouveau dossier CAS"]
+    assert count_cases(db) == 1

@@ -4,7 +4,6 @@ type), opening a case (Enter / double-click), creating one (Ctrl+N)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -145,7 +144,6 @@ class CasesScreen(QWidget):
         self.overdue.toggled.connect(self._apply_filters)
         self.model.reloaded.connect(self._after_reload)
         self.model.rowsInserted.connect(lambda *_: self._update_count_label())
-        QShortcut(QKeySequence.StandardKey.Find, self, self.focus_search)
         ctx.bus.data_changed.connect(self._on_data_changed)
 
         # Counting all matches is started once typing pauses, so that it never
