@@ -451,3 +451,26 @@ def test_damaged_database_without_backup(qtbot, db, actors, db_path):
     assert offer_restore(None, sqlite_url(db_path), exc.value) is False
     assert "Aucune sauvegarde intacte" in seen["text"]
     assert db_path.read_bytes() == before
+
+
+def test_session_features_on_the_real_main_window(qtbot, db, actors):
+    """What ui.app does after login: idle lock, then menus, on the real window."""
+    from cus_desk.ui.app import install_session_features
+    from cus_desk.ui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    ctx = AppContext(db=db, actor=actors["admin"])
+    window.attach(ctx)
+    window.show()
+    install_session_features(window, ctx)
+    titles = [a.text() for a in window.menuBar().actions()]
+    assert titles.index("&Compte") < titles.index("A&dministration") < titles.index("Aid&e")
+    lock_action = window.findChild(type(window.actions_by_name["quit"]), "action_lock_session")
+    lock_action.trigger()
+    assert window.idle_lock.locked
+    shot(window, "main_window_locked")
+    qtbot.keyClicks(window.idle_lock.overlay.password, TEST_PASSWORD)
+    qtbot.keyClick(window.idle_lock.overlay.password, Qt.Key.Key_Return)
+    assert not window.idle_lock.locked
+    shot(window, "main_window_admin")
