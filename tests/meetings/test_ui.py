@@ -367,3 +367,31 @@ def test_screen_for_every_profile(qtbot, world, messages, who):
     assert screen.new_button.isEnabled() == (who == "social_head")
     screen.tabs.setCurrentWidget(screen.follow_up)
     assert messages == []
+
+
+def test_addendum_from_the_screen(qtbot, world, messages, monkeypatch):
+    from PySide6.QtWidgets import QDialog
+
+    from cus_desk.ui.meetings import dialogs
+
+    detail = prepared_meeting(world, "martin", held_on=date(2026, 11, 12))
+    svc = world.service()
+    svc.start_meeting(detail.id)
+    d = svc.add_decision(detail.id, world.cases["martin"], "visite_domicile", "", "CS Metz")
+    svc.close_meeting(detail.id)
+    screen = _screen(qtbot, world)
+    texts = iter(["   ", "Le responsable est la cellule sécurité."])
+
+    def fake_exec(dialog):
+        if dialog.error.text() and "obligatoire" not in dialog.error.text():
+            return QDialog.DialogCode.Rejected
+        dialog.text_edit.setPlainText(next(texts))
+        dialog.decision_combo.setCurrentIndex(dialog.decision_combo.findData(d.id))
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(dialogs.AddendumDialog, "exec", fake_exec)
+    screen.add_addendum()
+    qtbot.waitUntil(lambda: screen.detail is not None and len(screen.detail.addenda) == 1, timeout=15000)
+    assert screen.detail.addenda[0].decision_id == d.id
+    assert len(screen.detail.archives) == 2
+    assert messages == []

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from cus_desk.domain.errors import CusDeskError, ValidationError
 from cus_desk.domain.formatting import format_datetime
-from cus_desk.domain.meetings import MeetingStatus
+from cus_desk.domain.meetings import MeetingStatus, clean_text
 from cus_desk.services import access
 from cus_desk.services.meetings import MeetingDetail, MeetingService
 from cus_desk.services.reference import ReferenceService
@@ -446,15 +446,32 @@ class MeetingsScreen(QWidget):
         self.close_task = run_in_background(self, work, done, progress_text="Clôture et archivage du relevé…")
 
     def add_addendum(self) -> None:
+        """The text is checked in the dialog; storing it re-archives the
+        relevé (a PDF), which runs on a worker thread."""
         d = self.detail
         if d is None:
             return
         dialog = AddendumDialog(d.decisions, self)
-        result: list[MeetingDetail] = []
-        self._run_dialog(dialog, lambda dlg: result.append(self.service.add_addendum(d.id, *dlg.values())))
-        if result:
+        chosen: list[tuple[str, int | None]] = []
+
+        def check(dlg) -> None:
+            text, decision_id = dlg.values()
+            clean_text(text, label="Rectificatif", field="text", required=True)
+            chosen.append((text, decision_id))
+
+        if not self._run_dialog(dialog, check):
+            return
+        text, decision_id = chosen[0]
+        db, actor, meeting_id = self.ctx.db, self.ctx.actor, d.id
+
+        def work(_progress):
+            return MeetingService(db, actor).add_addendum(meeting_id, text, decision_id)
+
+        def done(detail):
             self._releve_for = None
-            self._changed(result[0])
+            self._changed(detail)
+
+        self.addendum_task = run_in_background(self, work, done, progress_text="Rectificatif et nouvel archivage du relevé…")
 
     # ------------------------------------------------------------------ members
 
