@@ -89,43 +89,52 @@ def check_strength(password: str, login: str = "") -> None:
 
 def sign_in(db: Database, login: str, password: str, *, unlock: bool = False) -> SignIn:
     """Check a login and password; every attempt is audited. ``unlock``
-    marks the re-authentication of a session locked after idle time."""
+    marks the re-authentication of a session locked after idle time.
+
+    The (deliberately slow) Argon2 check runs outside any write transaction,
+    so other workstations are not held up; the outcome is then recorded in
+    one write transaction that re-reads the account (a lock set meanwhile
+    by another attempt wins)."""
     login = (login or "").strip()
+    with db.read_session() as session:
+        found = session.execute(
+            select(User.password_hash, User.locked_until).where(User.login == login)
+        ).first() if login else None
+    locked_before = found is not None and rules.is_locked(found.locked_until, utcnow())
+    ok = _verify(None if found is None or locked_before else found.password_hash, password)
+    ok = ok and found is not None and not locked_before
     error: AccessDeniedError | None = None
     result: SignIn | None = None
     with db.write_session() as session:
         user = session.scalar(select(User).where(User.login == login)) if login else None
         now = utcnow()
         if user is not None and rules.is_locked(user.locked_until, now):
-            _verify(None, password)  # same cost as a real attempt
             error = AccountLockedError(user.locked_until)
             audit.record(session, None, audit.Action.LOGIN_FAILED, "user", user.id,
                          login=login, details={"motif": "compte verrouillé"})
+        elif user is None or not ok:
+            details = {"motif": "mot de passe erroné" if user else "identifiant inconnu"}
+            if user is not None:
+                user.failed_logins, locked = rules.after_failure(user.failed_logins or 0, now)
+                if locked is not None:
+                    user.locked_until = locked
+                    details["verrouillage_jusqu_a"] = locked.isoformat(timespec="seconds")
+                    error = AccountLockedError(locked)
+            audit.record(session, None, audit.Action.LOGIN_FAILED, "user",
+                         user.id if user else None, login=login[:64], details=details)
+            error = error or AccessDeniedError(BAD_CREDENTIALS)
+        elif not user.active:
+            audit.record(session, None, audit.Action.LOGIN_FAILED, "user", user.id,
+                         login=login, details={"motif": "compte désactivé"})
+            error = AccessDeniedError(INACTIVE_ACCOUNT)
         else:
-            ok = _verify(user.password_hash if user is not None else None, password)
-            if user is None or not ok:
-                details = {"motif": "mot de passe erroné" if user else "identifiant inconnu"}
-                if user is not None:
-                    user.failed_logins, locked = rules.after_failure(user.failed_logins or 0, now)
-                    if locked is not None:
-                        user.locked_until = locked
-                        details["verrouillage_jusqu_a"] = locked.isoformat(timespec="seconds")
-                        error = AccountLockedError(locked)
-                audit.record(session, None, audit.Action.LOGIN_FAILED, "user",
-                             user.id if user else None, login=login[:64], details=details)
-                error = error or AccessDeniedError(BAD_CREDENTIALS)
-            elif not user.active:
-                audit.record(session, None, audit.Action.LOGIN_FAILED, "user", user.id,
-                             login=login, details={"motif": "compte désactivé"})
-                error = AccessDeniedError(INACTIVE_ACCOUNT)
-            else:
-                user.failed_logins = 0
-                user.locked_until = None
-                user.last_login_at = now
-                actor = actor_of(user)
-                audit.record(session, actor, audit.Action.LOGIN, "user", user.id,
-                             details={"déverrouillage": True} if unlock else None)
-                result = SignIn(actor, bool(user.must_change_password))
+            user.failed_logins = 0
+            user.locked_until = None
+            user.last_login_at = now
+            actor = actor_of(user)
+            audit.record(session, actor, audit.Action.LOGIN, "user", user.id,
+                         details={"déverrouillage": True} if unlock else None)
+            result = SignIn(actor, bool(user.must_change_password))
     if error is not None:
         raise error
     assert result is not None
