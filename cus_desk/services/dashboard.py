@@ -78,8 +78,10 @@ class DashboardService(Service):
                     open_q = open_q.join(Case, Case.id == Decision.case_id).where(Case.agency_id == agency_filter)
                 board.open_decisions = session.scalar(open_q) or 0
                 board.overdue_decisions = session.scalar(open_q.where(Decision.due_on < today)) or 0
+                # The next session to run is the earliest one not closed yet,
+                # even when its date has passed (it still has to be held or closed).
                 upcoming = session.scalars(
-                    select(Meeting).where(Meeting.status != "cloturee", Meeting.held_on >= today)
+                    select(Meeting).where(Meeting.status != "cloturee")
                     .order_by(Meeting.held_on).limit(1)
                 ).first()
                 if upcoming is not None:

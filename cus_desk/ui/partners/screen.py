@@ -149,13 +149,16 @@ class PartnersScreen(QWidget):
         self.new_button.clicked.connect(self.new_item)
         self.new_button.setEnabled(self.can_edit)
 
-        filters = QHBoxLayout()
-        filters.addWidget(self.agency_filter)
-        filters.addWidget(self.category_filter)
-        filters.addWidget(self.convention_filter)
-        filters.addWidget(self.flats_filter)
-        filters.addWidget(self.inactive_filter)
-        filters.addStretch(1)
+        # Two rows, so that the screen fits a 1366-pixel laptop beside the record.
+        filters = QVBoxLayout()
+        combos, checks = QHBoxLayout(), QHBoxLayout()
+        combos.addWidget(self.agency_filter, 1)
+        combos.addWidget(self.category_filter, 1)
+        for box in (self.convention_filter, self.flats_filter, self.inactive_filter):
+            checks.addWidget(box)
+        checks.addStretch(1)
+        filters.addLayout(combos)
+        filters.addLayout(checks)
         self.model = PartnerTableModel(self)
         self.list_view = _table("Liste des structures partenaires", self.model, sortable=True)
         self.list_view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
@@ -294,7 +297,9 @@ class PartnersScreen(QWidget):
             buttons.append(b)
         row.addStretch(1)
         if hint:
-            row.addWidget(QLabel(hint))
+            hint_label = QLabel(hint)
+            hint_label.setWordWrap(True)
+            row.addWidget(hint_label, 1)
         lay.addLayout(row)
         lay.addWidget(view, 1)
         view.doubleClicked.connect(lambda _i: edit())
@@ -340,7 +345,11 @@ class PartnersScreen(QWidget):
         rlay.setContentsMargins(0, 0, 0, 0)
         self.table_choice = set_accessible(QComboBox(), "Tableau d'intermédiation affiché")
         self.table_choice.currentIndexChanged.connect(self._show_table)
+        # Table titles are long: let the combo shrink instead of widening the screen.
+        self.table_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.table_choice.setMinimumContentsLength(28)
         self.table_note = QLabel()
+        self.table_note.setWordWrap(True)
         self.inter_model = RecordTableModel([
             Column("Structure / commune", lambda r: r.label),
             Column("Logements", lambda r: r.flat_count, True)], self,
