@@ -285,6 +285,10 @@ class SeniorsService(Service):
                 "La date de l'extrait est dans le futur : indiquez la date à laquelle le "
                 "fichier a été produit.", "extract_date")
         path = Path(path)
+        with imp.gc_paused():
+            return self._import(path, extract_date, sheet, mapping, remember_mapping, progress, cancelled)
+
+    def _import(self, path, extract_date, sheet, mapping, remember_mapping, progress, cancelled):
         table = imp.read_table(path, sheet)
         if mapping is not None:
             columns = imp.mapping_from_headers(table.headers, mapping)
