@@ -13,6 +13,7 @@ from xml.sax.saxutils import escape
 from cus_desk.domain.formatting import format_date, format_datetime
 
 CONFIDENTIAL_FOOTER = "Document confidentiel — secret professionnel partagé"
+MAX_ROW_LINES = 40  # a table row never taller than a page
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def _text_block_class():
             self._for_width: float | None = None
 
         def _layout(self, width: float) -> None:
-            if self._for_width == width:
+            if self._for_width == width or self.runs is None:  # None: a piece, already laid out
                 return
             lines = []
             for font, size, color, text in self.runs:
@@ -112,6 +113,40 @@ def _text_block_class():
             self.width = avail_width
             self.height = sum(size * self.leading_factor for _, size, _, _ in self._lines)
             return self.width, self.height
+
+        def split(self, avail_width, avail_height):
+            """Long texts (a pasted note of many lines) continue on the next
+            page instead of failing the whole document."""
+            self._layout(avail_width)
+            fitted, used = 0, 0.0
+            for _, size, _, _ in self._lines:
+                if used + size * self.leading_factor > avail_height:
+                    break
+                used += size * self.leading_factor
+                fitted += 1
+            if fitted == 0 or fitted == len(self._lines):
+                return []
+            parts = []
+            for chunk in (self._lines[:fitted], self._lines[fitted:]):
+                part = TextBlock([], self.leading_factor)
+                part.runs, part._lines, part._for_width = None, list(chunk), avail_width
+                parts.append(part)
+            return parts
+
+        def chunks(self, width: float, max_lines: int) -> list:
+            """The block cut into blocks of at most ``max_lines`` lines (a
+            table row cannot span pages: a very long text becomes several
+            rows)."""
+            self._layout(width)
+            if len(self._lines) <= max_lines:
+                return [self]
+            parts = []
+            for start in range(0, len(self._lines), max_lines):
+                part = TextBlock([], self.leading_factor)
+                part.runs, part._lines = None, self._lines[start:start + max_lines]
+                part._for_width = width
+                parts.append(part)
+            return parts
 
         def draw(self):
             y = self.height
@@ -220,7 +255,7 @@ def build_releve_pdf(data: ReleveData) -> bytes:
         text = text or "—"
         if "\n" not in text and stringWidth(text, style.fontName, style.fontSize) <= col_width - 9:
             return text
-        return TextBlock([(style.fontName, style.fontSize, black, text)])
+        return [TextBlock([(style.fontName, style.fontSize, black, text)])]
 
     story.extend([CondPageBreak(35 * mm), Paragraph("Décisions de la séance", h2)])
     col = [width * 0.58, width * 0.27, width * 0.15]
@@ -245,9 +280,10 @@ def build_releve_pdf(data: ReleveData) -> bytes:
             for d in case.decisions:
                 body = TextBlock([(bold, base.fontSize, black, d.type_label),
                                   (regular, base.fontSize, black, d.text)])
-                rows.append([body, cell(d.responsible, base, col[1]),
-                             format_date(d.due_on) or "—"])
-        t = Table(rows, colWidths=col, repeatRows=1)
+                first, *more = body.chunks(col[0] - 8, MAX_ROW_LINES)
+                rows.append([[first], cell(d.responsible, base, col[1]), format_date(d.due_on) or "—"])
+                rows.extend([[part], "", ""] for part in more)
+        t = Table(rows, colWidths=col, repeatRows=1, splitInRow=1)
         t.setStyle(TableStyle(commands))
         story.append(t)
 
@@ -270,23 +306,25 @@ def build_releve_pdf(data: ReleveData) -> bytes:
         fu_cols = [width * w for w in (0.16, 0.14, 0.30, 0.16, 0.12, 0.12)]
         rows = [["Dossier", "Séance", "Décision", "Responsable", "Échéance", "Statut"]]
         overdue_rows: list[int] = []
-        for i, f in enumerate(data.follow_ups, start=1):
+        for f in data.follow_ups:
             size = compact.fontSize
             body = TextBlock([(bold, size, black, f.type_label), (regular, size, black, f.text),
                               (regular, size, grey, f.last_comment)])
             status = TextBlock([(regular, size, black, f.status_label),
                                 (bold, size, black, "En retard" if f.overdue else "")])
+            first, *more = body.chunks(fu_cols[2] - 8, MAX_ROW_LINES)
+            if f.overdue:
+                overdue_rows.append(len(rows))
             rows.append([
-                TextBlock([(regular, size, black, f.case_reference), (regular, size, black, f.household)]),
+                [TextBlock([(regular, size, black, f.case_reference), (regular, size, black, f.household)])],
                 cell(f.meeting_label, compact, fu_cols[1]),
-                body,
+                [first],
                 cell(f.responsible, compact, fu_cols[3]),
                 format_date(f.due_on) or "—",
-                status,
+                [status],
             ])
-            if f.overdue:
-                overdue_rows.append(i)
-        t = Table(rows, colWidths=fu_cols, repeatRows=1)
+            rows.extend(["", "", [part], "", "", ""] for part in more)
+        t = Table(rows, colWidths=fu_cols, repeatRows=1, splitInRow=1)
         style = TableStyle(list(grid.getCommands()) + [
             ("FONTNAME", (0, 0), (-1, 0), bold),
             ("FONTSIZE", (0, 0), (-1, -1), compact.fontSize),

@@ -160,3 +160,18 @@ def test_tampered_archive_is_refused(world):
         s.execute(update(MeetingArchive).values(pdf=b"%PDF-1.4 altered"))
     with pytest.raises(WorkflowError, match="altéré"):
         svc.releve(detail.id)
+
+
+def test_a_very_long_decision_never_breaks_the_relevé(world):
+    """4,000 characters of short pasted lines: more than a page in one table
+    cell; the relevé continues the text on the next pages."""
+    svc, detail = _run_session(world, keys=("martin",))
+    text = "".join(f"Ligne {i:04d}\n" for i in range(363))[:4000]
+    svc.add_decision(detail.id, world.cases["martin"], "autre", text, "CS Metz")
+    svc.add_decision(detail.id, world.cases["martin"], "ajournement", "Après le long texte", "")
+    closed = svc.close_meeting(detail.id)
+    pages = pdf_pages(svc.releve(detail.id).pdf)
+    full = " ".join(pages)
+    assert len(pages) >= 3 and closed.status == "cloturee"
+    assert "Ligne 0000" in full and "Ligne 0362" in full and "Après le long texte" in full
+    assert all(f"Page {n} / {len(pages)}" in p for n, p in enumerate(pages, start=1))
