@@ -326,3 +326,16 @@ def test_header_variants_are_recognised():
     assert set(a.mapping) == {"contract", "last_name", "first_name", "birth_date", "agency", "commune",
                               "lease_start", "balance", "months_unpaid"} | {"phone"}
     assert a.unknown == ["Colonne libre"] and not a.needs_mapping
+
+
+def test_garbage_collector_is_back_on_after_an_import(recovery, extract_csv, tmp_path):
+    import gc
+
+    assert gc.isenabled()
+    recovery.import_arrears(extract_csv, EXTRACT_DATE)
+    assert gc.isenabled()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Nom;Agence\nX;Metz\n", encoding="utf-8")
+    with pytest.raises(imp.ImportRefused):
+        recovery.import_arrears(bad, EXTRACT_DATE)
+    assert gc.isenabled()
