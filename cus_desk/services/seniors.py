@@ -342,7 +342,7 @@ class SeniorsService(Service):
         signalement. Counts are over the whole list (before filters)."""
         access.require(self.actor, P.SENIORS_READ)
         today = today or date.today()
-        with self._read() as session:
+        with self._read() as session, imp.gc_paused():
             rows = _compute_seniors(session, as_of, today)
         extract_date = _extract_date(rows)
         count_by_agency = Counter(r.agency for r in rows)
