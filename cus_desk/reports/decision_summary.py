@@ -149,12 +149,21 @@ def _text_block_class():
             return parts
 
         def draw(self):
-            y = self.height
-            for font, size, color, line in self._lines:
-                y -= size * self.leading_factor
-                self.canv.setFillColor(color)
-                self.canv.setFont(font, size)
-                self.canv.drawString(0, y + size * (self.leading_factor - 1) + 1, line)
+            # One text object for the whole block: far fewer PDF operators
+            # than a drawString per line.
+            if not self._lines:
+                return
+            size = self._lines[0][1]
+            leading = size * self.leading_factor
+            text = self.canv.beginText(0, self.height - size + 1)
+            current = None
+            for font, line_size, color, line in self._lines:
+                if (font, line_size, color) != current:
+                    text.setFont(font, line_size, leading)
+                    text.setFillColor(color)
+                    current = (font, line_size, color)
+                text.textLine(line)
+            self.canv.drawText(text)
 
     return TextBlock
 

@@ -50,6 +50,18 @@ def median_ms(fn, runs: int) -> float:
     return statistics.median(times)
 
 
+def interleaved(fns, runs: int) -> list[float]:
+    for fn in fns:
+        fn()  # warm-up (imports, font registration)
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(runs):
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            fn()
+            times[i].append((time.perf_counter() - start) * 1000)
+    return [statistics.median(t) for t in times]
+
+
 def build_fixture(root: Path):
     os.environ.setdefault("CUS_DESK_DATA_DIR", str(root / "data"))
     from cus_desk.domain.roles import Role
@@ -114,9 +126,13 @@ def main() -> int:
         with db.read_session() as s:
             data = svc.releve_data(s, s.get(Meeting, meeting_id))
         decisions = sum(len(c.decisions) for c in data.cases)
-        floor = median_ms(floor_pdf, args.runs)
-        layout = median_ms(lambda: build_releve_pdf(data), args.runs)
-        whole = median_ms(lambda: svc.releve(meeting_id), args.runs)
+        # Interleaved, so that the load of a shared machine weighs on the
+        # three figures alike.
+        floor, layout, whole = interleaved([
+            floor_pdf,
+            lambda: build_releve_pdf(data),
+            lambda: svc.releve(meeting_id),
+        ], args.runs)
         pages = svc.releve(meeting_id).pdf.count(b"/Type /Page\n")
         db.dispose()
     print(f"relevé: {decisions} decisions over {len(data.cases)} cases, "
