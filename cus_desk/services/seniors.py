@@ -289,7 +289,7 @@ class SeniorsService(Service):
             return self._import(path, extract_date, sheet, mapping, remember_mapping, progress, cancelled)
 
     def _import(self, path, extract_date, sheet, mapping, remember_mapping, progress, cancelled):
-        table = imp.read_table(path, sheet)
+        table = imp.read_table(path, sheet, cancelled)
         if mapping is not None:
             columns = imp.mapping_from_headers(table.headers, mapping)
         else:

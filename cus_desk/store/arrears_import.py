@@ -245,7 +245,8 @@ def _open_workbook(path: Path):
         raise _refuse(path.name, f"classeur Excel endommagé : {exc.__class__.__name__}") from exc
 
 
-def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
+def read_table(path: Path | str, sheet: str | None = None,
+               cancelled: Cancelled | None = None) -> RawTable:
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -259,7 +260,7 @@ def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
     if not data.strip():
         raise ImportRefused(f"Le fichier « {path.name} » est vide : il n'y a rien à importer.")
     if data.startswith(b"PK\x03\x04"):
-        return _read_xlsx(path, sheet)
+        return _read_xlsx(path, sheet, cancelled)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise _refuse(path.name, "ancien format Excel .xls ; enregistrez-le en .xlsx ou en CSV")
     return read_csv_bytes(data, path.name)
@@ -307,7 +308,7 @@ def read_csv_bytes(data: bytes, name: str) -> RawTable:
     return RawTable(name, [h.strip() for h in headers], rows, "csv", encoding, separator)
 
 
-def _read_xlsx(path: Path, sheet: str | None) -> RawTable:
+def _read_xlsx(path: Path, sheet: str | None, cancelled: Cancelled | None = None) -> RawTable:
     wb = _open_workbook(path)
     try:
         if sheet is not None and sheet not in wb.sheetnames:
@@ -319,6 +320,8 @@ def _read_xlsx(path: Path, sheet: str | None) -> RawTable:
         rows: list[tuple[int, list[Any]]] = []
         headers: list[str] | None = None
         for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            if number % 1000 == 0 and cancelled is not None and cancelled():
+                raise ImportCancelled()  # reading a big workbook takes a while
             cells = list(values)
             if headers is None:
                 if number == 1:
@@ -333,7 +336,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> RawTable:
                 "d'en-têtes en première ligne. Choisissez la feuille qui contient l'extrait."
             )
         return RawTable(path.name, headers, rows, "xlsx", sheet=ws.title)
-    except ImportRefused:
+    except (ImportRefused, ImportCancelled):
         raise
     except Exception as exc:  # openpyxl raises many kinds on damaged files
         raise _refuse(path.name, f"classeur Excel illisible : {exc.__class__.__name__}") from exc

@@ -339,3 +339,13 @@ def test_garbage_collector_is_back_on_after_an_import(recovery, extract_csv, tmp
     with pytest.raises(imp.ImportRefused):
         recovery.import_arrears(bad, EXTRACT_DATE)
     assert gc.isenabled()
+
+
+def test_cancel_while_reading_a_workbook(db, recovery, tmp_path):
+    rows = [[f"57-{i:06d}", "NOM", "P", "01/01/1950", "", "Metz", "Metz", "", "01/01/2000", "10,00", "1", "", "", ""]
+            for i in range(1, 2501)]
+    path = write_xlsx(tmp_path / "gros.xlsx", rows=rows)
+    with pytest.raises(imp.ImportCancelled):
+        recovery.import_arrears(path, EXTRACT_DATE, cancelled=lambda: True)
+    with db.read_session() as s:
+        assert s.scalar(select(func.count(Lease.id))) == 0
