@@ -250,3 +250,44 @@ def test_cli_audit_and_users_only_admin(db, actors, db_path, as_user, capsys, wh
         assert code == 0 and len(json.loads(capsys.readouterr().out)) == 6
     else:
         assert code == 2 and "ne permet pas" in capsys.readouterr().err
+
+
+LIST_EXPECTED = {  # which of the world's cases each role's `cases list` shows (None: refused)
+    "admin": None,
+    "adviser_metz": {"on_agenda", "off_agenda"},
+    "social_head": {"on_agenda", "off_agenda", "forbach"},
+    "cas_member": {"on_agenda"},
+    "recovery_metz": None,
+}
+
+
+@pytest.mark.parametrize("who", list(LOGINS))
+def test_cli_cases_by_role(db, actors, db_path, as_user, capsys, world, who):
+    from cus_desk.cli import main
+    from cus_desk.store.models.cases import Case
+
+    with db.read_session() as s:
+        refs = {k: s.get(Case, world[k]).reference for k in ("on_agenda", "off_agenda", "forbach")}
+    as_user(LOGINS[who])
+    code = main(["--db", str(db_path), "cases", "list", "--json"])
+    captured = capsys.readouterr()
+    expected = LIST_EXPECTED[who]
+    if expected is None:
+        assert code == 2 and "accès" in captured.err
+    else:
+        assert code == 0
+        shown = {k for k, ref in refs.items() if ref in captured.out}
+        assert shown == expected
+    for key, level in EXPECTED[who].items():
+        code = main(["--db", str(db_path), "cases", "show", refs[key], "--json"])
+        captured = capsys.readouterr()
+        if level is None:
+            assert code == 2, (who, key)
+            assert "Synthèse" not in captured.out
+            continue
+        assert code == 0, (who, key, captured.err)
+        # Confidential notes never leave through the CLI, whatever the role.
+        assert "confidentiel" not in captured.out and "Secret" not in captured.out
+        assert "hors séance)" not in captured.out
+        if level == "summary":
+            assert "Synthèse Metz" not in captured.out  # no social summary for a CAS member
