@@ -58,7 +58,6 @@ KIND_LABELS = {
     KIND_AUDIT: "Événements du journal d'audit purgés",
 }
 
-CASE_CLOSED = "clos"
 # Case columns holding personal or free-text data, cleared on anonymisation
 # (only those the model has).
 CASE_PERSONAL_FIELDS = (
@@ -115,6 +114,7 @@ class PurgeReport:
 
 
 def _due_cases(session: Session, today: date) -> list[PurgeItem]:
+    from cus_desk.domain.cases import CaseStatus
     from cus_desk.store.models.cases import Case
 
     years = read_setting(session, CASE_RETENTION_YEARS)
@@ -123,7 +123,7 @@ def _due_cases(session: Session, today: date) -> list[PurgeItem]:
         select(Case.id, Case.reference, Case.opened_on, Case.closed_on, Case.last_activity_on,
                Agency.name)
         .join(Agency, Agency.id == Case.agency_id)
-        .where(Case.status == CASE_CLOSED, Case.id.not_in(done))
+        .where(Case.status == CaseStatus.CLOSED.value, Case.id.not_in(done))
         .order_by(Case.id)
     )
     items = []
