@@ -62,7 +62,7 @@ class CaseListModel(QAbstractTableModel):
         self.sort_key = "reference"
         self.descending = True  # newest cases first
         self.rows: list[CaseRow] = []
-        self.cells: list[tuple[str, ...]] = []  # display texts, computed once per loaded row
+        self.cells: list[tuple[str, ...] | None] = []  # display texts, computed once per shown row
         self._more = False
 
     # -- loading
@@ -76,7 +76,7 @@ class CaseListModel(QAbstractTableModel):
         self.beginResetModel()
         self._more = len(page) > PAGE
         self.rows = page[:PAGE]
-        self.cells = [_cells(r) for r in self.rows]
+        self.cells = [None] * len(self.rows)  # display texts: computed when first shown
         self.endResetModel()
         self.reloaded.emit()
 
@@ -101,7 +101,7 @@ class CaseListModel(QAbstractTableModel):
         first = len(self.rows)
         self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
         self.rows.extend(page)
-        self.cells.extend(_cells(r) for r in page)
+        self.cells.extend([None] * len(page))
         self.endInsertRows()
 
     def has_more(self) -> bool:
@@ -119,7 +119,12 @@ class CaseListModel(QAbstractTableModel):
         role = int(role) if not isinstance(role, int) else role
         if role == _DISPLAY or role == _ACCESSIBLE:
             r = index.row()
-            return self.cells[r][index.column()] if 0 <= r < len(self.cells) else None
+            if not 0 <= r < len(self.cells):
+                return None
+            cells = self.cells[r]
+            if cells is None:
+                cells = self.cells[r] = _cells(self.rows[r])
+            return cells[index.column()]
         if role == _ALIGN:
             return _RIGHT if index.column() in (ARREARS_COL, OVERDUE_COL) else None
         if role == _FOREGROUND:
