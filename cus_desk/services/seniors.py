@@ -299,6 +299,8 @@ class SeniorsService(Service):
         total = len(table.rows) * 2 or 1
         lines, rejected = imp.parse_rows(table, columns, extract_date, progress, cancelled,
                                          progress_total=total)
+        if not lines:
+            raise imp.no_valid_line(table.source_name, rejected)
         with self._write() as session:
             result = imp.store_extract(
                 session, extract_date, lines, rejected, source_name=table.source_name,

@@ -690,6 +690,8 @@ def store_extract(session: Session, extract_date: date, lines: list[ParsedLine],
                 phone_updates.append({"b_id": household[0], "b_version": household[2],
                                       "phone": line.phone})
 
+    if not kept:
+        raise no_valid_line(source_name, rejected)
     checkpoint(len(lines) // 2)
     # New households (one per new lease, plus existing leases that had none).
     household_rows = [
@@ -775,6 +777,19 @@ def _fetch(session: Session, stmt) -> tuple[list, bool]:
         return cursor.execute(sql).fetchall(), True
     finally:
         cursor.close()
+
+
+def no_valid_line(source_name: str, rejected: list[RejectedLine]) -> ImportRefused:
+    """Every line rejected: importing would only replace an extract by an
+    empty one, so the file is refused as a whole."""
+    if not rejected:
+        return ImportRefused(f"Le fichier « {source_name} » ne contient aucune ligne de données "
+                             "sous les en-têtes : il n'y a rien à importer.")
+    first = "; ".join(f"ligne {r.line} : {r.reason}" for r in sorted(rejected, key=lambda r: r.line)[:3])
+    return ImportRefused(
+        f"Aucune ligne du fichier « {source_name} » n'a pu être lue ({len(rejected)} rejetée(s) ; "
+        f"par exemple {first}). Vérifiez qu'il s'agit bien de l'extrait d'impayés et de ses "
+        "colonnes, puis recommencez. Rien n'a été importé.")
 
 
 def _sqlite_datetime(value):

@@ -173,6 +173,10 @@ def test_a_rejected_line_of_a_known_lease_does_not_erase_it(db, recovery, extrac
         (b"PK\x03\x04garbage not a zip", "Excel"),
         ("Nom;Prénom;Agence\nMULLER;Jeanne;Metz\n".encode(), "N° contrat"),
         ("N° contrat;Nom;Agence\n57-1;MULLER;Metz\n".encode(), "Solde"),
+        ("N° contrat;Nom;Agence;Solde\n".encode(), "aucune ligne de données"),
+        ("N° contrat;Nom;Agence;Solde\n57-1;A;Metz;abc\n57-2;B;Metz;\n".encode(),
+         "Aucune ligne du fichier"),
+        ("N° contrat;Nom;Agence;Solde\n57-1;A;Paris;10,00\n".encode(), "agence « Paris » inconnue"),
     ],
 )
 def test_bad_files_are_refused_and_nothing_changes(db, recovery, extract_csv, tmp_path, content, message):
