@@ -114,6 +114,10 @@ def _display(key: str, value: Any) -> str:
         return "—"
     if isinstance(value, bool):
         return "Oui" if value else "Non"
+    if key == "code" and isinstance(value, str):
+        from cus_desk.domain.cases import PROBLEMS
+
+        return PROBLEMS.get(value, value)
     if key.endswith("_cents") and isinstance(value, int):
         return format_cents(value)
     if isinstance(value, str) and len(value) >= 10 and value[4] == "-" and value[7] == "-":
