@@ -388,3 +388,21 @@ def test_fiche_preview_prints_every_page(qtbot, tmp_path):
     dialog._show_error = shown.append
     assert dialog.save(str(tmp_path / "absent" / "fiche.pdf")) is None
     assert shown and "n'a pas pu être enregistrée" in shown[0]
+
+
+def test_reminder_filter(qtbot, db, actors, recovery, extract_csv):
+    recovery.import_arrears(extract_csv, EXTRACT_DATE)
+    with db.write_session() as s:
+        lease_id = s.scalar(select(Lease.id).where(Lease.contract_number == "57-000004"))
+        partner = Partner(name="CMS de Forbach (test)", category="cms", active=True, version=1)
+        s.add(partner)
+        s.flush()
+        partner_id = partner.id
+    recovery.add_observation(lease_id, "autre", date(2026, 9, 1), "Agent", "Volets fermés depuis des semaines.")
+    recovery.send_signalement(lease_id, partner_id, date(2026, 9, 2), "")  # no answer since
+    screen, _ = make_screen(qtbot, db, actors["recovery_metz"])
+    screen.agency_combo.setCurrentIndex(0)
+    screen.status_combo.setCurrentIndex(screen.status_combo.findData(screen_module.REMINDER_FILTER))
+    rows = screen.visible_rows()
+    assert [r.contract for r in rows] == ["57-000004"] and rows[0].reminder_due is not None
+    assert "Relances à faire : 1" in screen.counts_label.text()

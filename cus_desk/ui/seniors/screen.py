@@ -61,6 +61,7 @@ from cus_desk.ui.workers import run_in_background
 
 P = access.Permission
 IMPORTABLE = (".csv", ".txt", ".xlsx", ".xlsm")
+REMINDER_FILTER = "__relance__"
 
 
 class SeniorsFilterProxy(QSortFilterProxyModel):
@@ -92,7 +93,10 @@ class SeniorsFilterProxy(QSortFilterProxyModel):
             return False
         if self.agency_id is not None and r.agency_id != self.agency_id:
             return False
-        if self.status is not None and r.status != self.status:
+        if self.status == REMINDER_FILTER:
+            if r.reminder_due is None:
+                return False
+        elif self.status is not None and r.status != self.status:
             return False
         if self.first_only and not r.first_arrears:
             return False
@@ -166,6 +170,7 @@ class SeniorsScreen(QWidget):
         self.status_combo.addItem("Tous les statuts", None)
         for code, label in SENIOR_STATUS_LABELS.items():
             self.status_combo.addItem(label, code.value)
+        self.status_combo.addItem("Relance à faire (signalement sans réponse)", REMINDER_FILTER)
         set_accessible(self.status_combo, "Filtrer par statut")
         self.band_combo = QComboBox()
         self.band_combo.addItem("Tous les âges", None)
@@ -347,6 +352,9 @@ class SeniorsScreen(QWidget):
         agencies = " · ".join(f"{name} : {n}" for name, n in sorted(listing.count_by_agency.items()))
         statuses = " · ".join(f"{label} : {listing.count_by_status.get(code.value, 0)}"
                               for code, label in SENIOR_STATUS_LABELS.items())
+        reminders = sum(1 for r in listing.rows if r.reminder_due is not None)
+        if reminders:
+            statuses += f" · <span style='color:#b3261e'>Relances à faire : {reminders}</span>"
         self.counts_label.setText(f"<b>Par agence</b> — {agencies or 'aucun'}<br><b>Par statut</b> — {statuses}")
         if keep is None or not self.select_lease(keep):
             if self.proxy.rowCount():
