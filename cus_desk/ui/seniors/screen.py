@@ -170,7 +170,8 @@ class SeniorsScreen(QWidget):
         self.status_combo.addItem("Tous les statuts", None)
         for code, label in SENIOR_STATUS_LABELS.items():
             self.status_combo.addItem(label, code.value)
-        self.status_combo.addItem("Relance à faire (signalement sans réponse)", REMINDER_FILTER)
+        self.status_combo.addItem("Relance à faire", REMINDER_FILTER)
+        self.status_combo.setItemData(self.status_combo.count() - 1, "Signalements restés sans réponse du partenaire", Qt.ItemDataRole.ToolTipRole)
         set_accessible(self.status_combo, "Filtrer par statut")
         self.band_combo = QComboBox()
         self.band_combo.addItem("Tous les âges", None)
