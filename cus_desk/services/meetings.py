@@ -435,7 +435,10 @@ class MeetingService(Service):
             if year is not None:
                 query = query.where(Meeting.year == year)
             if status is not None:
-                query = query.where(Meeting.status == rules.MeetingStatus(status).value)
+                if status not in {m.value for m in rules.MeetingStatus}:
+                    raise ValidationError(
+                        f"Statut de séance inconnu : « {status} » (preparee, en_cours, cloturee).", "status")
+                query = query.where(Meeting.status == status)
             meetings = list(session.scalars(query))
             agenda = dict(session.execute(
                 select(AgendaItem.meeting_id, func.count(AgendaItem.id)).group_by(AgendaItem.meeting_id)
@@ -763,6 +766,10 @@ class MeetingService(Service):
                 )
             if any(i.case_id == case.id for i in meeting.agenda_items):
                 raise ValidationError(f"Le dossier {case.reference} est déjà à l'ordre du jour.", "case")
+            if case.status == rules.CASE_CLOSED:
+                raise ValidationError(
+                    f"Le dossier {case.reference} est clos : rouvrez-le dans l'écran Dossiers "
+                    "avant de l'inscrire à une séance.", "case")
             position = max((i.position for i in meeting.agenda_items), default=0) + 1
             meeting.agenda_items.append(
                 AgendaItem(meeting_id=meeting.id, case_id=case.id, position=position, proposal=proposal)

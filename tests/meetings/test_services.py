@@ -25,6 +25,7 @@ from tests.meetings.conftest import (
     SESSION_DAY,
     SUMMARY_SECRET,
     VIOLENCE_SECRET,
+    make_case,
     prepared_meeting,
 )
 
@@ -218,6 +219,11 @@ def test_agenda_reorder_remove_and_proposal(world):
     svc.set_proposal(detail.id, ids[0], "Proposer une saisine FSL")
     with pytest.raises(ValidationError, match="déjà à l'ordre du jour"):
         svc.add_to_agenda(detail.id, ids[0])
+    closed_case = make_case(world.db, world.metz, "Clos", "Camille", status="clos")
+    with pytest.raises(ValidationError, match="est clos"):
+        svc.add_to_agenda(detail.id, closed_case)
+    with pytest.raises(ValidationError, match="Statut de séance inconnu"):
+        svc.list_meetings(status="fermee")
     after = svc.remove_from_agenda(detail.id, ids[1])
     assert [a.case_id for a in after.agenda] == [ids[2], ids[0]]
     assert after.agenda[1].proposal == "Proposer une saisine FSL"
