@@ -82,7 +82,8 @@ QT_LIBS_HELP = (
 )
 
 
-def _headless() -> bool:
+def _no_screen() -> bool:
+    """A Linux machine with no display and no Qt platform chosen."""
     return (
         sys.platform.startswith("linux")
         and not os.environ.get("DISPLAY")
@@ -91,16 +92,28 @@ def _headless() -> bool:
     )
 
 
+def _nobody_watching() -> bool:
+    """No one can answer a dialog (no screen, or Qt explicitly offscreen)."""
+    return _no_screen() or os.environ.get("QT_QPA_PLATFORM", "") in ("offscreen", "minimal")
+
+
 def _run_gui(args) -> int:
     from pathlib import Path
 
     from cus_desk.cli.common import database_url
+    from cus_desk.domain.errors import DatabaseDamagedError
     from cus_desk.store.db import preflight
 
     url = database_url(args)
-    preflight(url)  # a bad URL or file is refused here, before any window opens
+    preflight(url, check_file=False)  # a bad URL or folder: refused before any window opens
+    try:
+        preflight(url)
+    except DatabaseDamagedError:
+        if _nobody_watching():
+            raise  # nobody could answer the restore offer: say it and exit 2
+        # otherwise the window explains it and offers the latest good backup
     capture = Path(args.capture).resolve() if args.capture else None
-    if _headless():
+    if _no_screen():
         from cus_desk import paths
 
         capture = capture or paths.data_dir() / ("capture-demo.png" if args.demo else "capture.png")

@@ -47,3 +47,7 @@ class WorkflowError(CusDeskError):
 
 class DatabaseOpenError(CusDeskError):
     """The database cannot be opened (bad URL, unreadable or damaged file)."""
+
+
+class DatabaseDamagedError(DatabaseOpenError):
+    """The file is not a sound CUS Desk database: restoring a backup may help."""

@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
-from cus_desk.domain.errors import DatabaseOpenError
+from cus_desk.domain.errors import DatabaseDamagedError, DatabaseOpenError
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ def check_sqlite_file(path: Path) -> None:
             "Vérifiez vos droits d'accès ou choisissez un autre fichier."
         ) from exc
     if header and header != b"SQLite format 3\x00":
-        raise DatabaseOpenError(
+        raise DatabaseDamagedError(
             f"Le fichier « {path} » n'est pas une base CUS Desk (ce n'est pas une base SQLite)."
         )
     if not header:
@@ -135,12 +135,12 @@ def check_sqlite_file(path: Path) -> None:
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
-        raise DatabaseOpenError(
+        raise DatabaseDamagedError(
             f"La base « {path} » est endommagée ou illisible ({exc}). "
             "Restaurez la dernière sauvegarde (cus-desk restore FICHIER)."
         ) from exc
     if not row or row[0] != "ok":
-        raise DatabaseOpenError(
+        raise DatabaseDamagedError(
             f"La base « {path} » est endommagée (contrôle d'intégrité : {row[0] if row else '?'}). "
             "Elle n'a pas été ouverte en écriture. Restaurez la dernière sauvegarde "
             "(cus-desk restore FICHIER)."
@@ -166,8 +166,9 @@ def backup_before_upgrade(path: Path, from_revision: str | None) -> Path | None:
     return target
 
 
-def preflight(url: str) -> None:
-    """Refuse a bad URL or an unusable file before any window opens."""
+def preflight(url: str, *, check_file: bool = True) -> None:
+    """Refuse a bad URL, a missing folder or (``check_file``) an unusable
+    file before any window opens."""
     engine = make_engine(url)
     try:
         if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
@@ -176,7 +177,8 @@ def preflight(url: str) -> None:
                 raise DatabaseOpenError(
                     f"Le dossier « {path.parent} » n'existe pas : impossible d'y créer la base."
                 )
-            check_sqlite_file(path)
+            if check_file:
+                check_sqlite_file(path)
     finally:
         engine.dispose()
 

@@ -57,11 +57,22 @@ class Startup:
         QApplication.instance().quit()
 
     def _failed(self, exc: BaseException) -> None:
+        from cus_desk.domain.errors import DatabaseDamagedError
         from cus_desk.ui.common import show_error
 
         self.error = exc
         self.window.loading.setText("La base de données n'a pas pu être ouverte.")
-        show_error(self.window, exc, "Ouverture de la base impossible")
+        if isinstance(exc, DatabaseDamagedError):
+            from cus_desk.ui.login import offer_restore
+
+            # The damaged file is never opened for writing; the latest good
+            # backup is offered, and the damaged file kept aside.
+            if offer_restore(self.window, self.url, exc):
+                self.error = None
+                self.start()
+                return
+        else:
+            show_error(self.window, exc, "Ouverture de la base impossible")
         self.window.close()
 
 

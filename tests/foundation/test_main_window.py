@@ -95,3 +95,28 @@ def test_about_dialog(qtbot, window, monkeypatch):
     window.actions_by_name["about"].trigger()
     assert __version__ in shown["text"]
     assert "Dossier des données" in shown["text"]
+
+
+def test_dashboard_on_demo_data_shows_every_feature(qtbot, demo_db):
+    from cus_desk.demo import DEMO_LOGIN
+    from cus_desk.services.auth import actor_for_login
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.attach(AppContext(db=demo_db, actor=actor_for_login(demo_db, DEMO_LOGIN), demo=True))
+    win.show_screen("dashboard")
+    screen = win.stack.currentWidget()
+    assert "DÉMONSTRATION" in win.db_label.text()
+    cases_text = screen.cases_card.body.text()
+    assert "À présenter en CAS" in cases_text and "<b>0</b>" not in cases_text.split("<br>")[0]
+    assert "Premiers impayés" in screen.seniors_card.body.text()
+    assert "Séance n°" in screen.meeting_card.body.text()
+
+
+def test_dashboard_hides_cases_from_recovery(qtbot, db, actors):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.attach(AppContext(db=db, actor=actors["recovery_metz"]))
+    screen = win.screen("dashboard")
+    assert "ne donne pas accès aux dossiers" in screen.cases_card.body.text()
+    assert "Aucun extrait" in screen.seniors_card.body.text()
