@@ -583,7 +583,8 @@ class CaseService(Service):
                    descending: bool = False, offset: int = 0, limit: int = 200) -> list[CaseRow]:
         with self._read() as session:
             sql, params = self.list_sql(session, flt, sort, descending, offset, limit)
-            rows = session.execute(text(sql), params).all()
+            # Driver-level execution: the SQL is already final (no compile step).
+            rows = session.connection().exec_driver_sql(sql, params).fetchall()
         return [
             CaseRow(
                 id=r[0], reference=r[1], holder_name=r[2] or "", contract_number=r[3] or "",
