@@ -30,6 +30,16 @@ EPILOG = (
 
 
 class FrenchParser(argparse.ArgumentParser):
+    """argparse speaking French where the user reads it (help, sections, errors)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        wants_help = kwargs.pop("add_help", True)
+        super().__init__(*args, add_help=False, **kwargs)
+        self._positionals.title = "arguments"
+        self._optionals.title = "options"
+        if wants_help:
+            self.add_argument("-h", "--help", action="help", help="affiche cette aide et quitte")
+
     def error(self, message: str):  # argparse's own messages are English
         self.print_usage(sys.stderr)
         self.exit(2, f"cus-desk : erreur : {message}\nAide : cus-desk --help\n")
@@ -41,9 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        add_help=False,
     )
-    parser.add_argument("-h", "--help", action="help", help="affiche cette aide et quitte")
     parser.add_argument("--version", action="version", version=f"CUS Desk {__version__}",
                         help="affiche la version et quitte")
     parser.add_argument("--db", metavar="URL",
