@@ -417,3 +417,20 @@ def test_shortcuts_in_main_window(qtbot, db, ctx, make_case):
     qtbot.keyClick(win, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert seen == ["Nouveau dossier CAS"]
     assert count_cases(db) == 1
+
+
+def test_confidential_note_needs_consent_in_form(qtbot, db, ctx, make_case):
+    dialog = CaseDialog(ctx, make_case())
+    qtbot.addWidget(dialog)
+    index = next(i for i in range(dialog.tabs.count()) if "confidentielles" in dialog.tabs.tabText(i))
+    dialog.tabs.setCurrentIndex(index)
+    dialog.note_category.setCurrentIndex(dialog.note_category.findData("sante"))
+    type_text(qtbot, dialog.note_text, "Suivi au CMP")
+    qtbot.mouseClick(dialog.note_add, Qt.MouseButton.LeftButton)
+    assert "consentement" in dialog.note_error.text()
+    assert dialog.notes_model.rowCount() == 0
+    type_text(qtbot, dialog.consent_date, "02/11/2026")
+    dialog.consent_method.setCurrentIndex(dialog.consent_method.findData("ecrit_signe"))
+    qtbot.mouseClick(dialog.note_add, Qt.MouseButton.LeftButton)
+    assert dialog.notes_model.rowCount() == 1
+    assert dialog.notes_model.index(0, 3).data().startswith("02/11/2026")
