@@ -242,6 +242,9 @@ def main() -> None:
     raw.close()
     screen.close()
     db.dispose()
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
