@@ -103,6 +103,14 @@ REFERRAL_FAILURE_REASONS: dict[str, str] = {
     "autre": "Autre",
 }
 
+# Plan d'apurement follow-up.
+PLAN_STATUSES: dict[str, str] = {
+    "en_cours": "En cours",
+    "respecte": "Respecté",
+    "non_respecte": "Non respecté",
+    "solde": "Soldé",
+}
+
 # The decision type (meetings feature) that authorises the judicial step.
 JUDICIAL_DECISION_TYPE = "demande_resiliation_judiciaire"
 

@@ -259,6 +259,11 @@ class PlanView:
     months: int
     status: str
     note: str
+    version: int = 0
+
+    @property
+    def status_label(self) -> str:
+        return rules.PLAN_STATUSES.get(self.status, self.status)
 
 
 @dataclass(frozen=True)
@@ -770,7 +775,8 @@ class CaseService(Service):
                 )
             )
         plans = tuple(
-            PlanView(p.id, p.agreed_on, p.monthly_cents, p.months, p.status, p.note if full else "")
+            PlanView(p.id, p.agreed_on, p.monthly_cents, p.months, p.status, p.note if full else "",
+                     p.version)
             for p in session.scalars(
                 select(RepaymentPlan).where(RepaymentPlan.case_id == case.id)
                 .order_by(RepaymentPlan.agreed_on.desc())
@@ -1224,6 +1230,26 @@ class CaseService(Service):
                          case_id=case.id, details={"agreed_on": agreed_on.isoformat(),
                                                    "monthly_cents": monthly_cents, "months": months})
             return plan.id
+
+    def update_repayment_plan(self, plan_id: int, status: str, expected_version: int) -> int:
+        """Follow-up of a plan d'apurement (respecté, non respecté, soldé)."""
+        if status not in rules.PLAN_STATUSES:
+            raise ValidationError(f"Statut de plan inconnu : « {status} ».", "status")
+        with self._write() as session:
+            plan = session.get(RepaymentPlan, plan_id)
+            if plan is None:
+                raise NotFoundError("Ce plan d'apurement n'existe pas (ou plus). Rechargez le dossier.")
+            case = self._editable(session, plan.case_id)
+            check_version(expected_version, plan.version)
+            if plan.status == status:
+                return plan.version
+            before = plan.status
+            plan.status = status
+            session.flush()
+            self._touch(session, case, self.today())
+            audit.record(session, self.actor, audit.Action.UPDATE, "repayment_plan", plan.id,
+                         case_id=case.id, details={"status": [before, status]})
+            return plan.version
 
     def overdue_referrals(self, agency_id: int | None = None) -> list[OverdueReferral]:
         """Orientations without an answer after REFERRAL_OVERDUE_DAYS, oldest first."""

@@ -354,8 +354,18 @@ def test_confidential_notes(db, svc, make_case):
 
 def test_repayment_plan(db, svc, make_case):
     case_id = make_case()
-    svc().add_repayment_plan(case_id, date(2026, 10, 1), 5000, 24, "Accord signé")
-    assert svc().get(case_id).plans[0].monthly_cents == 5000
+    plan_id = svc().add_repayment_plan(case_id, date(2026, 10, 1), 5000, 24, "Accord signé")
+    plan = svc().get(case_id).plans[0]
+    assert plan.monthly_cents == 5000 and plan.status_label == "En cours"
+    svc().update_repayment_plan(plan_id, "non_respecte", plan.version)
+    assert svc().get(case_id).plans[0].status == "non_respecte"
+    with pytest.raises(ConflictError):
+        svc().update_repayment_plan(plan_id, "solde", plan.version)
+    with pytest.raises(ValidationError):
+        svc().update_repayment_plan(plan_id, "annule", plan.version + 1)
+    with pytest.raises(AccessDeniedError):
+        svc("adviser_forbach").update_repayment_plan(plan_id, "solde", plan.version + 1)
+    assert events(db, case_id, "update")[-1][2] == {"status": ["en_cours", "non_respecte"]}
     with pytest.raises(ValidationError):
         svc().add_repayment_plan(case_id, date(2026, 10, 1), -5, 24)
     with pytest.raises(ValidationError):

@@ -434,3 +434,23 @@ def test_confidential_note_needs_consent_in_form(qtbot, db, ctx, make_case):
     qtbot.mouseClick(dialog.note_add, Qt.MouseButton.LeftButton)
     assert dialog.notes_model.rowCount() == 1
     assert dialog.notes_model.index(0, 3).data().startswith("02/11/2026")
+
+
+def test_repayment_plan_through_case_window(qtbot, db, ctx, make_case):
+    dialog = CaseDialog(ctx, make_case())
+    qtbot.addWidget(dialog)
+    index = next(i for i in range(dialog.tabs.count()) if "apurement" in dialog.tabs.tabText(i))
+    dialog.tabs.setCurrentIndex(index)
+    type_text(qtbot, dialog.plan_date, "01/11/2026")
+    type_text(qtbot, dialog.plan_amount, "-50")
+    qtbot.mouseClick(dialog.plan_add, Qt.MouseButton.LeftButton)
+    assert "positif" in dialog.plan_error.text()
+    dialog.plan_amount.setText("75,50")
+    type_text(qtbot, dialog.plan_months, "12")
+    qtbot.mouseClick(dialog.plan_add, Qt.MouseButton.LeftButton)
+    assert dialog.plans_model.rowCount() == 1
+    assert dialog.plans_model.index(0, 1).data() == "75,50\u00a0€"
+    dialog.plans_view.selectRow(0)
+    dialog.plan_status.setCurrentIndex(dialog.plan_status.findData("solde"))
+    dialog.update_plan()
+    assert dialog.plans_model.index(0, 3).data() == "Soldé"

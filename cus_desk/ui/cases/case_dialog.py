@@ -193,7 +193,7 @@ class CaseDialog(QDialog):
         self.plans_model = RowsModel(
             ("Accord du", "Mensualité", "Durée", "Statut", "Note"),
             lambda p: (format_date(p.agreed_on), format_cents(p.monthly_cents), f"{p.months} mois",
-                       p.status.replace("_", " "), _first_line(p.note)),
+                       p.status_label, _first_line(p.note)),
             self,
         )
         self.decisions_model = RowsModel(
@@ -487,8 +487,22 @@ class CaseDialog(QDialog):
     def _build_plans(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
-        layout.addWidget(_table(self.plans_model, "Plans d'apurement"), 1)
+        self.plans_view = _table(self.plans_model, "Plans d'apurement", stretch=4)
+        layout.addWidget(self.plans_view, 1)
         if self.editable:
+            follow = QHBoxLayout()
+            follow.addWidget(QLabel("Suivi du plan sélectionné :"))
+            self.plan_status = QComboBox()
+            self.plan_status.setAccessibleName("Nouveau statut du plan")
+            for code, label in rules.PLAN_STATUSES.items():
+                self.plan_status.addItem(label, code)
+            follow.addWidget(self.plan_status)
+            self.plan_update = QPushButton("Mettre à jour le plan")
+            self.plan_update.setAccessibleName("Mettre à jour le plan d'apurement")
+            self.plan_update.clicked.connect(self.update_plan)
+            follow.addWidget(self.plan_update)
+            follow.addStretch(1)
+            layout.addLayout(follow)
             self.plan_error = QLabel()
             self.plan_errors = FieldErrors(self.plan_error)
             layout.addWidget(self.plan_error)
@@ -810,6 +824,22 @@ class CaseDialog(QDialog):
             return
         for w in (self.plan_date, self.plan_amount, self.plan_months, self.plan_note):
             w.clear()
+        self._changed()
+
+    def update_plan(self) -> None:
+        index = self.plans_view.currentIndex()
+        if not index.isValid():
+            show_info(self, "Sélectionnez d'abord le plan d'apurement à mettre à jour.")
+            return
+        plan = self.plans_model.item(index.row())
+        try:
+            self.service.update_repayment_plan(plan.id, self.plan_status.currentData(), plan.version)
+        except ConflictError as exc:
+            self._conflict(exc)
+            return
+        except CusDeskError as exc:
+            show_error(self, exc)
+            return
         self._changed()
 
     # ================================================================ workflow
