@@ -62,13 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="enregistre une capture de la fenêtre une fois remplie, puis quitte")
     sub = parser.add_subparsers(title="commandes", metavar="COMMANDE", parser_class=FrenchParser)
     for name in CLI_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        module.register(sub)
+        importlib.import_module(name).register(sub)
     return parser
 
 

@@ -8,7 +8,8 @@ import json
 import logging
 import os
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from cus_desk.domain.errors import CusDeskError
 
@@ -85,6 +86,11 @@ def run_command(handler: Callable[[Any], int], args) -> int:
     except CusDeskError as exc:
         sys.stderr.write(f"cus-desk : {exc.message}\n")
         return 2
+    except BrokenPipeError:
+        # Output piped into a reader that stopped early (``| head``): not an error.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         sys.stderr.write("cus-desk : interrompu.\n")
         return 130

@@ -52,13 +52,7 @@ def build_demo(db: Database) -> DemoContext:
         core.populate(session, ctx)
         session.flush()
         for name in FEATURE_MODULES:
-            try:
-                module = importlib.import_module(name)
-            except ModuleNotFoundError as exc:
-                if exc.name == name:
-                    continue
-                raise
-            module.populate(session, ctx)
+            importlib.import_module(name).populate(session, ctx)
             session.flush()
         session.merge(Setting(key=_MARK, value_json=json.dumps(DEMO_VERSION)))
     return ctx

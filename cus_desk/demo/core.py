@@ -111,7 +111,7 @@ def populate(session: Session, ctx) -> None:
                                       birth_date=min(partner_birth, ctx.today - timedelta(days=18 * 365)),
                                       relationship_kind="cotitulaire", position=1))
             if not senior:
-                for k in range(rng.choice([0, 0, 1, 2, 3])):
+                for _ in range(rng.choice([0, 0, 1, 2, 3])):
                     members.append(Tenant(last_name=surname.upper(), first_name=rng.choice(FIRST_F + FIRST_M),
                                           birth_date=ctx.today - timedelta(days=rng.randint(365, 17 * 365)),
                                           relationship_kind="enfant", position=len(members)))

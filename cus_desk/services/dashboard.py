@@ -8,10 +8,10 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from cus_desk.domain.roles import Role
+from cus_desk.domain.settings import REFERRAL_OVERDUE_DAYS
 from cus_desk.services import access
 from cus_desk.services.base import Service
 from cus_desk.services.settings import read_setting
-from cus_desk.domain.settings import REFERRAL_OVERDUE_DAYS
 from cus_desk.store.models.cases import Case
 from cus_desk.store.models.core import Agency, Partner, Referral
 from cus_desk.store.models.meetings import AgendaItem, Decision, Meeting

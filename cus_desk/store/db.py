@@ -4,18 +4,17 @@ migrations to head (after a backup copy), reference data, sessions."""
 from __future__ import annotations
 
 import logging
-import shutil
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from cus_desk.domain.errors import DatabaseDamagedError, DatabaseOpenError
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
-
-from html import escape
 
 from cus_desk.domain.formatting import format_date
 from cus_desk.domain.seniors import SENIOR_STATUS_LABELS, SeniorStatus

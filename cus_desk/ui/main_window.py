@@ -6,17 +6,17 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QHBoxLayout,
     QStackedWidget,
     QWidget,
 )
 
 from cus_desk import APP_NAME, APP_ORG
-from cus_desk.ui.screens import SCREENS, ComingSoonScreen, ScreenSpec, screen_class
+from cus_desk.ui.screens import SCREENS, ScreenSpec, screen_class
 
 # Optional methods of a screen, and the window action that forwards to each.
 SCREEN_HOOKS = {
@@ -150,8 +150,7 @@ class MainWindow(QMainWindow):
         """The screen widget for ``key``, built on first use."""
         if key not in self._screens:
             spec = self._spec(key)
-            cls = screen_class(spec)
-            widget = cls(self.ctx, self) if cls is not None else ComingSoonScreen(spec.title, self)
+            widget = screen_class(spec)(self.ctx, self)
             widget.setObjectName(f"screen_{key}")
             self._screens[key] = widget
             self.stack.addWidget(widget)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
-
 
 @dataclass(frozen=True)
 class ScreenSpec:
@@ -27,25 +25,5 @@ SCREENS: tuple[ScreenSpec, ...] = (
 )
 
 
-class ComingSoonScreen(QWidget):
-    """Shown for an entry whose feature is not in this build yet; says so
-    plainly instead of pretending to work."""
-
-    def __init__(self, title: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        layout = QVBoxLayout(self)
-        label = QLabel(f"<h2>{title}</h2><p>Cet écran sera bientôt disponible.</p>")
-        label.setAccessibleName(f"{title} : bientôt disponible")
-        layout.addWidget(label)
-        layout.addStretch(1)
-
-
 def screen_class(spec: ScreenSpec):
-    """The class of a screen, or None when its module is not there."""
-    try:
-        module = importlib.import_module(spec.module)
-    except ModuleNotFoundError as exc:
-        if exc.name and spec.module.startswith(exc.name):
-            return None
-        raise
-    return getattr(module, spec.class_name, None)
+    return getattr(importlib.import_module(spec.module), spec.class_name)

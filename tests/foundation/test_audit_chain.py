@@ -17,7 +17,7 @@ def test_events_are_chained(db, actors):
     with db.read_session() as s:
         events = s.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
     assert events[0].prev_hash == audit.GENESIS
-    for prev, cur in zip(events, events[1:]):
+    for prev, cur in zip(events, events[1:], strict=False):
         assert cur.prev_hash == prev.hash
         assert cur.hash == audit.event_digest(cur.prev_hash, cur.occurred_at, cur.user_id, cur.user_login,
                                               cur.action, cur.entity_type, cur.entity_id, cur.case_id,

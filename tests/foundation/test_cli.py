@@ -71,3 +71,14 @@ def test_directory_as_database(tmp_path, capsys):
 def test_demo_and_db_are_exclusive(tmp_path, capsys):
     assert main(["--demo", "--db", str(tmp_path / "x.sqlite3")]) == 2
     assert "s'excluent" in capsys.readouterr().err
+
+
+def test_json_piped_into_a_reader_that_stops_early(tmp_path):
+    env = dict(__import__("os").environ, CUS_DESK_DATA_DIR=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-m", "cus_desk", "--demo", "cases", "list", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc.stdout.read(10)  # like `| head -c 10`
+    proc.stdout.close()
+    err = proc.stderr.read().decode("utf-8")
+    assert proc.wait(timeout=120) == 0
+    assert "Traceback" not in err and "BrokenPipe" not in err

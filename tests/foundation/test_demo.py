@@ -7,7 +7,7 @@ import sqlite3
 
 from sqlalchemy import func, select
 
-from cus_desk.demo import DEMO_LOGIN, build_demo, ensure_demo
+from cus_desk.demo import DEMO_LOGIN, ensure_demo
 from cus_desk.store.db import open_database, sqlite_url
 from cus_desk.store.models.core import Agency, Household, Lease, Tenant, User
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from cus_desk.domain.formatting import age_on, format_cents, format_date, format_datetime
 
@@ -16,7 +16,7 @@ def test_amounts_in_french():
 def test_dates_in_french():
     assert format_date(date(2026, 11, 28)) == "28/11/2026"
     # 23:30 UTC on 28 November is 00:30 on the 29th in Paris (winter time).
-    assert format_datetime(datetime(2026, 11, 28, 23, 30, tzinfo=timezone.utc)) == "29/11/2026 00:30"
+    assert format_datetime(datetime(2026, 11, 28, 23, 30, tzinfo=UTC)) == "29/11/2026 00:30"
 
 
 def test_age_edges():

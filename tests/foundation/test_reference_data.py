@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 
 from cus_desk.domain.reference import CAS_FUNCTIONS, SENIOR_PARTNER_KINDS
 from cus_desk.store.db import open_database, sqlite_url
-from cus_desk.store.seed import apply_reference_data
 from cus_desk.store.models.core import Agency, Partner, ReferenceCode, partner_agencies
+from cus_desk.store.seed import apply_reference_data
 
 SEED_PARTNERS = {  # §8.2.3, "Un partenariat étroit avec les structures d'hébergement"
     "Metz": {"AIEM", "AEA", "CMSEA", "Armée du Salut", "AMLI"},

@@ -11,14 +11,34 @@ from sqlalchemy.exc import IntegrityError
 
 from cus_desk.domain.errors import ConflictError
 from cus_desk.services.base import Service
-from cus_desk.store.models.cases import Case, CaseProblem, ConfidentialNote, JournalEntry, RepaymentPlan
+from cus_desk.store.models.base import utcnow
+from cus_desk.store.models.cases import (
+    Case,
+    CaseProblem,
+    ConfidentialNote,
+    JournalEntry,
+    RepaymentPlan,
+)
 from cus_desk.store.models.core import (
-    Agency, AuditEvent, Household, Lease, Partner, Referral, Setting, Tenant, User,
+    Agency,
+    AuditEvent,
+    Household,
+    Lease,
+    Partner,
+    Referral,
+    Setting,
+    Tenant,
+    User,
 )
 from cus_desk.store.models.meetings import (
-    AgendaItem, Attendee, Decision, DecisionFollowUp, Meeting, MeetingAddendum, MeetingArchive,
+    AgendaItem,
+    Attendee,
+    Decision,
+    DecisionFollowUp,
+    Meeting,
+    MeetingAddendum,
+    MeetingArchive,
 )
-from cus_desk.store.models.base import utcnow
 
 
 def _agency(session, code="metz"):

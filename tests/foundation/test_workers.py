@@ -27,7 +27,7 @@ def test_result_comes_back_on_gui_thread(qtbot):
     def done(value):
         seen["value"], seen["done_thread"] = value, threading.get_ident()
 
-    task = run_in_background(parent, work, done, progress_text="Calcul…")
+    run_in_background(parent, work, done, progress_text="Calcul…")
     qtbot.waitUntil(lambda: "value" in seen, timeout=5000)
     assert seen["value"] == 42
     assert seen["worker"] != gui and seen["done_thread"] == gui
