@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -26,6 +27,17 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("CUS_DESK_DB", raising=False)
     monkeypatch.delenv("CUS_DESK_USER", raising=False)
     monkeypatch.delenv("CUS_DESK_PASSWORD", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _background_jobs_end_with_their_test():
+    """A job started by a test finishes before the next test (and before its
+    temporary database goes away)."""
+    yield
+    if "PySide6.QtCore" in sys.modules:
+        from PySide6.QtCore import QThreadPool
+
+        QThreadPool.globalInstance().waitForDone(30_000)
 
 
 @pytest.fixture
@@ -83,3 +95,11 @@ def demo_db(demo_template, tmp_path):
     database = open_database(sqlite_url(path))
     yield database
     database.dispose()
+
+
+def pytest_collection_modifyitems(items):
+    """Every test that drives widgets is a GUI test (``-m "not gui"`` runs
+    the logic alone), whether or not its module says so."""
+    for item in items:
+        if "qtbot" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.gui)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -42,6 +42,11 @@ class Dashboard:
     seniors_first_arrears: int = 0
     signalement_reminders: int = 0
     expiring_conventions: list[tuple[str, date | None]] = field(default_factory=list)
+    meetings_visible: bool = False
+    admin_visible: bool = False
+    last_backup_at: datetime | None = None
+    backup_count: int = 0
+    purge_reminder: str | None = None
 
 
 class DashboardService(Service):
@@ -73,6 +78,7 @@ class DashboardService(Service):
                     ref_query = ref_query.where(Case.agency_id == agency_filter)
                 board.overdue_referrals = session.scalar(ref_query) or 0
             if access.has(self.actor, access.Permission.MEETING_VIEW):
+                board.meetings_visible = True
                 open_q = select(func.count(Decision.id)).where(Decision.status.in_(("a_faire", "en_cours")))
                 if agency_filter is not None:
                     open_q = open_q.join(Case, Case.id == Decision.case_id).where(Case.agency_id == agency_filter)
@@ -108,4 +114,14 @@ class DashboardService(Service):
 
             view = PartnerService(self.db, self.actor, today=today).agency_view(agency_filter)
             board.expiring_conventions = [(name, data.end_date) for name, data in view.expiring]
+        if access.has(self.actor, access.Permission.BACKUP):
+            from cus_desk.services.backup import BackupService
+            from cus_desk.services.retention import RetentionService
+
+            board.admin_visible = True
+            backups = BackupService(self.db, self.actor).list()
+            board.backup_count = len(backups)
+            board.last_backup_at = max((b.created_at for b in backups), default=None)
+            if access.has(self.actor, access.Permission.PURGE):
+                board.purge_reminder = RetentionService(self.db, self.actor).due_reminder(today)
         return board

@@ -57,9 +57,12 @@ class DashboardScreen(QWidget):
         self.followup_card = Card("Suivi des décisions")
         self.partners_card = Card("Partenaires")
         self.seniors_card = Card("Seniors 65+ en impayé")
+        self.admin_card = Card("Administration")
         cards = [self.cases_card, self.meeting_card, self.followup_card, self.partners_card]
         if access.has(ctx.actor, access.Permission.SENIORS_READ):
             cards.insert(1, self.seniors_card)
+        if access.has(ctx.actor, access.Permission.BACKUP):
+            cards.insert(0, self.admin_card)
         for i, card in enumerate(cards):
             self.grid.addWidget(card, i // 2, i % 2)
         self.grid.setRowStretch(3, 1)
@@ -79,7 +82,9 @@ class DashboardScreen(QWidget):
             self.cases_card.body.setText("<br>".join(lines))
         else:
             self.cases_card.body.setText("Votre profil ne donne pas accès aux dossiers.")
-        if board.next_meeting is not None:
+        if not board.meetings_visible:
+            self.meeting_card.body.setText("Votre profil ne donne pas accès aux séances.")
+        elif board.next_meeting is not None:
             m = board.next_meeting
             self.meeting_card.body.setText(
                 f"Séance n° {m.number}/{m.year} du <b>{format_date(m.held_on)}</b>"
@@ -88,10 +93,22 @@ class DashboardScreen(QWidget):
             )
         else:
             self.meeting_card.body.setText("Aucune séance préparée.")
-        self.followup_card.body.setText(
-            f"Décisions ouvertes : <b>{board.open_decisions}</b><br>"
-            f"dont en retard : <b>{board.overdue_decisions}</b>"
-        )
+        if board.meetings_visible:
+            self.followup_card.body.setText(
+                f"Décisions ouvertes : <b>{board.open_decisions}</b><br>"
+                f"dont en retard : <b>{board.overdue_decisions}</b>"
+            )
+        else:
+            self.followup_card.body.setText("Votre profil ne donne pas accès aux décisions.")
+        if board.admin_visible:
+            last = (f"{board.last_backup_at:%d/%m/%Y à %H:%M}" if board.last_backup_at
+                    else "aucune")
+            lines = [f"Dernière sauvegarde : <b>{last}</b> ({board.backup_count} conservée(s))"]
+            if board.purge_reminder:
+                lines.append(f"<span style='color:#b03a2e'>{escape(board.purge_reminder)}</span>")
+            else:
+                lines.append("Aucune purge RGPD à faire.")
+            self.admin_card.body.setText("<br>".join(lines))
         partners = [f"Structures partenaires actives : <b>{board.active_partners}</b>"]
         if board.expiring_conventions:
             partners.append(f"Conventions arrivant à échéance : <b>{len(board.expiring_conventions)}</b>")

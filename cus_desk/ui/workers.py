@@ -59,11 +59,17 @@ class BackgroundTask(QObject):
 
     def __init__(
         self,
-        parent: QObject | None,
+        parent: QWidget | None,
         on_done: Callable[[Any], None],
         on_error: Callable[[BaseException], None] | None,
     ) -> None:
-        super().__init__(parent)
+        # Not parented to the widget: if the widget is closed while the job
+        # runs, the task must outlive it to receive the job's last signal.
+        super().__init__(None)
+        self._widget = parent
+        self._widget_alive = parent is not None
+        if parent is not None:
+            parent.destroyed.connect(self._widget_gone)
         self.relay = _Relay()
         self.progress = Progress(self.relay)
         self.dialog: QProgressDialog | None = None
@@ -80,6 +86,16 @@ class BackgroundTask(QObject):
             self.dialog.setMaximum(total)
             self.dialog.setValue(min(done, total))
 
+    @Slot()
+    def _widget_gone(self) -> None:
+        self._widget_alive = False
+        self.dialog = None  # deleted with its parent
+
+    @property
+    def _can_deliver(self) -> bool:
+        """Callbacks touch the widget that asked: not when it is gone."""
+        return self._widget is None or self._widget_alive
+
     def _finish(self) -> None:
         if self.dialog is not None:
             self.dialog.close()
@@ -92,18 +108,21 @@ class BackgroundTask(QObject):
     def _done(self, result: Any) -> None:
         self.result = result
         self._finish()
-        self._on_done(result)
+        if self._can_deliver:
+            self._on_done(result)
 
     @Slot(object)
     def _failed(self, exc: BaseException) -> None:
         self.error = exc
         self._finish()
+        if not self._can_deliver:
+            return
         if self._on_error is not None:
             self._on_error(exc)
         else:
             from cus_desk.ui.common import show_error
 
-            show_error(self.parent() if isinstance(self.parent(), QWidget) else None, exc)
+            show_error(self._widget, exc)
 
 
 _running: set[BackgroundTask] = set()

@@ -120,3 +120,14 @@ def test_dashboard_hides_cases_from_recovery(qtbot, db, actors):
     screen = win.screen("dashboard")
     assert "ne donne pas accès aux dossiers" in screen.cases_card.body.text()
     assert "Aucun extrait" in screen.seniors_card.body.text()
+
+
+def test_dashboard_for_the_administrator(qtbot, db, actors):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.attach(AppContext(db=db, actor=actors["admin"]))
+    screen = win.screen("dashboard")
+    assert "ne donne pas accès aux dossiers" in screen.cases_card.body.text()
+    assert "ne donne pas accès aux séances" in screen.meeting_card.body.text()
+    assert "ne donne pas accès aux décisions" in screen.followup_card.body.text()
+    assert "Dernière sauvegarde : <b>aucune</b>" in screen.admin_card.body.text()

@@ -56,3 +56,26 @@ def test_cancel_is_visible_to_the_worker(qtbot):
     release.set()
     qtbot.waitUntil(lambda: bool(results), timeout=5000)
     assert results == [True]
+
+
+def test_widget_closed_while_the_job_runs(qtbot):
+    """The result of a job whose window was closed meanwhile is dropped
+    quietly instead of reaching a deleted widget."""
+    from PySide6.QtWidgets import QLabel
+
+    label = QLabel("avant")
+    release = threading.Event()
+    delivered = []
+
+    def work(progress):
+        release.wait(5)
+        return "après"
+
+    task = run_in_background(label, work, lambda v: (delivered.append(v), label.setText(v)),
+                             progress_text="Calcul…")
+    label.deleteLater()
+    qtbot.waitUntil(lambda: not task._widget_alive, timeout=5000)
+    release.set()
+    with qtbot.waitSignal(task.finished, timeout=5000):
+        pass
+    assert delivered == [] and task.result == "après"

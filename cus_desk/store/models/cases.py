@@ -191,6 +191,19 @@ def _refresh_sql(where: str) -> str:
     """
 
 
+def _when_cases(where: str) -> str:
+    # Tenants and leases are written in bulk by arrears imports, mostly for
+    # households without a case file: skip the refresh for those.
+    return f" WHEN EXISTS (SELECT 1 FROM cases WHERE {where}) BEGIN"
+
+
+_TENANT_NEW = "household_id = NEW.household_id"
+_TENANT_BOTH = "household_id IN (NEW.household_id, OLD.household_id)"
+_TENANT_OLD = "household_id = OLD.household_id"
+_LEASE_NEW = "household_id = NEW.household_id OR lease_id = NEW.id"
+_LEASE_BOTH = "household_id IN (NEW.household_id, OLD.household_id) OR lease_id = NEW.id"
+_LEASE_OLD = "household_id = OLD.household_id OR lease_id = OLD.id"
+
 CASE_SEARCH_TRIGGERS: dict[str, str] = {
     "case_search_cases_ai": "AFTER INSERT ON cases BEGIN"
     + _refresh_sql("id = NEW.id") + "END",
@@ -198,20 +211,18 @@ CASE_SEARCH_TRIGGERS: dict[str, str] = {
     + _refresh_sql("id = NEW.id") + "END",
     "case_search_cases_ad": "AFTER DELETE ON cases BEGIN "
     "DELETE FROM case_search WHERE rowid = OLD.id; END",
-    "case_search_tenants_ai": "AFTER INSERT ON tenants BEGIN"
-    + _refresh_sql("household_id = NEW.household_id") + "END",
-    "case_search_tenants_au": "AFTER UPDATE ON tenants BEGIN"
-    + _refresh_sql("household_id IN (NEW.household_id, OLD.household_id)") + "END",
-    "case_search_tenants_ad": "AFTER DELETE ON tenants BEGIN"
-    + _refresh_sql("household_id = OLD.household_id") + "END",
-    "case_search_leases_ai": "AFTER INSERT ON leases BEGIN"
-    + _refresh_sql("household_id = NEW.household_id OR lease_id = NEW.id") + "END",
-    "case_search_leases_au": "AFTER UPDATE ON leases BEGIN"
-    + _refresh_sql(
-        "household_id IN (NEW.household_id, OLD.household_id) OR lease_id = NEW.id"
-    ) + "END",
-    "case_search_leases_ad": "AFTER DELETE ON leases BEGIN"
-    + _refresh_sql("household_id = OLD.household_id OR lease_id = OLD.id") + "END",
+    "case_search_tenants_ai": "AFTER INSERT ON tenants" + _when_cases(_TENANT_NEW)
+    + _refresh_sql(_TENANT_NEW) + "END",
+    "case_search_tenants_au": "AFTER UPDATE ON tenants" + _when_cases(_TENANT_BOTH)
+    + _refresh_sql(_TENANT_BOTH) + "END",
+    "case_search_tenants_ad": "AFTER DELETE ON tenants" + _when_cases(_TENANT_OLD)
+    + _refresh_sql(_TENANT_OLD) + "END",
+    "case_search_leases_ai": "AFTER INSERT ON leases" + _when_cases(_LEASE_NEW)
+    + _refresh_sql(_LEASE_NEW) + "END",
+    "case_search_leases_au": "AFTER UPDATE ON leases" + _when_cases(_LEASE_BOTH)
+    + _refresh_sql(_LEASE_BOTH) + "END",
+    "case_search_leases_ad": "AFTER DELETE ON leases" + _when_cases(_LEASE_OLD)
+    + _refresh_sql(_LEASE_OLD) + "END",
 }
 
 CASE_SEARCH_CREATE = (
