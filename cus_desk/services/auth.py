@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -31,9 +32,14 @@ from cus_desk.store.models.base import utcnow
 from cus_desk.store.models.core import User
 
 _hasher = PasswordHasher()
-# Verified when the login is unknown, so that an unknown login takes as long
-# as a wrong password (no guessing of logins by timing).
-_DUMMY_HASH = _hasher.hash("cus-desk-no-such-account")
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified when the login is unknown, so that an unknown login takes as
+    long as a wrong password (no guessing of logins by timing). Computed on
+    first need: an Argon2 hash at import would cost every start-up ~0.2 s."""
+    return _hasher.hash("cus-desk-no-such-account")
 
 BAD_CREDENTIALS = "Identifiant ou mot de passe incorrect."
 INACTIVE_ACCOUNT = (
@@ -66,7 +72,7 @@ def hash_password(password: str) -> str:
 
 def _verify(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 
