@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from cus_desk.domain.roles import Role
-from cus_desk.services.auth import create_user
+from cus_desk.services.auth import create_user, hash_password
 from cus_desk.store.db import open_database, sqlite_url
-from cus_desk.store.models.core import Agency
+from cus_desk.store.models.core import Agency, User
 
 
 @pytest.fixture(autouse=True)
@@ -45,8 +45,18 @@ def db_path(tmp_path) -> Path:
     return tmp_path / "cus-desk-test.sqlite3"
 
 
+@pytest.fixture(scope="session")
+def _migrated_template(tmp_path_factory) -> Path:
+    """A migrated, seeded database built once per run; each test gets a copy
+    of the file (the same real SQLite file, without migrating every time)."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    open_database(sqlite_url(path)).dispose()
+    return path
+
+
 @pytest.fixture
-def db(db_path):
+def db(db_path, _migrated_template):
+    shutil.copy(_migrated_template, db_path)
     database = open_database(sqlite_url(db_path))
     yield database
     database.dispose()
@@ -60,19 +70,35 @@ def agency_id(db, code: str) -> int:
 TEST_PASSWORD = "Mot-de-passe-test-1"
 
 
+@pytest.fixture(scope="session")
+def _test_password_hash() -> str:
+    # Argon2 is slow on purpose: one real hash per run, shared by the accounts.
+    return hash_password(TEST_PASSWORD)
+
+
+ACCOUNTS = {  # key: (login, name, role, agency code)
+    "admin": ("admin", "Alice Admin", Role.ADMIN, None),
+    "adviser_metz": ("cs.metz", "Camille Conseillère", Role.SOCIAL_ADVISER, "metz"),
+    "adviser_forbach": ("cs.forbach", "Fanny Forbach", Role.SOCIAL_ADVISER, "forbach"),
+    "social_head": ("pole.social", "Sophie Responsable", Role.SOCIAL_HEAD, None),
+    "cas_member": ("cas.securite", "Serge Sécurité", Role.CAS_MEMBER, None),
+    "recovery_metz": ("recouvrement.metz", "Romain Recouvrement", Role.RECOVERY, "metz"),
+}
+
+
 @pytest.fixture
-def actors(db):
-    """One account per role (password TEST_PASSWORD). Keys: admin,
-    adviser_metz, adviser_forbach, social_head, cas_member, recovery_metz."""
-    metz, forbach = agency_id(db, "metz"), agency_id(db, "forbach")
-    return {
-        "admin": create_user(db, "admin", "Alice Admin", Role.ADMIN, TEST_PASSWORD),
-        "adviser_metz": create_user(db, "cs.metz", "Camille Conseillère", Role.SOCIAL_ADVISER, TEST_PASSWORD, metz),
-        "adviser_forbach": create_user(db, "cs.forbach", "Fanny Forbach", Role.SOCIAL_ADVISER, TEST_PASSWORD, forbach),
-        "social_head": create_user(db, "pole.social", "Sophie Responsable", Role.SOCIAL_HEAD, TEST_PASSWORD),
-        "cas_member": create_user(db, "cas.securite", "Serge Sécurité", Role.CAS_MEMBER, TEST_PASSWORD),
-        "recovery_metz": create_user(db, "recouvrement.metz", "Romain Recouvrement", Role.RECOVERY, TEST_PASSWORD, metz),
+def actors(db, _test_password_hash):
+    """One account per role, each with the password TEST_PASSWORD. Keys:
+    admin, adviser_metz, adviser_forbach, social_head, cas_member,
+    recovery_metz."""
+    made = {
+        key: create_user(db, login, name, role, None, agency_id(db, code) if code else None)
+        for key, (login, name, role, code) in ACCOUNTS.items()
     }
+    with db.write_session() as session:
+        for user in session.scalars(select(User).where(User.id.in_([a.user_id for a in made.values()]))):
+            user.password_hash = _test_password_hash
+    return made
 
 
 @pytest.fixture(scope="session")

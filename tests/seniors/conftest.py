@@ -3,14 +3,12 @@ management system writes them."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from cus_desk.services.seniors import SeniorsService
-from cus_desk.store.db import open_database, sqlite_url
 
 HEADERS = ["N° contrat", "Nom", "Prénom", "Date de naissance", "Date de naissance cotitulaire",
            "Agence", "Commune", "Adresse", "Date d'entrée", "Solde débiteur", "Nb mois impayés",
@@ -66,41 +64,3 @@ def extract_csv(tmp_path) -> Path:
 @pytest.fixture
 def recovery(db, actors):
     return SeniorsService(db, actors["recovery_metz"])
-
-
-# The shared ``db`` + ``actors`` fixtures migrate a database and hash six
-# Argon2 passwords per test (4-6 s on the shared machine). Here the same real,
-# migrated SQLite file with the same accounts is built once and copied.
-@pytest.fixture(scope="session")
-def _seniors_template(tmp_path_factory):
-    from cus_desk.domain.roles import Role
-    from cus_desk.services.auth import create_user
-    from tests.conftest import TEST_PASSWORD, agency_id  # noqa: F401
-
-    path = tmp_path_factory.mktemp("seniors") / "template.sqlite3"
-    database = open_database(sqlite_url(path))
-    metz, forbach = agency_id(database, "metz"), agency_id(database, "forbach")
-    actors = {
-        "admin": create_user(database, "admin", "Alice Admin", Role.ADMIN, TEST_PASSWORD),
-        "adviser_metz": create_user(database, "cs.metz", "Camille Conseillère", Role.SOCIAL_ADVISER, TEST_PASSWORD, metz),
-        "adviser_forbach": create_user(database, "cs.forbach", "Fanny Forbach", Role.SOCIAL_ADVISER, TEST_PASSWORD, forbach),
-        "social_head": create_user(database, "pole.social", "Sophie Responsable", Role.SOCIAL_HEAD, TEST_PASSWORD),
-        "cas_member": create_user(database, "cas.securite", "Serge Sécurité", Role.CAS_MEMBER, TEST_PASSWORD),
-        "recovery_metz": create_user(database, "recouvrement.metz", "Romain Recouvrement", Role.RECOVERY, TEST_PASSWORD, metz),
-    }
-    database.dispose()
-    return path, actors
-
-
-@pytest.fixture
-def db(_seniors_template, tmp_path):
-    path = tmp_path / "seniors-test.sqlite3"
-    shutil.copy(_seniors_template[0], path)
-    database = open_database(sqlite_url(path))
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
-def actors(_seniors_template, db):
-    return dict(_seniors_template[1])
