@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import sys
@@ -38,6 +39,18 @@ def _background_jobs_end_with_their_test():
         from PySide6.QtCore import QThreadPool
 
         QThreadPool.globalInstance().waitForDone(30_000)
+    # Garbage is collected here, on the GUI thread, never by a worker thread
+    # that happens to allocate (see cus_desk/ui/gc_guard.py).
+    gc.collect()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_automatic_garbage_collection():
+    was_enabled = gc.isenabled()
+    gc.disable()
+    yield
+    if was_enabled:
+        gc.enable()
 
 
 @pytest.fixture

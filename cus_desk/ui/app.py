@@ -106,6 +106,10 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     QLocale.setDefault(QLocale(QLocale.Language.French, QLocale.Country.France))
+    if not hasattr(app, "gc_guard"):
+        from cus_desk.ui.gc_guard import GuiThreadGarbageCollector
+
+        app.gc_guard = GuiThreadGarbageCollector(app)
     from cus_desk.paths import resources_dir
 
     style = resources_dir() / "style.qss"

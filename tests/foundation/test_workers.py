@@ -79,3 +79,21 @@ def test_widget_closed_while_the_job_runs(qtbot):
     with qtbot.waitSignal(task.finished, timeout=5000):
         pass
     assert delivered == [] and task.result == "après"
+
+
+def test_application_collects_garbage_on_the_gui_thread(qtbot):
+    import gc
+
+    from cus_desk.ui.app import make_application
+
+    app = make_application()
+    guard = app.gc_guard
+    assert not gc.isenabled()  # no collection triggered by a worker thread's allocations
+    garbage = []
+    for _ in range(guard.threshold[0] + 10):
+        cycle = []
+        cycle.append(cycle)
+        garbage.append(cycle)
+    del garbage, cycle
+    assert gc.get_count()[0] > guard.threshold[0]
+    assert guard.check() > 0  # what the GUI-thread timer does

@@ -335,14 +335,19 @@ def test_header_variants_are_recognised():
 def test_garbage_collector_is_back_on_after_an_import(recovery, extract_csv, tmp_path):
     import gc
 
-    assert gc.isenabled()
-    recovery.import_arrears(extract_csv, EXTRACT_DATE)
-    assert gc.isenabled()
-    bad = tmp_path / "bad.csv"
-    bad.write_text("Nom;Agence\nX;Metz\n", encoding="utf-8")
-    with pytest.raises(imp.ImportRefused):
-        recovery.import_arrears(bad, EXTRACT_DATE)
-    assert gc.isenabled()
+    was_enabled = gc.isenabled()  # the test session runs with it off (tests/conftest.py)
+    gc.enable()
+    try:
+        recovery.import_arrears(extract_csv, EXTRACT_DATE)
+        assert gc.isenabled()
+        bad = tmp_path / "bad.csv"
+        bad.write_text("Nom;Agence\nX;Metz\n", encoding="utf-8")
+        with pytest.raises(imp.ImportRefused):
+            recovery.import_arrears(bad, EXTRACT_DATE)
+        assert gc.isenabled()
+    finally:
+        if not was_enabled:
+            gc.disable()
 
 
 def test_cancel_while_reading_a_workbook(db, recovery, tmp_path):
