@@ -367,15 +367,24 @@ class IdleLock(QObject):
         return isinstance(obj, QWidget) and (obj is self.overlay or self.overlay.isAncestorOf(obj))
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
-        kind = event.type()
-        if obj is self.window and kind == QEvent.Type.Resize and self.locked:
-            self.overlay.setGeometry(self.window.rect())
-        if kind in _INPUT_EVENTS:
-            if self.locked:
-                # While locked, input reaches only the password box.
-                return not self._inside_overlay(obj)
-            self.last_input = self.clock()
-        return False
+        try:
+            kind = event.type()
+            if obj is self.window and kind == QEvent.Type.Resize and self.locked:
+                self.overlay.setGeometry(self.window.rect())
+            if kind in _INPUT_EVENTS:
+                if self.locked:
+                    # While locked, input reaches only the password box.
+                    return not self._inside_overlay(obj)
+                self.last_input = self.clock()
+            return False
+        except RuntimeError:
+            # The window and its cover are gone (closed and deleted) while this
+            # application-wide filter lingers: stop filtering instead of failing
+            # on every event of the other windows.
+            app = QApplication.instance()
+            if app is not None:
+                app.removeEventFilter(self)
+            return False
 
 
 def install_idle_lock(window: QWidget, ctx) -> IdleLock:
