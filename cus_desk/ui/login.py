@@ -366,6 +366,13 @@ class IdleLock(QObject):
     def _inside_overlay(self, obj) -> bool:
         return isinstance(obj, QWidget) and (obj is self.overlay or self.overlay.isAncestorOf(obj))
 
+    def dispose(self) -> None:
+        """Stop watching input: the window is closing for good."""
+        self.timer.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
         try:
             kind = event.type()
@@ -377,10 +384,12 @@ class IdleLock(QObject):
                     return not self._inside_overlay(obj)
                 self.last_input = self.clock()
             return False
-        except RuntimeError:
-            # The window and its cover are gone (closed and deleted) while this
-            # application-wide filter lingers: stop filtering instead of failing
-            # on every event of the other windows.
+        except (RuntimeError, AttributeError):
+            # The window and its cover are gone while this application-wide
+            # filter lingers: deleted on the C++ side (RuntimeError), or this
+            # wrapper's attributes cleared by the cyclic garbage collector while
+            # Qt still holds it (AttributeError). Stop filtering instead of
+            # failing on every event of the other windows.
             app = QApplication.instance()
             if app is not None:
                 app.removeEventFilter(self)

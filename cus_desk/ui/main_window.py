@@ -225,4 +225,7 @@ class MainWindow(QMainWindow):
         settings = app_settings()
         settings.setValue("main/geometry", self.saveGeometry())
         settings.setValue("main/state", self.saveState())
+        lock = getattr(self, "idle_lock", None)
+        if lock is not None:
+            lock.dispose()
         super().closeEvent(event)

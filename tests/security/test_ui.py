@@ -171,6 +171,51 @@ def test_idle_lock_keeps_unsaved_work(qtbot, db, actors):
     assert '"déverrouillage": true' in logins[-1].details_json
 
 
+def test_idle_lock_of_a_collected_window_stops_filtering(qtbot, db, actors):
+    """The garbage collector may clear a lock's attributes while Qt still holds
+    it as an application-wide filter (seen in CI): later input elsewhere must
+    not raise in the event loop (pytest-qt fails the test if it does)."""
+    import gc
+    import weakref
+
+    from cus_desk.ui.login import IdleLock
+
+    ctx = AppContext(db=db, actor=actors["adviser_metz"])
+
+    def open_and_close_a_locked_window():
+        window = QMainWindow()
+        window.show()
+        window.idle_lock = IdleLock(window, ctx, minutes=10)
+        window.close()
+        return weakref.ref(window)
+
+    gone = open_and_close_a_locked_window()
+    gc.collect()
+    assert gone() is None
+    _, form = _window_with_form(qtbot)
+    qtbot.keyClicks(form, "encore utilisable")
+    assert form.text() == "encore utilisable"
+
+
+def test_closing_the_main_window_disposes_its_idle_lock(qtbot, db, actors):
+    from cus_desk.ui.login import install_idle_lock
+    from cus_desk.ui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    ctx = AppContext(db=db, actor=actors["adviser_metz"])
+    window.attach(ctx)
+    lock = install_idle_lock(window, ctx)
+    window.show()
+    assert lock.timer.isActive()
+    assert window.close()
+    assert not lock.timer.isActive()
+    before = lock.last_input = lock.clock() - 3600
+    _, form = _window_with_form(qtbot)
+    qtbot.keyClicks(form, "ailleurs")  # no longer watched by the closed window's lock
+    assert lock.last_input == before
+
+
 def _events(db):
     from sqlalchemy import select
 
