@@ -13,6 +13,7 @@ from cus_desk.domain.roles import Role
 
 
 class Permission(StrEnum):
+    CASE_LIST = "case_list"  # which cases, per case_access: own agency, all, or agenda only
     CASE_CREATE = "case_create"
     CASE_EDIT = "case_edit"  # within the case access level (see case_access)
     CONFIDENTIAL_READ = "confidential_read"
@@ -37,16 +38,16 @@ class Permission(StrEnum):
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SOCIAL_ADVISER: frozenset({
-        P.CASE_CREATE, P.CASE_EDIT, P.CONFIDENTIAL_READ, P.MEETING_MANAGE, P.MEETING_VIEW,
+        P.CASE_LIST, P.CASE_CREATE, P.CASE_EDIT, P.CONFIDENTIAL_READ, P.MEETING_MANAGE, P.MEETING_VIEW,
         P.DECISION_FOLLOW_UP, P.ARREARS_READ, P.SENIORS_READ, P.SENIORS_EDIT,
         P.PARTNER_READ, P.PARTNER_EDIT, P.PERSON_EXPORT, P.STATS_EXPORT,
     }),
     Role.SOCIAL_HEAD: frozenset({
-        P.CASE_CREATE, P.CASE_EDIT, P.CONFIDENTIAL_READ, P.MEETING_MANAGE, P.MEETING_VIEW,
+        P.CASE_LIST, P.CASE_CREATE, P.CASE_EDIT, P.CONFIDENTIAL_READ, P.MEETING_MANAGE, P.MEETING_VIEW,
         P.DECISION_FOLLOW_UP, P.ARREARS_READ, P.SENIORS_READ, P.SENIORS_EDIT,
         P.PARTNER_READ, P.PARTNER_EDIT, P.PERSON_EXPORT, P.STATS_EXPORT,
     }),
-    Role.CAS_MEMBER: frozenset({P.MEETING_VIEW, P.DECISION_FOLLOW_UP, P.PARTNER_READ}),
+    Role.CAS_MEMBER: frozenset({P.CASE_LIST, P.MEETING_VIEW, P.DECISION_FOLLOW_UP, P.PARTNER_READ}),
     Role.RECOVERY: frozenset({
         P.ARREARS_READ, P.ARREARS_IMPORT, P.SENIORS_READ, P.SENIORS_EDIT, P.PARTNER_READ,
         P.DECISION_FOLLOW_UP, P.MEETING_VIEW,
@@ -121,6 +122,18 @@ CASE_DENIED = (
     "Vous n'avez pas accès à ce dossier. Une conseillère sociale voit les dossiers de son agence "
     "et ceux inscrits à l'ordre du jour d'une séance de CAS à laquelle elle participe."
 )
+
+
+CASE_LIST_DENIED = (
+    "Votre profil ({role}) ne donne pas accès aux dossiers CAS : ils contiennent des "
+    "informations sociales réservées aux conseillères sociales, au pôle social et, pour la "
+    "synthèse des dossiers inscrits à l'ordre du jour d'une séance, aux membres de la CAS."
+)
+
+
+def require_case_list(actor) -> None:
+    if not has(actor, Permission.CASE_LIST):
+        raise AccessDeniedError(CASE_LIST_DENIED.format(role=Role(actor.role).label))
 
 
 def require_case(session: Session, actor, case_id: int, case_agency_id: int,

@@ -480,6 +480,7 @@ class CaseService(Service):
 
     def _list_scope(self) -> tuple[str, dict]:
         """SQL condition restricting the list to the cases the actor may see."""
+        access.require_case_list(self.actor)
         role = Role(self.actor.role)
         on_agenda = (
             "c.id IN (SELECT ai.case_id FROM agenda_items ai JOIN attendees at "

@@ -12,11 +12,12 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
 from cus_desk import APP_NAME, APP_ORG
-from cus_desk.ui.screens import SCREENS, ScreenSpec, screen_class
+from cus_desk.ui.screens import SCREENS, ScreenSpec, may_open, screen_class
 
 # Optional methods of a screen, and the window action that forwards to each.
 SCREEN_HOOKS = {
@@ -30,6 +31,35 @@ SCREEN_HOOKS = {
 
 def app_settings() -> QSettings:
     return QSettings(APP_ORG, APP_NAME)
+
+
+class NoAccessScreen(QWidget):
+    """Stands in for a screen whose content the user's role may not see:
+    says so and why, rather than an empty list or an error."""
+
+    def __init__(self, spec: ScreenSpec, role_label: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = QLabel(f"{spec.title} : non accessible avec votre profil ({role_label})")
+        self.title.setObjectName("no_access_title")
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.title.setWordWrap(True)
+        self.explanation = QLabel(
+            f"{spec.denied_text}\n\nSi votre mission le demande, adressez-vous à la responsable "
+            "du pôle social ou à l'administrateur de CUS Desk."
+        )
+        self.explanation.setObjectName("no_access_text")
+        self.explanation.setWordWrap(True)
+        self.explanation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(48, 48, 48, 48)
+        layout.addWidget(self.title)
+        layout.addSpacing(12)
+        layout.addWidget(self.explanation)
+        layout.addStretch(1)
+        self.setAccessibleName(self.title.text())
 
 
 class MainWindow(QMainWindow):
@@ -138,9 +168,16 @@ class MainWindow(QMainWindow):
         who = f"{ctx.actor.display_name} — {ctx.actor.role.label}" + (f", {agency}" if agency else "")
         self.user_label.setText(who)
         self.nav.setEnabled(True)
+        for row, spec in enumerate(SCREENS):
+            if not may_open(spec, ctx.actor):
+                item = self.nav.item(row)
+                item.setForeground(self.palette().color(self.palette().ColorGroup.Disabled,
+                                                        self.palette().ColorRole.Text))
+                item.setToolTip(f"{spec.title} ({spec.shortcut}) — non accessible avec votre profil")
+        # The last screen was perhaps another user's on this PC.
         last = app_settings().value("main/last_screen", "dashboard")
-        keys = [s.key for s in SCREENS]
-        self.show_screen(last if last in keys else "dashboard")
+        openable = [s.key for s in SCREENS if may_open(s, ctx.actor)]
+        self.show_screen(last if last in openable else "dashboard")
 
     # -- navigation ---------------------------------------------------------
     def _spec(self, key: str) -> ScreenSpec:
@@ -150,7 +187,10 @@ class MainWindow(QMainWindow):
         """The screen widget for ``key``, built on first use."""
         if key not in self._screens:
             spec = self._spec(key)
-            widget = screen_class(spec)(self.ctx, self)
+            if may_open(spec, self.ctx.actor):
+                widget = screen_class(spec)(self.ctx, self)
+            else:
+                widget = NoAccessScreen(spec, self.ctx.actor.role.label, self)
             widget.setObjectName(f"screen_{key}")
             self._screens[key] = widget
             self.stack.addWidget(widget)
