@@ -29,6 +29,11 @@ class AccessDeniedError(CusDeskError):
     pass
 
 
+class SessionRevokedError(AccessDeniedError):
+    """The account was deactivated, or its role or agency changed, while its
+    user was signed in: nothing more is read or written on those rights."""
+
+
 class ConflictError(CusDeskError):
     """Optimistic-lock conflict: someone else saved the same record first."""
 

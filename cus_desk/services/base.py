@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from cus_desk.domain.errors import ConflictError
+from cus_desk.domain.errors import ConflictError, SessionRevokedError
 from cus_desk.domain.roles import Role
 from cus_desk.store.db import Database
 
@@ -25,6 +26,30 @@ class Actor:
     agency_id: int | None = None
 
 
+ACCOUNT_CLOSED = (
+    "Votre compte a été désactivé pendant votre session : CUS Desk n'affiche et n'enregistre "
+    "plus rien en votre nom. Adressez-vous à l'administrateur."
+)
+PROFILE_CHANGED = (
+    "Votre profil (rôle ou agence) a été modifié pendant votre session : fermez CUS Desk et "
+    "rouvrez-le pour continuer avec vos nouveaux droits. Rien n'a été enregistré."
+)
+
+
+def check_session(session: Session, actor: Actor) -> None:
+    """The actor's rights are those of the account as stored now, not as at
+    sign-in: a deactivation or a change of role or agency by the
+    administrator takes effect at the next read or write (one primary-key
+    lookup)."""
+    row = session.execute(
+        text("SELECT active, role, agency_id FROM users WHERE id = :id"), {"id": actor.user_id}
+    ).first()
+    if row is None or not row.active:
+        raise SessionRevokedError(ACCOUNT_CLOSED)
+    if row.role != Role(actor.role).value or row.agency_id != actor.agency_id:
+        raise SessionRevokedError(PROFILE_CHANGED)
+
+
 class Service:
     """Base of every use-case class: ``XService(db, actor).do_something()``.
 
@@ -38,6 +63,7 @@ class Service:
     @contextmanager
     def _read(self) -> Iterator[Session]:
         with self.db.read_session() as session:
+            check_session(session, self.actor)
             yield session
 
     @contextmanager
@@ -46,6 +72,7 @@ class Service:
         ConflictError instead of a silent overwrite."""
         try:
             with self.db.write_session() as session:
+                check_session(session, self.actor)
                 yield session
         except StaleDataError as exc:
             raise ConflictError() from exc

@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QLocale
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from cus_desk.domain.errors import ConflictError, CusDeskError
+from cus_desk.domain.errors import ConflictError, CusDeskError, SessionRevokedError
 
 log = logging.getLogger("cus_desk.ui")
 
@@ -43,6 +43,18 @@ def show_error(parent: QWidget | None, error: BaseException | str, title: str = 
     box.setText(text)
     box.setAccessibleName("Message d'erreur")
     box.exec()
+    if isinstance(error, SessionRevokedError):
+        lock_sessions(text)
+
+
+def lock_sessions(message: str) -> None:
+    """Cover every window that has an idle lock: the account was deactivated
+    or changed while signed in (unlocking asks for the password again, and a
+    deactivated account cannot unlock)."""
+    for widget in QApplication.topLevelWidgets():
+        lock = getattr(widget, "idle_lock", None)
+        if lock is not None:
+            lock.lock_now(message)
 
 
 def show_info(parent: QWidget | None, text: str, title: str = "CUS Desk") -> None:

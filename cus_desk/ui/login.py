@@ -295,10 +295,10 @@ class LockOverlay(QFrame):
         outer.addStretch(2)
         self.hide()
 
-    def cover(self) -> None:
+    def cover(self, message: str = "") -> None:
         parent = self.parentWidget()
         self.setGeometry(parent.rect())
-        self.message.clear()
+        self.message.setText(message)
         self.password.clear()
         self.show()
         self.raise_()
@@ -349,13 +349,14 @@ class IdleLock(QObject):
         if not self.locked and self.clock() - self.last_input >= self.timeout_s:
             self.lock_now()
 
-    def lock_now(self) -> None:
+    def lock_now(self, message: str = "") -> None:
         # A modal dialog left open would sit above the cover: hide it until unlock.
-        self._hidden_dialogs = [w for w in QApplication.topLevelWidgets()
-                                if w is not self.window and w.isVisible() and isinstance(w, QDialog)]
-        for dialog in self._hidden_dialogs:
+        hidden = [w for w in QApplication.topLevelWidgets()
+                  if w is not self.window and w.isVisible() and isinstance(w, QDialog)]
+        for dialog in hidden:
             dialog.hide()
-        self.overlay.cover()
+        self._hidden_dialogs = [*getattr(self, "_hidden_dialogs", []), *hidden]
+        self.overlay.cover(message)
 
     def _on_unlocked(self) -> None:
         self.last_input = self.clock()

@@ -57,7 +57,7 @@ def install_admin_menu(window: QMainWindow, ctx) -> None:
                               lambda: change_my_password(window, ctx), "action_change_password"))
     lock = getattr(window, "idle_lock", None)
     if lock is not None:
-        account.addAction(_action(window, "Verrouiller la session", lock.lock_now,
+        account.addAction(_action(window, "Verrouiller la session", lambda: lock.lock_now(),
                                   "action_lock_session", "Ctrl+L"))
 
     tools = []
