@@ -36,9 +36,14 @@ def _background_jobs_end_with_their_test():
     temporary database goes away)."""
     yield
     if "PySide6.QtCore" in sys.modules:
-        from PySide6.QtCore import QThreadPool
+        from PySide6.QtCore import QCoreApplication, QEvent, QThreadPool
 
         QThreadPool.globalInstance().waitForDone(30_000)
+        # Widgets closed by the test (deleteLater) are destroyed now, while
+        # their Python side is intact; left to the collector below, a window
+        # would be destroyed after its wrappers' attributes were cleared, and
+        # its models or filters would fail when called during destruction.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     # Garbage is collected here, on the GUI thread, never by a worker thread
     # that happens to allocate (see cus_desk/ui/gc_guard.py). What survives is
     # frozen, so the next collection scans only what the next test creates

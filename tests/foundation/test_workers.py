@@ -88,12 +88,19 @@ def test_application_collects_garbage_on_the_gui_thread(qtbot):
 
     app = make_application()
     guard = app.gc_guard
-    assert not gc.isenabled()  # no collection triggered by a worker thread's allocations
-    garbage = []
-    for _ in range(guard.threshold[0] + 10):
-        cycle = []
-        cycle.append(cycle)
-        garbage.append(cycle)
-    del garbage, cycle
-    assert gc.get_count()[0] > guard.threshold[0]
-    assert guard.check() > 0  # what the GUI-thread timer does
+    try:
+        assert guard.timer.isActive()
+        assert not gc.isenabled()  # no collection triggered by a worker thread's allocations
+        garbage = []
+        for _ in range(guard.threshold[0] + 10):
+            cycle = []
+            cycle.append(cycle)
+            garbage.append(cycle)
+        del garbage, cycle
+        assert gc.get_count()[0] > guard.threshold[0]
+        assert guard.check() > 0  # what the GUI-thread timer does
+    finally:
+        # The test session collects between tests itself (conftest); a timer
+        # left running would collect in the middle of later tests.
+        guard.timer.stop()
+        del app.gc_guard
