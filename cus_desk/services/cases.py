@@ -22,6 +22,7 @@ from cus_desk.domain import cases as rules
 from cus_desk.domain.cases import CaseStatus
 from cus_desk.domain.errors import AccessDeniedError, NotFoundError, ValidationError
 from cus_desk.domain.formatting import format_date
+from cus_desk.domain.meetings import is_sensitive_problem
 from cus_desk.domain.reference import LEASE_KINDS, RELATIONSHIP_KINDS
 from cus_desk.domain.roles import Role
 from cus_desk.domain.settings import REFERRAL_OVERDUE_DAYS
@@ -801,10 +802,13 @@ class CaseService(Service):
             opened_by_name=names.get(case.opened_by_id, "") if case.opened_by_id else "",
             adviser_id=case.adviser_id,
             adviser_name=names.get(case.adviser_id, "") if case.adviser_id else "",
-            problems=tuple(sorted((p.code for p in case.problems), key=_problem_order)),
+            # The commission summary leaves out health, violence and family
+            # problématiques, and the free-text closure reason (art. L.121-6-2 CASF).
+            problems=tuple(sorted((p.code for p in case.problems
+                                   if full or not is_sensitive_problem(p.code)), key=_problem_order)),
             summary=case.summary if full else "",
             recommendation=case.recommendation,
-            closure_reason=case.closure_reason, closed_on=case.closed_on,
+            closure_reason=case.closure_reason if full else None, closed_on=case.closed_on,
             last_activity_on=case.last_activity_on,
             judicial_requested_on=case.judicial_requested_on, judicial_authorised=authorised,
             caf_number=case.caf_number if full else None,

@@ -73,6 +73,30 @@ def test_case_files_by_role(db, actors, world, who):
             assert detail.confidential_notes and detail.journal  # confidential notes for full access
 
 
+def test_summary_leaves_out_sensitive_problems_and_closure_reason(db, actors):
+    """A CAS member sees the debt side of a case on the agenda, not that the
+    household copes with mental illness or violence, nor why a case was closed."""
+    from cus_desk.services.cases import CaseService
+    from cus_desk.store.models.cases import CaseProblem
+
+    with db.write_session() as s:
+        hh, _ = b.household(s, "metz", "SENSIBLE", "Sam")
+        case = b.case(s, hh, status="clos", closed_on=date(2026, 10, 1))
+        case.closure_reason = "Hospitalisation longue de Mme"
+        s.add_all([CaseProblem(case_id=case.id, code=code) for code in
+                   ("sante_mentale", "violences_intrafamiliales", "sur_occupation")])
+        b.meeting_with(s, case, attendee_user_ids=[actors["cas_member"].user_id],
+                       held_on=date(2026, 11, 5))
+        case_id = case.id
+    summary = CaseService(db, actors["cas_member"]).get(case_id)
+    assert summary.access == "summary"
+    assert set(summary.problems) == {"impayes", "sur_occupation"}
+    assert summary.closure_reason is None and "Hospitalisation" not in repr(summary)
+    full = CaseService(db, actors["adviser_metz"]).get(case_id)
+    assert {"sante_mentale", "violences_intrafamiliales"} <= set(full.problems)
+    assert full.closure_reason == "Hospitalisation longue de Mme"
+
+
 @pytest.mark.parametrize("who", ROLES)
 def test_case_access_matrix_direct(db, actors, world, who):
     """The access module itself, for every role and every case."""
