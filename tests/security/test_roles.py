@@ -73,10 +73,9 @@ def test_case_files_by_role(db, actors, world, who):
             assert detail.confidential_notes and detail.journal  # confidential notes for full access
 
 
-def test_summary_leaves_out_sensitive_problems_and_closure_reason(db, actors):
-    """A CAS member sees the debt side of a case on the agenda, not that the
-    household copes with mental illness or violence, nor why a case was closed."""
-    from cus_desk.services.cases import CaseService
+def _closed_case_with_sensitive_problems(db, actors) -> int:
+    """A closed Metz case with health, violence and over-occupation problems,
+    on the agenda of a CAS the CAS member attends."""
     from cus_desk.store.models.cases import CaseProblem
 
     with db.write_session() as s:
@@ -87,7 +86,15 @@ def test_summary_leaves_out_sensitive_problems_and_closure_reason(db, actors):
                    ("sante_mentale", "violences_intrafamiliales", "sur_occupation")])
         b.meeting_with(s, case, attendee_user_ids=[actors["cas_member"].user_id],
                        held_on=date(2026, 11, 5))
-        case_id = case.id
+        return case.id
+
+
+def test_summary_leaves_out_sensitive_problems_and_closure_reason(db, actors):
+    """A CAS member sees the debt side of a case on the agenda, not that the
+    household copes with mental illness or violence, nor why a case was closed."""
+    from cus_desk.services.cases import CaseService
+
+    case_id = _closed_case_with_sensitive_problems(db, actors)
     summary = CaseService(db, actors["cas_member"]).get(case_id)
     assert summary.access == "summary"
     assert set(summary.problems) == {"impayes", "sur_occupation"}
@@ -95,6 +102,21 @@ def test_summary_leaves_out_sensitive_problems_and_closure_reason(db, actors):
     full = CaseService(db, actors["adviser_metz"]).get(case_id)
     assert {"sante_mentale", "violences_intrafamiliales"} <= set(full.problems)
     assert full.closure_reason == "Hospitalisation longue de Mme"
+
+
+def test_summary_case_window_shows_no_sensitive_problem_box(qtbot, db, actors):
+    from cus_desk.ui.cases.case_dialog import CaseDialog
+    from cus_desk.ui.context import AppContext
+
+    case_id = _closed_case_with_sensitive_problems(db, actors)
+    member = CaseDialog(AppContext(db=db, actor=actors["cas_member"]), case_id)
+    qtbot.addWidget(member)
+    assert "sante_mentale" not in member.problem_boxes
+    assert "violences_intrafamiliales" not in member.problem_boxes
+    assert member.problem_boxes["sur_occupation"].isChecked()
+    adviser = CaseDialog(AppContext(db=db, actor=actors["adviser_metz"]), case_id)
+    qtbot.addWidget(adviser)
+    assert adviser.problem_boxes["sante_mentale"].isChecked()
 
 
 @pytest.mark.parametrize("who", ROLES)

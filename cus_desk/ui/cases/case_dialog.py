@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from cus_desk.domain import cases as rules
 from cus_desk.domain.errors import ConflictError, CusDeskError, ValidationError
 from cus_desk.domain.formatting import format_cents, format_date, format_datetime
+from cus_desk.domain.meetings import is_sensitive_problem
 from cus_desk.services import access
 from cus_desk.services.cases import CaseDetail, CaseInput, CaseService, HouseholdInput
 from cus_desk.ui.cases.widgets import (
@@ -231,7 +232,11 @@ class CaseDialog(QDialog):
         problems_box = QGroupBox("Problématiques")
         grid = QGridLayout(problems_box)
         self.problem_boxes: dict[str, QCheckBox] = {}
-        for i, (code, label) in enumerate(rules.PROBLEMS.items()):
+        # The commission summary does not say whether health, violence or
+        # family problématiques apply: those boxes are not shown at all.
+        shown = [(code, label) for code, label in rules.PROBLEMS.items()
+                 if self.full or not is_sensitive_problem(code)]
+        for i, (code, label) in enumerate(shown):
             box = QCheckBox(label)
             box.setAccessibleName(f"Problématique : {label}")
             self.problem_boxes[code] = box
