@@ -8,15 +8,15 @@ message and the offer to reload; nothing is overwritten silently."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
     QComboBox,
     QDialog,
     QFormLayout,
-    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -35,16 +35,19 @@ from PySide6.QtWidgets import (
 from cus_desk.domain import cases as rules
 from cus_desk.domain.errors import ConflictError, CusDeskError, ValidationError
 from cus_desk.domain.formatting import format_cents, format_date, format_datetime
-from cus_desk.domain.meetings import is_sensitive_problem
 from cus_desk.services import access
 from cus_desk.services.cases import CaseDetail, CaseInput, CaseService, HouseholdInput
 from cus_desk.ui.cases.widgets import (
     AmountField,
+    ArrearsRow,
     DateField,
     FieldErrors,
     IntField,
     MembersEditor,
+    PhoneRow,
+    ProblemsBox,
     RowsModel,
+    action_button,
 )
 from cus_desk.ui.common import confirm, show_error, show_info
 
@@ -125,19 +128,13 @@ class CaseDialog(QDialog):
         layout.addWidget(self.header)
 
         actions = QHBoxLayout()
-        self.status_button = QPushButton("Changer de statut…")
-        self.status_button.setAccessibleName("Changer le statut du dossier")
-        self.status_button.clicked.connect(self.change_status)
-        self.judicial_button = QPushButton("Demande de résiliation judiciaire…")
-        self.judicial_button.setAccessibleName("Enregistrer la demande de résiliation judiciaire du bail")
-        self.judicial_button.clicked.connect(self.request_judicial)
-        self.save_button = QPushButton("Enregistrer")
-        self.save_button.setToolTip("Ctrl+S")
-        self.save_button.setAccessibleName("Enregistrer le dossier")
-        self.save_button.clicked.connect(self.save)
-        self.close_button = QPushButton("Fermer")
-        self.close_button.setAccessibleName("Fermer le dossier")
-        self.close_button.clicked.connect(self.reject)
+        self.status_button = action_button("Changer de statut…", "Changer le statut du dossier",
+                                           self.change_status)
+        self.judicial_button = action_button(
+            "Demande de résiliation judiciaire…",
+            "Enregistrer la demande de résiliation judiciaire du bail", self.request_judicial)
+        self.save_button = action_button("Enregistrer", "Enregistrer le dossier", self.save, "Ctrl+S")
+        self.close_button = action_button("Fermer", "Fermer le dossier", self.reject)
         for b in (self.status_button, self.judicial_button):
             b.setVisible(self.editable)
             actions.addWidget(b)
@@ -229,20 +226,10 @@ class CaseDialog(QDialog):
             self.summary_note.setWordWrap(True)
             outer.addWidget(self.summary_note)
 
-        problems_box = QGroupBox("Problématiques")
-        grid = QGridLayout(problems_box)
-        self.problem_boxes: dict[str, QCheckBox] = {}
-        # The commission summary does not say whether health, violence or
-        # family problématiques apply: those boxes are not shown at all.
-        shown = [(code, label) for code, label in rules.PROBLEMS.items()
-                 if self.full or not is_sensitive_problem(code)]
-        for i, (code, label) in enumerate(shown):
-            box = QCheckBox(label)
-            box.setAccessibleName(f"Problématique : {label}")
-            self.problem_boxes[code] = box
-            grid.addWidget(box, i // 4, i % 4)
-        self.errors.register("problems", problems_box)
-        outer.addWidget(problems_box)
+        self.problems = ProblemsBox("Problématiques", sensitive=self.full)
+        self.problem_boxes = self.problems.boxes
+        self.errors.register("problems", self.problems)
+        outer.addWidget(self.problems)
 
         form_box = QGroupBox("Situation")
         form = QFormLayout(form_box)
@@ -279,18 +266,10 @@ class CaseDialog(QDialog):
         self.worker.setPlaceholderText("Nom, structure, téléphone")
         self.errors.register("external_worker_ref", self.worker)
         form.addRow("Travailleur social extérieur :", self.worker)
-        arrears = QHBoxLayout()
-        self.arrears = AmountField("Montant de l'impayé", "arrears_cents")
-        self.months = IntField("Mois d'impayés", "arrears_months")
-        self.last_payment = DateField("Date du dernier paiement", "last_payment_on")
+        arrears = ArrearsRow()
+        self.arrears, self.months, self.last_payment = arrears.amount, arrears.months, arrears.last_payment
         for w in (self.arrears, self.months, self.last_payment):
             self.errors.register(w.field, w)
-        arrears.addWidget(self.arrears)
-        arrears.addWidget(QLabel("€   Mois impayés :"))
-        arrears.addWidget(self.months)
-        arrears.addWidget(QLabel("Dernier paiement :"))
-        arrears.addWidget(self.last_payment)
-        arrears.addStretch(1)
         form.addRow("Impayé :", arrears)
         outer.addWidget(form_box)
 
@@ -300,15 +279,9 @@ class CaseDialog(QDialog):
         self.lease_label.setWordWrap(True)
         self.lease_label.setAccessibleName("Bail")
         hh.addWidget(self.lease_label)
-        phone_row = QHBoxLayout()
-        phone_row.addWidget(QLabel("Téléphone :"))
-        self.phone = QLineEdit()
-        self.phone.setAccessibleName("Téléphone du ménage")
-        self.phone.setMaxLength(60)
-        self.phone.setFixedWidth(180)
+        phone_row = PhoneRow()
+        self.phone = phone_row.phone
         self.errors.register("phone", self.phone)
-        phone_row.addWidget(self.phone)
-        phone_row.addStretch(1)
         hh.addLayout(phone_row)
         self.members = MembersEditor(self.errors)
         self.errors.register("members", self.members)
@@ -360,13 +333,11 @@ class CaseDialog(QDialog):
             self.journal_input.setFixedHeight(70)
             form.addWidget(self.journal_input)
             buttons = QHBoxLayout()
-            self.journal_add = QPushButton("Ajouter au journal")
-            self.journal_add.setAccessibleName("Ajouter au journal")
-            self.journal_add.clicked.connect(self.add_journal_entry)
-            self.journal_fix = QPushButton("Corriger l'entrée sélectionnée")
-            self.journal_fix.setAccessibleName("Corriger l'entrée sélectionnée")
-            self.journal_fix.setToolTip("Une correction est une nouvelle entrée : l'originale reste visible.")
-            self.journal_fix.clicked.connect(self.start_correction)
+            self.journal_add = action_button("Ajouter au journal", "Ajouter au journal",
+                                             self.add_journal_entry)
+            self.journal_fix = action_button(
+                "Corriger l'entrée sélectionnée", "Corriger l'entrée sélectionnée", self.start_correction,
+                "Une correction est une nouvelle entrée : l'originale reste visible.")
             buttons.addWidget(self.journal_add)
             buttons.addWidget(self.journal_fix)
             buttons.addStretch(1)
@@ -399,9 +370,7 @@ class CaseDialog(QDialog):
             self.referral_reason = QLineEdit()
             self.referral_reason.setAccessibleName("Motif de l'orientation")
             self.referral_reason.setPlaceholderText("Motif")
-            self.referral_add = QPushButton("Orienter")
-            self.referral_add.setAccessibleName("Enregistrer l'orientation")
-            self.referral_add.clicked.connect(self.add_referral)
+            self.referral_add = action_button("Orienter", "Enregistrer l'orientation", self.add_referral)
             for w in (QLabel("Vers :"), self.partner, QLabel("le"), self.referral_date, self.referral_reason,
                       self.referral_add):
                 add.addWidget(w)
@@ -426,9 +395,8 @@ class CaseDialog(QDialog):
             self.referral_outcome = QLineEdit()
             self.referral_outcome.setAccessibleName("Suite donnée")
             self.referral_outcome.setPlaceholderText("Suite donnée (facultatif)")
-            self.referral_update = QPushButton("Mettre à jour")
-            self.referral_update.setAccessibleName("Mettre à jour l'orientation")
-            self.referral_update.clicked.connect(self.update_referral)
+            self.referral_update = action_button(
+                "Mettre à jour", "Mettre à jour l'orientation", self.update_referral)
             for w in (self.referral_status, self.referral_result, self.referral_failure,
                       self.referral_outcome, self.referral_update):
                 upd.addWidget(w)
@@ -479,9 +447,8 @@ class CaseDialog(QDialog):
             self.note_text.setAccessibleName("Texte de la note confidentielle")
             self.note_text.setFixedHeight(70)
             form.addRow("Note :", self.note_text)
-            self.note_add = QPushButton("Enregistrer la note")
-            self.note_add.setAccessibleName("Enregistrer la note confidentielle")
-            self.note_add.clicked.connect(self.add_note)
+            self.note_add = action_button(
+                "Enregistrer la note", "Enregistrer la note confidentielle", self.add_note)
             form.addRow(self.note_add)
             for f, w in (("category", self.note_category), ("consent_on", self.consent_date),
                          ("consent_method", self.consent_method), ("text", self.note_text)):
@@ -502,9 +469,8 @@ class CaseDialog(QDialog):
             for code, label in rules.PLAN_STATUSES.items():
                 self.plan_status.addItem(label, code)
             follow.addWidget(self.plan_status)
-            self.plan_update = QPushButton("Mettre à jour le plan")
-            self.plan_update.setAccessibleName("Mettre à jour le plan d'apurement")
-            self.plan_update.clicked.connect(self.update_plan)
+            self.plan_update = action_button(
+                "Mettre à jour le plan", "Mettre à jour le plan d'apurement", self.update_plan)
             follow.addWidget(self.plan_update)
             follow.addStretch(1)
             layout.addLayout(follow)
@@ -518,9 +484,7 @@ class CaseDialog(QDialog):
             self.plan_note = QLineEdit()
             self.plan_note.setAccessibleName("Note du plan")
             self.plan_note.setPlaceholderText("Note")
-            self.plan_add = QPushButton("Ajouter le plan")
-            self.plan_add.setAccessibleName("Ajouter le plan d'apurement")
-            self.plan_add.clicked.connect(self.add_plan)
+            self.plan_add = action_button("Ajouter le plan", "Ajouter le plan d'apurement", self.add_plan)
             for w in (QLabel("Accord du"), self.plan_date, QLabel("Mensualité"), self.plan_amount,
                       QLabel("€ sur"), self.plan_months, QLabel("mois"), self.plan_note, self.plan_add):
                 row.addWidget(w)
@@ -598,8 +562,7 @@ class CaseDialog(QDialog):
             else "Nécessite une décision de la CAS sur ce dossier (contrôle collégial)"
         )
 
-        for code, box in self.problem_boxes.items():
-            box.setChecked(code in d.problems)
+        self.problems.set_checked(d.problems)
         self.summary.setPlainText(d.summary)
         idx = self.adviser.findData(d.adviser_id)
         if idx < 0 and d.adviser_id is not None:
@@ -648,11 +611,35 @@ class CaseDialog(QDialog):
         self.reload()
         self.ctx.bus.data_changed.emit("cases")
 
+    def _apply(self, call: Callable[[], object], errors: FieldErrors | None = None) -> bool:
+        """Run one service call on this case. A validation error is shown next
+        to its field (in ``errors``), a conflict offers to reload, any other
+        refusal is shown; on success this window and the other screens
+        refresh. True when the call went through."""
+        if errors is not None:
+            errors.clear()
+        try:
+            call()
+        except ValidationError as exc:
+            if errors is None:
+                show_error(self, exc)
+            else:
+                errors.show(exc)
+            return False
+        except ConflictError as exc:
+            self._conflict(exc)
+            return False
+        except CusDeskError as exc:
+            show_error(self, exc)
+            return False
+        self._changed()
+        return True
+
     # ================================================================ forms
 
     def _form_state(self) -> tuple:
         return (
-            tuple(code for code, b in self.problem_boxes.items() if b.isChecked()),
+            tuple(self.problems.checked()),
             self.summary.toPlainText(), self.adviser.currentData(), self.caf.text(), self.fsl.text(),
             self.ccapex.text(), self.worker.text(), self.arrears.text(), self.months.text(),
             self.last_payment.text(), self.phone.text(),
@@ -667,7 +654,7 @@ class CaseDialog(QDialog):
 
     def case_input(self) -> CaseInput:
         return CaseInput(
-            problems=[code for code, b in self.problem_boxes.items() if b.isChecked()],
+            problems=self.problems.checked(),
             summary=self.summary.toPlainText(),
             adviser_id=self.adviser.currentData(),
             caf_number=self.caf.text(), fsl_number=self.fsl.text(), ccapex_number=self.ccapex.text(),
@@ -739,38 +726,21 @@ class CaseDialog(QDialog):
         self.journal_input.setFocus()
 
     def add_journal_entry(self) -> None:
-        self.journal_errors.clear()
-        try:
-            self.service.add_journal_entry(self.case_id, self.journal_kind.currentData(),
-                                           self.journal_date.value(), self.journal_input.toPlainText(),
-                                           corrects_id=self._correcting)
-        except ValidationError as exc:
-            self.journal_errors.show(exc)
-            return
-        except CusDeskError as exc:
-            show_error(self, exc)
-            return
-        self._correcting = None
-        self.correction_label.setText("")
-        self.journal_input.clear()
-        self.journal_date.set_value(self.service.today())
-        self._changed()
+        if self._apply(lambda: self.service.add_journal_entry(
+                self.case_id, self.journal_kind.currentData(), self.journal_date.value(),
+                self.journal_input.toPlainText(), corrects_id=self._correcting), self.journal_errors):
+            self._correcting = None
+            self.correction_label.setText("")
+            self.journal_input.clear()
+            self.journal_date.set_value(self.service.today())
 
     def add_referral(self) -> None:
         self.ensure_partners()
-        self.referral_errors.clear()
-        try:
-            self.service.add_referral(self.case_id, self.partner.currentData(), self.referral_date.value(),
-                                      self.referral_reason.text())
-        except ValidationError as exc:
-            self.referral_errors.show(exc)
-            return
-        except CusDeskError as exc:
-            show_error(self, exc)
-            return
-        self.referral_reason.clear()
-        self.partner.setCurrentIndex(0)
-        self._changed()
+        if self._apply(lambda: self.service.add_referral(
+                self.case_id, self.partner.currentData(), self.referral_date.value(),
+                self.referral_reason.text()), self.referral_errors):
+            self.referral_reason.clear()
+            self.partner.setCurrentIndex(0)
 
     def update_referral(self) -> None:
         self.referral_errors.clear()
@@ -779,57 +749,27 @@ class CaseDialog(QDialog):
             show_info(self, "Sélectionnez d'abord l'orientation à mettre à jour dans la liste.")
             return
         referral = self.referral_model.item(index.row())
-        try:
-            self.service.update_referral(
+        if self._apply(lambda: self.service.update_referral(
                 referral.id, self.referral_status.currentData(), referral.version,
                 result=self.referral_result.currentData(),
                 failure_reason=self.referral_failure.currentData(),
-                outcome=self.referral_outcome.text() or None,
-            )
-        except ValidationError as exc:
-            self.referral_errors.show(exc)
-            return
-        except ConflictError as exc:
-            self._conflict(exc)
-            return
-        except CusDeskError as exc:
-            show_error(self, exc)
-            return
-        self.referral_outcome.clear()
-        self._changed()
+                outcome=self.referral_outcome.text() or None), self.referral_errors):
+            self.referral_outcome.clear()
 
     def add_note(self) -> None:
-        self.note_errors.clear()
-        try:
-            self.service.add_confidential_note(
+        if self._apply(lambda: self.service.add_confidential_note(
                 self.case_id, self.note_category.currentData(), self.note_text.toPlainText(),
-                self.consent_date.value(), self.consent_method.currentData(),
-            )
-        except ValidationError as exc:
-            self.note_errors.show(exc)
-            return
-        except CusDeskError as exc:
-            show_error(self, exc)
-            return
-        self.note_text.clear()
-        self.consent_date.clear()
-        self.consent_method.setCurrentIndex(0)
-        self._changed()
+                self.consent_date.value(), self.consent_method.currentData()), self.note_errors):
+            self.note_text.clear()
+            self.consent_date.clear()
+            self.consent_method.setCurrentIndex(0)
 
     def add_plan(self) -> None:
-        self.plan_errors.clear()
-        try:
-            self.service.add_repayment_plan(self.case_id, self.plan_date.value(), self.plan_amount.value(),
-                                            self.plan_months.value(), self.plan_note.text())
-        except ValidationError as exc:
-            self.plan_errors.show(exc)
-            return
-        except CusDeskError as exc:
-            show_error(self, exc)
-            return
-        for w in (self.plan_date, self.plan_amount, self.plan_months, self.plan_note):
-            w.clear()
-        self._changed()
+        if self._apply(lambda: self.service.add_repayment_plan(
+                self.case_id, self.plan_date.value(), self.plan_amount.value(),
+                self.plan_months.value(), self.plan_note.text()), self.plan_errors):
+            for w in (self.plan_date, self.plan_amount, self.plan_months, self.plan_note):
+                w.clear()
 
     def update_plan(self) -> None:
         index = self.plans_view.currentIndex()
@@ -837,15 +777,8 @@ class CaseDialog(QDialog):
             show_info(self, "Sélectionnez d'abord le plan d'apurement à mettre à jour.")
             return
         plan = self.plans_model.item(index.row())
-        try:
-            self.service.update_repayment_plan(plan.id, self.plan_status.currentData(), plan.version)
-        except ConflictError as exc:
-            self._conflict(exc)
-            return
-        except CusDeskError as exc:
-            show_error(self, exc)
-            return
-        self._changed()
+        self._apply(lambda: self.service.update_repayment_plan(
+            plan.id, self.plan_status.currentData(), plan.version))
 
     # ================================================================ workflow
 
@@ -859,17 +792,10 @@ class CaseDialog(QDialog):
         dialog = StatusDialog(self.detail, self)
         if not dialog.exec():
             return
-        try:
-            self.service.change_status(self.case_id, dialog.target(), self.detail.version,
-                                       closure_reason=dialog.reason.toPlainText(),
-                                       recommendation=dialog.recommendation.currentData())
-        except ConflictError as exc:
-            self._conflict(exc)
-            return
-        except CusDeskError as exc:
-            show_error(self, exc)
-            return
-        self._changed()
+        self._apply(lambda: self.service.change_status(
+            self.case_id, dialog.target(), self.detail.version,
+            closure_reason=dialog.reason.toPlainText(),
+            recommendation=dialog.recommendation.currentData()))
 
     def request_judicial(self) -> None:
         if not confirm(
@@ -878,15 +804,7 @@ class CaseDialog(QDialog):
             "Elle n'est possible que si une décision de la CAS l'autorise.",
         ):
             return
-        try:
-            self.service.request_judicial_termination(self.case_id, self.detail.version)
-        except ConflictError as exc:
-            self._conflict(exc)
-            return
-        except CusDeskError as exc:
-            show_error(self, exc)
-            return
-        self._changed()
+        self._apply(lambda: self.service.request_judicial_termination(self.case_id, self.detail.version))
 
     # ================================================================ closing
 

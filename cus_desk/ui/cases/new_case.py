@@ -7,11 +7,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QDialog,
     QFormLayout,
-    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -35,7 +33,14 @@ from cus_desk.services.cases import (
     LeaseLookup,
     NewCase,
 )
-from cus_desk.ui.cases.widgets import AmountField, DateField, FieldErrors, IntField, MembersEditor
+from cus_desk.ui.cases.widgets import (
+    ArrearsRow,
+    DateField,
+    FieldErrors,
+    MembersEditor,
+    PhoneRow,
+    ProblemsBox,
+)
 from cus_desk.ui.common import confirm, show_error
 
 
@@ -110,29 +115,17 @@ class NewCaseDialog(QDialog):
 
         self.household_box = QGroupBox("Ménage (le titulaire du bail en premier)")
         hh = QVBoxLayout(self.household_box)
-        phone_row = QHBoxLayout()
-        phone_row.addWidget(QLabel("Téléphone :"))
-        self.phone = QLineEdit()
-        self.phone.setAccessibleName("Téléphone du ménage")
-        self.phone.setMaxLength(60)
-        self.phone.setFixedWidth(180)
-        phone_row.addWidget(self.phone)
-        phone_row.addStretch(1)
+        phone_row = PhoneRow()
+        self.phone = phone_row.phone
         hh.addLayout(phone_row)
         self.members = MembersEditor(self.errors)
         self.members.set_members([])
         hh.addWidget(self.members)
         layout.addWidget(self.household_box)
 
-        problems_box = QGroupBox("Problématiques (au moins une)")
-        grid = QGridLayout(problems_box)
-        self.problem_boxes: dict[str, QCheckBox] = {}
-        for i, (code, label) in enumerate(rules.PROBLEMS.items()):
-            box = QCheckBox(label)
-            box.setAccessibleName(f"Problématique : {label}")
-            self.problem_boxes[code] = box
-            grid.addWidget(box, i // 4, i % 4)
-        layout.addWidget(problems_box)
+        self.problems = ProblemsBox("Problématiques (au moins une)")
+        self.problem_boxes = self.problems.boxes
+        layout.addWidget(self.problems)
 
         case_box = QGroupBox("Situation")
         form = QFormLayout(case_box)
@@ -140,16 +133,8 @@ class NewCaseDialog(QDialog):
         self.summary.setAccessibleName("Résumé de la situation")
         self.summary.setFixedHeight(80)
         form.addRow("Résumé :", self.summary)
-        arrears = QHBoxLayout()
-        self.arrears = AmountField("Montant de l'impayé", "arrears_cents")
-        self.months = IntField("Mois d'impayés", "arrears_months")
-        self.last_payment = DateField("Date du dernier paiement", "last_payment_on")
-        arrears.addWidget(self.arrears)
-        arrears.addWidget(QLabel("€   Mois impayés :"))
-        arrears.addWidget(self.months)
-        arrears.addWidget(QLabel("Dernier paiement :"))
-        arrears.addWidget(self.last_payment)
-        arrears.addStretch(1)
+        arrears = ArrearsRow()
+        self.arrears, self.months, self.last_payment = arrears.amount, arrears.months, arrears.last_payment
         form.addRow("Impayé :", arrears)
         self.caf = QLineEdit()
         self.caf.setAccessibleName("N° allocataire CAF")
@@ -176,7 +161,7 @@ class NewCaseDialog(QDialog):
         for field, widget in (
             ("contract_number", self.contract), ("agency_id", self.agency), ("commune", self.commune),
             ("address", self.address), ("start_date", self.start), ("kind", self.kind),
-            ("phone", self.phone), ("members", self.members), ("problems", problems_box),
+            ("phone", self.phone), ("members", self.members), ("problems", self.problems),
             ("summary", self.summary), ("arrears_cents", self.arrears), ("arrears_months", self.months),
             ("last_payment_on", self.last_payment), ("caf_number", self.caf),
         ):
@@ -227,7 +212,7 @@ class NewCaseDialog(QDialog):
 
     def new_case(self) -> NewCase:
         case = CaseInput(
-            problems=[c for c, b in self.problem_boxes.items() if b.isChecked()],
+            problems=self.problems.checked(),
             summary=self.summary.toPlainText(),
             caf_number=self.caf.text(),
             arrears_cents=self.arrears.value(), arrears_months=self.months.value(),

@@ -10,8 +10,11 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -22,6 +25,7 @@ from PySide6.QtWidgets import (
 from cus_desk.domain import cases as rules
 from cus_desk.domain.errors import ValidationError
 from cus_desk.domain.formatting import format_cents, format_date
+from cus_desk.domain.meetings import is_sensitive_problem
 from cus_desk.domain.reference import RELATIONSHIP_KINDS
 from cus_desk.services.cases import MemberInput, MemberView
 
@@ -85,6 +89,72 @@ class IntField(QLineEdit):
 
     def set_value(self, value: int | None) -> None:
         self.setText("" if value is None else str(value))
+
+
+def action_button(text: str, accessible_name: str, slot: Callable[[], Any],
+                  tooltip: str = "") -> QPushButton:
+    """A push button that reads well to a screen reader, wired to ``slot``."""
+    button = QPushButton(text)
+    button.setAccessibleName(accessible_name)
+    if tooltip:
+        button.setToolTip(tooltip)
+    button.clicked.connect(slot)
+    return button
+
+
+class ProblemsBox(QGroupBox):
+    """The problématiques of a case as check boxes, four to a row. Without
+    ``sensitive``, health, violence and family problématiques get no box at
+    all (the commission summary must not hint at them)."""
+
+    def __init__(self, title: str, sensitive: bool = True, parent: QWidget | None = None) -> None:
+        super().__init__(title, parent)
+        grid = QGridLayout(self)
+        self.boxes: dict[str, QCheckBox] = {}
+        shown = [(code, label) for code, label in rules.PROBLEMS.items()
+                 if sensitive or not is_sensitive_problem(code)]
+        for i, (code, label) in enumerate(shown):
+            box = QCheckBox(label)
+            box.setAccessibleName(f"Problématique : {label}")
+            self.boxes[code] = box
+            grid.addWidget(box, i // 4, i % 4)
+
+    def checked(self) -> list[str]:
+        return [code for code, box in self.boxes.items() if box.isChecked()]
+
+    def set_checked(self, codes) -> None:
+        for code, box in self.boxes.items():
+            box.setChecked(code in codes)
+
+
+class ArrearsRow(QHBoxLayout):
+    """Amount owed, months unpaid and last payment on one line."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.amount = AmountField("Montant de l'impayé", "arrears_cents")
+        self.months = IntField("Mois d'impayés", "arrears_months")
+        self.last_payment = DateField("Date du dernier paiement", "last_payment_on")
+        self.addWidget(self.amount)
+        self.addWidget(QLabel("€   Mois impayés :"))
+        self.addWidget(self.months)
+        self.addWidget(QLabel("Dernier paiement :"))
+        self.addWidget(self.last_payment)
+        self.addStretch(1)
+
+
+class PhoneRow(QHBoxLayout):
+    """The household's phone number, labelled, on a line of its own."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.addWidget(QLabel("Téléphone :"))
+        self.phone = QLineEdit()
+        self.phone.setAccessibleName("Téléphone du ménage")
+        self.phone.setMaxLength(60)
+        self.phone.setFixedWidth(180)
+        self.addWidget(self.phone)
+        self.addStretch(1)
 
 
 class FieldErrors:
