@@ -25,8 +25,8 @@ def messages(monkeypatch):
     seen: list[str] = []
     import cus_desk.ui.meetings.follow_up as follow_up
     import cus_desk.ui.meetings.meeting_mode as mode
-    import cus_desk.ui.meetings.preview as preview
     import cus_desk.ui.meetings.screen as screen
+    import cus_desk.ui.pdf_preview as preview
 
     monkeypatch.setattr(preview, "show_info", lambda _p, text, *a, **k: seen.append(text))
     for module in (screen, mode, follow_up, preview):
@@ -183,13 +183,14 @@ def test_close_preview_save_and_addendum(qtbot, world, messages, tmp_path):
     assert "archivé" in screen.preview.caption.text()
     target = tmp_path / "releve"
     saved = screen.preview.save(str(target))
-    assert saved.endswith("releve.pdf")
+    assert saved == tmp_path / "releve.pdf" and screen.preview.saved_path == saved
     with world.db.read_session() as s:
         archived = s.scalar(select(MeetingArchive.pdf))
     assert (tmp_path / "releve.pdf").read_bytes() == archived
     # saving into a folder that does not exist: a French message, nothing written
     assert screen.preview.save(str(tmp_path / "absent" / "x.pdf")) is None
-    assert "n'a pas pu être enregistré" in messages[-1]
+    assert "Impossible d'enregistrer le relevé de décisions" in messages[-1]
+    assert not (tmp_path / "absent").exists()
 
 
 def test_follow_up_view(qtbot, world, messages):
@@ -268,7 +269,7 @@ def test_print_goes_through_qprinter(qtbot, world, messages, tmp_path, monkeypat
     printer driver would) has every page of the preview."""
     from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 
-    from cus_desk.ui.meetings import preview as preview_module
+    from cus_desk.ui import pdf_preview as preview_module
 
     if not preview_module.HAVE_QTPDF:
         pytest.skip("QtPdf absent: the preview falls back to the system PDF reader")

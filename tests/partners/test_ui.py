@@ -4,6 +4,7 @@ copy a phone number, deactivate, per-agency view, PDF preview and XLSX."""
 
 from __future__ import annotations
 
+import tempfile
 from datetime import date
 
 import pytest
@@ -220,7 +221,7 @@ def test_read_only_profile_cannot_edit(make_screen, db):
     assert screen.active_dialog is None and "consulter" in screen.status.text()
 
 
-def test_agency_view_pdf_preview_and_xlsx(qtbot, make_screen, db, tmp_path):
+def test_agency_view_pdf_preview_and_xlsx(qtbot, make_screen, db, tmp_path, monkeypatch):
     screen = make_screen("social_head")
     screen.tabs.setCurrentIndex(1)
     screen.view_agency.setCurrentIndex(screen.view_agency.findData(agency_ids(db)["dt54"]))
@@ -233,13 +234,20 @@ def test_agency_view_pdf_preview_and_xlsx(qtbot, make_screen, db, tmp_path):
                   for r in range(screen.agency_partners_model.rowCount())}
     assert {"Santé mentale", "Handicap", "CAF"} <= categories
 
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     screen.print_current()
     qtbot.waitUntil(lambda: screen.active_dialog is not None, timeout=20000)
-    preview = screen.active_dialog
-    assert preview.page_count is None or preview.page_count >= 1
-    saved = preview.save_to(tmp_path / "dt54")
-    assert saved.suffix == ".pdf" and saved.stat().st_size > 1000
-    preview.accept()
+    assert list(scratch.iterdir()) == []  # the generated file is read, then removed at once
+    dialog = screen.active_dialog
+    assert dialog.windowTitle() == "Partenaires – Délégation territoriale 54"
+    assert dialog.preview.page_count() >= 1
+    saved = dialog.preview.save(tmp_path / "dt54")
+    assert saved == tmp_path / "dt54.pdf" and saved.read_bytes().startswith(b"%PDF")
+    assert saved.read_bytes() == dialog.preview.pdf and saved.stat().st_size > 1000
+    assert screen.status.text() == f"PDF enregistré : {saved}"
+    dialog.accept()
 
     screen.export_to(tmp_path / "dt54.xlsx")
     qtbot.waitUntil(lambda: "Classeur enregistré" in screen.status.text(), timeout=20000)

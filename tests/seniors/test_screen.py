@@ -177,22 +177,24 @@ def test_import_by_drop_filter_observe_and_signal(qtbot, db, actors, tmp_path, m
     assert messages == []
 
     # the fiche de signalement: preview, then saved where the user says
-    from cus_desk.ui.seniors.preview import FichePreviewDialog
+    from cus_desk.ui.pdf_preview import PdfPreviewDialog
 
     target = tmp_path / "fiche"
     seen = {}
 
-    def preview(dialog: FichePreviewDialog):
-        seen["pages"] = dialog.page_count()
-        monkeypatch.setattr("cus_desk.ui.seniors.preview.QFileDialog.getSaveFileName",
+    def preview(dialog: PdfPreviewDialog):
+        seen["title"] = dialog.windowTitle()
+        seen["pages"] = dialog.preview.page_count()
+        monkeypatch.setattr("cus_desk.ui.pdf_preview.QFileDialog.getSaveFileName",
                             lambda *a, **k: (str(target), ""))
-        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-        seen["saved"] = dialog.saved_path
+        qtbot.mouseClick(dialog.preview.save_button, Qt.MouseButton.LeftButton)
+        seen["saved"] = dialog.preview.saved_path
         return QDialog.DialogCode.Accepted
 
-    driver.handlers.append((FichePreviewDialog, preview))
+    driver.handlers.append((PdfPreviewDialog, preview))
     screen.print_current()
     qtbot.waitUntil(lambda: "saved" in seen, timeout=15000)
+    assert seen["title"] == "Fiche de signalement"
     assert seen["pages"] == 1 and seen["saved"] == tmp_path / "fiche.pdf"
     from pypdf import PdfReader
 
@@ -358,12 +360,13 @@ def test_workbook_sheet_choice_and_signalement_follow_up(qtbot, db, actors, tmp_
     assert messages == []
 
 
-def test_fiche_preview_prints_every_page(qtbot, tmp_path):
+def test_fiche_preview_prints_every_page(qtbot, tmp_path, monkeypatch):
     from pypdf import PdfReader
     from PySide6.QtPrintSupport import QPrinter
 
     from cus_desk.reports.signalement import FicheData, build_fiche
-    from cus_desk.ui.seniors.preview import FichePreviewDialog
+    from cus_desk.ui import pdf_preview
+    from cus_desk.ui.pdf_preview import PdfPreviewDialog
 
     data = FicheData(
         organisation="VIVEST", agency_label="Agence de Metz", agency_town="Metz", sender_name="Romain",
@@ -374,20 +377,22 @@ def test_fiche_preview_prints_every_page(qtbot, tmp_path):
         extract_date=date(2026, 10, 31),
         facts=[(date(2026, 11, 1), "Autre", f"Constat numéro {i} : " + "courrier non retiré. " * 8) for i in range(40)])
     pdf = build_fiche(data)
-    dialog = FichePreviewDialog(pdf, "fiche.pdf", "Fiche")
+    dialog = PdfPreviewDialog(pdf, "fiche.pdf", "Fiche de signalement", noun="la fiche de signalement")
     qtbot.addWidget(dialog)
-    assert dialog.page_count() >= 2
+    preview = dialog.preview
+    assert preview.page_count() >= 2
     printer = QPrinter(QPrinter.PrinterMode.ScreenResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     out = tmp_path / "imprime.pdf"
     printer.setOutputFileName(str(out))
-    dialog.print_to(printer)
-    assert len(PdfReader(str(out)).pages) == dialog.page_count()
-    # saving where it cannot be written: a French message, no partial file
+    assert preview.print_to(printer)
+    assert len(PdfReader(str(out)).pages) == preview.page_count()
+    # saving where it cannot be written: a French message naming the fiche, no partial file
     shown = []
-    dialog._show_error = shown.append
-    assert dialog.save(str(tmp_path / "absent" / "fiche.pdf")) is None
-    assert shown and "n'a pas pu être enregistrée" in shown[0]
+    monkeypatch.setattr(pdf_preview, "show_error", lambda _p, e, *a, **k: shown.append(e.message))
+    assert preview.save(str(tmp_path / "absent" / "fiche.pdf")) is None
+    assert shown and shown[0].startswith("Impossible d'enregistrer la fiche de signalement")
+    assert not (tmp_path / "absent").exists()
 
 
 def test_reminder_filter(qtbot, db, actors, recovery, extract_csv):

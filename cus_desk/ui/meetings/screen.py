@@ -38,7 +38,7 @@ from cus_desk.ui.meetings.dialogs import (
 from cus_desk.ui.meetings.follow_up import FollowUpView
 from cus_desk.ui.meetings.meeting_mode import MeetingModeWindow
 from cus_desk.ui.meetings.models import AgendaModel, AttendeesModel, DecisionsModel, MeetingsModel
-from cus_desk.ui.meetings.preview import PdfPreview
+from cus_desk.ui.pdf_preview import PdfPreview
 from cus_desk.ui.workers import run_in_background
 
 
@@ -151,7 +151,7 @@ class MeetingsScreen(QWidget):
         row.addWidget(self.delete_decision_button)
         dec_l.addLayout(row)
         self.inner.addTab(dec_page, "Dé&cisions")
-        self.preview = PdfPreview()
+        self.preview = PdfPreview("le relevé de décisions")
         self.inner.addTab(self.preview, "Relevé de dé&cisions")
         self.inner.currentChanged.connect(self._inner_changed)
         right_l.addWidget(self.inner, 1)

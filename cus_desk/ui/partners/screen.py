@@ -47,6 +47,7 @@ from cus_desk.ui.partners.models import (
     RecordTableModel,
     SortProxy,
 )
+from cus_desk.ui.pdf_preview import PdfPreviewDialog
 from cus_desk.ui.workers import run_in_background
 
 TOPIC = "partners"
@@ -391,11 +392,10 @@ class PartnersScreen(QWidget):
         then previewed (print or save as PDF)."""
         agency_id = self.view_agency.currentData()
         label = self.view_agency.currentText()
-        tmp = Path(tempfile.mkdtemp(prefix="cus-desk-")) / "partenaires.pdf"
         service = self.service
         self.last_task = run_in_background(
-            self, lambda _p: service.print_agency(tmp, agency_id),
-            lambda path: self._show_preview(path, label),
+            self, lambda _p: _agency_pdf(service, agency_id),
+            lambda pdf: self._show_preview(pdf, label),
             on_error=lambda exc: show_error(self, exc),
             progress_text="Préparation du document…")
 
@@ -743,26 +743,20 @@ class PartnersScreen(QWidget):
             on_error=lambda exc: show_error(self, exc),
             progress_text="Export en cours…")
 
-    def _show_preview(self, path: Path, label: str) -> None:
-        from cus_desk.ui.partners.preview import PdfPreviewDialog
-
+    def _show_preview(self, pdf: bytes, label: str) -> None:
         safe = "".join(ch if ch.isalnum() else "-" for ch in label).strip("-").lower()
-        dialog = PdfPreviewDialog(path, f"Partenaires – {label}", f"partenaires-{safe}.pdf",
-                                  parent=self, on_saved=lambda p: self._say(f"PDF enregistré : {p}"))
+        dialog = PdfPreviewDialog(pdf, f"partenaires-{safe}.pdf", f"Partenaires – {label}",
+                                  noun="la liste des partenaires", parent=self)
+        dialog.saved.connect(lambda p: self._say(f"PDF enregistré : {p}"))
         self.active_dialog = dialog
-        dialog.finished.connect(lambda _r: _discard(path, dialog))
         dialog.open()
 
     def _say(self, text: str) -> None:
         self.status.setText(text)
 
 
-def _discard(path: Path, dialog) -> None:
-    """Remove the temporary PDF once the preview is closed, unless a PDF
-    reader of the machine may still have it open."""
-    if getattr(dialog, "opened_externally", False):
-        return
-    try:
-        Path(path).unlink(missing_ok=True)
-    except OSError:
-        pass
+def _agency_pdf(service: PartnerService, agency_id: int | None) -> bytes:
+    """The per-agency PDF as bytes (worker thread): the service writes it
+    into a private temporary folder, removed at once."""
+    with tempfile.TemporaryDirectory(prefix="cus-desk-") as folder:
+        return service.print_agency(Path(folder) / "partenaires.pdf", agency_id).read_bytes()

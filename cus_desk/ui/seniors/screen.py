@@ -46,6 +46,7 @@ from cus_desk.services.seniors import (
     save_rejected_csv,
 )
 from cus_desk.ui.common import set_accessible, show_error, show_info
+from cus_desk.ui.pdf_preview import PdfPreviewDialog
 from cus_desk.ui.seniors.dialogs import (
     ExtractDateDialog,
     ImportReportDialog,
@@ -55,7 +56,6 @@ from cus_desk.ui.seniors.dialogs import (
     StatusDialog,
 )
 from cus_desk.ui.seniors.models import ROW_ROLE, SORT_ROLE, SeniorsTableModel
-from cus_desk.ui.seniors.preview import FichePreviewDialog
 from cus_desk.ui.seniors.widgets import Sparkline
 from cus_desk.ui.workers import run_in_background
 
@@ -538,7 +538,8 @@ class SeniorsScreen(QWidget):
             progress_text="Préparation de la fiche de signalement…")
 
     def _show_fiche(self, pdf: bytes, file_name: str, caption: str) -> None:
-        dialog = FichePreviewDialog(pdf, file_name, caption, self)
+        dialog = PdfPreviewDialog(pdf, file_name, "Fiche de signalement", caption,
+                                  noun="la fiche de signalement", parent=self)
         self.fiche_dialog = dialog
         self._exec(dialog)
 
