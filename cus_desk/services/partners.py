@@ -768,36 +768,42 @@ class PartnerService(Service):
         return self._child_write(partner_id, expected_version, fn, audit.Action.DELETE,
                                  "partner_contact", lambda d: d)
 
-    def add_convention(self, partner_id: int, data: ConventionInput,
-                       expected_version: int) -> PartnerDetail:
-        values = _clean_convention(data)
-
+    def _add_agency_child(self, partner_id: int, model, entity: str, values: dict,
+                          expected_version: int) -> PartnerDetail:
+        """Add a convention or a flat (rows that name an agency) to a partner."""
         def fn(session, partner):
             if values["agency_id"] is not None:
                 self._agencies(session, [values["agency_id"]])
-            conv = Convention(partner_id=partner.id, **values)
-            session.add(conv)
+            row = model(partner_id=partner.id, **values)
+            session.add(row)
             session.flush()
-            return conv.id, values
-        return self._child_write(partner_id, expected_version, fn, audit.Action.CREATE,
-                                 "partner_convention",
+            return row.id, values
+        return self._child_write(partner_id, expected_version, fn, audit.Action.CREATE, entity,
                                  lambda v: {k: str(x) if x is not None else None
                                             for k, x in v.items() if k != "notes"})
 
-    def update_convention(self, partner_id: int, convention_id: int, data: ConventionInput,
-                          expected_version: int) -> PartnerDetail:
-        values = _clean_convention(data)
-
+    def _update_agency_child(self, partner_id: int, model, child_id: int, entity: str,
+                             values: dict, expected_version: int) -> PartnerDetail:
         def fn(session, partner):
-            conv = self._child(session, Convention, convention_id, partner)
+            row = self._child(session, model, child_id, partner)
             if values["agency_id"] is not None:
                 self._agencies(session, [values["agency_id"]])
-            before = _row_fields(conv, values)
+            before = _row_fields(row, values)
             for k, v in values.items():
-                setattr(conv, k, v)
-            return conv.id, audit.diff_fields(before, values)
-        return self._child_write(partner_id, expected_version, fn, audit.Action.UPDATE,
-                                 "partner_convention", lambda d: d)
+                setattr(row, k, v)
+            return row.id, audit.diff_fields(before, values)
+        return self._child_write(partner_id, expected_version, fn, audit.Action.UPDATE, entity,
+                                 lambda d: d)
+
+    def add_convention(self, partner_id: int, data: ConventionInput,
+                       expected_version: int) -> PartnerDetail:
+        return self._add_agency_child(partner_id, Convention, "partner_convention",
+                                      _clean_convention(data), expected_version)
+
+    def update_convention(self, partner_id: int, convention_id: int, data: ConventionInput,
+                          expected_version: int) -> PartnerDetail:
+        return self._update_agency_child(partner_id, Convention, convention_id, "partner_convention",
+                                         _clean_convention(data), expected_version)
 
     def remove_convention(self, partner_id: int, convention_id: int,
                           expected_version: int) -> PartnerDetail:
@@ -810,34 +816,13 @@ class PartnerService(Service):
                                  "partner_convention", lambda d: d)
 
     def add_flat(self, partner_id: int, data: FlatInput, expected_version: int) -> PartnerDetail:
-        values = _clean_flat(data)
-
-        def fn(session, partner):
-            if values["agency_id"] is not None:
-                self._agencies(session, [values["agency_id"]])
-            flat = SubletFlat(partner_id=partner.id, **values)
-            session.add(flat)
-            session.flush()
-            return flat.id, values
-        return self._child_write(partner_id, expected_version, fn, audit.Action.CREATE,
-                                 "sublet_flat",
-                                 lambda v: {k: str(x) if x is not None else None
-                                            for k, x in v.items() if k != "notes"})
+        return self._add_agency_child(partner_id, SubletFlat, "sublet_flat", _clean_flat(data),
+                                      expected_version)
 
     def update_flat(self, partner_id: int, flat_id: int, data: FlatInput,
                     expected_version: int) -> PartnerDetail:
-        values = _clean_flat(data)
-
-        def fn(session, partner):
-            flat = self._child(session, SubletFlat, flat_id, partner)
-            if values["agency_id"] is not None:
-                self._agencies(session, [values["agency_id"]])
-            before = _row_fields(flat, values)
-            for k, v in values.items():
-                setattr(flat, k, v)
-            return flat.id, audit.diff_fields(before, values)
-        return self._child_write(partner_id, expected_version, fn, audit.Action.UPDATE,
-                                 "sublet_flat", lambda d: d)
+        return self._update_agency_child(partner_id, SubletFlat, flat_id, "sublet_flat",
+                                         _clean_flat(data), expected_version)
 
     def remove_flat(self, partner_id: int, flat_id: int, expected_version: int) -> PartnerDetail:
         def fn(session, partner):
