@@ -201,6 +201,13 @@ class PdfPreview(QWidget):
             self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
             self.document.load(self._buffer)
             self._pages = self.document.pageCount()
+            unreadable = self.document.status() == QPdfDocument.Status.Error or not self._pages
+            # The built-in viewer could not read it: the machine's reader may.
+            self.open_button.setVisible(bool(pdf) and unreadable)
+            self.print_button.setVisible(not unreadable)
+            if pdf and unreadable:
+                caption = (f"{caption}\nL'aperçu intégré ne peut pas afficher {self.noun} : ouvrez ce "
+                           "document dans le lecteur PDF, ou enregistrez-le.")
         else:
             self._pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
             self.view.setText(f"{NO_QTPDF.format(noun=self.noun)}\n\n"

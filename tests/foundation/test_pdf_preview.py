@@ -69,6 +69,20 @@ def test_clear_disables_the_buttons(panel):
     assert panel.save() is None  # nothing to save
 
 
+def test_an_unreadable_pdf_is_said_and_offered_to_the_pdf_reader(panel):
+    if not pdf_preview.HAVE_QTPDF:
+        pytest.skip("without QtPdf every PDF goes to the machine's reader")
+    panel.set_pdf(b"%PDF-1.4 tronque", "releve.pdf", "Relevé archivé")
+    assert panel.page_count() == 0
+    assert "ne peut pas afficher le relevé de décisions" in panel.caption.text()
+    assert not panel.open_button.isHidden() and panel.open_button.isEnabled()
+    assert panel.print_button.isHidden()
+    assert panel.save_button.isEnabled()
+    panel.set_pdf(make_pdf(), "releve.pdf", "Relevé archivé")  # a readable one again
+    assert panel.page_count() == PAGES and panel.caption.text() == "Relevé archivé"
+    assert panel.open_button.isHidden() and not panel.print_button.isHidden()
+
+
 def test_save_writes_the_whole_pdf_and_adds_the_suffix(qtbot, panel, tmp_path, messages):
     with qtbot.waitSignal(panel.saved) as signal:
         saved = panel.save(tmp_path / "releve")
