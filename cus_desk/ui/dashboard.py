@@ -66,11 +66,17 @@ class DashboardScreen(QWidget):
         for i, card in enumerate(cards):
             self.grid.addWidget(card, i // 2, i % 2)
         self.grid.setRowStretch(3, 1)
-        ctx.bus.data_changed.connect(lambda _topic: self.refresh())
+        ctx.bus.data_changed.connect(self._on_data_changed)
         self.refresh()
 
     def on_shown(self) -> None:
         self.refresh()
+
+    def _on_data_changed(self, _topic: str) -> None:
+        # Hidden, it is refreshed when shown again (on_shown): computing it
+        # after every save elsewhere would freeze the other screens.
+        if self.isVisible():
+            self.refresh()
 
     def refresh(self) -> None:
         board = DashboardService(self.ctx.db, self.ctx.actor).summary()

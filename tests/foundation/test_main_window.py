@@ -66,6 +66,26 @@ def test_dashboard_shows_figures_from_the_database(window):
     assert "Structures partenaires actives" in screen.partners_card.body.text()
 
 
+def test_dashboard_refreshes_on_changes_only_when_shown(window, db):
+    from cus_desk.store.models.core import Partner
+
+    window.show_screen("dashboard")
+    dashboard = window.stack.currentWidget()
+    before = dashboard.partners_card.body.text()
+    window.show_screen("cases")
+    with db.write_session() as session:
+        session.add(Partner(name="Association Nouvelle", category="insertion", active=True))
+    window.ctx.bus.data_changed.emit("partners")
+    assert dashboard.partners_card.body.text() == before  # hidden: not recomputed
+    window.show_screen("dashboard")
+    after = dashboard.partners_card.body.text()
+    assert after != before  # shown again: up to date
+    with db.write_session() as session:
+        session.add(Partner(name="Association Suivante", category="insertion", active=True))
+    window.ctx.bus.data_changed.emit("partners")
+    assert dashboard.partners_card.body.text() != after  # visible: refreshed at once
+
+
 def test_geometry_and_last_screen_are_kept(qtbot, db, actors):
     first = MainWindow()
     qtbot.addWidget(first)
