@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 
@@ -38,9 +38,10 @@ class _Relay(QObject):
 
 
 class _Job(QRunnable):
-    def __init__(self, fn: Callable[[Progress], Any], relay: _Relay, progress: Progress) -> None:
+    def __init__(self, fn: Callable[[Progress], Any], relay: _Relay, progress: Progress,
+                 ended: threading.Event) -> None:
         super().__init__()
-        self.fn, self.relay, self.progress = fn, relay, progress
+        self.fn, self.relay, self.progress, self.ended = fn, relay, progress, ended
 
     def run(self) -> None:  # worker thread
         try:
@@ -49,6 +50,14 @@ class _Job(QRunnable):
             self.relay.failed.emit(exc)
         else:
             self.relay.done.emit(result)
+        finally:
+            # This thread lets go of the relay (a QObject) and of the work
+            # function (a closure that may hold a widget) before saying it is
+            # done; the task holds them too and releases them only after
+            # that, on the GUI thread. Otherwise the last reference could
+            # drop here, and a Qt object would be destroyed off its thread.
+            self.fn = self.relay = self.progress = None
+            self.ended.set()
 
 
 class BackgroundTask(QObject):
@@ -72,6 +81,8 @@ class BackgroundTask(QObject):
             parent.destroyed.connect(self._widget_gone)
         self.relay = _Relay()
         self.progress = Progress(self.relay)
+        self.job_ended = threading.Event()
+        self._fn: Callable[[Progress], Any] | None = None
         self.dialog: QProgressDialog | None = None
         self.result: Any = None
         self.error: BaseException | None = None
@@ -101,8 +112,16 @@ class BackgroundTask(QObject):
             self.dialog.close()
             self.dialog.deleteLater()
             self.dialog = None
-        _running.discard(self)
+        self._release()
         self.finished.emit()
+
+    def _release(self) -> None:
+        """Forget this task once the worker has let go of its side too."""
+        if self.job_ended.is_set():
+            self._fn = None
+            _running.discard(self)
+        else:  # the worker is between its last signal and its end: a moment
+            QTimer.singleShot(5, self._release)
 
     @Slot(object)
     def _done(self, result: Any) -> None:
@@ -152,5 +171,6 @@ def run_in_background(
         if cancellable:
             dialog.canceled.connect(task.progress.cancel)
         task.dialog = dialog
-    QThreadPool.globalInstance().start(_Job(fn, task.relay, task.progress))
+    task._fn = fn
+    QThreadPool.globalInstance().start(_Job(fn, task.relay, task.progress, task.job_ended))
     return task

@@ -104,3 +104,40 @@ def test_application_collects_garbage_on_the_gui_thread(qtbot):
         # left running would collect in the middle of later tests.
         guard.timer.stop()
         del app.gc_guard
+
+
+def test_job_objects_are_released_and_on_the_gui_thread(qtbot):
+    """The relay (a QObject) and the work function (a closure that may hold a
+    widget) are released once the job is over — before, about half of them
+    stayed alive with the finished job — and never destroyed by the worker
+    thread, even when the GUI delivers the result before the worker has
+    returned."""
+    import gc
+
+    from PySide6.QtCore import QThreadPool
+
+    from cus_desk.ui import workers
+
+    gui = threading.get_ident()
+    destroyed_in: list[int] = []
+    delivered: list[int] = []
+
+    class Holder(QWidget):  # what a closure of a screen typically captures
+        pass
+
+    for i in range(60):
+        holder = Holder()
+        holder.destroyed.connect(lambda *_: destroyed_in.append(threading.get_ident()))
+
+        def work(_progress, held=holder, n=i):
+            return n if held is not None else -1
+
+        task = run_in_background(None, work, delivered.append)
+        task.relay.destroyed.connect(lambda *_: destroyed_in.append(threading.get_ident()))
+        del holder, work, task
+    qtbot.waitUntil(lambda: len(delivered) == 60, timeout=10_000)
+    QThreadPool.globalInstance().waitForDone(10_000)
+    qtbot.waitUntil(lambda: not workers._running, timeout=5000)
+    gc.collect()
+    assert sorted(delivered) == list(range(60))
+    assert len(destroyed_in) == 120 and set(destroyed_in) == {gui}
