@@ -270,8 +270,11 @@ def test_invalid_situation_saves_nothing(qtbot, db, ctx, make_case):
     assert CaseService(db, ctx.actor).get(case_id).summary == ""  # case form not saved either
     dialog.members.rows[0][2].setText("01/01/1990")
     dialog.arrears.setText("douze euros")
+    dialog.tabs.setCurrentIndex(1)  # Ctrl+S pressed while reading the journal
     assert not dialog.save()
     assert "montant" in dialog.situation_error.text()
+    assert dialog.tabs.currentIndex() == 0  # brought back to the field at fault
+    assert dialog.arrears.styleSheet()  # marked
     dialog.arrears.setText("12")
     assert dialog.save()
     assert CaseService(db, ctx.actor).get(case_id).arrears_cents == 1200

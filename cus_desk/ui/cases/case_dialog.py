@@ -215,7 +215,7 @@ class CaseDialog(QDialog):
         scroll.setWidget(page)
         outer = QVBoxLayout(page)
         self.situation_error = QLabel()
-        self.errors = FieldErrors(self.situation_error)
+        self.errors = FieldErrors(self.situation_error, reveal=lambda: self.tabs.setCurrentIndex(0))
         outer.addWidget(self.situation_error)
 
         if not self.full:
@@ -667,27 +667,16 @@ class CaseDialog(QDialog):
         """Save the situation and household forms together (all or nothing)."""
         if not self.editable:
             return False
-        self.errors.clear()
-        try:
+
+        def store() -> None:
             data = self.case_input()
             household = None
-            state = self._form_state()
-            if self._household_state(state) != self._household_state(self._snapshot):
+            if self._household_state(self._form_state()) != self._household_state(self._snapshot):
                 household = HouseholdInput(self.members.members(), self.phone.text())
             self.service.save_case_file(self.case_id, data, self.detail.version, household,
                                         self.detail.household.version)
-        except ValidationError as exc:
-            self.tabs.setCurrentIndex(0)
-            self.errors.show(exc)
-            return False
-        except ConflictError as exc:
-            self._conflict(exc)
-            return False
-        except CusDeskError as exc:
-            show_error(self, exc)
-            return False
-        self._changed()
-        return True
+
+        return self._apply(store, self.errors)
 
     def _conflict(self, exc: ConflictError) -> None:
         box = ConflictBox(self, exc.message)

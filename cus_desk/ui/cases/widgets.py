@@ -161,8 +161,9 @@ class FieldErrors:
     """Shows a ValidationError next to its field: a red border on the
     widget, the message in the form's error label, focus on the field."""
 
-    def __init__(self, label: QLabel) -> None:
+    def __init__(self, label: QLabel, reveal: Callable[[], None] | None = None) -> None:
         self.label = label
+        self.reveal = reveal  # brings the form into view (its tab) before an error is shown
         self.widgets: dict[str, QWidget] = {}
         self._marked: list[QWidget] = []
         label.setWordWrap(True)
@@ -182,6 +183,8 @@ class FieldErrors:
 
     def show(self, exc: ValidationError) -> None:
         self.clear()
+        if self.reveal is not None:
+            self.reveal()
         self.label.setText(exc.message)
         self.label.show()
         widget = self.widgets.get(exc.field or "")
