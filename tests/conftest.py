@@ -152,6 +152,25 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.gui)
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item):
+    """A test that fails while a window holds unsaved changes leaves that
+    window to be closed here, and the window asks "discard?" in a modal box
+    that nobody answers offscreen: the whole run would hang instead of
+    reporting the failure. During teardown, message boxes return at once
+    without an answer (as Escape would)."""
+    if "PySide6.QtWidgets" not in sys.modules:
+        return (yield)
+    from PySide6.QtWidgets import QMessageBox
+
+    original = QMessageBox.exec
+    QMessageBox.exec = lambda _box: 0
+    try:
+        return (yield)
+    finally:
+        QMessageBox.exec = original
+
+
 # --- process exit ------------------------------------------------------------------
 
 _session = None
