@@ -157,18 +157,26 @@ def pytest_runtest_teardown(item):
     """A test that fails while a window holds unsaved changes leaves that
     window to be closed here, and the window asks "discard?" in a modal box
     that nobody answers offscreen: the whole run would hang instead of
-    reporting the failure. During teardown, message boxes return at once
-    without an answer (as Escape would)."""
+    reporting the failure. During teardown, such a box is dismissed (as
+    Escape would). A timer rather than a patched exec(): a test's own
+    monkeypatch of exec() is undone inside this teardown."""
     if "PySide6.QtWidgets" not in sys.modules:
         return (yield)
-    from PySide6.QtWidgets import QMessageBox
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
 
-    original = QMessageBox.exec
-    QMessageBox.exec = lambda _box: 0
+    def dismiss() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            box.done(0)
+
+    timer = QTimer()
+    timer.timeout.connect(dismiss)
+    timer.start(20)
     try:
         return (yield)
     finally:
-        QMessageBox.exec = original
+        timer.stop()
 
 
 # --- process exit ------------------------------------------------------------------
