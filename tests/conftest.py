@@ -165,6 +165,9 @@ def pytest_runtest_teardown(item):
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
+    if QApplication.instance() is None:  # no window can be open
+        return (yield)
+
     def dismiss() -> None:
         box = QApplication.activeModalWidget()
         if isinstance(box, QMessageBox):
