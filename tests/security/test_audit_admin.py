@@ -3,12 +3,13 @@ re-anchoring."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, func, select, text
 
 from cus_desk.domain.errors import AccessDeniedError
+from cus_desk.domain.formatting import PARIS
 from cus_desk.services import audit
 from cus_desk.services.audit_admin import AuditAdminService, AuditFilter, verify_chain
 from cus_desk.store.models.core import AuditEvent
@@ -86,8 +87,11 @@ def test_viewer_filters(db, actors):
     by_case = svc.query(AuditFilter(case_id=2))
     assert by_case and {r.case_id for r in by_case} == {2}
     assert svc.count(AuditFilter(case_id=2)) == 2
-    assert svc.query(AuditFilter(date_from=date.today() + timedelta(days=1))) == []
-    assert svc.count(AuditFilter(date_from=date.today() - timedelta(days=1), date_to=date.today())) == svc.count()
+    # The filter's days are French days: "today" is today in Paris, not on
+    # the test machine's clock (they differ from 23:00 UTC in winter).
+    today = datetime.now(PARIS).date()
+    assert svc.query(AuditFilter(date_from=today + timedelta(days=1))) == []
+    assert svc.count(AuditFilter(date_from=today - timedelta(days=1), date_to=today)) == svc.count()
     assert svc.query(AuditFilter(action=audit.Action.UPDATE))[0].details_text == "status : ouvert → suivi"
     page = svc.query(AuditFilter(), offset=0, limit=5)
     assert len(page) == 5 and page[0].id > page[-1].id  # newest first
