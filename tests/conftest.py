@@ -1,4 +1,5 @@
-"""Shared fixtures: a real, migrated SQLite file per test and one actor per role."""
+"""Shared fixtures: the program's clock frozen, a real, migrated SQLite file
+per test and one actor per role."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from cus_desk.domain.roles import Role
 from cus_desk.services.auth import create_user, hash_password
 from cus_desk.store.db import open_database, sqlite_url
 from cus_desk.store.models.core import Agency, User
+from tests.frozen_time import TEST_TODAY, frozen_clock  # noqa: F401  (TEST_TODAY re-exported)
 
 
 @pytest.fixture(autouse=True)
@@ -62,6 +64,13 @@ def _no_automatic_garbage_collection():
 
 
 @pytest.fixture
+def clock():
+    """The program's one clock, frozen at ``TEST_TODAY`` 10:00 (Paris); a test
+    may ``set()`` or ``advance()`` it. Every database of a test shares it."""
+    return frozen_clock()
+
+
+@pytest.fixture
 def db_path(tmp_path) -> Path:
     return tmp_path / "cus-desk-test.sqlite3"
 
@@ -71,14 +80,14 @@ def _migrated_template(tmp_path_factory) -> Path:
     """A migrated, seeded database built once per run; each test gets a copy
     of the file (the same real SQLite file, without migrating every time)."""
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
-    open_database(sqlite_url(path)).dispose()
+    open_database(sqlite_url(path), clock=frozen_clock()).dispose()
     return path
 
 
 @pytest.fixture
-def db(db_path, _migrated_template):
+def db(db_path, _migrated_template, clock):
     shutil.copy(_migrated_template, db_path)
-    database = open_database(sqlite_url(db_path))
+    database = open_database(sqlite_url(db_path), clock=clock)
     yield database
     database.dispose()
 
@@ -128,18 +137,18 @@ def demo_template(tmp_path_factory):
     from cus_desk.demo import build_demo
 
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
-    database = open_database(sqlite_url(path))
+    database = open_database(sqlite_url(path), clock=frozen_clock())
     build_demo(database)
     database.dispose()
     return path
 
 
 @pytest.fixture
-def demo_db(demo_template, tmp_path):
-    """A private copy of the demo database for one test."""
+def demo_db(demo_template, tmp_path, clock):
+    """A private copy of the demo database (built for ``TEST_TODAY``) for one test."""
     path = tmp_path / "demo.sqlite3"
     shutil.copy(demo_template, path)
-    database = open_database(sqlite_url(path))
+    database = open_database(sqlite_url(path), clock=clock)
     yield database
     database.dispose()
 

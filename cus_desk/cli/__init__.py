@@ -71,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    from cus_desk.domain.clock import system_clock
+
+    args.clock = system_clock()  # the program's one clock, handed to every command
     handler = getattr(args, "handler", None)
     if handler is None:
         return run_command(_run_gui, args)
@@ -131,7 +134,7 @@ def _run_gui(args) -> int:
     except ImportError as exc:
         sys.stderr.write(QT_LIBS_HELP.format(error=exc))
         return 3
-    code = run_gui(url, demo=args.demo, capture=capture)
+    code = run_gui(url, demo=args.demo, capture=capture, clock=args.clock)
     if capture is not None and code == 0:
         sys.stderr.write(f"cus-desk : capture enregistrée : {capture}\n")
     return code

@@ -23,7 +23,7 @@ import os
 import sys
 from pathlib import Path
 
-from cus_desk.cli.common import CliError, database_url, login, open_db, print_json
+from cus_desk.cli.common import CliError, database_url, login, open_db, print_json, program_clock
 from cus_desk.domain.formatting import format_date, format_datetime
 from cus_desk.domain.roles import Role
 
@@ -192,7 +192,7 @@ def cmd_init(args) -> int:
 
     if getattr(args, "demo", False):
         raise CliError("La base de démonstration a déjà ses comptes (mot de passe « demo »).")
-    db = open_database(database_url(args))
+    db = open_database(database_url(args), clock=program_clock(args))
     try:
         if not auth.needs_first_admin(db):
             raise CliError(f"La base « {db.display_name} » a déjà un administrateur : "
@@ -391,8 +391,8 @@ def cmd_restore(args) -> int:
             raise CliError(auth.BAD_CREDENTIALS + " (compte vérifié dans la sauvegarde)")
         if access.Permission.BACKUP not in access.ROLE_PERMISSIONS.get(role, frozenset()):
             raise CliError("Seul un administrateur peut restaurer une sauvegarde.")
-        result = backup.restore_file(target_path, source)
-        reopened = open_database(url)
+        result = backup.restore_file(target_path, source, program_clock(args))
+        reopened = open_database(url, clock=program_clock(args))
         try:
             backup.record_restore(reopened, None, result, login=user)
         finally:

@@ -36,15 +36,25 @@ def database_url(args) -> str:
     return sqlite_url(os.path.abspath(raw))  # a plain file path
 
 
+def program_clock(args):
+    """The clock ``main`` created for this run (one per process)."""
+    from cus_desk.domain.clock import system_clock
+
+    clock = getattr(args, "clock", None)
+    return clock if clock is not None else system_clock()
+
+
 def open_db(args):
     from cus_desk.store.db import open_database
 
-    db = open_database(database_url(args))
     if getattr(args, "demo", False):
-        from cus_desk.demo import ensure_demo
+        from cus_desk.demo import open_demo
 
-        ensure_demo(db)
-    return db
+        db, note = open_demo(database_url(args), program_clock(args))
+        if note:
+            sys.stderr.write(f"cus-desk : {note}\n")
+        return db
+    return open_database(database_url(args), clock=program_clock(args))
 
 
 def login(args, db):

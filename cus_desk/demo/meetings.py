@@ -72,6 +72,26 @@ NOVEMBER_PROPOSALS = (
 )
 
 
+def fourth_thursday(year: int, month: int) -> date:
+    """The CAS sits on the fourth Thursday of each month."""
+    first = date(year, month, 1)
+    return first + timedelta(days=(3 - first.weekday()) % 7 + 21)
+
+
+def session_days(today: date) -> tuple[date, date, date]:
+    """The two sessions held before ``today`` and the next one (the first
+    fourth Thursday strictly after ``today``)."""
+    year, month = today.year, today.month
+    if fourth_thursday(year, month) <= today:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    days = []
+    for _ in range(3):
+        days.append(fourth_thursday(year, month))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    nxt, last, before = days
+    return before, last, nxt
+
+
 def _closing(held_on: date) -> datetime:
     return datetime.combine(held_on, time(17, 0), tzinfo=PARIS).astimezone(UTC)
 
@@ -140,27 +160,29 @@ def populate(session: Session, ctx) -> None:
         meeting.closed_at = _closing(meeting.held_on)
         meeting.closed_by_id = head.id if head else None
         session.flush()
-        data = MeetingService(None, None, today=today).releve_data(
+        data = MeetingService.releve_data(
             session, meeting, generated_at=meeting.closed_at)
         pdf = build_releve_pdf(data)
         session.add(MeetingArchive(meeting_id=meeting.id, generated_at=meeting.closed_at,
                                    sha256=hashlib.sha256(pdf).hexdigest(), pdf=pdf))
         session.flush()
 
-    september = make_meeting(9, date(2026, 9, 24), rules.MeetingStatus.EN_COURS.value, 0)
+    # One session a month, numbered by its month: two held, one prepared.
+    before_day, last_day, next_day = session_days(today)
+    september = make_meeting(before_day.month, before_day, rules.MeetingStatus.EN_COURS.value, 0)
     decide(september, cases[0:4], SEPTEMBER)
     close(september)
 
-    follow_up_until(date(2026, 10, 22))
+    follow_up_until(last_day)
 
-    october = make_meeting(10, date(2026, 10, 22), rules.MeetingStatus.EN_COURS.value, 1)
+    october = make_meeting(last_day.month, last_day, rules.MeetingStatus.EN_COURS.value, 1)
     decide(october, cases[4:9], OCTOBER)
     close(october)
     follow_up_until(today)
 
     # November: prepared, agenda as the builder proposes it (cases to present,
     # and cases with decisions due), plus the advisers' proposals.
-    november = make_meeting(11, date(2026, 11, 26), rules.MeetingStatus.PREPAREE.value, 2)
+    november = make_meeting(next_day.month, next_day, rules.MeetingStatus.PREPAREE.value, 2)
     due: dict[int, list[date]] = {}
     for case_id, due_on in session.execute(
         select(Decision.case_id, Decision.due_on).where(Decision.status.in_(rules.OPEN_FOLLOW_UP),

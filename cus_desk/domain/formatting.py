@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
-PARIS = ZoneInfo("Europe/Paris")
+from cus_desk.domain.clock import PARIS  # noqa: E402  (re-exported)
+
 NBSP = "\u202f"  # narrow no-break space, the French thousands separator
 
 

@@ -101,7 +101,7 @@ def parse_date(value: object, *, reference: date | None = None) -> date:
     or ISO ``yyyy-mm-dd`` (a time part is ignored), or a date/datetime cell.
 
     Two-digit years are placed in the century that puts the date on or
-    before ``reference`` (default: today): these files hold birth dates,
+    before ``reference`` (required for them: the extract's date): these files hold birth dates,
     lease starts and past payments, never future dates — ``05/03/48`` is 1948."""
     if type(value) is str and len(value) == 10 and value[2] == "/" and value[5] == "/":
         # Fast path for the usual dd/mm/yyyy (most cells of an extract).
@@ -130,7 +130,9 @@ def parse_date(value: object, *, reference: date | None = None) -> date:
             day, month, year_text = match.groups()
             year = int(year_text)
             if len(year_text) == 2:
-                ref = reference or date.today()
+                if reference is None:
+                    raise ParseError(f"année sur deux chiffres « {raw} » : écrivez-la en entier (jj/mm/aaaa)")
+                ref = reference
                 year += 2000
                 if (year, int(month), int(day)) > (ref.year, ref.month, ref.day):
                     year -= 100

@@ -18,7 +18,7 @@ def _esc(text) -> str:
 
 
 def build_agency_pdf(path: str | Path, view: AgencyView, *, organisation: str = "VIVEST",
-                     generated_at: datetime | None = None) -> Path:
+                     generated_at: datetime) -> Path:
     """A4 portrait, French: the agency's partners by category, the
     conventions reaching their end, then the intermédiation tables."""
     from reportlab.lib import colors
@@ -36,11 +36,9 @@ def build_agency_pdf(path: str | Path, view: AgencyView, *, organisation: str = 
     )
 
     from cus_desk.reports.fonts import register_fonts
-    from cus_desk.store.models.base import utcnow
 
     regular, bold = register_fonts()
     path = Path(path)
-    generated_at = generated_at or utcnow()
     base = ParagraphStyle("base", fontName=regular, fontSize=8.5, leading=10.5)
     small = ParagraphStyle("small", parent=base, fontSize=7.5, leading=9)
     right = ParagraphStyle("right", parent=base, alignment=TA_RIGHT)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cus_desk.store.models.base import utcnow
+from cus_desk.store.db import session_clock
 from cus_desk.store.models.core import AuditEvent
 
 GENESIS = "0" * 64
@@ -126,7 +126,7 @@ def record(
         select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
     ).scalar_one_or_none()
     prev_hash = last or GENESIS
-    occurred_at = utcnow()
+    occurred_at = session_clock(session).now()
     user_id = actor.user_id if actor is not None else None
     user_login = login if login is not None else (actor.login if actor is not None else "système")
     details_json = json.dumps(details or {}, ensure_ascii=False, sort_keys=True, default=str)

@@ -27,7 +27,6 @@ from cus_desk.services import access, audit
 from cus_desk.services.base import Service
 from cus_desk.services.settings import read_setting
 from cus_desk.store.db import Database
-from cus_desk.store.models.base import utcnow
 from cus_desk.store.models.core import AuditEvent
 from cus_desk.store.models.security import AuditAnchor
 
@@ -155,9 +154,9 @@ def _purge_bounds(session: Session, cutoff: datetime) -> tuple[int | None, int]:
     return first_kept, session.scalar(query) or 0
 
 
-def audit_cutoff(session: Session, now: datetime | None = None) -> datetime:
+def audit_cutoff(session: Session, now: datetime) -> datetime:
     days = read_setting(session, AUDIT_RETENTION_DAYS)
-    return (now or utcnow()) - timedelta(days=int(days))
+    return now - timedelta(days=int(days))
 
 
 class AuditAdminService(Service):
@@ -206,17 +205,17 @@ class AuditAdminService(Service):
     def purge_preview(self) -> AuditPurgeResult:
         access.require(self.actor, access.Permission.PURGE)
         with self._read() as session:
-            cutoff = audit_cutoff(session)
+            cutoff = audit_cutoff(session, self.clock.now())
             first_kept, count = _purge_bounds(session, cutoff)
             return AuditPurgeResult(cutoff, count, (first_kept or 0) - 1 if count else None, True)
 
-    def purge(self, now: datetime | None = None) -> AuditPurgeResult:
+    def purge(self) -> AuditPurgeResult:
         access.require(self.actor, access.Permission.PURGE)
         with self._write() as session:
-            return purge_audit(session, self.actor, now)
+            return purge_audit(session, self.actor, self.clock.now())
 
 
-def purge_audit(session: Session, actor, now: datetime | None = None) -> AuditPurgeResult:
+def purge_audit(session: Session, actor, now: datetime) -> AuditPurgeResult:
     """Inside a write transaction: delete events older than the retention
     period and re-anchor the chain (see module docstring)."""
     cutoff = audit_cutoff(session, now)
@@ -237,7 +236,7 @@ def purge_audit(session: Session, actor, now: datetime | None = None) -> AuditPu
     session.query(AuditEvent).filter(AuditEvent.id <= last_deleted.id).delete(
         synchronize_session=False)
     prev = session.scalar(select(AuditAnchor.hash).order_by(AuditAnchor.id.desc()).limit(1))
-    created = utcnow()
+    created = now
     anchor = AuditAnchor(created_at=created, through_event_id=last_deleted.id,
                          last_event_hash=last_deleted.hash, purged_count=count,
                          purged_by=actor.login if actor else "système",

@@ -28,7 +28,6 @@ from cus_desk.domain.roles import Role
 from cus_desk.services import audit
 from cus_desk.services.base import Actor
 from cus_desk.store.db import Database
-from cus_desk.store.models.base import utcnow
 from cus_desk.store.models.core import User
 
 _hasher = PasswordHasher()
@@ -106,14 +105,14 @@ def sign_in(db: Database, login: str, password: str, *, unlock: bool = False) ->
         found = session.execute(
             select(User.password_hash, User.locked_until).where(User.login == login)
         ).first() if login else None
-    locked_before = found is not None and rules.is_locked(found.locked_until, utcnow())
+    locked_before = found is not None and rules.is_locked(found.locked_until, db.clock.now())
     ok = _verify(None if found is None or locked_before else found.password_hash, password)
     ok = ok and found is not None and not locked_before
     error: AccessDeniedError | None = None
     result: SignIn | None = None
     with db.write_session() as session:
         user = session.scalar(select(User).where(User.login == login)) if login else None
-        now = utcnow()
+        now = db.clock.now()
         if user is not None and rules.is_locked(user.locked_until, now):
             error = AccountLockedError(user.locked_until)
             audit.record(session, None, audit.Action.LOGIN_FAILED, "user", user.id,

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from cus_desk import paths
+from cus_desk.domain.clock import Clock
 from cus_desk.domain.errors import ValidationError, WorkflowError
 from cus_desk.domain.security import backups_to_keep
 from cus_desk.services import access, audit
@@ -109,8 +110,9 @@ def sqlite_path_of(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def backup_file_name(db_path: Path, kind: str, when: datetime | None = None) -> str:
-    return f"{db_path.stem}-{kind}-{(when or datetime.now()).strftime(STAMP)}.sqlite3"
+def backup_file_name(db_path: Path, kind: str, when: datetime) -> str:
+    """``when``: a wall-clock time (``clock.local_now()``), stamped in the name."""
+    return f"{db_path.stem}-{kind}-{when.strftime(STAMP)}.sqlite3"
 
 
 def list_backups(db_path: Path, folder: Path | None = None) -> list[BackupInfo]:
@@ -142,14 +144,14 @@ def rotate(db_path: Path, folder: Path | None = None) -> list[Path]:
     return deleted
 
 
-def backup_at_exit(db: Database, now: datetime | None = None) -> Path | None:
+def backup_at_exit(db: Database) -> Path | None:
     """Automatic copy at closing (called by ui.app), then rotation."""
     if db.path is None or not db.path.exists():
         return None
     with db.write_session() as session:
         audit.record(session, None, audit.Action.BACKUP, "database", None,
                      details={"type": "automatique"})
-    target = _unique(paths.backup_dir() / backup_file_name(db.path, "auto", now))
+    target = _unique(paths.backup_dir() / backup_file_name(db.path, "auto", db.clock.local_now()))
     _copy_sqlite(db.path, target)
     rotate(db.path)
     log.info("automatic backup: %s", target)
@@ -215,7 +217,7 @@ def latest_good_backup(db_path: Path) -> BackupInfo | None:
     return None
 
 
-def restore_file(target: Path | str, source: Path | str) -> RestoreResult:
+def restore_file(target: Path | str, source: Path | str, clock: Clock) -> RestoreResult:
     """Replace the database file ``target`` by the backup ``source``. The
     database must be closed (no open engine on it). Nothing is replaced if
     the source fails its checks; the current file is kept aside first."""
@@ -223,7 +225,7 @@ def restore_file(target: Path | str, source: Path | str) -> RestoreResult:
     check = check_backup_file(source)
     if target.exists() and source.resolve() == target.resolve():
         raise ValidationError("On ne peut pas restaurer une base sur elle-même.")
-    stamp = datetime.now().strftime(STAMP)
+    stamp = clock.local_now().strftime(STAMP)
     aside = None
     if target.exists():
         aside = _unique(target.with_name(f"{target.stem}.avant-restauration-{stamp}{target.suffix}"))
@@ -262,12 +264,12 @@ class BackupService(Service):
         if self.db.path is None:
             raise WorkflowError("Seule une base SQLite (un fichier) peut être sauvegardée ici.")
         if target is None:
-            path = _unique(paths.backup_dir() / backup_file_name(self.db.path, "manuel"))
+            path = _unique(paths.backup_dir() / backup_file_name(self.db.path, "manuel", self.clock.local_now()))
             kind = "manuel"
         else:
             path = Path(target)
             if path.is_dir():
-                path = path / backup_file_name(self.db.path, "manuel")
+                path = path / backup_file_name(self.db.path, "manuel", self.clock.local_now())
             if not path.parent.is_dir():
                 raise ValidationError(f"Le dossier « {path.parent} » n'existe pas.")
             if path.resolve() == self.db.path.resolve():
@@ -281,7 +283,8 @@ class BackupService(Service):
         except OSError as exc:
             raise WorkflowError(f"La sauvegarde n'a pas pu être écrite dans « {path} » "
                                 f"({exc.strerror}). Choisissez un autre emplacement.") from exc
-        return BackupInfo(path, datetime.now(), kind, path.stat().st_size)
+        return BackupInfo(path, self.clock.local_now().replace(tzinfo=None, microsecond=0), kind,
+                          path.stat().st_size)
 
     def list(self) -> list[BackupInfo]:
         access.require(self.actor, access.Permission.BACKUP)
@@ -299,10 +302,10 @@ class BackupService(Service):
             raise WorkflowError("Seule une base SQLite (un fichier) peut être restaurée ici.")
         check_backup_file(source)  # before closing anything
         self.db.dispose()
-        result = restore_file(self.db.path, source)
+        result = restore_file(self.db.path, source, self.clock)
         from cus_desk.store.db import open_database
 
-        reopened = open_database(self.db.url)
+        reopened = open_database(self.db.url, clock=self.clock)
         try:
             record_restore(reopened, self.actor, result)
         finally:

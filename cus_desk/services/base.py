@@ -60,6 +60,8 @@ class Service:
     def __init__(self, db: Database, actor: Actor) -> None:
         self.db = db
         self.actor = actor
+        # The program's one clock (domain.clock), handed down with the database.
+        self.clock = db.clock
 
     @contextmanager
     def _read(self) -> Iterator[Session]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import exists, func, select, text, update
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import flag_modified
 
 from cus_desk.domain import cases as rules
 from cus_desk.domain.cases import CaseStatus
@@ -30,7 +31,6 @@ from cus_desk.services import access, audit
 from cus_desk.services.access import CaseAccess, Permission
 from cus_desk.services.base import Service, check_version
 from cus_desk.services.settings import read_setting
-from cus_desk.store.models.base import utcnow
 from cus_desk.store.models.cases import (
     CASE_SEARCH_TABLE,
     CASE_SEARCH_TRIGGERS,
@@ -457,15 +457,14 @@ def _d(value) -> date | None:
 
 
 class CaseService(Service):
-    """``CaseService(db, actor)``. ``today`` can be pinned (tests, demo)."""
+    """``CaseService(db, actor)``; "today" is the Paris day of ``db.clock``."""
 
-    def __init__(self, db, actor, today: date | None = None) -> None:
+    def __init__(self, db, actor) -> None:
         super().__init__(db, actor)
-        self._today = today
         _ensure_search_index(db)
 
     def today(self) -> date:
-        return self._today or date.today()
+        return self.clock.today()
 
     # ------------------------------------------------------------ list
 
@@ -1033,7 +1032,8 @@ class CaseService(Service):
         if set(problems) != {p.code for p in case.problems}:
             keep = {p.code: p for p in case.problems}
             case.problems = [keep.get(c) or CaseProblem(code=c) for c in problems]
-        case.updated_at = utcnow()  # the version moves even when only problems changed
+        case.updated_at = self.clock.now()  # the version moves even when only problems changed
+        flag_modified(case, "updated_at")  # ...even at the same instant
         session.flush()
         self._touch(session, case, self.today())
         audit.record(session, self.actor, audit.Action.UPDATE, ENTITY, case.id, case_id=case.id,
@@ -1062,7 +1062,8 @@ class CaseService(Service):
                 household.members.append(Tenant(position=i, **m))
         for t in existing[len(members):]:
             household.members.remove(t)
-        household.updated_at = utcnow()
+        household.updated_at = self.clock.now()
+        flag_modified(household, "updated_at")
         session.flush()
         self._touch(session, case, self.today())
         audit.record(session, self.actor, audit.Action.UPDATE, "household", household.id,

@@ -50,8 +50,8 @@ class Dashboard:
 
 
 class DashboardService(Service):
-    def summary(self, today: date | None = None) -> Dashboard:
-        today = today or date.today()
+    def summary(self) -> Dashboard:
+        today = self.clock.today()
         role = self.actor.role
         with self._read() as session:
             agency_filter = None
@@ -103,16 +103,16 @@ class DashboardService(Service):
             from cus_desk.services.seniors import SeniorsService
 
             seniors = SeniorsService(self.db, self.actor)
-            listing = seniors.list_seniors(today=today)
+            listing = seniors.list_seniors()
             board.seniors_visible = True
             board.seniors_extract_date = listing.extract_date
             board.seniors_by_status = dict(listing.count_by_status)
             board.seniors_first_arrears = listing.first_arrears_count
-            board.signalement_reminders = len(seniors.reminders(today))
+            board.signalement_reminders = len(seniors.reminders())
         if access.has(self.actor, access.Permission.PARTNER_READ):
             from cus_desk.services.partners import PartnerService
 
-            view = PartnerService(self.db, self.actor, today=today).agency_view(agency_filter)
+            view = PartnerService(self.db, self.actor).agency_view(agency_filter)
             board.expiring_conventions = [(name, data.end_date) for name, data in view.expiring]
         if access.has(self.actor, access.Permission.BACKUP):
             from cus_desk.services.backup import BackupService
@@ -123,5 +123,5 @@ class DashboardService(Service):
             board.backup_count = len(backups)
             board.last_backup_at = max((b.created_at for b in backups), default=None)
             if access.has(self.actor, access.Permission.PURGE):
-                board.purge_reminder = RetentionService(self.db, self.actor).due_reminder(today)
+                board.purge_reminder = RetentionService(self.db, self.actor).due_reminder()
         return board

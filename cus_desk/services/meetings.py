@@ -22,7 +22,7 @@ from cus_desk.services import access, audit
 from cus_desk.services.access import CaseAccess, Permission
 from cus_desk.services.base import Service, check_version
 from cus_desk.services.settings import read_setting
-from cus_desk.store.models.base import utcnow
+from cus_desk.store.db import session_clock
 from cus_desk.store.models.cases import (
     Case,
     ConfidentialNote,
@@ -418,13 +418,9 @@ class MeetingService(Service):
     """``MeetingService(db, actor)``; every method opens its own short
     session, so it can run on a worker thread."""
 
-    def __init__(self, db, actor, today: date | None = None) -> None:
-        super().__init__(db, actor)
-        self._today = today
-
     @property
     def today(self) -> date:
-        return self._today or date.today()
+        return self.clock.today()
 
     # ------------------------------------------------------------------ listing
 
@@ -612,7 +608,7 @@ class MeetingService(Service):
             present = sum(1 for a in meeting.attendees if a.present)
             rules.check_close(meeting.status, present)
             meeting.status = rules.MeetingStatus.CLOTUREE.value
-            meeting.closed_at = utcnow()
+            meeting.closed_at = self.clock.now()
             meeting.closed_by_id = self.actor.user_id
             session.flush()
             archive = self._archive(session, meeting)
@@ -1170,7 +1166,7 @@ class MeetingService(Service):
 
     def _archive(self, session: Session, meeting: Meeting) -> MeetingArchive:
         pdf = self._render(session, meeting)
-        archive = MeetingArchive(meeting_id=meeting.id, generated_at=utcnow(),
+        archive = MeetingArchive(meeting_id=meeting.id, generated_at=self.clock.now(),
                                  sha256=hashlib.sha256(pdf).hexdigest(), pdf=pdf)
         session.add(archive)
         session.flush()
@@ -1181,7 +1177,8 @@ class MeetingService(Service):
 
         return build_releve_pdf(self.releve_data(session, meeting))
 
-    def releve_data(self, session: Session, meeting: Meeting, generated_at: datetime | None = None):
+    @staticmethod
+    def releve_data(session: Session, meeting: Meeting, generated_at: datetime | None = None):
         """Plain values for the relevé. Only what the relevé may show: no
         confidential note, problématique, summary or family detail is read."""
         from cus_desk.reports.decision_summary import (
@@ -1285,7 +1282,7 @@ class MeetingService(Service):
             place=meeting.place,
             scope_label=_scope_label(session, meeting),
             final=meeting.status == rules.MeetingStatus.CLOTUREE,
-            generated_at=generated_at or utcnow(),
+            generated_at=generated_at or session_clock(session).now(),
             attendees=tuple(
                 ReleveAttendee(a.name, CAS_FUNCTIONS.get(a.function, a.function), a.present)
                 for a in meeting.attendees

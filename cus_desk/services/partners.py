@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from cus_desk.domain import partners as rules
 from cus_desk.domain.errors import NotFoundError, ValidationError, WorkflowError
@@ -33,7 +34,6 @@ from cus_desk.domain.settings import CONVENTION_EXPIRY_DAYS, ORGANISATION_NAME
 from cus_desk.services import access, audit
 from cus_desk.services.base import Service, check_version
 from cus_desk.services.settings import read_setting
-from cus_desk.store.models.base import utcnow
 from cus_desk.store.models.core import Agency, Partner, Referral, partner_agencies
 from cus_desk.store.models.partners import (
     Convention,
@@ -174,22 +174,19 @@ def _row_fields(obj, names) -> dict:
     return {n: getattr(obj, n) for n in names}
 
 
-def _touch(partner: Partner) -> None:
+def _touch(partner: Partner, now: datetime) -> None:
     """A change to a contact, convention or flat is a change of the
     structure's record: bump its version (optimistic locking)."""
-    partner.updated_at = utcnow()
+    partner.updated_at = now
+    flag_modified(partner, "updated_at")  # an UPDATE (and a new version) even at the same instant
 
 
 class PartnerService(Service):
-    """``PartnerService(db, actor)``; ``today`` can be fixed (demo, tests)."""
-
-    def __init__(self, db, actor, today: date | None = None) -> None:
-        super().__init__(db, actor)
-        self._today = today
+    """``PartnerService(db, actor)``; "today" is the Paris day of ``db.clock``."""
 
     @property
     def today(self) -> date:
-        return self._today or date.today()
+        return self.clock.today()
 
     # --- reads -------------------------------------------------------------
 
@@ -561,7 +558,7 @@ class PartnerService(Service):
             for key, value in values.items():
                 setattr(partner, key, value)
             partner.agencies = new_agencies
-            _touch(partner)
+            _touch(partner, self.clock.now())
             session.flush()  # one UPDATE, one version step
             session.execute(delete(PartnerCommune).where(PartnerCommune.partner_id == partner.id))
             for c in communes:
@@ -675,7 +672,7 @@ class PartnerService(Service):
                     x for x in (survivor.notes, f"[Fusion de « {absorbed.name} »] {absorbed.notes}") if x)
             absorbed.active = False
             absorbed.merged_into_id = survivor.id
-            _touch(survivor)
+            _touch(survivor, self.clock.now())
             session.flush()
             session.expire_all()
             audit.record(session, self.actor, audit.Action.UPDATE, ENTITY, survivor.id,
@@ -721,7 +718,7 @@ class PartnerService(Service):
         with self._write() as session:
             partner = self._editable(session, partner_id, expected_version)
             child_id, details = fn(session, partner)
-            _touch(partner)
+            _touch(partner, self.clock.now())
             session.flush()
             audit.record(session, self.actor, action, entity, child_id,
                          details={"partner_id": partner.id, **details_fn(details)})
@@ -883,7 +880,7 @@ class PartnerService(Service):
         from cus_desk.reports.partners import build_agency_pdf
 
         try:
-            build_agency_pdf(path, view, organisation=organisation)
+            build_agency_pdf(path, view, organisation=organisation, generated_at=self.clock.now())
         except OSError as exc:
             raise ValidationError(
                 f"Impossible d'écrire « {path} » ({exc.strerror or exc}). Le fichier est "

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -183,7 +183,7 @@ class PersonExportService(Service):
                 raise AccessDeniedError(EXPORT_DENIED)
             sections = _collect(session, tenant, household)
             name = f"{tenant.last_name} {tenant.first_name}".strip()
-            export = PersonExport(tenant.id, name, datetime.now(UTC), self.actor.display_name,
+            export = PersonExport(tenant.id, name, self.clock.now(), self.actor.display_name,
                                   sections)
             audit.record(session, self.actor, audit.Action.EXPORT, "tenant", tenant.id, details={
                 "objet": "droit d'accès", "rubriques": {s.title: len(s.rows) for s in sections}})

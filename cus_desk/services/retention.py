@@ -41,6 +41,7 @@ from cus_desk.services import access, audit
 from cus_desk.services.audit_admin import _purge_bounds, audit_cutoff, purge_audit
 from cus_desk.services.base import Service
 from cus_desk.services.settings import read_setting
+from cus_desk.store.db import session_clock
 from cus_desk.store.models.base import Base
 from cus_desk.store.models.core import Agency, Household, Referral
 from cus_desk.store.models.security import RetentionRecord
@@ -180,7 +181,7 @@ def plan_purge(session: Session, today: date) -> PurgePlan:
     plan.items += _due_cases(session, today)
     plan.items += _due_extracts(session, today)
     plan.items += _due_signalements(session, today)
-    plan.audit_events = _purge_bounds(session, audit_cutoff(session))[1]
+    plan.audit_events = _purge_bounds(session, audit_cutoff(session, session_clock(session).now()))[1]
     return plan
 
 
@@ -293,7 +294,7 @@ def run_purge(session: Session, actor, today: date) -> PurgeReport:
             skipped.append(f"{item.label} : non purgé ({type(exc).__name__}).")
             continue
         counts[item.kind] += 1
-    counts[KIND_AUDIT] = purge_audit(session, actor).count if plan.audit_events else 0
+    counts[KIND_AUDIT] = purge_audit(session, actor, session_clock(session).now()).count if plan.audit_events else 0
     audit.record(session, actor, audit.Action.PURGE, "retention", None, details={
         "date": today.isoformat(), **{k: n for k, n in counts.items()},
         "non_purges": len(skipped)})
@@ -301,22 +302,22 @@ def run_purge(session: Session, actor, today: date) -> PurgeReport:
 
 
 class RetentionService(Service):
-    def preview(self, today: date | None = None) -> PurgePlan:
+    def preview(self) -> PurgePlan:
         """Dry run: what a purge would do today."""
         access.require(self.actor, access.Permission.PURGE)
         with self._read() as session:
-            return plan_purge(session, today or date.today())
+            return plan_purge(session, self.clock.today())
 
-    def purge(self, today: date | None = None) -> PurgeReport:
+    def purge(self) -> PurgeReport:
         access.require(self.actor, access.Permission.PURGE)
         with self._write() as session:
-            return run_purge(session, self.actor, today or date.today())
+            return run_purge(session, self.actor, self.clock.today())
 
-    def due_reminder(self, today: date | None = None) -> str | None:
+    def due_reminder(self) -> str | None:
         """A French sentence for the administrator when a purge is due, else None."""
         if not access.has(self.actor, access.Permission.PURGE):
             return None
-        plan = self.preview(today)
+        plan = self.preview()
         if plan.total == 0:
             return None
         details = ", ".join(f"{n} {KIND_LABELS[k].lower()}" for k, n in plan.counts.items() if n)

@@ -280,7 +280,7 @@ class SeniorsService(Service):
         access.require(self.actor, P.ARREARS_IMPORT)
         if not isinstance(extract_date, date):
             raise ValidationError("Indiquez la date de l'extrait (jj/mm/aaaa).", "extract_date")
-        if extract_date > date.today():
+        if extract_date > self.clock.today():
             raise ValidationError(
                 "La date de l'extrait est dans le futur : indiquez la date à laquelle le "
                 "fichier a été produit.", "extract_date")
@@ -337,13 +337,12 @@ class SeniorsService(Service):
         status: str | None = None,
         first_arrears_only: bool = False,
         age_band: str | None = None,
-        today: date | None = None,
     ) -> SeniorsListing:
         """65+ tenants in arrears according to the latest extract on or
         before ``as_of`` (default: the latest), plus those with an open
         signalement. Counts are over the whole list (before filters)."""
         access.require(self.actor, P.SENIORS_READ)
-        today = today or date.today()
+        today = self.clock.today()
         with self._read() as session, imp.gc_paused():
             rows = _compute_seniors(session, as_of, today)
         extract_date = _extract_date(rows)
@@ -365,9 +364,9 @@ class SeniorsService(Service):
             return [(a.id, a.name) for a in session.scalars(select(Agency).order_by(Agency.name))]
 
     # ----------------------------------------------------------- detail
-    def detail(self, lease_id: int, today: date | None = None) -> SeniorDetail:
+    def detail(self, lease_id: int) -> SeniorDetail:
         access.require(self.actor, P.SENIORS_READ)
-        today = today or date.today()
+        today = self.clock.today()
         with self._read() as session:
             return _detail(session, lease_id, today)
 
@@ -381,7 +380,7 @@ class SeniorsService(Service):
             raise ValidationError("Choisissez le type d'observation.", "kind") from None
         if not isinstance(observed_on, date):
             raise ValidationError("Indiquez la date de l'observation.", "observed_on")
-        if observed_on > date.today():
+        if observed_on > self.clock.today():
             raise ValidationError("La date de l'observation ne peut pas être dans le futur.", "observed_on")
         observer = (observer or "").strip()
         note = (note or "").strip()
@@ -432,7 +431,7 @@ class SeniorsService(Service):
         access.require(self.actor, P.SENIORS_EDIT)
         if not isinstance(sent_on, date):
             raise ValidationError("Indiquez la date d'envoi du signalement.", "sent_on")
-        if sent_on > date.today():
+        if sent_on > self.clock.today():
             raise ValidationError("La date d'envoi ne peut pas être dans le futur.", "sent_on")
         facts = (facts or "").strip()
         with self._write() as session:
@@ -469,14 +468,14 @@ class SeniorsService(Service):
                          details={"lease_id": lease.id, "partner_id": partner.id,
                                   "kind": partner.category, "sent_on": sent_on.isoformat()})
             session.flush()
-            return _signalement_view(session, referral, date.today())
+            return _signalement_view(session, referral, self.clock.today())
 
     def set_signalement_status(self, referral_id: int, status: str, on_date: date,
                                expected_version: int | None, note: str = "") -> SignalementView:
         access.require(self.actor, P.SENIORS_EDIT)
         if not isinstance(on_date, date):
             raise ValidationError("Indiquez la date.", "on_date")
-        if on_date > date.today():
+        if on_date > self.clock.today():
             raise ValidationError("La date ne peut pas être dans le futur.", "on_date")
         with self._write() as session:
             referral = _alert_or_404(session, referral_id)
@@ -504,7 +503,7 @@ class SeniorsService(Service):
             session.flush()
             audit.record(session, self.actor, audit.Action.UPDATE, "senior_alert", referral.id,
                          details={"status": [before, status], "on_date": on_date.isoformat()})
-            return _signalement_view(session, referral, date.today())
+            return _signalement_view(session, referral, self.clock.today())
 
     def fiche_pdf(self, referral_id: int) -> bytes:
         """The fiche de signalement (only what the partner needs)."""
@@ -513,7 +512,7 @@ class SeniorsService(Service):
 
         with self._write() as session:
             referral = _alert_or_404(session, referral_id)
-            detail = _detail(session, referral.lease_id, date.today())
+            detail = _detail(session, referral.lease_id, self.clock.today())
             partner = referral.partner
             sender = session.get(User, referral.created_by_id) if referral.created_by_id else None
             lease = session.get(Lease, referral.lease_id)
@@ -572,10 +571,10 @@ class SeniorsService(Service):
                              case_id=case_id, details={"case_id": [None, case_id]})
         return case_id
 
-    def reminders(self, today: date | None = None) -> list[SignalementView]:
+    def reminders(self) -> list[SignalementView]:
         """Signalements still "envoyé" after the reminder delay."""
         access.require(self.actor, P.SENIORS_READ)
-        today = today or date.today()
+        today = self.clock.today()
         with self._read() as session:
             alerts = session.scalars(select(Referral).where(
                 Referral.kind == SENIOR_ALERT, Referral.status == rules.AlertStatus.ENVOYE.value)

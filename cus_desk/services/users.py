@@ -16,7 +16,6 @@ from cus_desk.domain.security import is_locked
 from cus_desk.services import access, audit
 from cus_desk.services.auth import check_login, check_strength, hash_password
 from cus_desk.services.base import Service
-from cus_desk.store.models.base import utcnow
 from cus_desk.store.models.core import Agency, User
 
 # Roles tied to one agency (a conseillère sociale of Metz sees Metz' cases).
@@ -36,10 +35,7 @@ class UserInfo:
     locked_until: datetime | None
     must_change_password: bool
     last_login_at: datetime | None
-
-    @property
-    def locked(self) -> bool:
-        return is_locked(self.locked_until, utcnow())
+    locked: bool  # locked out (too many failures) at the time of reading
 
     def as_dict(self) -> dict:
         return {
@@ -59,14 +55,14 @@ class AgencyInfo:
     label: str
 
 
-def _info(user: User) -> UserInfo:
+def _info(user: User, now: datetime) -> UserInfo:
     role = Role(user.role)
     return UserInfo(
         id=user.id, login=user.login, display_name=user.display_name, role=role,
         role_label=role.label, agency_id=user.agency_id,
         agency_name=user.agency.name if user.agency else None, active=bool(user.active),
         locked_until=user.locked_until, must_change_password=bool(user.must_change_password),
-        last_login_at=user.last_login_at,
+        last_login_at=user.last_login_at, locked=is_locked(user.locked_until, now),
     )
 
 
@@ -103,12 +99,12 @@ class UsersService(Service):
             query = select(User).order_by(User.login)
             if not include_inactive:
                 query = query.where(User.active.is_(True))
-            return [_info(u) for u in session.scalars(query)]
+            return [_info(u, self.clock.now()) for u in session.scalars(query)]
 
     def get(self, user_id: int) -> UserInfo:
         access.require(self.actor, access.Permission.USER_ADMIN)
         with self._read() as session:
-            return _info(self._load(session, user_id))
+            return _info(self._load(session, user_id), self.clock.now())
 
     @staticmethod
     def _load(session, user_id: int) -> User:
@@ -158,7 +154,7 @@ class UsersService(Service):
                          details={"login": login, "role": role.value, "agency_id": agency_id,
                                   "mot_de_passe": "provisoire" if temporary else "choisi"})
             session.refresh(user)
-            return _info(user), temporary
+            return _info(user, self.clock.now()), temporary
 
     def update(self, user_id: int, *, display_name: str | None = None,
                role: Role | str | None = None, agency_id: int | None | type(...) = ...,
@@ -194,7 +190,7 @@ class UsersService(Service):
                              details=changes)
             session.flush()
             session.refresh(user)
-            return _info(user)
+            return _info(user, self.clock.now())
 
     @staticmethod
     def _keep_one_admin(session) -> None:
@@ -216,7 +212,7 @@ class UsersService(Service):
             audit.record(session, self.actor, audit.Action.ADMIN, "user", user.id,
                          details={"operation": "déverrouillage"})
             session.flush()
-            return _info(user)
+            return _info(user, self.clock.now())
 
     def reset_password(self, user_id: int) -> str:
         """Give the account a new temporary password (returned once, to be
@@ -240,4 +236,4 @@ class UsersService(Service):
             user = session.scalar(select(User).where(User.login == (login or "").strip()))
             if user is None:
                 raise NotFoundError(f"Aucun compte « {login} ». Voyez « cus-desk users list ».")
-            return _info(user)
+            return _info(user, self.clock.now())

@@ -44,7 +44,8 @@ from cus_desk.domain.parsing import (
     parse_date,
     parse_int,
 )
-from cus_desk.store.models.base import UTCDateTime, utcnow
+from cus_desk.store.db import session_clock
+from cus_desk.store.models.base import UTCDateTime
 from cus_desk.store.models.core import Agency, Household, Lease, Tenant
 from cus_desk.store.models.seniors import ArrearsColumnMapping, ArrearsExtract, ArrearsLine
 
@@ -582,7 +583,7 @@ def store_extract(session: Session, extract_date: date, lines: list[ParsedLine],
 
     checkpoint(0)
     rejected = list(rejected)
-    now = utcnow()
+    now = session_clock(session).now()
     replaced = False
     old_id = session.scalar(select(ArrearsExtract.id).where(ArrearsExtract.extract_date == extract_date))
     if old_id is not None:
@@ -883,7 +884,7 @@ def remember_mapping(session: Session, headers: list[str], mapping: dict[str, in
     else:
         row.mapping_json = value
         row.created_by_id = actor_id
-        row.created_at = utcnow()
+        row.created_at = session_clock(session).now()
     session.flush()
 
 

@@ -7,8 +7,7 @@ import logging
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -16,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session
 
+from cus_desk.domain.clock import Clock, system_clock
 from cus_desk.domain.errors import DatabaseDamagedError, DatabaseOpenError
 
 log = logging.getLogger(__name__)
@@ -48,10 +48,15 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
         conn.exec_driver_sql(conn.get_execution_options().get("cus_begin", "BEGIN"))
 
 
-def make_engine(url: str) -> Engine:
+CLOCK_OPTION = "cus_clock"
+
+
+def make_engine(url: str, clock: Clock | None = None) -> Engine:
+    """An engine whose statements carry the program's clock (column
+    defaults such as ``created_at`` read it from the execution context)."""
     try:
         parsed = make_url(url)
-        engine = create_engine(parsed)
+        engine = create_engine(parsed, execution_options={CLOCK_OPTION: clock or system_clock()})
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise DatabaseOpenError(
             f"L'adresse de base de données « {url} » n'est pas valide ({exc}). "
@@ -73,6 +78,10 @@ class Database:
     url: str
     engine: Engine
     _write_engine: Engine
+    clock: Clock = field(default_factory=system_clock)
+    # A sentence for the status bar about how the store was opened (e.g. the
+    # demo rebuilt for today), or None.
+    notice: str | None = None
 
     @property
     def path(self) -> Path | None:
@@ -87,14 +96,14 @@ class Database:
 
     @contextmanager
     def read_session(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(self.engine, expire_on_commit=False, info={"clock": self.clock}) as session:
             yield session
 
     @contextmanager
     def write_session(self) -> Iterator[Session]:
         """One transaction: committed if the block ends normally, rolled back
         (nothing half written) if it raises."""
-        with Session(self._write_engine, expire_on_commit=False) as session:
+        with Session(self._write_engine, expire_on_commit=False, info={"clock": self.clock}) as session:
             try:
                 yield session
                 session.commit()
@@ -146,11 +155,16 @@ def check_sqlite_file(path: Path) -> None:
         )
 
 
-def backup_before_upgrade(path: Path, from_revision: str | None) -> Path | None:
+def session_clock(session: Session) -> Clock:
+    """The program's clock, for store and service code that holds a session."""
+    return session.info["clock"]
+
+
+def backup_before_upgrade(path: Path, from_revision: str | None, clock: Clock) -> Path | None:
     """Copy the file aside before migrating it (nothing to copy when new)."""
     if not path.exists() or path.stat().st_size == 0 or from_revision is None:
         return None
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    stamp = clock.local_now().strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.stem}.avant-migration-{from_revision}-{stamp}{path.suffix}")
     src = sqlite3.connect(str(path))
     try:
@@ -182,14 +196,17 @@ def preflight(url: str, *, check_file: bool = True) -> None:
         engine.dispose()
 
 
-def open_database(url: str, *, migrate: bool = True, seed: bool = True) -> Database:
+def open_database(url: str, *, migrate: bool = True, seed: bool = True,
+                  clock: Clock | None = None) -> Database:
     """Open (creating if needed) the database at ``url``, bring its schema to
-    the latest migration and make sure the CUS reference data is there."""
+    the latest migration and make sure the CUS reference data is there.
+    ``clock`` is the program's one clock (the machine's by default)."""
     from cus_desk.store import migrate as migrations
     from cus_desk.store.seed import seed_reference_data
 
-    engine = make_engine(url)
-    db = Database(url=url, engine=engine, _write_engine=engine)
+    clock = clock or system_clock()
+    engine = make_engine(url, clock)
+    db = Database(url=url, engine=engine, _write_engine=engine, clock=clock)
     if engine.dialect.name == "sqlite":
         db._write_engine = engine.execution_options(cus_begin="BEGIN IMMEDIATE")
         if db.path is not None:
@@ -205,7 +222,7 @@ def open_database(url: str, *, migrate: bool = True, seed: bool = True) -> Datab
             current = migrations.current_revision(engine)
             if current != migrations.HEAD:
                 if db.path is not None:
-                    backup_before_upgrade(db.path, current)
+                    backup_before_upgrade(db.path, current, clock)
                 migrations.upgrade(engine)
         if seed:
             seed_reference_data(db)

@@ -3,7 +3,7 @@ Each hook must be idempotent (re-running never duplicates)."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 

@@ -20,8 +20,11 @@ class Startup:
     """The steps after the window is shown; kept as an object so tests and
     the start-up benchmark can wait for ``ready``."""
 
-    def __init__(self, window, url: str, demo: bool, capture=None) -> None:
+    def __init__(self, window, url: str, demo: bool, capture=None, clock=None) -> None:
+        from cus_desk.domain.clock import system_clock
+
         self.window, self.url, self.demo, self.capture = window, url, demo, capture
+        self.clock = clock or system_clock()
         self.ctx = None
         self.db = None
         self.error: BaseException | None = None
@@ -33,7 +36,7 @@ class Startup:
         self.window.loading.setText(
             "Création des données de démonstration…" if self.demo else "Ouverture de la base de données…"
         )
-        run_in_background(self.window, lambda _p: open_app_database(self.url, self.demo),
+        run_in_background(self.window, lambda _p: open_app_database(self.url, self.demo, self.clock),
                           self._opened, self._failed)
 
     def _opened(self, db) -> None:
@@ -67,7 +70,7 @@ class Startup:
 
             # The damaged file is never opened for writing; the latest good
             # backup is offered, and the damaged file kept aside.
-            if offer_restore(self.window, self.url, exc):
+            if offer_restore(self.window, self.url, exc, self.clock):
                 self.error = None
                 self.start()
                 return
@@ -76,14 +79,17 @@ class Startup:
         self.window.close()
 
 
-def open_app_database(url: str, demo: bool):
+def open_app_database(url: str, demo: bool, clock=None):
+    """The database (the demo one rebuilt when stale); the demo's rebuild
+    note, if any, is kept on the database for the status bar."""
     from cus_desk.store.db import open_database
 
-    db = open_database(url)
-    if demo:
-        from cus_desk.demo import ensure_demo
+    if not demo:
+        return open_database(url, clock=clock)
+    from cus_desk.demo import open_demo
 
-        ensure_demo(db)
+    db, note = open_demo(url, clock)
+    db.notice = note
     return db
 
 
@@ -132,7 +138,7 @@ def _install_excepthook(window) -> None:
     sys.excepthook = hook
 
 
-def run_gui(url: str, demo: bool = False, capture=None) -> int:
+def run_gui(url: str, demo: bool = False, capture=None, clock=None) -> int:
     configure_logging()
     app = make_application()
     from cus_desk.ui.main_window import MainWindow
@@ -140,7 +146,7 @@ def run_gui(url: str, demo: bool = False, capture=None) -> int:
     window = MainWindow()
     _install_excepthook(window)
     window.show()
-    startup = Startup(window, url, demo, capture)
+    startup = Startup(window, url, demo, capture, clock)
     QTimer.singleShot(0, startup.start)
     code = app.exec()
     if startup.db is not None:

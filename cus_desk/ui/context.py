@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Signal
 
+from cus_desk.domain.clock import Clock
 from cus_desk.services.base import Actor
 from cus_desk.store.db import Database
 
@@ -22,3 +23,8 @@ class AppContext:
     actor: Actor
     demo: bool = False
     bus: EventBus = field(default_factory=EventBus)
+
+    @property
+    def clock(self) -> Clock:
+        """The program's one clock (the database's): "today" for date fields."""
+        return self.db.clock

@@ -416,7 +416,7 @@ def install_idle_lock(window: QWidget, ctx) -> IdleLock:
 # --- damaged database at start ----------------------------------------------------------
 
 
-def offer_restore(parent: QWidget | None, url: str, error: BaseException) -> bool:
+def offer_restore(parent: QWidget | None, url: str, error: BaseException, clock) -> bool:
     """The database could not be opened because it is damaged: explain, and
     offer the latest good automatic backup. True when a backup was restored
     (the caller opens the database again)."""
@@ -445,10 +445,10 @@ def offer_restore(parent: QWidget | None, url: str, error: BaseException) -> boo
     box.exec()
     if box.clickedButton() is not restore:
         return False
-    result = backup.restore_file(path, latest.path)
+    result = backup.restore_file(path, latest.path, clock)
     from cus_desk.store.db import open_database
 
-    db = open_database(url)
+    db = open_database(url, clock=clock)
     try:
         backup.record_restore(db, None, result, login="démarrage")
     finally:

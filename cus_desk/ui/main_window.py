@@ -160,6 +160,8 @@ class MainWindow(QMainWindow):
         """Called once the database is open and someone is logged in."""
         self.ctx = ctx
         self.db_label.setText(f"Base : {ctx.db.display_name}" + ("  —  DONNÉES DE DÉMONSTRATION" if ctx.demo else ""))
+        if ctx.db.notice:
+            self.statusBar().showMessage(ctx.db.notice, 60_000)
         agency = ""
         if ctx.actor.agency_id is not None:
             from cus_desk.services.reference import ReferenceService

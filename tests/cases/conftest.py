@@ -17,8 +17,15 @@ from cus_desk.services.cases import (
     NewCase,
 )
 from cus_desk.store.models.core import Agency, Partner
+from tests.frozen_time import frozen_clock
 
+# These tests are written for 28/11/2026: the program's clock is frozen there.
 TODAY = date(2026, 11, 28)
+
+
+@pytest.fixture
+def clock():
+    return frozen_clock(TODAY)
 
 
 def agency_id(db, code: str) -> int:
@@ -31,7 +38,7 @@ def svc(db, actors):
     """svc("adviser_metz") → CaseService for that actor, today pinned."""
 
     def make(who: str = "adviser_metz") -> CaseService:
-        return CaseService(db, actors[who], today=TODAY)
+        return CaseService(db, actors[who])
 
     return make
 

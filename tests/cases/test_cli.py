@@ -31,7 +31,7 @@ def run(db, db_path, monkeypatch, capsys):
 def two_cases(db, make_case, actors):
     a = make_case(last_name="Ющенко", first_name="Олена", arrears_cents=250_000)
     b = make_case(who="social_head", last_name="BERNARD", first_name="Luc", agency="forbach", commune="Forbach")
-    service = CaseService(db, actors["adviser_metz"], today=TODAY)
+    service = CaseService(db, actors["adviser_metz"])
     service.add_confidential_note(a, "sante", "Suivi psychiatrique au CMP", date(2026, 11, 2), "ecrit_signe")
     service.add_journal_entry(a, "entretien", TODAY, "Entretien budgétaire")
     return a, b

@@ -4,7 +4,7 @@ access, workflow, journal, referrals, confidential notes, search."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -121,8 +121,8 @@ def test_conflict_two_sessions_on_one_file(db, db_path, svc, make_case, actors):
     case_id = make_case()
     other_db = open_database(sqlite_url(db_path))
     try:
-        mine = CaseService(db, actors["adviser_metz"], today=TODAY)
-        theirs = CaseService(other_db, actors["social_head"], today=TODAY)
+        mine = CaseService(db, actors["adviser_metz"])
+        theirs = CaseService(other_db, actors["social_head"])
         a, b = mine.get(case_id), theirs.get(case_id)
         data_b = b.as_case_input()
         data_b.summary = "Version de la responsable"
@@ -414,7 +414,7 @@ def test_search_index_repaired_on_open(db, db_path, make_case, svc):
         conn.exec_driver_sql("DELETE FROM case_search")
     reopened = open_database(sqlite_url(db_path))
     try:
-        service = CaseService(reopened, svc().actor, today=TODAY)
+        service = CaseService(reopened, svc().actor)
         assert [r.id for r in service.list_cases(CaseFilter(search="kowal"))] == [case_id]
         with reopened.engine.connect() as conn:
             names = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='trigger'")}
@@ -430,3 +430,25 @@ def test_find_by_reference(db, svc, make_case):
         svc().find_by_reference("CAS-9999-0001")
     with pytest.raises(AccessDeniedError):
         svc("adviser_forbach").find_by_reference("CAS-2026-0001")
+
+
+# --- the Paris calendar day, read from the one clock ---------------------------------
+
+
+def test_a_case_opened_at_2330_utc_on_new_years_eve_belongs_to_the_new_year(svc, make_case, clock):
+    clock.set(datetime(2026, 12, 31, 23, 30, tzinfo=UTC))  # 00:30 on 1 January 2027 in Paris
+    d = svc().get(make_case())
+    assert d.reference.startswith("CAS-2027-")
+    assert d.opened_on == date(2027, 1, 1)
+
+
+def test_referral_overdue_counts_paris_days_at_2330_utc(svc, make_case, partner_id, clock):
+    # 23:30 UTC on 14 January is already 15 January in Paris: a referral sent
+    # on 15 December is then 31 days old, overdue (after 30); on the UTC day
+    # it would be 30 days old and not overdue yet.
+    case_id = make_case()
+    clock.set(datetime(2027, 1, 14, 23, 30, tzinfo=UTC))
+    svc().add_referral(case_id, partner_id, date(2026, 12, 15), "Demande FSL")
+    svc().add_referral(case_id, partner_id, date(2026, 12, 16), "Demande CAF")
+    overdue = svc().overdue_referrals()
+    assert [(o.sent_on, o.days) for o in overdue] == [(date(2026, 12, 15), 31)]

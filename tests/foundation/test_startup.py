@@ -10,15 +10,16 @@ import pytest
 from cus_desk.store.db import open_database, sqlite_url
 from cus_desk.ui import app as app_module
 from cus_desk.ui.main_window import MainWindow
+from tests.frozen_time import frozen_clock
 
 pytestmark = pytest.mark.gui
 
 
-def _start(qtbot, url, demo=False):
+def _start(qtbot, url, demo=False, clock=None):
     window = MainWindow()
     qtbot.addWidget(window)
     window.show()
-    startup = app_module.Startup(window, url, demo)
+    startup = app_module.Startup(window, url, demo, clock=clock or frozen_clock())
     startup.start()
     qtbot.waitUntil(lambda: startup.ctx is not None or startup.error is not None, timeout=60_000)
     return window, startup
@@ -40,7 +41,7 @@ def test_damaged_file_is_restored_from_backup_then_opened(qtbot, tmp_path, monke
     target.write_bytes(b"garbage, not a database" * 100)
     offered = []
 
-    def user_accepts_restore(parent, url, error):  # the dialog's "Restaurer" button
+    def user_accepts_restore(parent, url, error, clock):  # the dialog's "Restaurer" button
         offered.append(error.message)
         shutil.copy(good, target)
         return True
@@ -57,7 +58,7 @@ def test_damaged_file_refused_closes_without_writing(qtbot, tmp_path, monkeypatc
     target = tmp_path / "base.sqlite3"
     content = b"garbage, not a database" * 100
     target.write_bytes(content)
-    monkeypatch.setattr("cus_desk.ui.login.offer_restore", lambda parent, url, error: False)
+    monkeypatch.setattr("cus_desk.ui.login.offer_restore", lambda parent, url, error, clock: False)
     window, startup = _start(qtbot, sqlite_url(target))
     assert startup.ctx is None and startup.error is not None
     assert target.read_bytes() == content

@@ -11,7 +11,6 @@ from sqlalchemy.exc import IntegrityError
 
 from cus_desk.domain.errors import ConflictError
 from cus_desk.services.base import Service
-from cus_desk.store.models.base import utcnow
 from cus_desk.store.models.cases import (
     Case,
     CaseProblem,
@@ -89,7 +88,7 @@ def test_every_model_round_trips(db):
         s.flush()
         s.add_all([DecisionFollowUp(decision_id=decision.id, on=date(2026, 2, 15), comment="RDV pris"),
                    MeetingAddendum(meeting_id=meeting.id, text="Correction"),
-                   MeetingArchive(meeting_id=meeting.id, generated_at=utcnow(), sha256="a" * 64, pdf=b"%PDF")])
+                   MeetingArchive(meeting_id=meeting.id, generated_at=db.clock.now(), sha256="a" * 64, pdf=b"%PDF")])
 
     with db.read_session() as s:
         case = s.scalar(select(Case))

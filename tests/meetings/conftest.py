@@ -19,8 +19,9 @@ from cus_desk.store.models.cases import (
     RepaymentPlan,
 )
 from cus_desk.store.models.core import Agency, Household, Lease, Partner, Referral, Tenant
+from tests.frozen_time import TEST_TODAY
 
-TODAY = date(2026, 11, 20)
+TODAY = TEST_TODAY
 SESSION_DAY = date(2026, 11, 26)
 
 HEALTH_SECRET = "Hospitalisation psychiatrique en octobre (diagnostic bipolaire)"
@@ -37,8 +38,8 @@ class World:
     forbach: int
     cases: dict[str, int] = field(default_factory=dict)
 
-    def service(self, who: str = "adviser_metz", today: date = TODAY) -> MeetingService:
-        return MeetingService(self.db, self.actors[who], today=today)
+    def service(self, who: str = "adviser_metz") -> MeetingService:
+        return MeetingService(self.db, self.actors[who])
 
 
 _seq = {"n": 0}

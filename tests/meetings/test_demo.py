@@ -8,7 +8,6 @@ import io
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from cus_desk.demo import DEMO_TODAY
 from cus_desk.services.auth import actor_for_login
 from cus_desk.services.meetings import MeetingService
 from cus_desk.store.models.cases import ConfidentialNote
@@ -16,7 +15,7 @@ from cus_desk.store.models.meetings import MeetingArchive
 
 
 def test_demo_sessions(demo_db):
-    svc = MeetingService(demo_db, actor_for_login(demo_db, "pole.social"), today=DEMO_TODAY)
+    svc = MeetingService(demo_db, actor_for_login(demo_db, "pole.social"))
     rows = svc.list_meetings()
     assert [(r.label, r.status) for r in rows] == [
         ("CAS n° 11/2026", "preparee"), ("CAS n° 10/2026", "cloturee"), ("CAS n° 9/2026", "cloturee")]

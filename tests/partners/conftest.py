@@ -9,19 +9,20 @@ from sqlalchemy import select
 
 from cus_desk.services.partners import PartnerService
 from cus_desk.store.models.core import Agency, Partner, Referral
+from tests.frozen_time import TEST_TODAY
 
-TODAY = date(2026, 11, 20)
+TODAY = TEST_TODAY
 
 
 @pytest.fixture
 def svc(db, actors):
-    return PartnerService(db, actors["adviser_metz"], today=TODAY)
+    return PartnerService(db, actors["adviser_metz"])
 
 
 @pytest.fixture
 def service_for(db, actors):
     def make(role: str) -> PartnerService:
-        return PartnerService(db, actors[role], today=TODAY)
+        return PartnerService(db, actors[role])
     return make
 
 

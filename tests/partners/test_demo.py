@@ -8,7 +8,6 @@ import re
 
 from sqlalchemy import func, select
 
-from cus_desk.demo import DEMO_TODAY
 from cus_desk.domain.reference import SENIOR_PARTNER_KINDS
 from cus_desk.services.auth import actor_for_login
 from cus_desk.services.partners import PartnerService
@@ -19,7 +18,7 @@ FICTION = re.compile(r"^(03 53 48|06 39 98) \d\d \d\d$")
 
 
 def _service(demo_db):
-    return PartnerService(demo_db, actor_for_login(demo_db, "cs.metz"), today=DEMO_TODAY)
+    return PartnerService(demo_db, actor_for_login(demo_db, "cs.metz"))
 
 
 def test_every_demo_commune_has_a_senior_partner(demo_db):

@@ -104,7 +104,6 @@ def test_open_a_partner_shows_its_record_and_success_rate(qtbot, make_screen, db
     svc.add_convention(pid, ConventionInput("partenariat", date(2024, 1, 1), date(2026, 12, 31),
                                             document_ref="CONV-CMSEA"), d.version)
     screen = make_screen()
-    screen.service._today = date(2026, 11, 20)
     screen.select_partner(pid)
     assert "CMSEA" in screen.title.text()
     assert "échéance" in screen.subtitle.text()

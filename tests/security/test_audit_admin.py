@@ -3,13 +3,12 @@ re-anchoring."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, func, select, text
 
 from cus_desk.domain.errors import AccessDeniedError
-from cus_desk.domain.formatting import PARIS
 from cus_desk.services import audit
 from cus_desk.services.audit_admin import AuditAdminService, AuditFilter, verify_chain
 from cus_desk.store.models.core import AuditEvent
@@ -89,7 +88,7 @@ def test_viewer_filters(db, actors):
     assert svc.count(AuditFilter(case_id=2)) == 2
     # The filter's days are French days: "today" is today in Paris, not on
     # the test machine's clock (they differ from 23:00 UTC in winter).
-    today = datetime.now(PARIS).date()
+    today = db.clock.today()
     assert svc.query(AuditFilter(date_from=today + timedelta(days=1))) == []
     assert svc.count(AuditFilter(date_from=today - timedelta(days=1), date_to=today)) == svc.count()
     assert svc.query(AuditFilter(action=audit.Action.UPDATE))[0].details_text == "status : ouvert → suivi"

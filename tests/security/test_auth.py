@@ -11,7 +11,6 @@ from sqlalchemy import select
 from cus_desk.domain.errors import AccessDeniedError, ValidationError
 from cus_desk.domain.roles import Role
 from cus_desk.services import audit, auth
-from cus_desk.store.models.base import utcnow
 from cus_desk.store.models.core import User
 from tests.conftest import TEST_PASSWORD
 from tests.security.conftest import events
@@ -40,7 +39,7 @@ def test_wrong_password_and_unknown_login_same_message(db, actors):
     assert all("faux" not in str(f) for f in failed)  # a typed password is never logged
 
 
-def test_five_failures_lock_15_minutes_even_with_right_password(db, actors):
+def test_five_failures_lock_15_minutes_even_with_right_password(db, actors, clock):
     for _ in range(4):
         with pytest.raises(AccessDeniedError) as exc:
             auth.authenticate(db, "cs.metz", "mauvais")
@@ -49,14 +48,16 @@ def test_five_failures_lock_15_minutes_even_with_right_password(db, actors):
         auth.authenticate(db, "cs.metz", "mauvais")
     assert "verrouillé" in locked.value.message and "Réessayez après" in locked.value.message
     until = _user(db, "cs.metz").locked_until
-    assert timedelta(minutes=14) < until - utcnow() <= timedelta(minutes=15)
+    assert until - clock.now() == timedelta(minutes=15)
     with pytest.raises(auth.AccountLockedError):
         auth.authenticate(db, "cs.metz", TEST_PASSWORD)  # the right one is refused too
     # Other accounts are not affected.
     assert auth.authenticate(db, "cs.forbach", TEST_PASSWORD).login == "cs.forbach"
     # Once the 15 minutes are over, the right password works and resets the count.
-    with db.write_session() as s:
-        s.scalar(select(User).where(User.login == "cs.metz")).locked_until = utcnow() - timedelta(seconds=1)
+    clock.advance(timedelta(minutes=14, seconds=59))
+    with pytest.raises(auth.AccountLockedError):
+        auth.authenticate(db, "cs.metz", TEST_PASSWORD)
+    clock.advance(timedelta(seconds=1))
     assert auth.authenticate(db, "cs.metz", TEST_PASSWORD).login == "cs.metz"
     user = _user(db, "cs.metz")
     assert user.failed_logins == 0 and user.locked_until is None

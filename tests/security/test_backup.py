@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from cus_desk import paths
+from cus_desk.domain.clock import PARIS
 from cus_desk.domain.errors import AccessDeniedError, ValidationError
 from cus_desk.services import audit, backup
 from cus_desk.services.users import UsersService
@@ -103,12 +104,18 @@ def test_corrupt_or_foreign_files_are_refused_and_nothing_replaced(db, actors, d
     assert _count_users(db) == 6  # still usable
 
 
-def test_automatic_backup_and_rotation(db, actors, db_path):
+def _at_exit(db, clock, paris_time: datetime):
+    """The automatic backup at closing, the program's clock at ``paris_time``."""
+    clock.set(paris_time.replace(tzinfo=PARIS))
+    return backup.backup_at_exit(db)
+
+
+def test_automatic_backup_and_rotation(db, actors, db_path, clock):
     folder = paths.backup_dir()
-    start = datetime(2026, 9, 1, 18, 0)
+    start = datetime(2026, 9, 1, 18, 0)  # Paris wall-clock time
     for d in range(40):  # 40 days of closings, two a day
         for h in (0, 2):
-            backup.backup_at_exit(db, now=start + timedelta(days=d, hours=h))
+            _at_exit(db, clock, start + timedelta(days=d, hours=h))
     autos = backup.list_backups(db_path)
     assert 7 <= len(autos) <= 11
     days = {b.created_at.date() for b in autos}
@@ -121,13 +128,13 @@ def test_automatic_backup_and_rotation(db, actors, db_path):
     assert backup.check_backup_file(newest.path).is_head
     # manual copies are never rotated away
     backup.BackupService(db, actors["admin"]).backup()
-    backup.backup_at_exit(db, now=start + timedelta(days=41))
+    _at_exit(db, clock, start + timedelta(days=41))
     assert any(b.kind == "manuel" for b in backup.list_backups(db_path))
 
 
-def test_latest_good_backup_skips_damaged(db, actors, db_path):
-    first = backup.backup_at_exit(db, now=datetime(2026, 11, 1, 18))
-    second = backup.backup_at_exit(db, now=datetime(2026, 11, 2, 18))
+def test_latest_good_backup_skips_damaged(db, actors, db_path, clock):
+    first = _at_exit(db, clock, datetime(2026, 11, 1, 18))
+    second = _at_exit(db, clock, datetime(2026, 11, 2, 18))
     _corrupt_copy(first, second)
     assert backup.latest_good_backup(db_path).path == first
 
@@ -140,7 +147,7 @@ def test_restore_over_a_damaged_database(db, actors, db_path, tmp_path):
 
     with pytest.raises(DatabaseOpenError):
         open_database(sqlite_url(db_path))
-    result = backup.restore_file(db_path, good)
+    result = backup.restore_file(db_path, good, db.clock)
     assert result.kept_aside.exists()
     reopened = open_database(sqlite_url(db_path))
     try:

@@ -22,10 +22,17 @@ from cus_desk.services.retention import (
 )
 from cus_desk.services.settings import SettingsService
 from cus_desk.store.models.core import Household, Referral, Tenant
+from tests.frozen_time import frozen_clock
 from tests.security import builders as b
 from tests.security.conftest import age_audit_events, events
 
+# These tests are written for 28/11/2026: the program's clock is frozen there.
 TODAY = date(2026, 11, 28)
+
+
+@pytest.fixture
+def clock():
+    return frozen_clock(TODAY)
 
 
 @pytest.fixture
@@ -65,7 +72,7 @@ def _dump(db):
 
 def test_dry_run_lists_due_items_without_names_and_changes_nothing(db, actors, data):
     before = _dump(db)
-    plan = RetentionService(db, actors["admin"]).preview(TODAY)
+    plan = RetentionService(db, actors["admin"]).preview()
     assert plan.count(KIND_CASE) == 2
     assert {i.entity_id for i in plan.items if i.kind == KIND_CASE} == {data["old"], data["old_with_lease"]}
     assert [i.entity_id for i in plan.items if i.kind == KIND_SIGNALEMENT] == [data["old_alert"]]
@@ -78,7 +85,7 @@ def test_dry_run_lists_due_items_without_names_and_changes_nothing(db, actors, d
 
 
 def test_real_purge(db, actors, data):
-    report = RetentionService(db, actors["admin"]).purge(TODAY)
+    report = RetentionService(db, actors["admin"]).purge()
     assert report.counts[KIND_CASE] == 2 and report.counts[KIND_EXTRACT] == 1
     assert report.counts[KIND_SIGNALEMENT] == 1 and report.skipped == []
     dump = _dump(db)
@@ -125,16 +132,16 @@ def test_real_purge(db, actors, data):
     assert purge[-1][4]["case"] == 2 and purge[-1][4]["signalement"] == 1
     assert verify_chain(db).ok
     # Nothing is due any more, and running again changes nothing.
-    assert RetentionService(db, actors["admin"]).preview(TODAY).total == 0
-    assert RetentionService(db, actors["admin"]).purge(TODAY).total == 0
+    assert RetentionService(db, actors["admin"]).preview().total == 0
+    assert RetentionService(db, actors["admin"]).purge().total == 0
 
 
 def test_retention_setting_is_honoured(db, actors, data):
     SettingsService(db, actors["admin"]).set(CASE_RETENTION_YEARS, 4)
-    plan = RetentionService(db, actors["admin"]).preview(TODAY)
+    plan = RetentionService(db, actors["admin"]).preview()
     assert [i.entity_id for i in plan.items if i.kind == KIND_CASE] == []
     SettingsService(db, actors["admin"]).set(CASE_RETENTION_YEARS, 1)
-    plan = RetentionService(db, actors["admin"]).preview(TODAY)
+    plan = RetentionService(db, actors["admin"]).preview()
     assert data["recent"] in {i.entity_id for i in plan.items if i.kind == KIND_CASE}
 
 
@@ -144,25 +151,25 @@ def test_purge_includes_old_audit_events(db, actors, data):
             audit.record(s, actors["adviser_metz"], audit.Action.READ, "case", data["old"], case_id=data["old"])
     age_audit_events(db, 400)
     svc = RetentionService(db, actors["admin"])
-    plan = svc.preview(TODAY)
+    plan = svc.preview()
     assert plan.count(KIND_AUDIT) >= 5
-    report = svc.purge(TODAY)
+    report = svc.purge()
     assert report.counts[KIND_AUDIT] == plan.count(KIND_AUDIT)
     assert verify_chain(db).ok
 
 
 def test_reminder(db, actors, data):
-    text = RetentionService(db, actors["admin"]).due_reminder(TODAY)
+    text = RetentionService(db, actors["admin"]).due_reminder()
     assert "purge RGPD est due" in text and "2 dossiers clos à anonymiser" in text
-    assert RetentionService(db, actors["adviser_metz"]).due_reminder(TODAY) is None
-    RetentionService(db, actors["admin"]).purge(TODAY)
-    assert RetentionService(db, actors["admin"]).due_reminder(TODAY) is None
+    assert RetentionService(db, actors["adviser_metz"]).due_reminder() is None
+    RetentionService(db, actors["admin"]).purge()
+    assert RetentionService(db, actors["admin"]).due_reminder() is None
 
 
 @pytest.mark.parametrize("who", ["adviser_metz", "social_head", "cas_member", "recovery_metz"])
 def test_only_admin_purges(db, actors, data, who):
     svc = RetentionService(db, actors[who])
     with pytest.raises(AccessDeniedError):
-        svc.preview(TODAY)
+        svc.preview()
     with pytest.raises(AccessDeniedError):
-        svc.purge(TODAY)
+        svc.purge()

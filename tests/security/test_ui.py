@@ -465,7 +465,7 @@ def test_damaged_database_offers_latest_good_backup(qtbot, db, actors, db_path):
         restore.click()
 
     _fill_active_modal([click_restore])
-    assert offer_restore(None, url, exc.value) is True
+    assert offer_restore(None, url, exc.value, db.clock) is True
     assert "n'a pas été ouverte en écriture" in seen["text"] and "dernière sauvegarde" in seen["text"]
     reopened = open_database(url)
     try:
@@ -493,7 +493,7 @@ def test_damaged_database_without_backup(qtbot, db, actors, db_path):
         box.accept()
 
     _fill_active_modal([read_and_close])
-    assert offer_restore(None, sqlite_url(db_path), exc.value) is False
+    assert offer_restore(None, sqlite_url(db_path), exc.value, db.clock) is False
     assert "Aucune sauvegarde intacte" in seen["text"]
     assert db_path.read_bytes() == before
 

@@ -3,7 +3,7 @@ a real SQLite database."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -170,7 +170,7 @@ def test_signalement_refusals(db, imported):
     with pytest.raises(ValidationError, match="active"):
         imported.send_signalement(lid, old, date(2026, 11, 3), "")
     with pytest.raises(ValidationError, match="futur"):
-        imported.send_signalement(lid, ccas, date.today() + timedelta(days=1), "")
+        imported.send_signalement(lid, ccas, db.clock.today() + timedelta(days=1), "")
     imported.send_signalement(lid, ccas, date(2026, 11, 3), "")
     with pytest.raises(WorkflowError, match="déjà en cours"):
         imported.send_signalement(lid, ccas, date(2026, 11, 4), "")
@@ -205,7 +205,7 @@ def test_open_signalement_keeps_a_tenant_without_arrears_on_the_list(db, importe
     later[0][9] = "0,00"
     later[0][10] = "0"
     later[1][9] = "-12,00"
-    imported.import_arrears(write_csv(tmp_path / "nov.csv", rows=later), date(2026, 11, 27))
+    imported.import_arrears(write_csv(tmp_path / "nov.csv", rows=later), date(2026, 11, 19))
     rows = {r.contract: r for r in imported.list_seniors().rows}
     assert "57-000002" not in rows  # no more arrears, no signalement: leaves the list
     assert rows["57-000001"].status == "signale" and rows["57-000001"].balance_cents == 0
@@ -217,13 +217,17 @@ def test_reminder_when_no_answer(db, imported):
     ccas = add_partner(db, "CCAS de Metz", "ccas", "Metz")
     imported.add_observation(lid, "autre", date(2026, 10, 2), "Agent", "Courrier non retiré.")
     sent = imported.send_signalement(lid, ccas, date(2026, 10, 3), "")
-    assert imported.reminders(today=date(2026, 10, 17)) == []
-    due = imported.reminders(today=date(2026, 10, 18))
+    db.clock.set(datetime(2026, 10, 17, 12, tzinfo=UTC))
+    assert imported.reminders() == []
+    db.clock.set(datetime(2026, 10, 18, 12, tzinfo=UTC))
+    due = imported.reminders()
     assert [v.id for v in due] == [sent.id] and due[0].reminder_due == date(2026, 10, 18)
-    row = {r.contract: r for r in imported.list_seniors(today=date(2026, 10, 20)).rows}["57-000001"]
+    db.clock.set(datetime(2026, 10, 20, 12, tzinfo=UTC))
+    row = {r.contract: r for r in imported.list_seniors().rows}["57-000001"]
     assert row.reminder_due == date(2026, 10, 18)
     imported.set_signalement_status(sent.id, "accuse_reception", date(2026, 10, 19), sent.version)
-    assert imported.reminders(today=date(2026, 12, 1)) == []
+    db.clock.set(datetime(2026, 12, 1, 12, tzinfo=UTC))
+    assert imported.reminders() == []
 
 
 def test_access_rules(db, actors, imported):
@@ -248,3 +252,13 @@ def test_balance_history_is_oldest_first(db, imported, tmp_path):
         hist = lease_balance_history(s, lease_id(db, "57-000001"))
         assert [d for d, _ in hist] == [date(2026, 8, 31), SEPT, EXTRACT_DATE]
         assert lease_balance_history(s, 999999) == []
+
+
+def test_an_extract_of_the_paris_day_is_accepted_at_2330_utc(db, recovery, tmp_path):
+    # 23:30 UTC on 30 November is 00:30 on 1 December in Paris: an extract
+    # dated 1 December is today's, not "in the future"; one of the 2nd is.
+    db.clock.set(datetime(2026, 11, 30, 23, 30, tzinfo=UTC))
+    path = write_csv(tmp_path / "impayes.csv")
+    with pytest.raises(ValidationError, match="dans le futur"):
+        recovery.import_arrears(path, date(2026, 12, 2))
+    assert recovery.import_arrears(path, date(2026, 12, 1)).imported > 0

@@ -4,6 +4,7 @@ cus_desk.store.migrate (or the URL in the config for the alembic CLI)."""
 from __future__ import annotations
 
 from alembic import context
+
 from cus_desk.store.models import Base
 
 config = context.config

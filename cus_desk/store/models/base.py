@@ -17,8 +17,10 @@ NAMING_CONVENTION = {
 }
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+def clock_now(context) -> datetime:
+    """Column default: "now" from the program's clock, which every engine
+    carries in its execution options (``store.db.make_engine``)."""
+    return context.execution_options["cus_clock"].now()
 
 
 class UTCDateTime(TypeDecorator):
@@ -57,7 +59,7 @@ class Versioned:
 
 
 class Timestamps:
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=clock_now)
     updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
+        UTCDateTime, nullable=False, default=clock_now, onupdate=clock_now
     )

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cus_desk.store.models.base import Base, Timestamps, UTCDateTime, Versioned, utcnow
+from cus_desk.store.models.base import Base, Timestamps, UTCDateTime, Versioned, clock_now
 
 
 class Agency(Base):
@@ -186,7 +186,7 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     value_json: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock_now, onupdate=clock_now)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
@@ -197,7 +197,7 @@ class AuditEvent(Base):
     __table_args__ = (Index("ix_audit_events_case_id_occurred_at", "case_id", "occurred_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock_now, index=True)
     user_id: Mapped[int | None] = mapped_column(Integer, index=True)  # no FK: survives user purge
     user_login: Mapped[str] = mapped_column(String(64), default="")
     action: Mapped[str] = mapped_column(String(32), index=True)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cus_desk.store.models.base import Base, UTCDateTime, utcnow
+from cus_desk.store.models.base import Base, UTCDateTime, clock_now
 
 
 class AuditAnchor(Base):
@@ -20,7 +20,7 @@ class AuditAnchor(Base):
     __tablename__ = "audit_anchors"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock_now)
     through_event_id: Mapped[int] = mapped_column(Integer)  # last deleted event id
     last_event_hash: Mapped[str] = mapped_column(String(64))  # its hash
     purged_count: Mapped[int] = mapped_column(Integer)
@@ -40,4 +40,4 @@ class RetentionRecord(Base):
     entity_type: Mapped[str] = mapped_column(String(40))
     entity_id: Mapped[int] = mapped_column(Integer)
     mode: Mapped[str] = mapped_column(String(20))  # anonymise | delete
-    purged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    purged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock_now)

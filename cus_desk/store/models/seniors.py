@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cus_desk.store.models.base import Base, Timestamps, UTCDateTime, utcnow
+from cus_desk.store.models.base import Base, Timestamps, UTCDateTime, clock_now
 
 
 class ArrearsExtract(Base):
@@ -24,7 +24,7 @@ class ArrearsExtract(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     extract_date: Mapped[date] = mapped_column(Date, unique=True)
     source_name: Mapped[str] = mapped_column(String(255), default="")
-    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock_now)
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     lines_read: Mapped[int] = mapped_column(Integer, default=0)
     lines_imported: Mapped[int] = mapped_column(Integer, default=0)
@@ -87,7 +87,7 @@ class SeniorAlertEvent(Base):
     on_date: Mapped[date] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text, default="")
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock_now)
 
 
 class ArrearsColumnMapping(Base):
@@ -99,5 +99,5 @@ class ArrearsColumnMapping(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     signature: Mapped[str] = mapped_column(String(64), unique=True)
     mapping_json: Mapped[str] = mapped_column(Text)  # {field: header as in the file}
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock_now)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

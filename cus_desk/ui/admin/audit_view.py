@@ -103,7 +103,8 @@ class AuditDialog(QDialog):
         self.action.addItem("Toutes", None)
         for code, label in audit.ACTION_LABELS.items():
             self.action.addItem(label, code)
-        today = QDate.currentDate()
+        day = ctx.clock.today()
+        today = QDate(day.year, day.month, day.day)
         self.use_from = QCheckBox("Depuis le")
         self.date_from = set_accessible(QDateEdit(today.addDays(-30)), "Depuis le")
         self.use_to = QCheckBox("Jusqu'au")

@@ -3,7 +3,6 @@ statistics export, for the roles allowed to."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 from PySide6.QtWidgets import (
@@ -122,7 +121,7 @@ class StatsDialog(QDialog):
         self.setWindowTitle("Export statistique")
         self.year = set_accessible(QSpinBox(), "Année")
         self.year.setRange(2000, 2100)
-        self.year.setValue(date.today().year)
+        self.year.setValue(ctx.clock.today().year)
         note = QLabel("Des effectifs par agence, sans aucun nom, n° de contrat ni référence de "
                       "dossier. Format CSV (tableur) ou XLSX (Excel).")
         note.setWordWrap(True)

@@ -46,7 +46,7 @@ class ErrorLabel(QLabel):
 class MeetingDialog(QDialog):
     """New session, or the date/place/scope of a session in preparation."""
 
-    def __init__(self, agencies, parent: QWidget | None = None, *, held_on: date | None = None,
+    def __init__(self, agencies, parent: QWidget | None = None, *, today: date, held_on: date | None = None,
                  place: str = "", scope_agency_id: int | None = None, title: str = "Nouvelle séance de CAS") -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
@@ -54,7 +54,7 @@ class MeetingDialog(QDialog):
         self.date_edit.setLocale(french_locale())
         self.date_edit.setDisplayFormat("dd/MM/yyyy")
         self.date_edit.setCalendarPopup(True)
-        day = held_on or date.today()
+        day = held_on or today
         self.date_edit.setDate(QDate(day.year, day.month, day.day))
         set_accessible(self.date_edit, "Date de la séance")
         self.place_edit = QLineEdit(place)

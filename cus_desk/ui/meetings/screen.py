@@ -384,7 +384,8 @@ class MeetingsScreen(QWidget):
     def new_item(self) -> None:
         if not self.can_manage:
             return
-        dialog = MeetingDialog(ReferenceService(self.ctx.db, self.ctx.actor).agencies(), self)
+        dialog = MeetingDialog(ReferenceService(self.ctx.db, self.ctx.actor).agencies(), self,
+                               today=self.ctx.clock.today())
         created: list[MeetingDetail] = []
         self._run_dialog(dialog, lambda d: created.append(self.service.create_meeting(*d.values())))
         if created:
@@ -398,7 +399,7 @@ class MeetingsScreen(QWidget):
             return
         m = d.meeting
         dialog = MeetingDialog(ReferenceService(self.ctx.db, self.ctx.actor).agencies(), self,
-                               held_on=m.held_on, place=m.place, scope_agency_id=m.scope_agency_id,
+                               today=self.ctx.clock.today(), held_on=m.held_on, place=m.place, scope_agency_id=m.scope_agency_id,
                                title=f"Modifier la séance {m.label}")
         if self._run_dialog(dialog, lambda dlg: self.service.update_meeting(m.id, *dlg.values(), m.version)):
             self._changed()

@@ -35,7 +35,7 @@ from cus_desk.ui.common import error_text, french_locale, set_accessible
 class OptionalDate(QWidget):
     """A date that may be left empty (a check box switches it on)."""
 
-    def __init__(self, label: str, parent=None) -> None:
+    def __init__(self, label: str, today: date, parent=None) -> None:
         super().__init__(parent)
         from PySide6.QtWidgets import QHBoxLayout
 
@@ -46,7 +46,7 @@ class OptionalDate(QWidget):
         self.edit.setCalendarPopup(True)
         self.edit.setDisplayFormat("dd/MM/yyyy")
         self.edit.setLocale(french_locale())
-        self.edit.setDate(QDate.currentDate())
+        self.edit.setDate(QDate(today.year, today.month, today.day))  # offered when ticked
         self.edit.setEnabled(False)
         self.check.toggled.connect(self.edit.setEnabled)
         set_accessible(self.check, f"{label} renseignée")
@@ -231,7 +231,8 @@ def _agency_combo(agencies, current: int | None) -> QComboBox:
 
 
 class ConventionDialog(FormDialog):
-    def __init__(self, save, agencies, convention=None, default_agency=None, parent=None) -> None:
+    def __init__(self, save, agencies, convention=None, default_agency=None, parent=None,
+                 *, today: date) -> None:
         super().__init__("Modifier la convention" if convention else "Nouvelle convention",
                          save, parent)
         c = convention
@@ -241,10 +242,10 @@ class ConventionDialog(FormDialog):
             agency_id = next((a.id for a in agencies if a.name == c.agency), None)
         self.agency = self.add("agency_id", "Agence",
                                _agency_combo(agencies, agency_id if c else default_agency))
-        self.start = OptionalDate("Date de début")
+        self.start = OptionalDate("Date de début", today)
         self.start.set_value(c.start_date if c else None)
         self.add("start_date", "Début *", self.start)
-        self.end = OptionalDate("Date de fin")
+        self.end = OptionalDate("Date de fin", today)
         self.end.set_value(c.end_date if c else None)
         self.add("end_date", "Fin", self.end)
         self.flat_count = self.add("flat_count", "Nombre de logements",
@@ -261,7 +262,8 @@ class ConventionDialog(FormDialog):
 
 
 class FlatDialog(FormDialog):
-    def __init__(self, save, agencies, flat=None, default_agency=None, parent=None) -> None:
+    def __init__(self, save, agencies, flat=None, default_agency=None, parent=None,
+                 *, today: date) -> None:
         super().__init__("Modifier le logement" if flat else "Nouveau logement loué", save, parent)
         f = flat
         self.commune = self.add("commune", "Commune *", _line(f.commune if f else ""))
@@ -269,13 +271,13 @@ class FlatDialog(FormDialog):
         self.agency = self.add("agency_id", "Agence",
                                _agency_combo(agencies, f.agency_id if f else default_agency))
         self.kind = self.add("kind", "Dispositif *", _kind_combo(SUBLET_KINDS, f.kind if f else None))
-        self.start = OptionalDate("Date de mise à disposition")
+        self.start = OptionalDate("Date de mise à disposition", today)
         self.start.set_value(f.start_date if f else None)
         self.add("start_date", "Début", self.start)
         self.transferable = QCheckBox("le bail peut glisser au ménage")
         self.transferable.setChecked(bool(f and f.transferable))
         self.add("transferable", "Bail transférable", self.transferable)
-        self.transfer = OptionalDate("Date du glissement")
+        self.transfer = OptionalDate("Date du glissement", today)
         self.transfer.set_value(f.transfer_date if f else None)
         self.add("transfer_date", "Glissement réalisé le", self.transfer)
         self.finish_layout()

@@ -642,14 +642,14 @@ class PartnersScreen(QWidget):
     def add_convention(self) -> None:
         self._child_dialog(lambda d: ConventionDialog(
             lambda data: self.service.add_convention(d.id, data, d.version), self._agencies,
-            default_agency=self.ctx.actor.agency_id, parent=self))
+            default_agency=self.ctx.actor.agency_id, parent=self, today=self.ctx.clock.today()))
 
     def edit_convention(self) -> None:
         c = self._selected(self.conventions_view, self.conventions_model)
         if c is not None:
             self._child_dialog(lambda d: ConventionDialog(
                 lambda data: self.service.update_convention(d.id, c.id, data, d.version),
-                self._agencies, c, parent=self))
+                self._agencies, c, parent=self, today=self.ctx.clock.today()))
 
     def remove_convention(self) -> None:
         c = self._selected(self.conventions_view, self.conventions_model)
@@ -660,14 +660,14 @@ class PartnersScreen(QWidget):
     def add_flat(self) -> None:
         self._child_dialog(lambda d: FlatDialog(
             lambda data: self.service.add_flat(d.id, data, d.version), self._agencies,
-            default_agency=self.ctx.actor.agency_id, parent=self))
+            default_agency=self.ctx.actor.agency_id, parent=self, today=self.ctx.clock.today()))
 
     def edit_flat(self) -> None:
         f = self._selected(self.flats_view, self.flats_model)
         if f is not None:
             self._child_dialog(lambda d: FlatDialog(
                 lambda data: self.service.update_flat(d.id, f.id, data, d.version),
-                self._agencies, f, parent=self))
+                self._agencies, f, parent=self, today=self.ctx.clock.today()))
 
     def remove_flat(self) -> None:
         f = self._selected(self.flats_view, self.flats_model)

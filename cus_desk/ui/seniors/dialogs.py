@@ -42,12 +42,13 @@ def _pydate(value: QDate) -> date:
     return date(value.year(), value.month(), value.day())
 
 
-def date_edit(value: date, name: str) -> QDateEdit:
+def date_edit(value: date, name: str, today: date) -> QDateEdit:
+    """A past-or-today date field (``today`` from the program's clock)."""
     edit = QDateEdit(_qdate(value))
     edit.setCalendarPopup(True)
     edit.setDisplayFormat("dd/MM/yyyy")
     edit.setLocale(french_locale())
-    edit.setMaximumDate(_qdate(date.today()))
+    edit.setMaximumDate(_qdate(today))
     set_accessible(edit, name)
     return edit
 
@@ -95,7 +96,8 @@ class ExtractDateDialog(_FormDialog):
     """Extract date (proposed from the file name) and, for a workbook with
     several sheets, the sheet to import."""
 
-    def __init__(self, analysis, exists: Callable[[date], bool], parent: QWidget | None = None) -> None:
+    def __init__(self, analysis, exists: Callable[[date], bool], parent: QWidget | None = None,
+                 *, today: date) -> None:
         super().__init__("Importer un extrait d'impayés", parent)
         self._exists = exists
         self.setMinimumWidth(480)
@@ -109,8 +111,8 @@ class ExtractDateDialog(_FormDialog):
             self.sheet_combo.setCurrentText(analysis.sheet or analysis.sheets[0])
             set_accessible(self.sheet_combo, "Feuille du classeur")
             self.form.addRow("&Feuille :", self.sheet_combo)
-        proposed = analysis.proposed_date or date.today()
-        self.date_edit = date_edit(min(proposed, date.today()), "Date de l'extrait")
+        proposed = analysis.proposed_date or today
+        self.date_edit = date_edit(min(proposed, today), "Date de l'extrait", today)
         self.form.addRow("&Date de l'extrait :", self.date_edit)
         hint = "Date trouvée dans le nom du fichier." if analysis.proposed_date else \
             "Aucune date dans le nom du fichier : indiquez la date de production de l'extrait."
@@ -252,7 +254,8 @@ class ImportReportDialog(QDialog):
 
 
 class ObservationDialog(_FormDialog):
-    def __init__(self, tenant: str, observer: str, parent: QWidget | None = None) -> None:
+    def __init__(self, tenant: str, observer: str, parent: QWidget | None = None,
+                 *, today: date) -> None:
         super().__init__("Nouvelle observation de terrain", parent)
         self.resize(480, 0)
         self.form.addRow(QLabel(f"Locataire : <b>{tenant}</b>"))
@@ -261,7 +264,7 @@ class ObservationDialog(_FormDialog):
             self.kind.addItem(label, code.value)
         set_accessible(self.kind, "Type d'observation")
         self.form.addRow("&Constat :", self.kind)
-        self.observed_on = date_edit(date.today(), "Date de l'observation")
+        self.observed_on = date_edit(today, "Date de l'observation", today)
         self.form.addRow("&Date :", self.observed_on)
         self.observer = QLineEdit(observer)
         self.observer.setMaxLength(120)
@@ -283,7 +286,7 @@ class SignalementDialog(_FormDialog):
     partners of the tenant's commune come first."""
 
     def __init__(self, tenant: str, choices: Callable[[str], list], facts: str,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, today: date) -> None:
         super().__init__("Signaler à un partenaire", parent)
         self.resize(520, 0)
         self._choices = choices
@@ -299,7 +302,7 @@ class SignalementDialog(_FormDialog):
         self.partner_hint = QLabel()
         self.partner_hint.setWordWrap(True)
         self.form.addRow(self.partner_hint)
-        self.sent_on = date_edit(date.today(), "Date d'envoi")
+        self.sent_on = date_edit(today, "Date d'envoi", today)
         self.form.addRow("&Envoyé le :", self.sent_on)
         self.facts = QPlainTextEdit(facts)
         self.facts.setTabChangesFocus(True)
@@ -336,7 +339,7 @@ class SignalementDialog(_FormDialog):
 
 
 class StatusDialog(_FormDialog):
-    def __init__(self, signalement, parent: QWidget | None = None) -> None:
+    def __init__(self, signalement, parent: QWidget | None = None, *, today: date) -> None:
         super().__init__("Suivi du signalement", parent)
         self.form.addRow(QLabel(f"{signalement.partner_name} — envoyé le {format_date(signalement.sent_on)}, "
                                 f"statut actuel : <b>{signalement.status_label}</b>"))
@@ -345,7 +348,7 @@ class StatusDialog(_FormDialog):
             self.status.addItem(label, code)
         set_accessible(self.status, "Nouveau statut")
         self.form.addRow("&Nouveau statut :", self.status)
-        self.on_date = date_edit(date.today(), "Date")
+        self.on_date = date_edit(today, "Date", today)
         self.form.addRow("&Date :", self.on_date)
         self.note = QLineEdit()
         set_accessible(self.note, "Commentaire")

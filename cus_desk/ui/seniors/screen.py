@@ -470,7 +470,8 @@ class SeniorsScreen(QWidget):
         if self.detail is None or not self.can_edit:
             return
         lease_id = self.detail.lease_id
-        dialog = ObservationDialog(self._tenant_name(), self.ctx.actor.display_name, self)
+        dialog = ObservationDialog(self._tenant_name(), self.ctx.actor.display_name, self,
+                                  today=self.ctx.clock.today())
         dialog.submit = lambda: self.service.add_observation(lease_id, **dialog.values())
         if self._exec(dialog) == QDialog.DialogCode.Accepted:
             self._changed(lease_id)
@@ -491,7 +492,8 @@ class SeniorsScreen(QWidget):
             return cache[kind]
 
         try:
-            dialog = SignalementDialog(self._tenant_name(), choices, facts, self)
+            dialog = SignalementDialog(self._tenant_name(), choices, facts, self,
+                                       today=self.ctx.clock.today())
         except CusDeskError as exc:
             self._error(exc)
             return
@@ -510,7 +512,7 @@ class SeniorsScreen(QWidget):
         sig = self.current_signalement()
         if sig is None or not sig.next_statuses:
             return
-        dialog = StatusDialog(sig, self)
+        dialog = StatusDialog(sig, self, today=self.ctx.clock.today())
         dialog.submit = lambda: self.service.set_signalement_status(
             sig.id, expected_version=sig.version, **dialog.values())
         if self._exec(dialog) == QDialog.DialogCode.Accepted:
@@ -629,7 +631,8 @@ class SeniorsScreen(QWidget):
             mapping, remember = dialog.result_value
         elif analysis.remembered:
             mapping = None  # the service applies the remembered mapping itself
-        dialog = ExtractDateDialog(analysis, self.service.extract_exists, self)
+        dialog = ExtractDateDialog(analysis, self.service.extract_exists, self,
+                                   today=self.ctx.clock.today())
         if self._exec(dialog) != QDialog.DialogCode.Accepted:
             return
         extract_date, _sheet = dialog.result_value
