@@ -72,21 +72,22 @@ NOVEMBER_PROPOSALS = (
 )
 
 
-def fourth_thursday(year: int, month: int) -> date:
-    """The CAS sits on the fourth Thursday of each month."""
+def session_day(year: int, month: int) -> date:
+    """The CAS sits on the fourth Thursday of each month; in December on the
+    third, before the holidays."""
     first = date(year, month, 1)
-    return first + timedelta(days=(3 - first.weekday()) % 7 + 21)
+    return first + timedelta(days=(3 - first.weekday()) % 7 + (14 if month == 12 else 21))
 
 
 def session_days(today: date) -> tuple[date, date, date]:
     """The two sessions held before ``today`` and the next one (the first
-    fourth Thursday strictly after ``today``)."""
+    session day strictly after ``today``)."""
     year, month = today.year, today.month
-    if fourth_thursday(year, month) <= today:
+    if session_day(year, month) <= today:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     days = []
     for _ in range(3):
-        days.append(fourth_thursday(year, month))
+        days.append(session_day(year, month))
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
     nxt, last, before = days
     return before, last, nxt

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 import cus_desk
 from cus_desk.demo import DEMO_MAX_AGE_DAYS, build_demo, demo_built_on, open_demo
-from cus_desk.demo.meetings import fourth_thursday, session_days
+from cus_desk.demo.meetings import session_day, session_days
 from cus_desk.domain.clock import PARIS, FrozenClock, parse_instant, system_clock
 from cus_desk.services import audit
 from cus_desk.services.audit_admin import AuditAdminService, AuditFilter
@@ -116,12 +116,13 @@ def test_audit_day_filter_uses_paris_days_at_2330_utc(db, actors, clock):
 # --- the demo lives in the present ---------------------------------------------------
 
 
-def test_sessions_fall_on_fourth_thursdays_around_today():
-    assert fourth_thursday(2026, 11) == date(2026, 11, 26)
+def test_sessions_fall_on_session_days_around_today():
+    assert session_day(2026, 11) == date(2026, 11, 26)  # fourth Thursday
+    assert session_day(2026, 12) == date(2026, 12, 17)  # third, before Christmas
     assert session_days(date(2026, 11, 20)) == (date(2026, 9, 24), date(2026, 10, 22), date(2026, 11, 26))
     # On the session day itself, the next one is next month's.
     before, last, nxt = session_days(date(2026, 11, 26))
-    assert (last, nxt) == (date(2026, 11, 26), date(2026, 12, 24))
+    assert (last, nxt) == (date(2026, 11, 26), date(2026, 12, 17))
     for day in (date(2031, 6, 15), date(2099, 12, 31), date(2027, 1, 1)):
         before, last, nxt = session_days(day)
         assert before < last <= day < nxt
