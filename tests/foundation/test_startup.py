@@ -70,3 +70,18 @@ def _admin(db):
     from cus_desk.services.auth import create_user
 
     return create_user(db, "admin.test", "Admin", Role.ADMIN, "Mot-de-passe-tres-long-1")
+
+
+def test_a_stale_demo_is_rebuilt_and_the_status_bar_says_so(qtbot, tmp_path):
+    from datetime import date
+
+    url = sqlite_url(tmp_path / "demo.sqlite3")
+    window, startup = _start(qtbot, url, demo=True, clock=frozen_clock(date(2026, 10, 1)))
+    assert startup.error is None and window.statusBar().currentMessage() == ""
+    startup.db.dispose()
+    window.close()
+    window, startup = _start(qtbot, url, demo=True, clock=frozen_clock(date(2026, 11, 20)))
+    assert startup.error is None
+    message = window.statusBar().currentMessage()
+    assert "recréées pour le 20/11/2026" in message
+    startup.db.dispose()
