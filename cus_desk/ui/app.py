@@ -141,6 +141,12 @@ def _install_excepthook(window) -> None:
 def run_gui(url: str, demo: bool = False, capture=None, clock=None) -> int:
     configure_logging()
     app = make_application()
+    from cus_desk.ui import qt_binding
+
+    problem = qt_binding.defect_message()
+    if problem is not None:  # the process would abort later, losing the user's work
+        qt_binding.explain(problem)
+        return 2
     from cus_desk.ui.main_window import MainWindow
 
     window = MainWindow()
