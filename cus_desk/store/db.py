@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from cus_desk.domain.clock import Clock, system_clock
 from cus_desk.domain.errors import DatabaseDamagedError, DatabaseOpenError
+from cus_desk.store import changes  # noqa: F401  (registers the change announcements)
 
 log = logging.getLogger(__name__)
 

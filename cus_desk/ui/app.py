@@ -104,6 +104,9 @@ def install_session_features(window, ctx) -> None:
 
     login.install_idle_lock(window, ctx)
     admin.install_admin_menu(window, ctx)
+    from cus_desk.ui.live_refresh import install_live_refresh
+
+    install_live_refresh(window, ctx)
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:

@@ -270,4 +270,7 @@ class MainWindow(QMainWindow):
         lock = getattr(self, "idle_lock", None)
         if lock is not None:
             lock.dispose()
+        live = getattr(self, "live_refresh", None)
+        if live is not None:
+            live.stop()
         super().closeEvent(event)
