@@ -28,6 +28,8 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("CUS_DESK_DATA_DIR", str(base))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "config"))
     monkeypatch.delenv("CUS_DESK_DB", raising=False)
+    # No machine-wide settings of the test machine (/etc/cus-desk) leak in.
+    monkeypatch.setenv("CUS_DESK_MACHINE_CONFIG", str(base / "machine-config.toml"))
     monkeypatch.delenv("CUS_DESK_USER", raising=False)
     monkeypatch.delenv("CUS_DESK_PASSWORD", raising=False)
 

@@ -30,6 +30,10 @@ def database_url(args) -> str:
             raise CliError("--demo et --db s'excluent : la démonstration a sa propre base.")
         return sqlite_url(paths.demo_db_path())
     if not raw:
+        from cus_desk.machine_config import load_machine_config
+
+        raw = load_machine_config().database_url  # set once per PC by IT
+    if not raw:
         return sqlite_url(paths.default_db_path())
     if "://" in raw:
         return raw
