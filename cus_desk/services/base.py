@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from cus_desk.domain.errors import ConflictError, SessionRevokedError
+from cus_desk.domain.errors import ConflictError, ServerConnectionError, SessionRevokedError
 from cus_desk.domain.roles import Role
 from cus_desk.store.db import Database
 
@@ -51,6 +52,14 @@ def check_session(session: Session, actor: Actor) -> None:
         raise SessionRevokedError(PROFILE_CHANGED)
 
 
+def _raise_if_connection_lost(exc: DBAPIError) -> None:
+    """A connection that died under a transaction (server stopped, network
+    cut, backend terminated) is the user's French message; other database
+    errors stay what they are."""
+    if exc.connection_invalidated:
+        raise ServerConnectionError() from exc
+
+
 class Service:
     """Base of every use-case class: ``XService(db, actor).do_something()``.
 
@@ -65,9 +74,13 @@ class Service:
 
     @contextmanager
     def _read(self) -> Iterator[Session]:
-        with self.db.read_session() as session:
-            check_session(session, self.actor)
-            yield session
+        try:
+            with self.db.read_session() as session:
+                check_session(session, self.actor)
+                yield session
+        except DBAPIError as exc:
+            _raise_if_connection_lost(exc)
+            raise
 
     @contextmanager
     def _write(self) -> Iterator[Session]:
@@ -79,6 +92,9 @@ class Service:
                 yield session
         except StaleDataError as exc:
             raise ConflictError() from exc
+        except DBAPIError as exc:
+            _raise_if_connection_lost(exc)
+            raise
 
 
 def check_version(expected: int | None, current: int) -> None:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, inspect, insert, select
+from sqlalchemy import func, insert, inspect, select
 
 from cus_desk.domain.errors import ValidationError, WorkflowError
 from cus_desk.services import access, audit

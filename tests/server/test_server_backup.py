@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from cus_desk.domain.errors import ValidationError, WorkflowError
+from cus_desk.domain.roles import Role
 from cus_desk.services import backup
 from cus_desk.services.auth import create_user
-from cus_desk.domain.roles import Role
 from cus_desk.services.server_backup import check_dump
 from cus_desk.store.models.core import Partner, User
 
