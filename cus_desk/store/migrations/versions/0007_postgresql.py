@@ -1,7 +1,9 @@
 """the shared PostgreSQL store: case search kept by the database (pg_trgm
 GIN index over the folded search text, folding function and triggers that
 keep the list columns), as the FTS5 index and triggers of 0002_cases do on
-SQLite. Nothing changes in a SQLite file.
+SQLite. On SQLite: the search triggers are rebuilt with the larger folding
+table (Turkish, Polish, Czech, Romanian... letters: "sahin" finds "Şahin")
+and the index recomputed; no table changes.
 
 Revision ID: 0007_postgresql
 Revises: 0006_security
@@ -17,16 +19,21 @@ depends_on = None
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    from cus_desk.store import pg_search
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        from cus_desk.store import pg_search
 
-    pg_search.install(op.get_bind())
+        pg_search.install(bind)
+    elif bind.dialect.name == "sqlite":
+        from cus_desk.store.models.cases import CASE_SEARCH_TRIGGERS, install_case_search
+
+        for name in CASE_SEARCH_TRIGGERS:
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+        install_case_search(bind)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    from cus_desk.store import pg_search
+    if op.get_bind().dialect.name == "postgresql":
+        from cus_desk.store import pg_search
 
-    pg_search.uninstall(op.get_bind())
+        pg_search.uninstall(op.get_bind())
