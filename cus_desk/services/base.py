@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from cus_desk.domain.errors import ConflictError, ServerConnectionError, SessionRevokedError
 from cus_desk.domain.roles import Role
+from cus_desk.store import dialect
 from cus_desk.store.db import Database
 
 
@@ -42,10 +43,9 @@ def check_session(session: Session, actor: Actor) -> None:
     administrator takes effect at the next read or write (one primary-key
     lookup)."""
     # Driver-level SQL: this runs before every service call (~30 µs, against
-    # ~120 µs through the ORM's text() path).
-    row = session.connection().exec_driver_sql(
-        "SELECT active, role, agency_id FROM users WHERE id = ?", (actor.user_id,)
-    ).first()
+    # ~120 µs through the ORM's text() path); one round trip on a server.
+    conn = session.connection()
+    row = conn.exec_driver_sql(dialect.of(conn).account_check_sql, (actor.user_id,)).first()
     if row is None or not row.active:
         raise SessionRevokedError(ACCOUNT_CLOSED)
     if row.role != Role(actor.role).value or row.agency_id != actor.agency_id:
