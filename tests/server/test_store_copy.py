@@ -19,11 +19,11 @@ def _counts(db) -> dict[str, int]:
         return {t.name: session.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
 
 
-def test_the_demo_store_is_copied_whole_and_verified(demo_db, pg_url, clock):
-    admin = actor_for_login(demo_db, "admin")
-    report = StoreCopyService(demo_db, admin).copy_to(pg_url)
+def test_the_demo_store_is_copied_whole_and_verified(sqlite_demo, pg_url, clock):
+    admin = actor_for_login(sqlite_demo, "admin")
+    report = StoreCopyService(sqlite_demo, admin).copy_to(pg_url)
     assert "terminée" in report.message and report.total > 5_000
-    source = _counts(demo_db)
+    source = _counts(sqlite_demo)
     target = open_database(pg_url, clock=clock)
     try:
         assert _counts(target) == source  # the copy's own audit event included
@@ -40,8 +40,8 @@ def test_the_demo_store_is_copied_whole_and_verified(demo_db, pg_url, clock):
         target.dispose()
 
 
-def test_a_target_that_is_not_empty_is_refused_and_left_untouched(demo_db, pg_url, clock):
-    admin = actor_for_login(demo_db, "admin")
+def test_a_target_that_is_not_empty_is_refused_and_left_untouched(sqlite_demo, pg_url, clock):
+    admin = actor_for_login(sqlite_demo, "admin")
     from sqlalchemy import create_engine
 
     engine = create_engine(pg_url)
@@ -49,7 +49,7 @@ def test_a_target_that_is_not_empty_is_refused_and_left_untouched(demo_db, pg_ur
         conn.execute(text("CREATE TABLE other_app (id int)"))
         conn.execute(text("INSERT INTO other_app VALUES (1)"))
     with pytest.raises(ValidationError, match="n'est pas vide"):
-        StoreCopyService(demo_db, admin).copy_to(pg_url)
+        StoreCopyService(sqlite_demo, admin).copy_to(pg_url)
     with engine.connect() as conn:
         tables = conn.execute(text(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")).scalars().all()
@@ -57,6 +57,6 @@ def test_a_target_that_is_not_empty_is_refused_and_left_untouched(demo_db, pg_ur
     engine.dispose()
 
 
-def test_only_an_administrator_copies_the_store(demo_db, pg_url):
+def test_only_an_administrator_copies_the_store(sqlite_demo, pg_url):
     with pytest.raises(AccessDeniedError):
-        StoreCopyService(demo_db, actor_for_login(demo_db, "cs.metz")).copy_to(pg_url)
+        StoreCopyService(sqlite_demo, actor_for_login(sqlite_demo, "cs.metz")).copy_to(pg_url)
