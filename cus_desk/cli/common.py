@@ -49,7 +49,8 @@ def program_clock(args):
 
 
 def open_db(args):
-    from cus_desk.store.db import open_database
+    from cus_desk.domain.errors import ServerPasswordError
+    from cus_desk.store.db import open_database, with_password
 
     if getattr(args, "demo", False):
         from cus_desk.demo import open_demo
@@ -58,7 +59,15 @@ def open_db(args):
         if note:
             sys.stderr.write(f"cus-desk : {note}\n")
         return db
-    return open_database(database_url(args), clock=program_clock(args))
+    url = database_url(args)
+    try:
+        return open_database(url, clock=program_clock(args))
+    except ServerPasswordError:
+        if not (sys.stdin is not None and sys.stdin.isatty()):
+            raise
+        # The server wants a password that no pgpass file gave: ask, once.
+        password = getpass.getpass("Mot de passe du serveur de base de données : ")
+        return open_database(with_password(url, password), clock=program_clock(args))
 
 
 def login(args, db):

@@ -70,3 +70,21 @@ class ServerConnectionError(CusDeskError):
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or self.DEFAULT)
+
+
+class StoreBusyError(CusDeskError):
+    """Another writer (an import, a backup, a colleague's long save) held the
+    store longer than we wait: nothing was saved, a retry will do."""
+
+    DEFAULT = (
+        "La base est occupée par une autre opération (un import d'extrait, une sauvegarde…) : "
+        "rien n'a été enregistré de cette dernière action. Vos saisies sont conservées ; "
+        "réessayez dans un instant."
+    )
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.DEFAULT)
+
+
+class ServerPasswordError(DatabaseOpenError):
+    """The server wants a password this program was not given (or a wrong one)."""

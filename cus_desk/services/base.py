@@ -10,7 +10,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from cus_desk.domain.errors import ConflictError, ServerConnectionError, SessionRevokedError
+from cus_desk.domain.errors import (
+    ConflictError,
+    ServerConnectionError,
+    SessionRevokedError,
+    StoreBusyError,
+)
 from cus_desk.domain.roles import Role
 from cus_desk.store import dialect
 from cus_desk.store.db import Database
@@ -52,12 +57,16 @@ def check_session(session: Session, actor: Actor) -> None:
         raise SessionRevokedError(PROFILE_CHANGED)
 
 
-def _raise_if_connection_lost(exc: DBAPIError) -> None:
+def _raise_if_connection_lost(db: Database, exc: DBAPIError) -> None:
     """A connection that died under a transaction (server stopped, network
-    cut, backend terminated) is the user's French message; other database
-    errors stay what they are."""
-    if exc.connection_invalidated:
+    cut, backend terminated) or a store kept busy by another writer is the
+    user's French message (nothing was saved: the transaction was rolled
+    back); other database errors stay what they are."""
+    kind = dialect.of(db.engine).error_kind(exc)
+    if kind == "lost":
         raise ServerConnectionError() from exc
+    if kind == "busy":
+        raise StoreBusyError() from exc
 
 
 class Service:
@@ -79,7 +88,7 @@ class Service:
                 check_session(session, self.actor)
                 yield session
         except DBAPIError as exc:
-            _raise_if_connection_lost(exc)
+            _raise_if_connection_lost(self.db, exc)
             raise
 
     @contextmanager
@@ -93,7 +102,7 @@ class Service:
         except StaleDataError as exc:
             raise ConflictError() from exc
         except DBAPIError as exc:
-            _raise_if_connection_lost(exc)
+            _raise_if_connection_lost(self.db, exc)
             raise
 
 

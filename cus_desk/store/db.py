@@ -16,12 +16,18 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session
 
 from cus_desk.domain.clock import Clock, system_clock
-from cus_desk.domain.errors import DatabaseDamagedError, DatabaseOpenError
+from cus_desk.domain.errors import DatabaseDamagedError, DatabaseOpenError, ServerPasswordError
 from cus_desk.store import changes  # noqa: F401  (registers the change announcements)
 from cus_desk.store import dialect as dialects
 from cus_desk.store.dialect import BUSY_TIMEOUT_MS  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
+
+def with_password(url: str, password: str) -> str:
+    """``url`` carrying ``password`` (kept in memory only: never logged, the
+    displayed address hides it)."""
+    return make_url(url).set(password=password).render_as_string(hide_password=False)
+
 
 def sqlite_url(path: Path | str) -> str:
     return f"sqlite:///{Path(path)}"
@@ -38,7 +44,8 @@ def make_engine(url: str, clock: Clock | None = None) -> Engine:
         if parsed.drivername in ("postgresql", "postgres"):
             # psycopg 3 (SQLAlchemy's default for a bare postgresql:// is psycopg2).
             parsed = parsed.set(drivername="postgresql+psycopg")
-        engine = create_engine(parsed, execution_options={CLOCK_OPTION: clock or system_clock()})
+        engine = create_engine(parsed, execution_options={CLOCK_OPTION: clock or system_clock()},
+                               **dialects.named(parsed.get_backend_name()).engine_options())
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise DatabaseOpenError(
             f"L'adresse de base de données « {url} » n'est pas valide ({exc}). "
@@ -269,6 +276,19 @@ def _open_error(db: Database, exc: DBAPIError) -> DatabaseOpenError:
             "l'administrateur de la base de donner à ce compte les droits de lecture et "
             "d'écriture sur les tables de CUS Desk (et, pour « db upgrade », le droit de "
             "créer des tables dans le schéma)."
+        )
+    if code == "28P01" or "password" in str(exc.orig).lower():  # authentication failed / none given
+        return ServerPasswordError(
+            f"Le serveur « {db.display_name} » refuse la connexion : mot de passe absent ou "
+            "incorrect pour ce compte. Indiquez-le dans votre fichier de mots de passe "
+            "PostgreSQL (pgpass) ou saisissez-le quand il est demandé."
+        )
+    if dialects.of(db.engine).error_kind(exc) == "lost":
+        first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
+        return DatabaseOpenError(
+            f"Le serveur de base de données « {db.display_name} » ne répond pas ({first}). "
+            "Vérifiez le réseau et que le serveur est démarré, puis réessayez ; si cela dure, "
+            "prévenez le service informatique."
         )
     return DatabaseOpenError(
         f"La base « {db.display_name} » ne peut pas être ouverte : {exc.orig}. "

@@ -70,6 +70,18 @@ class StoreDialect:
         """The engine write sessions use (one writer at a time)."""
         return engine.execution_options(**{WRITE_OPTION: True})
 
+    def engine_options(self) -> dict:
+        """Extra ``create_engine`` arguments for this kind of store."""
+        return {}
+
+    def error_kind(self, exc) -> str | None:
+        """What a DBAPIError means for the user: "lost" (the connection went
+        away: nothing was saved), "busy" (another writer held the store too
+        long: nothing was saved, retry) or None (a real error)."""
+        if exc.connection_invalidated:
+            return "lost"
+        return None
+
     # -- per-call statements ---------------------------------------------------
     @property
     def account_check_sql(self) -> str:
@@ -116,6 +128,11 @@ class SQLiteDialect(StoreDialect):
     migrates_on_open = True
     fts5_case_search = True
     placeholder = "?"
+
+    def error_kind(self, exc) -> str | None:
+        if "database is locked" in str(getattr(exc, "orig", "")):
+            return "busy"
+        return super().error_kind(exc)
 
     def prepare_engine(self, engine: Engine) -> None:
         # pysqlite's own transaction handling is switched off so that we emit
@@ -170,6 +187,32 @@ class PostgreSQLDialect(StoreDialect):
     name = "postgresql"
     migrates_on_open = False
     placeholder = "%s"
+
+    # The network is not a disk: a server that does not answer is given up
+    # after a few seconds, a statement (or a wait for the writer's lock) after
+    # a minute, and a dead pooled connection is replaced before use.
+    CONNECT_TIMEOUT_S = 5
+    STATEMENT_TIMEOUT_MS = 60_000
+
+    def engine_options(self) -> dict:
+        return {
+            "pool_pre_ping": True,
+            "connect_args": {
+                "connect_timeout": self.CONNECT_TIMEOUT_S,
+                "application_name": "cus-desk",
+                "options": f"-c statement_timeout={self.STATEMENT_TIMEOUT_MS}",
+            },
+        }
+
+    def error_kind(self, exc) -> str | None:
+        sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
+        if exc.connection_invalidated or sqlstate.startswith("08") or sqlstate in ("57P01", "57P02", "57P03"):
+            return "lost"  # connection failure, or the server shut the backend down
+        if sqlstate in ("57014", "55P03", "40P01", "40001"):
+            return "busy"  # statement timeout, lock not available, deadlock, serialisation
+        if sqlstate == "" and "connection" in str(getattr(exc, "orig", "")).lower():
+            return "lost"  # refused before any protocol exchange (no SQLSTATE)
+        return None
 
     def prepare_engine(self, engine: Engine) -> None:
         @event.listens_for(engine, "begin")
