@@ -128,3 +128,31 @@ def test_unreachable_server_at_start_is_exit_2_in_french(capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert "ne répond pas" in err and "Traceback" not in err
+
+
+@pytest.mark.gui
+def test_a_form_keeps_what_was_typed_when_the_server_is_lost(qtbot, private_server, private_db):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from cus_desk.ui.partners.dialogs import PartnerDialog
+
+    head = create_user(private_db, "pole.social", "Sophie", Role.SOCIAL_HEAD, "Mot-de-passe-test-1", None)
+    service = PartnerService(private_db, head)
+    dialog = PartnerDialog(service.create, [])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.name, "Test CLIC du Pays messin")
+    dialog.category.setCurrentIndex(dialog.category.findData("clic"))
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    _stop(private_server)
+    try:
+        qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+        assert dialog.isVisible()
+        assert "Connexion au serveur perdue" in dialog.error.text()
+        assert dialog.name.text() == "Test CLIC du Pays messin"
+    finally:
+        _start(private_server)
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)  # the same form, once the server is back
+    assert not dialog.isVisible()
+    assert "Test CLIC du Pays messin" in _partner_names(private_db)
