@@ -4,6 +4,7 @@
                                       bring an older one to this version)
     cus-desk --db URL db status     (which schema the store has, which this
                                       program expects)
+    cus-desk --db FILE db copy --to URL   (a pilot's store moved to the server)
 
 On a shared PostgreSQL server, opening the store never changes its schema:
 clients refuse an empty, older or newer one and say what to do; the
@@ -19,7 +20,7 @@ from cus_desk.cli.common import database_url, print_json, program_clock
 
 def register(subparsers) -> None:
     db = subparsers.add_parser(
-        "db", help="schéma de la base (administrateur) : upgrade, status",
+        "db", help="schéma de la base (administrateur) : upgrade, status, copy",
         description="Gestion du schéma de la base. Sur un serveur PostgreSQL partagé, la mise à "
                     "jour du schéma est un acte d'administrateur : fermez CUS Desk sur les "
                     "autres postes, faites une sauvegarde, puis lancez « db upgrade ».")
@@ -40,6 +41,9 @@ def register(subparsers) -> None:
     status = sub.add_parser("status", help="affiche la version du schéma de la base")
     status.add_argument("--json", action="store_true", help="sortie JSON (UTF-8)")
     status.set_defaults(handler=cmd_status)
+    from cus_desk.cli.db_copy import add_copy_command
+
+    add_copy_command(sub)
 
 
 def cmd_upgrade(args) -> int:

@@ -60,3 +60,19 @@ def test_a_target_that_is_not_empty_is_refused_and_left_untouched(sqlite_demo, p
 def test_only_an_administrator_copies_the_store(sqlite_demo, pg_url):
     with pytest.raises(AccessDeniedError):
         StoreCopyService(sqlite_demo, actor_for_login(sqlite_demo, "cs.metz")).copy_to(pg_url)
+
+
+def test_db_copy_from_the_command_line(_sqlite_demo_file, tmp_path, pg_url, monkeypatch, capsys):
+    import shutil
+
+    from cus_desk.cli import main
+
+    pilot = tmp_path / "pilote.sqlite3"
+    shutil.copy(_sqlite_demo_file, pilot)
+    monkeypatch.setenv("CUS_DESK_USER", "admin")
+    monkeypatch.setenv("CUS_DESK_PASSWORD", "demo")
+    assert main(["--db", str(pilot), "db", "copy", "--to", pg_url]) == 0
+    assert "Copie terminée" in capsys.readouterr().out
+    # A second copy into the now full target is refused, exit 2, in French.
+    assert main(["--db", str(pilot), "db", "copy", "--to", pg_url]) == 2
+    assert "n'est pas vide" in capsys.readouterr().err
