@@ -40,6 +40,7 @@ TOPIC_BY_TABLE: dict[str, tuple[str, ...]] = {
 }
 
 _KEY = "cus_changed_topics"
+_COMMITTED = "cus_committed_topics"
 
 
 def changed_topics(session: Session) -> set[str]:
@@ -74,12 +75,19 @@ def _announce(session) -> None:
     topics = session.info.pop(_KEY, None)
     if not topics:
         return
+    session.info[_COMMITTED] = topics
     bind = session.get_bind()
     if bind.dialect.name != "postgresql":
         return  # one PC: the local bus is enough
     for topic in sorted(topics):
         session.execute(text("SELECT pg_notify(:channel, :payload)"),
                         {"channel": CHANNEL, "payload": f"{topic}|{CLIENT_ID}"})
+
+
+@event.listens_for(Session, "after_commit")
+def _accounts_changed_here(session) -> None:
+    if "users" in session.info.pop(_COMMITTED, ()):
+        session.info.get("accounts_changed", lambda: None)()
 
 
 @event.listens_for(Session, "after_rollback")

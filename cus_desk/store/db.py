@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -70,6 +71,7 @@ class Database:
     # A sentence for the status bar about how the store was opened (e.g. the
     # demo rebuilt for today), or None.
     notice: str | None = None
+    _checked_accounts: dict = field(default_factory=dict, repr=False)
 
     @property
     def path(self) -> Path | None:
@@ -84,20 +86,35 @@ class Database:
 
     @contextmanager
     def read_session(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False, info={"clock": self.clock}) as session:
+        with Session(self.engine, expire_on_commit=False, info=self._session_info()) as session:
             yield session
 
     @contextmanager
     def write_session(self) -> Iterator[Session]:
         """One transaction: committed if the block ends normally, rolled back
         (nothing half written) if it raises."""
-        with Session(self._write_engine, expire_on_commit=False, info={"clock": self.clock}) as session:
+        with Session(self._write_engine, expire_on_commit=False, info=self._session_info()) as session:
             try:
                 yield session
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+
+    def _session_info(self) -> dict:
+        return {"clock": self.clock, "accounts_changed": self.forget_checked_accounts}
+
+    # Accounts checked recently (per actor, monotonic seconds), so that a
+    # server store does not pay a round trip per service call for it.
+    def account_checked_recently(self, actor, ttl: float) -> bool:
+        seen = self._checked_accounts.get(actor)
+        return seen is not None and time.monotonic() - seen < ttl
+
+    def note_account_checked(self, actor) -> None:
+        self._checked_accounts[actor] = time.monotonic()
+
+    def forget_checked_accounts(self) -> None:
+        self._checked_accounts.clear()
 
     def dispose(self) -> None:
         self.engine.dispose()

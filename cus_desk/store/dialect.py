@@ -61,6 +61,8 @@ class StoreDialect:
     fts5_case_search = False
     # Placeholder of the DB-API driver, for driver-level SQL.
     placeholder = "%s"
+    # Seconds an account check stays good (0: every service call checks).
+    account_check_ttl = 0.0
 
     # -- engine ----------------------------------------------------------------
     def prepare_engine(self, engine: Engine) -> None:
@@ -187,6 +189,9 @@ class PostgreSQLDialect(StoreDialect):
     name = "postgresql"
     migrates_on_open = False
     placeholder = "%s"
+    # On a server the check is a network round trip: once per few seconds,
+    # and at once after any change to accounts (store.changes / store.listen).
+    account_check_ttl = 5.0
 
     # The network is not a disk: a server that does not answer is given up
     # after a few seconds, a statement (or a wait for the writer's lock) after

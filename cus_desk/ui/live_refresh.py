@@ -28,8 +28,13 @@ class LiveRefresh(QObject):
         self.connection_changed.connect(self._show_state)
         # The callbacks run on the listener's thread: they only emit signals,
         # which Qt queues to this object's (the GUI) thread.
-        self.listener = ChangeListener(ctx.db.url, self.topic_changed.emit,
-                                       self.connection_changed.emit)
+        self.listener = ChangeListener(ctx.db.url, self._heard, self.connection_changed.emit)
+
+    def _heard(self, topic: str) -> None:
+        """On the listener's thread: only thread-safe work, then a signal."""
+        if topic == "users":
+            self.ctx.db.forget_checked_accounts()  # someone's rights changed: check again
+        self.topic_changed.emit(topic)
 
     def start(self) -> None:
         self.listener.start()
