@@ -85,9 +85,10 @@ def _announce(session) -> None:
 
 
 @event.listens_for(Session, "after_commit")
-def _accounts_changed_here(session) -> None:
-    if "users" in session.info.pop(_COMMITTED, ()):
-        session.info.get("accounts_changed", lambda: None)()
+def _caches_follow_commits(session) -> None:
+    topics = session.info.pop(_COMMITTED, None)
+    if topics:
+        session.info.get("changed", lambda _topics: None)(topics)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -72,6 +72,8 @@ class Database:
     # demo rebuilt for today), or None.
     notice: str | None = None
     _checked_accounts: dict = field(default_factory=dict, repr=False)
+    # Settings as read recently: key -> (raw JSON or None, monotonic seconds).
+    _settings: dict = field(default_factory=dict, repr=False)
 
     @property
     def path(self) -> Path | None:
@@ -102,7 +104,7 @@ class Database:
                 raise
 
     def _session_info(self) -> dict:
-        return {"clock": self.clock, "accounts_changed": self.forget_checked_accounts}
+        return {"clock": self.clock, "changed": self.forget_cached, "settings_cache": self._settings}
 
     # Accounts checked recently (per actor, monotonic seconds), so that a
     # server store does not pay a round trip per service call for it.
@@ -115,6 +117,14 @@ class Database:
 
     def forget_checked_accounts(self) -> None:
         self._checked_accounts.clear()
+
+    def forget_cached(self, topics) -> None:
+        """What a committed write (here, or heard from the server) changed
+        makes the matching caches go: accounts checked, settings read."""
+        if "users" in topics:
+            self._checked_accounts.clear()
+        if "settings" in topics:
+            self._settings.clear()
 
     def dispose(self) -> None:
         self.engine.dispose()

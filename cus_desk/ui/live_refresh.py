@@ -32,8 +32,7 @@ class LiveRefresh(QObject):
 
     def _heard(self, topic: str) -> None:
         """On the listener's thread: only thread-safe work, then a signal."""
-        if topic == "users":
-            self.ctx.db.forget_checked_accounts()  # someone's rights changed: check again
+        self.ctx.db.forget_cached({topic})  # e.g. someone's rights changed: check again
         self.topic_changed.emit(topic)
 
     def start(self) -> None:
