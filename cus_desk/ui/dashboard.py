@@ -68,18 +68,13 @@ class DashboardScreen(QWidget):
         self.grid.setRowStretch(3, 1)
         ctx.bus.data_changed.connect(self._on_data_changed)
         self.refresh()
-        self._just_filled = True  # the first on_shown would compute it all again
 
     def on_shown(self) -> None:
-        if self._just_filled:
-            self._just_filled = False
-            return
         self.refresh()
 
     def _on_data_changed(self, _topic: str) -> None:
         # Hidden, it is refreshed when shown again (on_shown): computing it
         # after every save elsewhere would freeze the other screens.
-        self._just_filled = False
         if self.isVisible():
             self.refresh()
 
