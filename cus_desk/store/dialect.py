@@ -195,13 +195,15 @@ class PostgreSQLDialect(StoreDialect):
 
     # The network is not a disk: a server that does not answer is given up
     # after a few seconds, a statement (or a wait for the writer's lock) after
-    # a minute, and a dead pooled connection is replaced before use.
+    # a minute.
     CONNECT_TIMEOUT_S = 5
     STATEMENT_TIMEOUT_MS = 60_000
 
     def engine_options(self) -> dict:
         return {
-            "pool_pre_ping": True,
+            # No pool_pre_ping: it would cost a round trip per transaction. A
+            # connection found dead invalidates the whole pool (SQLAlchemy), so
+            # after an outage the first call says so and the next one reconnects.
             "connect_args": {
                 "connect_timeout": self.CONNECT_TIMEOUT_S,
                 "application_name": "cus-desk",
