@@ -1,5 +1,6 @@
-"""Shared fixtures: the program's clock frozen, a real, migrated SQLite file
-per test and one actor per role."""
+"""Shared fixtures: the program's clock frozen, a real, migrated store per
+test (a SQLite file, or with ``CUS_DESK_TEST_DB=postgresql`` its own database
+on a real PostgreSQL server, see tests/backends.py) and one actor per role."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from cus_desk.domain.roles import Role
 from cus_desk.services.auth import create_user, hash_password
-from cus_desk.store.db import open_database, sqlite_url
+from cus_desk.store.db import open_database, sqlite_url, upgrade_database
 from cus_desk.store.models.core import Agency, User
+from tests.backends import BACKENDS, POSTGRESQL, SQLITE, PgCluster, backend_from_env
 from tests.frozen_time import TEST_TODAY, frozen_clock  # noqa: F401  (TEST_TODAY re-exported)
 
 
@@ -28,6 +31,8 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("CUS_DESK_DATA_DIR", str(base))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "config"))
     monkeypatch.delenv("CUS_DESK_DB", raising=False)
+    # No machine-wide settings of the test machine (/etc/cus-desk) leak in.
+    monkeypatch.setenv("CUS_DESK_MACHINE_CONFIG", str(base / "machine-config.toml"))
     monkeypatch.delenv("CUS_DESK_USER", raising=False)
     monkeypatch.delenv("CUS_DESK_PASSWORD", raising=False)
 
@@ -71,21 +76,125 @@ def clock():
 
 
 @pytest.fixture
-def db_path(tmp_path) -> Path:
+def db_path(tmp_path, db_backend, request) -> Path | str:
+    """Where the store of ``db`` lives: a SQLite file, or on the PostgreSQL
+    run the database URL (a str: what ``--db`` takes, ``str(db_path)`` works
+    on both; a test doing file operations on it is a SQLite-only test)."""
+    if db_backend == POSTGRESQL:
+        cluster = request.getfixturevalue("pg_cluster")
+        return cluster.url(cluster.unique_name("db"))
     return tmp_path / "cus-desk-test.sqlite3"
 
 
+# --- the store under test: SQLite files, or databases on a PostgreSQL server --------
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--db-backend", choices=BACKENDS, default=None,
+        help="store the db/demo_db fixtures use (default: $CUS_DESK_TEST_DB or sqlite); "
+             "postgresql starts a throw-away server unless $CUS_DESK_TEST_PG_URL names one",
+    )
+
+
+def pytest_configure(config):
+    backend = config.getoption("--db-backend") or backend_from_env()
+    config.cus_db_backend = backend
+    # Subprocesses started by tests (CLI, crash, concurrency) see the same choice.
+    os.environ["CUS_DESK_TEST_DB"] = backend
+    config.addinivalue_line(
+        "markers", "sqlite_only(reason): a test of the SQLite file store itself "
+        "(file copies, PRAGMAs, WAL…); skipped on the PostgreSQL run")
+    config.addinivalue_line(
+        "markers", "postgresql_only(reason): a test of the PostgreSQL store; "
+        "skipped on the SQLite run (the PostgreSQL run of CI runs it)")
+
+
 @pytest.fixture(scope="session")
-def _migrated_template(tmp_path_factory) -> Path:
+def db_backend(pytestconfig) -> str:
+    """"sqlite" or "postgresql": the store every db/demo_db of this run lives in."""
+    return pytestconfig.cus_db_backend
+
+
+_pg_state: dict = {"used": 0}
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(db_backend):
+    """The PostgreSQL server of a PostgreSQL run (PgCluster: create/drop
+    databases). A server that cannot start ends the run as a FAILURE (never
+    a skip: a PostgreSQL run that tests nothing must not look green)."""
+    if db_backend != POSTGRESQL:
+        pytest.skip("PostgreSQL run only (CUS_DESK_TEST_DB=postgresql)")
+    from tests import pg_server
+
+    server = None
+    url = os.environ.get("CUS_DESK_TEST_PG_URL")
+    try:
+        if not url:
+            server = pg_server.start(log=lambda m: sys.stderr.write(m + "\n"))
+            url = server.url
+        cluster = PgCluster(url)
+        _pg_state["version"] = cluster.version()
+    except Exception as exc:  # noqa: BLE001 - any cause: the run must fail, loudly
+        if server is not None:
+            server.stop()
+        pytest.exit(f"PostgreSQL run: no server ({exc})", returncode=1)
+    os.environ["CUS_DESK_TEST_PG_URL"] = url  # for subprocesses
+    yield cluster
+    cluster.drop_own_databases()
+    cluster.dispose()
+    if server is not None:
+        server.stop()
+        os.environ.pop("CUS_DESK_TEST_PG_URL", None)
+
+
+_STORE_FIXTURES = {"db", "demo_db", "pg_cluster", "_migrated_template", "demo_template"}
+
+
+def _skip_other_backend_tests(config, items):
+    backend = config.cus_db_backend
+    _pg_state["wanted"] = sum(1 for i in items if _STORE_FIXTURES & set(getattr(i, "fixturenames", ())))
+    for item in items:
+        for name, skipped_on in (("sqlite_only", POSTGRESQL), ("postgresql_only", SQLITE)):
+            marker = item.get_closest_marker(name)
+            if marker is not None and backend == skipped_on:
+                reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else name)
+                item.add_marker(pytest.mark.skip(reason=f"{name}: {reason}"))
+
+
+def _pg_database(cluster, template: str, stem: str) -> str:
+    _pg_state["used"] += 1
+    return cluster.create(cluster.unique_name(stem), template=template)
+
+
+@pytest.fixture(scope="session")
+def _migrated_template(tmp_path_factory, db_backend, request):
     """A migrated, seeded database built once per run; each test gets a copy
-    of the file (the same real SQLite file, without migrating every time)."""
+    (SQLite: a copy of the file; PostgreSQL: CREATE DATABASE … TEMPLATE),
+    the same real store, without migrating every time."""
+    if db_backend == POSTGRESQL:
+        cluster = request.getfixturevalue("pg_cluster")
+        name = cluster.unique_name("template")
+        url = cluster.create(name)
+        upgrade_database(url, clock=frozen_clock()).dispose()
+        return name
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     open_database(sqlite_url(path), clock=frozen_clock()).dispose()
     return path
 
 
 @pytest.fixture
-def db(db_path, _migrated_template, clock):
+def db(db_path, _migrated_template, clock, db_backend, request):
+    if db_backend == POSTGRESQL:
+        cluster = request.getfixturevalue("pg_cluster")
+        _pg_state["used"] += 1
+        url = cluster.create(make_url(db_path).database, template=_migrated_template)
+        database = open_database(url, clock=clock)
+        yield database
+        database.dispose()
+        cluster.drop(make_url(url).database)
+        return
     shutil.copy(_migrated_template, db_path)
     database = open_database(sqlite_url(db_path), clock=clock)
     yield database
@@ -131,11 +240,58 @@ def actors(db, _test_password_hash):
     return made
 
 
+@pytest.fixture
+def store_copy(db, db_path, tmp_path, db_backend, request):
+    """``store_copy(name)`` → the URL of a copy of ``db``'s store as it is now
+    (dispose ``db`` first): a copy of the SQLite file, or on PostgreSQL a
+    database made with ``CREATE DATABASE … TEMPLATE``."""
+    made = []
+
+    def copy(name: str) -> str:
+        if db_backend == POSTGRESQL:
+            cluster = request.getfixturevalue("pg_cluster")
+            target = cluster.unique_name(name)
+            made.append(target)
+            return cluster.create(target, template=make_url(db_path).database)
+        target = tmp_path / f"{name}.sqlite3"
+        shutil.copy(db_path, target)
+        return sqlite_url(target)
+
+    yield copy
+    if made:
+        cluster = request.getfixturevalue("pg_cluster")
+        for name in made:
+            cluster.drop(name)
+
+
+@pytest.fixture
+def empty_db_url(tmp_path, db_backend, request) -> str:
+    """The URL of a new, empty store of this run's kind (a SQLite file not yet
+    created, or an empty PostgreSQL database), dropped after the test."""
+    if db_backend == POSTGRESQL:
+        cluster = request.getfixturevalue("pg_cluster")
+        name = cluster.unique_name("empty")
+        _pg_state["used"] += 1
+        yield cluster.create(name)
+        cluster.drop(name)
+        return
+    yield sqlite_url(tmp_path / "empty.sqlite3")
+
+
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory):
-    """The demo database, built once per test run (deterministic)."""
+def demo_template(tmp_path_factory, db_backend, request):
+    """The demo database, built once per test run (deterministic): a SQLite
+    file, or on the PostgreSQL run the name of a template database."""
     from cus_desk.demo import build_demo
 
+    if db_backend == POSTGRESQL:
+        cluster = request.getfixturevalue("pg_cluster")
+        name = cluster.unique_name("demo_template")
+        url = cluster.create(name)
+        database = upgrade_database(url, clock=frozen_clock())
+        build_demo(database)
+        database.dispose()
+        return name
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
     database = open_database(sqlite_url(path), clock=frozen_clock())
     build_demo(database)
@@ -144,8 +300,16 @@ def demo_template(tmp_path_factory):
 
 
 @pytest.fixture
-def demo_db(demo_template, tmp_path, clock):
+def demo_db(demo_template, tmp_path, clock, db_backend, request):
     """A private copy of the demo database (built for ``TEST_TODAY``) for one test."""
+    if db_backend == POSTGRESQL:
+        cluster = request.getfixturevalue("pg_cluster")
+        url = _pg_database(cluster, demo_template, "demo")
+        database = open_database(url, clock=clock)
+        yield database
+        database.dispose()
+        cluster.drop(make_url(url).database)
+        return
     path = tmp_path / "demo.sqlite3"
     shutil.copy(demo_template, path)
     database = open_database(sqlite_url(path), clock=clock)
@@ -153,9 +317,11 @@ def demo_db(demo_template, tmp_path, clock):
     database.dispose()
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     """Every test that drives widgets is a GUI test (``-m "not gui"`` runs
-    the logic alone), whether or not its module says so."""
+    the logic alone), whether or not its module says so. Tests of one store
+    only are skipped on the other's run."""
+    _skip_other_backend_tests(config, items)
     for item in items:
         if "qtbot" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.gui)
@@ -189,6 +355,27 @@ def pytest_runtest_teardown(item):
         return (yield)
     finally:
         timer.stop()
+
+
+def pytest_report_header(config):
+    return f"store under test: {config.cus_db_backend}"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if config.cus_db_backend == POSTGRESQL:
+        terminalreporter.write_line(
+            f"[pg] PostgreSQL {_pg_state.get('version', '(not started)')}: "
+            f"{_pg_state['used']} test databases created from templates")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A PostgreSQL run whose store tests never reached a server is a
+    failure, whatever skipped them."""
+    config = session.config
+    if (getattr(config, "cus_db_backend", None) == POSTGRESQL and _pg_state.get("wanted")
+            and not _pg_state.get("version") and session.exitstatus == 0):
+        sys.stderr.write("[pg] PostgreSQL run: no test reached the server: FAILED\n")
+        session.exitstatus = 1
 
 
 # --- process exit ------------------------------------------------------------------

@@ -15,6 +15,7 @@ CLI_MODULES = (
     "cus_desk.cli.seniors",
     "cus_desk.cli.partners",
     "cus_desk.cli.admin",
+    "cus_desk.cli.db",
 )
 
 DESCRIPTION = (

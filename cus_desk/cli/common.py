@@ -30,6 +30,10 @@ def database_url(args) -> str:
             raise CliError("--demo et --db s'excluent : la démonstration a sa propre base.")
         return sqlite_url(paths.demo_db_path())
     if not raw:
+        from cus_desk.machine_config import load_machine_config
+
+        raw = load_machine_config().database_url  # set once per PC by IT
+    if not raw:
         return sqlite_url(paths.default_db_path())
     if "://" in raw:
         return raw
@@ -45,7 +49,8 @@ def program_clock(args):
 
 
 def open_db(args):
-    from cus_desk.store.db import open_database
+    from cus_desk.domain.errors import ServerPasswordError
+    from cus_desk.store.db import open_database, with_password
 
     if getattr(args, "demo", False):
         from cus_desk.demo import open_demo
@@ -54,7 +59,15 @@ def open_db(args):
         if note:
             sys.stderr.write(f"cus-desk : {note}\n")
         return db
-    return open_database(database_url(args), clock=program_clock(args))
+    url = database_url(args)
+    try:
+        return open_database(url, clock=program_clock(args))
+    except ServerPasswordError:
+        if not (sys.stdin is not None and sys.stdin.isatty()):
+            raise
+        # The server wants a password that no pgpass file gave: ask, once.
+        password = getpass.getpass("Mot de passe du serveur de base de données : ")
+        return open_database(with_password(url, password), clock=program_clock(args))
 
 
 def login(args, db):

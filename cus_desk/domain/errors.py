@@ -56,3 +56,35 @@ class DatabaseOpenError(CusDeskError):
 
 class DatabaseDamagedError(DatabaseOpenError):
     """The file is not a sound CUS Desk database: restoring a backup may help."""
+
+
+class ServerConnectionError(CusDeskError):
+    """The database server could not be reached, or the connection was lost
+    in the middle of a transaction (which the server then rolled back)."""
+
+    DEFAULT = (
+        "Connexion au serveur perdue : rien n'a été enregistré de cette dernière action. "
+        "Vos saisies sont conservées à l'écran ; réessayez dans un instant. Si le problème "
+        "persiste, vérifiez le réseau ou prévenez le service informatique."
+    )
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.DEFAULT)
+
+
+class StoreBusyError(CusDeskError):
+    """Another writer (an import, a backup, a colleague's long save) held the
+    store longer than we wait: nothing was saved, a retry will do."""
+
+    DEFAULT = (
+        "La base est occupée par une autre opération (un import d'extrait, une sauvegarde…) : "
+        "rien n'a été enregistré de cette dernière action. Vos saisies sont conservées ; "
+        "réessayez dans un instant."
+    )
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.DEFAULT)
+
+
+class ServerPasswordError(DatabaseOpenError):
+    """The server wants a password this program was not given (or a wrong one)."""

@@ -2,8 +2,9 @@
 
 ``record`` must be called inside the write transaction of the change it
 describes, so the change and its trace are stored together or not at all.
-Write sessions begin with BEGIN IMMEDIATE on SQLite, so reading the last
-link and appending the next happen under the write lock."""
+Write sessions take the store's write lock first (BEGIN IMMEDIATE on SQLite,
+an advisory lock on PostgreSQL: store.dialect), so reading the last link and
+appending the next happen under it: one chain, however many clients write."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cus_desk.store import dialect
 from cus_desk.store.db import session_clock
 from cus_desk.store.models.core import AuditEvent
 
@@ -122,6 +124,9 @@ def record(
     details: dict[str, Any] | None = None,
     login: str | None = None,
 ) -> AuditEvent:
+    # One chain: the last link is read and the next appended under a lock
+    # held until commit (store.dialect; a write session already holds it).
+    dialect.of(session).lock_audit_chain(session)
     last = session.execute(
         select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
     ).scalar_one_or_none()

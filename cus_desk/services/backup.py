@@ -262,7 +262,7 @@ class BackupService(Service):
         """A copy to ``target`` (a file) or to the backup folder."""
         access.require(self.actor, access.Permission.BACKUP)
         if self.db.path is None:
-            raise WorkflowError("Seule une base SQLite (un fichier) peut être sauvegardée ici.")
+            return self._server_backup(target)
         if target is None:
             path = _unique(paths.backup_dir() / backup_file_name(self.db.path, "manuel", self.clock.local_now()))
             kind = "manuel"
@@ -286,6 +286,24 @@ class BackupService(Service):
         return BackupInfo(path, self.clock.local_now().replace(tzinfo=None, microsecond=0), kind,
                           path.stat().st_size)
 
+    def _server_backup(self, target: Path | str | None) -> BackupInfo:
+        """A server store: pg_dump (custom format), checked, then named."""
+        from cus_desk.services import server_backup
+
+        stamp = self.clock.local_now()
+        name = f"{self.db.engine.url.database}-manuel-{stamp.strftime(STAMP)}.dump"
+        path = _unique(paths.backup_dir() / name) if target is None else Path(target)
+        if path.is_dir():
+            path = path / name
+        if not path.parent.is_dir():
+            raise ValidationError(f"Le dossier « {path.parent} » n'existe pas.")
+        with self._write() as session:
+            audit.record(session, self.actor, audit.Action.BACKUP, "database", None,
+                         details={"type": "pg_dump", "fichier": path.name})
+        server_backup.dump(self.db.url, path)
+        return BackupInfo(path, stamp.replace(tzinfo=None, microsecond=0),
+                          "manuel" if target is None else "fichier", path.stat().st_size)
+
     def list(self) -> list[BackupInfo]:
         access.require(self.actor, access.Permission.BACKUP)
         return list_backups(self.db.path) if self.db.path else []
@@ -299,7 +317,7 @@ class BackupService(Service):
         ``Database`` object must not be used afterwards: reopen it."""
         access.require(self.actor, access.Permission.BACKUP)
         if self.db.path is None:
-            raise WorkflowError("Seule une base SQLite (un fichier) peut être restaurée ici.")
+            return self._server_restore(Path(source))
         check_backup_file(source)  # before closing anything
         self.db.dispose()
         result = restore_file(self.db.path, source, self.clock)
@@ -310,4 +328,15 @@ class BackupService(Service):
             record_restore(reopened, self.actor, result)
         finally:
             reopened.dispose()
+        return result
+
+    def _server_restore(self, source: Path) -> RestoreResult:
+        """A server store: pg_restore of a checked dump, in one transaction,
+        refused while other workstations are connected."""
+        from cus_desk.services import server_backup
+
+        check = server_backup.restore_dump(self.db.url, self.db.engine, source)
+        result = RestoreResult(source, None, check.revision)
+        self.db.engine.dispose()  # the tables were replaced: no pooled connection keeps old plans
+        record_restore(self.db, self.actor, result)
         return result

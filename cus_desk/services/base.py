@@ -6,11 +6,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from cus_desk.domain.errors import ConflictError, SessionRevokedError
+from cus_desk.domain.errors import (
+    ConflictError,
+    ServerConnectionError,
+    SessionRevokedError,
+    StoreBusyError,
+)
 from cus_desk.domain.roles import Role
+from cus_desk.store import dialect
 from cus_desk.store.db import Database
 
 
@@ -41,14 +48,25 @@ def check_session(session: Session, actor: Actor) -> None:
     administrator takes effect at the next read or write (one primary-key
     lookup)."""
     # Driver-level SQL: this runs before every service call (~30 µs, against
-    # ~120 µs through the ORM's text() path).
-    row = session.connection().exec_driver_sql(
-        "SELECT active, role, agency_id FROM users WHERE id = ?", (actor.user_id,)
-    ).first()
+    # ~120 µs through the ORM's text() path); one round trip on a server.
+    conn = session.connection()
+    row = conn.exec_driver_sql(dialect.of(conn).account_check_sql, (actor.user_id,)).first()
     if row is None or not row.active:
         raise SessionRevokedError(ACCOUNT_CLOSED)
     if row.role != Role(actor.role).value or row.agency_id != actor.agency_id:
         raise SessionRevokedError(PROFILE_CHANGED)
+
+
+def _raise_if_connection_lost(db: Database, exc: DBAPIError) -> None:
+    """A connection that died under a transaction (server stopped, network
+    cut, backend terminated) or a store kept busy by another writer is the
+    user's French message (nothing was saved: the transaction was rolled
+    back); other database errors stay what they are."""
+    kind = dialect.of(db.engine).error_kind(exc)
+    if kind == "lost":
+        raise ServerConnectionError() from exc
+    if kind == "busy":
+        raise StoreBusyError() from exc
 
 
 class Service:
@@ -63,11 +81,27 @@ class Service:
         # The program's one clock (domain.clock), handed down with the database.
         self.clock = db.clock
 
+    def _check_account(self, session: Session) -> None:
+        """``check_session``, at most once per ``account_check_ttl`` seconds
+        per actor on a server store (a round trip saved on every call; any
+        change to accounts, heard from the server or made here, forgets what
+        was checked at once). On SQLite the check is local and runs every call."""
+        ttl = dialect.of(self.db.engine).account_check_ttl
+        if ttl and self.db.account_checked_recently(self.actor, ttl):
+            return
+        check_session(session, self.actor)
+        if ttl:
+            self.db.note_account_checked(self.actor)
+
     @contextmanager
     def _read(self) -> Iterator[Session]:
-        with self.db.read_session() as session:
-            check_session(session, self.actor)
-            yield session
+        try:
+            with self.db.read_session() as session:
+                self._check_account(session)
+                yield session
+        except DBAPIError as exc:
+            _raise_if_connection_lost(self.db, exc)
+            raise
 
     @contextmanager
     def _write(self) -> Iterator[Session]:
@@ -75,10 +109,13 @@ class Service:
         ConflictError instead of a silent overwrite."""
         try:
             with self.db.write_session() as session:
-                check_session(session, self.actor)
+                self._check_account(session)
                 yield session
         except StaleDataError as exc:
             raise ConflictError() from exc
+        except DBAPIError as exc:
+            _raise_if_connection_lost(self.db, exc)
+            raise
 
 
 def check_version(expected: int | None, current: int) -> None:

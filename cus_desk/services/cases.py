@@ -31,6 +31,7 @@ from cus_desk.services import access, audit
 from cus_desk.services.access import CaseAccess, Permission
 from cus_desk.services.base import Service, check_version
 from cus_desk.services.settings import read_setting
+from cus_desk.store import dialect
 from cus_desk.store.models.cases import (
     CASE_SEARCH_TABLE,
     CASE_SEARCH_TRIGGERS,
@@ -525,24 +526,13 @@ class CaseService(Service):
             )
         plan = rules.plan_search(flt.search)
         if plan is not None:
-            patterns = list(plan.like_patterns)
-            if plan.fts_query and session.get_bind().dialect.name == "sqlite":
-                # The FTS table drives the query (see _from): MATCH on it,
-                # in rowid (= case id) order, stops after one page.
-                conds.append("s.case_search MATCH :fts")
-                params["fts"] = plan.fts_query
-            elif plan.fts_query:  # no FTS5 on this backend: LIKE on every word
-                patterns += [rules._like(w) for w in rules.fold(flt.search).split() if len(w) >= 3]
-            for i, pattern in enumerate(patterns):
-                conds.append(f"c.search_doc LIKE :like{i} ESCAPE '\\'")
-                params[f"like{i}"] = pattern
+            # FTS5 on SQLite, pg_trgm on a server (store.dialect).
+            search = dialect.of(session).case_search(plan, rules.fold(flt.search).split())
+            conds.extend(search.conditions)
+            params.update(search.params)
+            params["_from"] = (search.from_clause, search.id_order)
         return " AND ".join(conds), params
 
-    @staticmethod
-    def _from(params: dict) -> str:
-        if "fts" in params:
-            return "case_search s JOIN cases c ON c.id = s.rowid"
-        return "cases c"
 
     def list_sql(self, session: Session, flt: CaseFilter, sort: str = "reference",
                  descending: bool = False, offset: int = 0, limit: int = 200) -> tuple[str, dict]:
@@ -552,12 +542,12 @@ class CaseService(Service):
             raise ValidationError(f"Tri inconnu : « {sort} ».", "sort")
         where, params = self._where(session, flt)
         direction = "DESC" if descending else "ASC"
-        fts = "fts" in params
+        from_clause, id_order = params.pop("_from", ("cases c", "c.id"))
         # References are allocated in creation order (CaseSequence), so the
         # "reference" order is the case id order: the primary key, or the
         # FTS rowid when searching (both walk an index and stop after a page).
         if sort == "reference":
-            order = f"{'s.rowid' if fts else 'c.id'} {direction}"
+            order = f"{id_order} {direction}"
         else:
             order = None
         order_col = {
@@ -570,14 +560,16 @@ class CaseService(Service):
             "arrears_cents": "c.arrears_cents {d}",
             "last_activity_on": "c.last_activity_on {d}",
             "opened_on": "c.opened_on {d}",
-        }[sort].format(d=direction)
+        }[sort].format(d=direction + dialect.of(session).nulls_as_smallest(descending))
+        problems = dialect.of(session).group_concat("p.code", "','")
         sql = (
             "SELECT c.id, c.reference, c.holder_name, c.contract_number, c.commune, a.name, "
             "c.status, u.display_name, c.arrears_cents, c.last_activity_on, c.opened_on, "
-            "(SELECT group_concat(p.code, ',') FROM case_problems p WHERE p.case_id = c.id), "
+            f"(SELECT {problems} "
+            "FROM case_problems p WHERE p.case_id = c.id), "
             "(SELECT count(*) FROM referrals r WHERE r.case_id = c.id AND r.kind = 'orientation' "
             " AND r.status IN ('envoyee', 'sans_reponse') AND r.sent_on < :cutoff) "
-            f"FROM {self._from(params)} JOIN agencies a ON a.id = c.agency_id "
+            f"FROM {from_clause} JOIN agencies a ON a.id = c.agency_id "
             "LEFT JOIN users u ON u.id = c.adviser_id "
             f"WHERE {where} ORDER BY {order or order_col + ', c.id ' + direction} "
             "LIMIT :limit OFFSET :offset"
@@ -589,8 +581,9 @@ class CaseService(Service):
                    descending: bool = False, offset: int = 0, limit: int = 200) -> list[CaseRow]:
         with self._read() as session:
             sql, params = self.list_sql(session, flt, sort, descending, offset, limit)
-            # Driver-level execution: the SQL is already final (no compile step).
-            rows = session.connection().exec_driver_sql(sql, params).fetchall()
+            # The SQL is already final: driver-level execution where the driver
+            # takes :name parameters (store.dialect).
+            rows = dialect.of(session).execute_final_sql(session, sql, params).fetchall()
         return [
             CaseRow(
                 id=r[0], reference=r[1], holder_name=r[2] or "", contract_number=r[3] or "",
@@ -605,8 +598,9 @@ class CaseService(Service):
     def count_cases(self, flt: CaseFilter = CaseFilter()) -> int:
         with self._read() as session:
             where, params = self._where(session, flt)
+            from_clause = params.pop("_from", ("cases c",))[0]
             return session.execute(
-                text(f"SELECT count(*) FROM {self._from(params)} WHERE {where}"), params
+                text(f"SELECT count(*) FROM {from_clause} WHERE {where}"), params
             ).scalar_one()
 
     # ------------------------------------------------------------ lookups
@@ -1290,8 +1284,8 @@ def _ensure_search_index(db) -> None:
         return
     _CHECKED_ENGINES.add(db.engine)
     with db.read_session() as session:
-        if session.get_bind().dialect.name != "sqlite":
-            return
+        if not dialect.of(session).fts5_case_search:
+            return  # a server: index and triggers come with the migrations
         present = set(session.execute(text(
             "SELECT name FROM sqlite_master WHERE substr(name, 1, 11) = 'case_search'"
         )).scalars())

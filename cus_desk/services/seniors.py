@@ -579,7 +579,7 @@ class SeniorsService(Service):
             alerts = session.scalars(select(Referral).where(
                 Referral.kind == SENIOR_ALERT, Referral.status == rules.AlertStatus.ENVOYE.value)
                 .order_by(Referral.sent_on)).all()
-            views = [_signalement_view(session, r, today) for r in alerts]
+            views = _signalement_views(session, list(alerts), today)
         return [v for v in views if v.reminder_due is not None]
 
 
@@ -744,10 +744,28 @@ def _compute_seniors(session: Session, as_of: date | None, today: date) -> list[
 
 
 def _signalement_view(session: Session, referral: Referral, today: date) -> SignalementView:
-    events = session.scalars(select(SeniorAlertEvent).where(SeniorAlertEvent.referral_id == referral.id)
-                             .order_by(SeniorAlertEvent.on_date, SeniorAlertEvent.id)).all()
+    return _signalement_views(session, [referral], today)[0]
+
+
+def _signalement_views(session: Session, referrals: list[Referral], today: date) -> list[SignalementView]:
+    """Views of several signalements in three queries whatever their number
+    (events, partners), not two per signalement."""
+    if not referrals:
+        return []
+    ids = [r.id for r in referrals]
+    events_of: dict[int, list[SeniorAlertEvent]] = {i: [] for i in ids}
+    for e in session.scalars(select(SeniorAlertEvent).where(SeniorAlertEvent.referral_id.in_(ids))
+                             .order_by(SeniorAlertEvent.on_date, SeniorAlertEvent.id)):
+        events_of[e.referral_id].append(e)
+    partner_ids = {r.partner_id for r in referrals}
+    partners = {p.id: p for p in session.scalars(select(Partner).where(Partner.id.in_(partner_ids)))}
     days = read_setting(session, SIGNALEMENT_REMINDER_DAYS)
-    partner = referral.partner
+    return [_one_signalement_view(r, events_of[r.id], partners[r.partner_id], today, days)
+            for r in referrals]
+
+
+def _one_signalement_view(referral: Referral, events, partner: Partner, today: date,
+                          days: int) -> SignalementView:
     return SignalementView(
         id=referral.id, version=referral.version, lease_id=referral.lease_id,
         partner_id=partner.id, partner_name=partner.name, partner_kind=partner.category,
@@ -811,5 +829,5 @@ def _detail(session: Session, lease_id: int, today: date) -> SeniorDetail:
         extract_date=on, status=status.value if status else None,
         status_label=status.label if status else "Hors liste (pas d'impayé senior)",
         first_arrears=first, history=history, observations=observations,
-        signalements=[_signalement_view(session, a, today) for a in alerts],
+        signalements=_signalement_views(session, list(alerts), today),
     )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from cus_desk.domain.errors import ValidationError
@@ -14,13 +15,37 @@ from cus_desk.services import access, audit
 from cus_desk.services.base import Service
 from cus_desk.store.models.core import Setting
 
+# Settings change rarely, and any change committed here or heard from the
+# server empties the cache at once (Database.forget_cached); the delay only
+# bounds how stale a setting changed by another program without a listener
+# (a CLI on another PC) can be.
+SETTINGS_TTL_S = 30.0
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_read_settings(session, _context, _instances) -> None:
+    """A setting written in this transaction is read anew afterwards."""
+    if any(isinstance(o, Setting) for o in (*session.new, *session.dirty, *session.deleted)):
+        session.info.pop("cus_settings", None)
+
 
 def read_setting(session: Session, spec: SettingSpec) -> Any:
-    """For services that need a setting inside their own transaction."""
-    row = session.get(Setting, spec.key)
-    if row is None:
-        return spec.default
-    return json.loads(row.value_json)
+    """For services that need a setting inside their own transaction. Read
+    once per transaction (a setting never stored — its default — would
+    otherwise cost a query at every read: a round trip on a server)."""
+    memo = session.info.setdefault("cus_settings", {})
+    if spec.key not in memo:
+        shared = session.info.get("settings_cache")  # the database's, across transactions
+        seen = shared.get(spec.key) if shared is not None else None
+        if seen is not None and time.monotonic() - seen[1] < SETTINGS_TTL_S:
+            memo[spec.key] = seen[0]
+        else:
+            row = session.get(Setting, spec.key)
+            memo[spec.key] = None if row is None else row.value_json
+            if shared is not None:
+                shared[spec.key] = (memo[spec.key], time.monotonic())
+    raw = memo[spec.key]
+    return spec.default if raw is None else json.loads(raw)
 
 
 class SettingsService(Service):

@@ -5,47 +5,33 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session
 
 from cus_desk.domain.clock import Clock, system_clock
-from cus_desk.domain.errors import DatabaseDamagedError, DatabaseOpenError
+from cus_desk.domain.errors import DatabaseDamagedError, DatabaseOpenError, ServerPasswordError
+from cus_desk.store import changes  # noqa: F401  (registers the change announcements)
+from cus_desk.store import dialect as dialects
+from cus_desk.store.dialect import BUSY_TIMEOUT_MS  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 
-BUSY_TIMEOUT_MS = 10_000
+def with_password(url: str, password: str) -> str:
+    """``url`` carrying ``password`` (kept in memory only: never logged, the
+    displayed address hides it)."""
+    return make_url(url).set(password=password).render_as_string(hide_password=False)
 
 
 def sqlite_url(path: Path | str) -> str:
     return f"sqlite:///{Path(path)}"
-
-
-def _install_sqlite_pragmas(engine: Engine) -> None:
-    # pysqlite's own transaction handling is switched off so that we emit
-    # BEGIN ourselves: writes use BEGIN IMMEDIATE, which takes the write lock
-    # up front (no "database is locked" half-way through a transaction, and
-    # the audit chain reads its last link under the lock).
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised by every test
-        dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA foreign_keys = ON")
-        if engine.url.database not in (None, "", ":memory:"):
-            cur.execute("PRAGMA journal_mode = WAL")
-        cur.execute("PRAGMA synchronous = NORMAL")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # pragma: no cover - exercised by every test
-        conn.exec_driver_sql(conn.get_execution_options().get("cus_begin", "BEGIN"))
 
 
 CLOCK_OPTION = "cus_clock"
@@ -56,7 +42,11 @@ def make_engine(url: str, clock: Clock | None = None) -> Engine:
     defaults such as ``created_at`` read it from the execution context)."""
     try:
         parsed = make_url(url)
-        engine = create_engine(parsed, execution_options={CLOCK_OPTION: clock or system_clock()})
+        if parsed.drivername in ("postgresql", "postgres"):
+            # psycopg 3 (SQLAlchemy's default for a bare postgresql:// is psycopg2).
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        engine = create_engine(parsed, execution_options={CLOCK_OPTION: clock or system_clock()},
+                               **dialects.named(parsed.get_backend_name()).engine_options())
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise DatabaseOpenError(
             f"L'adresse de base de données « {url} » n'est pas valide ({exc}). "
@@ -66,8 +56,7 @@ def make_engine(url: str, clock: Clock | None = None) -> Engine:
         raise DatabaseOpenError(
             f"Le pilote nécessaire pour « {url} » n'est pas installé ({exc})."
         ) from exc
-    if engine.dialect.name == "sqlite":
-        _install_sqlite_pragmas(engine)
+    dialects.of(engine).prepare_engine(engine)
     return engine
 
 
@@ -82,6 +71,9 @@ class Database:
     # A sentence for the status bar about how the store was opened (e.g. the
     # demo rebuilt for today), or None.
     notice: str | None = None
+    _checked_accounts: dict = field(default_factory=dict, repr=False)
+    # Settings as read recently: key -> (raw JSON or None, monotonic seconds).
+    _settings: dict = field(default_factory=dict, repr=False)
 
     @property
     def path(self) -> Path | None:
@@ -96,20 +88,43 @@ class Database:
 
     @contextmanager
     def read_session(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False, info={"clock": self.clock}) as session:
+        with Session(self.engine, expire_on_commit=False, info=self._session_info()) as session:
             yield session
 
     @contextmanager
     def write_session(self) -> Iterator[Session]:
         """One transaction: committed if the block ends normally, rolled back
         (nothing half written) if it raises."""
-        with Session(self._write_engine, expire_on_commit=False, info={"clock": self.clock}) as session:
+        with Session(self._write_engine, expire_on_commit=False, info=self._session_info()) as session:
             try:
                 yield session
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+
+    def _session_info(self) -> dict:
+        return {"clock": self.clock, "changed": self.forget_cached, "settings_cache": self._settings}
+
+    # Accounts checked recently (per actor, monotonic seconds), so that a
+    # server store does not pay a round trip per service call for it.
+    def account_checked_recently(self, actor, ttl: float) -> bool:
+        seen = self._checked_accounts.get(actor)
+        return seen is not None and time.monotonic() - seen < ttl
+
+    def note_account_checked(self, actor) -> None:
+        self._checked_accounts[actor] = time.monotonic()
+
+    def forget_checked_accounts(self) -> None:
+        self._checked_accounts.clear()
+
+    def forget_cached(self, topics) -> None:
+        """What a committed write (here, or heard from the server) changed
+        makes the matching caches go: accounts checked, settings read."""
+        if "users" in topics:
+            self._checked_accounts.clear()
+        if "settings" in topics:
+            self._settings.clear()
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -196,40 +211,183 @@ def preflight(url: str, *, check_file: bool = True) -> None:
         engine.dispose()
 
 
-def open_database(url: str, *, migrate: bool = True, seed: bool = True,
+class SchemaError(DatabaseOpenError):
+    """The store's schema is not the one this program knows (empty on a
+    server, older, newer, or another application's): refused, nothing written."""
+
+
+def _schema_refusal(db: Database, current: str | None, *, upgrading: bool) -> str | None:
+    """A French sentence refusing this schema, or None when it is usable
+    (``upgrading``: the caller will bring an older or empty schema to head)."""
+    from cus_desk import __version__
+    from cus_desk.store import migrate as migrations
+
+    if current == migrations.HEAD:
+        return None
+    where = f"La base « {db.display_name} »"
+    upgrade_cmd = f"cus-desk --db {db.display_name} db upgrade"
+    if current is None:
+        others = migrations.other_tables(db.engine)
+        if others:
+            shown = ", ".join(others[:5]) + (" …" if len(others) > 5 else "")
+            return (
+                f"{where} contient déjà des tables d'une autre application ({shown}) : "
+                "CUS Desk ne l'utilise pas et n'y a rien écrit. Indiquez une base vide, "
+                "réservée à CUS Desk."
+            )
+        if upgrading:
+            return None
+        return (
+            f"{where} est vide : le schéma de CUS Desk n'y a pas encore été créé. "
+            f"L'administrateur doit le créer une fois : {upgrade_cmd}"
+        )
+    known = migrations.known_revisions()
+    if current not in known:
+        wanted = _store_app_version(db)
+        install = (f"installez CUS Desk {wanted} (ou plus récent)" if wanted
+                   else "installez la version de CUS Desk déployée par votre service informatique")
+        return (
+            f"{where} a été mise à jour par une version plus récente de CUS Desk "
+            f"(schéma « {current} ») que celle-ci ({__version__}, schéma « {migrations.HEAD} ») : "
+            f"{install}. Rien n'a été modifié."
+        )
+    if upgrading:
+        return None
+    return (
+        f"{where} est au schéma « {current} », plus ancien que celui de cette version de "
+        f"CUS Desk ({__version__}, schéma « {migrations.HEAD} »). Sur un serveur partagé, la "
+        "mise à jour est un acte d'administrateur : une fois les autres postes fermés et une "
+        f"sauvegarde faite, lancez {upgrade_cmd} (ou demandez-le à votre service informatique)."
+    )
+
+
+def schema_status(url: str) -> tuple[str | None, str | None]:
+    """(the store's revision, a French sentence when a client would refuse
+    it, else None). Reads only."""
+    from cus_desk.store import migrate as migrations
+
+    engine = make_engine(url)
+    db = Database(url=url, engine=engine, _write_engine=engine)
+    try:
+        current = migrations.current_revision(engine)
+        return current, _schema_refusal(db, current, upgrading=dialects.of(engine).migrates_on_open)
+    except DBAPIError as exc:
+        raise _open_error(db, exc) from exc
+    finally:
+        engine.dispose()
+
+
+APP_VERSION_KEY = "store_app_version"
+
+
+def _store_app_version(db: Database) -> str | None:
+    """The CUS Desk version that last upgraded this store, if recorded."""
+    import json
+
+    try:
+        with db.engine.connect() as conn:
+            raw = conn.execute(text("SELECT value_json FROM settings WHERE key = :k"),
+                               {"k": APP_VERSION_KEY}).scalar()
+        return json.loads(raw) if raw else None
+    except Exception:  # noqa: BLE001 - a newer schema may differ: the hint is optional
+        return None
+
+
+def _open_error(db: Database, exc: DBAPIError) -> DatabaseOpenError:
+    code = getattr(exc.orig, "sqlstate", None)
+    if code == "42501":  # insufficient_privilege
+        user = db.engine.url.username or "(compte courant)"
+        return DatabaseOpenError(
+            f"Le compte « {user} » n'a pas les droits nécessaires sur la base "
+            f"« {db.display_name} » ({str(exc.orig).strip().splitlines()[0]}). Demandez à "
+            "l'administrateur de la base de donner à ce compte les droits de lecture et "
+            "d'écriture sur les tables de CUS Desk (et, pour « db upgrade », le droit de "
+            "créer des tables dans le schéma)."
+        )
+    if code == "28P01" or "password" in str(exc.orig).lower():  # authentication failed / none given
+        return ServerPasswordError(
+            f"Le serveur « {db.display_name} » refuse la connexion : mot de passe absent ou "
+            "incorrect pour ce compte. Indiquez-le dans votre fichier de mots de passe "
+            "PostgreSQL (pgpass) ou saisissez-le quand il est demandé."
+        )
+    if dialects.of(db.engine).error_kind(exc) == "lost":
+        first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
+        return DatabaseOpenError(
+            f"Le serveur de base de données « {db.display_name} » ne répond pas ({first}). "
+            "Vérifiez le réseau et que le serveur est démarré, puis réessayez ; si cela dure, "
+            "prévenez le service informatique."
+        )
+    return DatabaseOpenError(
+        f"La base « {db.display_name} » ne peut pas être ouverte : {exc.orig}. "
+        "Vérifiez le chemin et les droits, ou restaurez une sauvegarde."
+    )
+
+
+def open_database(url: str, *, migrate: bool | None = None, seed: bool = True,
                   clock: Clock | None = None) -> Database:
-    """Open (creating if needed) the database at ``url``, bring its schema to
-    the latest migration and make sure the CUS reference data is there.
-    ``clock`` is the program's one clock (the machine's by default)."""
+    """Open the database at ``url`` and make sure the CUS reference data is
+    there. ``clock`` is the program's one clock (the machine's by default).
+
+    ``migrate``: None (the default) does what the store calls for — a SQLite
+    file (one PC) is created if needed and brought to the latest migration
+    after a backup copy; a server's schema is never changed by opening it
+    (an administrator runs ``cus-desk db upgrade``): an empty, older or newer
+    schema is refused with a French SchemaError. True upgrades (the
+    administrator's act), False checks nothing. A store holding another
+    application's tables, or a schema newer than this program, is always
+    refused, before anything is written."""
     from cus_desk.store import migrate as migrations
     from cus_desk.store.seed import seed_reference_data
 
     clock = clock or system_clock()
     engine = make_engine(url, clock)
-    db = Database(url=url, engine=engine, _write_engine=engine, clock=clock)
-    if engine.dialect.name == "sqlite":
-        db._write_engine = engine.execution_options(cus_begin="BEGIN IMMEDIATE")
-        if db.path is not None:
-            if not db.path.parent.exists():
-                raise DatabaseOpenError(
-                    f"Le dossier « {db.path.parent} » n'existe pas : impossible d'y créer la base."
-                )
-            check_sqlite_file(db.path)
+    seam = dialects.of(engine)
+    db = Database(url=url, engine=engine, _write_engine=seam.write_engine(engine), clock=clock)
+    if migrate is None:
+        migrate_now, check = seam.migrates_on_open, True
+    else:
+        migrate_now, check = migrate, migrate
+    if db.path is not None:
+        if not db.path.parent.exists():
+            raise DatabaseOpenError(
+                f"Le dossier « {db.path.parent} » n'existe pas : impossible d'y créer la base."
+            )
+        check_sqlite_file(db.path)
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        if migrate:
+        if check:
             current = migrations.current_revision(engine)
-            if current != migrations.HEAD:
+            refusal = _schema_refusal(db, current, upgrading=migrate_now)
+            if refusal:
+                engine.dispose()
+                raise SchemaError(refusal)
+            if migrate_now and current != migrations.HEAD:
                 if db.path is not None:
                     backup_before_upgrade(db.path, current, clock)
                 migrations.upgrade(engine)
+                _record_app_version(db)
         if seed:
             seed_reference_data(db)
     except DBAPIError as exc:
         engine.dispose()
-        raise DatabaseOpenError(
-            f"La base « {db.display_name} » ne peut pas être ouverte : {exc.orig}. "
-            "Vérifiez le chemin et les droits, ou restaurez une sauvegarde."
-        ) from exc
+        raise _open_error(db, exc) from exc
     return db
+
+
+def _record_app_version(db: Database) -> None:
+    import json
+
+    from cus_desk import __version__
+    from cus_desk.store.models.core import Setting
+
+    with db.write_session() as session:
+        session.merge(Setting(key=APP_VERSION_KEY, value_json=json.dumps(__version__)))
+
+
+def upgrade_database(url: str, *, clock: Clock | None = None, seed: bool = True) -> Database:
+    """The administrator's schema upgrade (``cus-desk db upgrade``): create
+    the schema in an empty store or bring an older one to this program's
+    latest migration, then seed the reference data. Refuses another
+    application's database and a newer schema (nothing written)."""
+    return open_database(url, migrate=True, seed=seed, clock=clock)

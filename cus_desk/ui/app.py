@@ -25,6 +25,7 @@ class Startup:
 
         self.window, self.url, self.demo, self.capture = window, url, demo, capture
         self.clock = clock or system_clock()
+        self._asked_password = False
         self.ctx = None
         self.db = None
         self.error: BaseException | None = None
@@ -60,11 +61,23 @@ class Startup:
         QApplication.instance().quit()
 
     def _failed(self, exc: BaseException) -> None:
-        from cus_desk.domain.errors import DatabaseDamagedError
+        from cus_desk.domain.errors import DatabaseDamagedError, ServerPasswordError
         from cus_desk.ui.common import show_error
 
         self.error = exc
         self.window.loading.setText("La base de données n'a pas pu être ouverte.")
+        if isinstance(exc, ServerPasswordError) and not self._asked_password:
+            password = ask_server_password(self.window, exc.message)
+            if password is not None:
+                from cus_desk.store.db import with_password
+
+                self._asked_password = True
+                self.url = with_password(self.url, password)
+                self.error = None
+                self.start()
+                return
+            self.window.close()
+            return
         if isinstance(exc, DatabaseDamagedError):
             from cus_desk.ui.login import offer_restore
 
@@ -77,6 +90,16 @@ class Startup:
         else:
             show_error(self.window, exc, "Ouverture de la base impossible")
         self.window.close()
+
+
+def ask_server_password(parent, reason: str) -> str | None:
+    """The server's password, typed once (never stored, never logged)."""
+    from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+    text, ok = QInputDialog.getText(
+        parent, "Mot de passe du serveur",
+        reason + "\n\nMot de passe du compte de connexion au serveur :", QLineEdit.EchoMode.Password)
+    return text if ok and text else None
 
 
 def open_app_database(url: str, demo: bool, clock=None):
@@ -104,6 +127,9 @@ def install_session_features(window, ctx) -> None:
 
     login.install_idle_lock(window, ctx)
     admin.install_admin_menu(window, ctx)
+    from cus_desk.ui.live_refresh import install_live_refresh
+
+    install_live_refresh(window, ctx)
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:

@@ -205,9 +205,12 @@ class MainWindow(QMainWindow):
         if self.nav.currentRow() != row:
             self.nav.setCurrentRow(row)  # re-enters through _on_nav_row
             return
+        just_built = key not in self._screens
         widget = self.screen(key)
         self.stack.setCurrentWidget(widget)
-        if hasattr(widget, "on_shown"):
+        # A screen loads its data when built; on_shown refreshes it when it
+        # comes back into view (not twice on its first showing).
+        if not just_built and hasattr(widget, "on_shown"):
             widget.on_shown()
         app_settings().setValue("main/last_screen", key)
         self._update_actions()
@@ -270,4 +273,7 @@ class MainWindow(QMainWindow):
         lock = getattr(self, "idle_lock", None)
         if lock is not None:
             lock.dispose()
+        live = getattr(self, "live_refresh", None)
+        if live is not None:
+            live.stop()
         super().closeEvent(event)

@@ -49,6 +49,7 @@ def test_unreadable_database_file_exit_2(tmp_path):
     assert garbage.read_bytes().startswith(b"Ceci n'est pas")  # untouched
 
 
+@pytest.mark.sqlite_only(reason="a damaged SQLite file")
 def test_damaged_database_exit_2(db_path, tmp_path):
     from cus_desk.store.db import open_database, sqlite_url
 

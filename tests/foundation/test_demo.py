@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from sqlalchemy import func, select
 
 from cus_desk.demo import DEMO_LOGIN, ensure_demo
@@ -12,6 +14,8 @@ from cus_desk.store.db import open_database, sqlite_url
 from cus_desk.store.models.core import Agency, Household, Lease, Tenant, User
 
 
+@pytest.mark.sqlite_only(reason="SQLite integrity and foreign-key checks of the demo file "
+                                "(a server enforces foreign keys on every write)")
 def test_demo_database_is_sound(demo_template):
     con = sqlite3.connect(demo_template)
     try:

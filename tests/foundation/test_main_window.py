@@ -53,7 +53,7 @@ def test_standard_shortcuts_in_menus(window):
 
 
 def test_status_bar_names_database_and_user(window, db):
-    assert str(db.path) in window.db_label.text()
+    assert db.display_name in window.db_label.text()
     assert "Camille Conseillère" in window.user_label.text()
     assert "Conseillère sociale" in window.user_label.text()
     assert "Metz" in window.user_label.text()

@@ -58,10 +58,11 @@ def _counts(database):
                 s.scalar(select(func.count(ReferenceCode.id))))
 
 
-def test_reopening_never_duplicates(db_path):
+def test_reopening_never_duplicates(db):
+    db.dispose()
     counts = []
     for _ in range(3):
-        database = open_database(sqlite_url(db_path))
+        database = open_database(db.url)
         counts.append(_counts(database))
         database.dispose()
     assert counts[0] == counts[1] == counts[2]
@@ -81,7 +82,7 @@ def test_reseeding_keeps_user_edits(db, db_path):
         aiem.notes = "Contact privilégié : Mme X"
         aiem.name = "AIEM (Metz)"
     db.dispose()
-    again = open_database(sqlite_url(db_path))
+    again = open_database(db.url)
     with again.read_session() as s:
         aiem = s.scalar(select(Partner).where(Partner.seed_key == "aiem"))
         assert (aiem.name, aiem.notes) == ("AIEM (Metz)", "Contact privilégié : Mme X")

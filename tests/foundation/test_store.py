@@ -44,6 +44,7 @@ def _agency(session, code="metz"):
     return session.scalar(select(Agency).where(Agency.code == code))
 
 
+@pytest.mark.sqlite_only(reason="SQLite PRAGMAs (foreign keys, WAL, busy timeout) of every connection")
 def test_pragmas_on_every_connection(db):
     for _ in range(3):  # several pooled connections, each configured
         with db.engine.connect() as conn:

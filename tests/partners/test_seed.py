@@ -105,7 +105,7 @@ def test_reopening_and_rerunning_the_hook_is_idempotent(db, db_path):
         before = (session.scalar(select(func.count()).select_from(Partner)),
                   session.scalar(select(func.count()).select_from(SubletCount)))
     db.dispose()
-    again = open_database(sqlite_url(db_path))
+    again = open_database(db.url)
     with again.write_session() as session:
         seed_partners(session)
     with again.read_session() as session:
@@ -123,7 +123,7 @@ def test_user_edits_survive_reseeding(db, db_path, actors):
     svc.update(pid, PartnerInput(name="AFAST – Association d'aide", category="insertion"),
                detail.version)
     db.dispose()
-    again = open_database(sqlite_url(db_path))
+    again = open_database(db.url)
     got = PartnerService(again, actors["social_head"]).get(pid)
     again.dispose()
     assert (got.name, got.category) == ("AFAST – Association d'aide", "insertion")
@@ -134,7 +134,7 @@ def test_seeding_after_a_merge_does_not_recreate_the_absorbed_entry(db, db_path,
     a, b = svc.get(partner_id(db, "france_horizon")), svc.get(partner_id(db, "france_horizon_cada"))
     svc.merge(a.id, b.id, a.version, b.version)
     db.dispose()
-    again = open_database(sqlite_url(db_path))
+    again = open_database(db.url)
     with again.read_session() as session:
         assert session.scalar(select(func.count()).select_from(Partner)
                               .where(Partner.name.like("FRANCE HORIZON%"))) == 2

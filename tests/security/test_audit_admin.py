@@ -132,10 +132,8 @@ def test_purge_reanchors_and_still_verifies(db, actors):
     assert verify_chain(db).ok
 
 
-def test_after_purge_deleting_old_events_or_anchor_is_detected(db, actors, tmp_path, db_path):
-    import shutil
-
-    from cus_desk.store.db import open_database, sqlite_url
+def test_after_purge_deleting_old_events_or_anchor_is_detected(db, actors, store_copy):
+    from cus_desk.store.db import open_database
 
     _fill(db, actors)
     age_audit_events(db, 400, up_to_id=_ids(db)[19])
@@ -143,9 +141,7 @@ def test_after_purge_deleting_old_events_or_anchor_is_detected(db, actors, tmp_p
     db.dispose()
 
     def variant(name, sql):
-        path = tmp_path / f"{name}.sqlite3"
-        shutil.copy(db_path, path)
-        other = open_database(sqlite_url(path))
+        other = open_database(store_copy(name))
         with other.write_session() as s:
             s.execute(text(sql))
         report = verify_chain(other)

@@ -121,6 +121,7 @@ def test_first_admin(db):
     assert auth.authenticate(db, "admin", "Fort-Mot-de-passe-1").user_id == actor.user_id
 
 
+@pytest.mark.sqlite_only(reason="checks an account inside a SQLite backup file, read-only")
 def test_verify_credentials_in_file_writes_nothing(db, actors, db_path):
     before = len(events(db))
     assert auth.verify_credentials_in_file(db_path, "admin", TEST_PASSWORD) is Role.ADMIN

@@ -17,11 +17,18 @@ from cus_desk.store.db import open_database, sqlite_url
 from cus_desk.store.models.core import User
 
 
+# Backups here are online copies of the SQLite file; a server's backups
+# (pg_dump/pg_restore) are another part of issue #12. Only the refusal for
+# non-administrators is store-independent.
+SQLITE_BACKUPS = pytest.mark.sqlite_only(reason="backups by copy of the SQLite file")
+
+
 def _count_users(db):
     with db.read_session() as s:
         return s.scalar(select(func.count(User.id)))
 
 
+@SQLITE_BACKUPS
 def test_backup_restore_round_trip(db, actors, db_path, tmp_path):
     svc = backup.BackupService(db, actors["admin"])
     info = svc.backup(tmp_path / "copie.sqlite3")
@@ -47,6 +54,7 @@ def test_backup_restore_round_trip(db, actors, db_path, tmp_path):
         aside.dispose()
 
 
+@SQLITE_BACKUPS
 def test_backup_during_an_open_write_is_consistent(db, actors, tmp_path):
     """The online backup waits or copies a committed state, never half a transaction."""
     with db.write_session() as s:
@@ -73,6 +81,7 @@ def _corrupt_copy(src, dst):
     dst.write_bytes(bytes(data))
 
 
+@SQLITE_BACKUPS
 def test_corrupt_or_foreign_files_are_refused_and_nothing_replaced(db, actors, db_path, tmp_path):
     svc = backup.BackupService(db, actors["admin"])
     good = svc.backup(tmp_path / "bonne.sqlite3").path
@@ -110,6 +119,7 @@ def _at_exit(db, clock, paris_time: datetime):
     return backup.backup_at_exit(db)
 
 
+@SQLITE_BACKUPS
 def test_automatic_backup_and_rotation(db, actors, db_path, clock):
     folder = paths.backup_dir()
     start = datetime(2026, 9, 1, 18, 0)  # Paris wall-clock time
@@ -132,6 +142,7 @@ def test_automatic_backup_and_rotation(db, actors, db_path, clock):
     assert any(b.kind == "manuel" for b in backup.list_backups(db_path))
 
 
+@SQLITE_BACKUPS
 def test_latest_good_backup_skips_damaged(db, actors, db_path, clock):
     first = _at_exit(db, clock, datetime(2026, 11, 1, 18))
     second = _at_exit(db, clock, datetime(2026, 11, 2, 18))
@@ -139,6 +150,7 @@ def test_latest_good_backup_skips_damaged(db, actors, db_path, clock):
     assert backup.latest_good_backup(db_path).path == first
 
 
+@SQLITE_BACKUPS
 def test_restore_over_a_damaged_database(db, actors, db_path, tmp_path):
     good = backup.BackupService(db, actors["admin"]).backup(tmp_path / "bonne.sqlite3").path
     db.dispose()

@@ -152,6 +152,7 @@ def test_purge_dry_run_then_real(db, actors, db_path, as_user, capsys):
     assert "Aucun événement" in capsys.readouterr().out
 
 
+@pytest.mark.sqlite_only(reason="backups are copies of the SQLite file (PostgreSQL backups: pg_dump, not yet)")
 def test_backup_restore_through_cli(db, actors, db_path, as_user, capsys, tmp_path):
     as_user("admin")
     copy = tmp_path / "copie.sqlite3"
@@ -174,6 +175,7 @@ def test_backup_restore_through_cli(db, actors, db_path, as_user, capsys, tmp_pa
     assert "sauvegardes" in capsys.readouterr().out
 
 
+@pytest.mark.sqlite_only(reason="backups are copies of the SQLite file (PostgreSQL backups: pg_dump, not yet)")
 def test_restore_over_damaged_base_checks_account_in_backup(db, actors, db_path, as_user, capsys, tmp_path):
     as_user("admin")
     copy = tmp_path / "copie.sqlite3"

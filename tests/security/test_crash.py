@@ -1,5 +1,6 @@
 """A process killed in the middle of a write (a real arrears import of
-many rows) leaves the database intact, holding all of the import or none."""
+many rows) leaves the database intact, holding all of the import or none:
+a SQLite file, or a PostgreSQL server whose client dies mid-transaction."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from cus_desk.services.auth import authenticate
 from cus_desk.services.seniors import SeniorsService
 from cus_desk.store.db import open_database, sqlite_url
 
-db = open_database(sqlite_url(sys.argv[1]))
+db = open_database(sys.argv[1] if "://" in sys.argv[1] else sqlite_url(sys.argv[1]))
 actor = authenticate(db, "recouvrement.metz", sys.argv[3])
 
 def progress(done, total):
@@ -48,8 +49,11 @@ def _write_extract(path: Path) -> Path:
 
 
 def _counts(db_path):
-    check_sqlite_file(db_path)  # quick_check: raises if the file is damaged
-    db = open_database(sqlite_url(db_path))
+    if "://" in str(db_path):  # a server (the PostgreSQL run): nothing to check on disk
+        db = open_database(str(db_path))
+    else:
+        check_sqlite_file(db_path)  # quick_check: raises if the file is damaged
+        db = open_database(sqlite_url(db_path))
     try:
         from cus_desk.store.models.seniors import ArrearsExtract, ArrearsLine
 

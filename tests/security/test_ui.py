@@ -444,6 +444,7 @@ def _corrupt(path):
     path.write_bytes(bytes(data))
 
 
+@pytest.mark.sqlite_only(reason="a damaged SQLite file and its file backups")
 def test_damaged_database_offers_latest_good_backup(qtbot, db, actors, db_path):
     from cus_desk.domain.errors import DatabaseOpenError
     from cus_desk.services import backup
@@ -476,6 +477,7 @@ def test_damaged_database_offers_latest_good_backup(qtbot, db, actors, db_path):
 
 
 
+@pytest.mark.sqlite_only(reason="a damaged SQLite file and its file backups")
 def test_damaged_database_without_backup(qtbot, db, actors, db_path):
     from cus_desk.domain.errors import DatabaseOpenError
     from cus_desk.store.db import open_database, sqlite_url

@@ -17,7 +17,7 @@ from .conftest import EXTRACT_DATE, write_csv
 def run(db, *args, user="admin"):
     env = dict(os.environ, CUS_DESK_USER=user, CUS_DESK_PASSWORD="Mot-de-passe-test-1",
                QT_QPA_PLATFORM="offscreen")
-    return subprocess.run([sys.executable, "-m", "cus_desk", "--db", str(db.path), *args],
+    return subprocess.run([sys.executable, "-m", "cus_desk", "--db", db.url, *args],
                           capture_output=True, text=True, encoding="utf-8", env=env, timeout=120)
 
 

@@ -12,9 +12,13 @@ target_metadata = Base.metadata
 
 
 def include_name(name, type_, _parents) -> bool:
-    """Tables that are not ORM models (the FTS5 index of the case list)."""
+    """Tables and indexes that are not ORM models: the FTS5 index of the case
+    list (SQLite), its trigram index (PostgreSQL)."""
     from cus_desk.store.models.cases import is_case_search_table
+    from cus_desk.store.pg_search import is_search_index
 
+    if type_ == "index":
+        return not is_search_index(name)
     return not (type_ == "table" and is_case_search_table(name))
 
 
@@ -33,6 +37,11 @@ def run_migrations_online() -> None:
             include_name=include_name,
         )
         with context.begin_transaction():
+            # Two administrators upgrading at once, or clients writing
+            # meanwhile, wait for the upgrade to end (the store's write lock).
+            from cus_desk.store import dialect
+
+            dialect.of(connection).lock_for_migration(connection)
             context.run_migrations()
 
 

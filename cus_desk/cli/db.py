@@ -1,0 +1,95 @@
+"""The store's schema, an administrator's business:
+
+    cus-desk --db URL db upgrade    (create the schema in an empty store, or
+                                      bring an older one to this version)
+    cus-desk --db URL db status     (which schema the store has, which this
+                                      program expects)
+    cus-desk --db FILE db copy --to URL   (a pilot's store moved to the server)
+
+On a shared PostgreSQL server, opening the store never changes its schema:
+clients refuse an empty, older or newer one and say what to do; the
+administrator runs ``db upgrade`` once, other workstations closed, after a
+backup. A SQLite file (one PC) is still upgraded when opened.
+These commands use the database account of the URL (no CUS Desk sign-in:
+an empty store has no users yet)."""
+
+from __future__ import annotations
+
+from cus_desk.cli.common import database_url, print_json, program_clock
+
+
+def register(subparsers) -> None:
+    db = subparsers.add_parser(
+        "db", help="schéma de la base (administrateur) : upgrade, status, copy",
+        description="Gestion du schéma de la base. Sur un serveur PostgreSQL partagé, la mise à "
+                    "jour du schéma est un acte d'administrateur : fermez CUS Desk sur les "
+                    "autres postes, faites une sauvegarde, puis lancez « db upgrade ».")
+    sub = db.add_subparsers(title="commandes", metavar="COMMANDE", parser_class=type(db))
+
+    def _usage(_args) -> int:
+        db.print_help()
+        return 2
+
+    db.set_defaults(handler=_usage)
+    upgrade = sub.add_parser(
+        "upgrade", help="crée le schéma (base vide) ou le met à jour vers cette version",
+        description="Crée le schéma de CUS Desk dans une base vide, ou met à jour un schéma plus "
+                    "ancien, puis installe les données de référence de la CUS. Refuse une base "
+                    "qui contient les tables d'une autre application, ou un schéma plus récent "
+                    "que cette version (rien n'est alors modifié).")
+    upgrade.set_defaults(handler=cmd_upgrade)
+    status = sub.add_parser("status", help="affiche la version du schéma de la base")
+    status.add_argument("--json", action="store_true", help="sortie JSON (UTF-8)")
+    status.set_defaults(handler=cmd_status)
+    from cus_desk.cli.db_copy import add_copy_command
+
+    add_copy_command(sub)
+
+
+def cmd_upgrade(args) -> int:
+    from cus_desk.store import migrate
+    from cus_desk.store.db import make_engine, upgrade_database
+
+    url = database_url(args)
+    engine = make_engine(url)
+    try:
+        before = migrate.current_revision(engine)
+    except Exception:  # noqa: BLE001 - upgrade_database says what is wrong, in French
+        before = None
+    finally:
+        engine.dispose()
+    db = upgrade_database(url, clock=program_clock(args))
+    try:
+        name = db.display_name
+    finally:
+        db.dispose()
+    if before == migrate.HEAD:
+        print(f"La base « {name} » est déjà à jour (schéma {migrate.HEAD}).")
+    elif before is None:
+        print(f"Schéma de CUS Desk créé dans la base « {name} » (schéma {migrate.HEAD}).")
+    else:
+        print(f"Base « {name} » mise à jour : schéma {before} → {migrate.HEAD}.")
+    return 0
+
+
+def cmd_status(args) -> int:
+    from cus_desk import __version__
+    from cus_desk.store import migrate
+    from cus_desk.store.db import make_engine, schema_status
+
+    url = database_url(args)
+    engine = make_engine(url)
+    name = engine.url.render_as_string(hide_password=True)
+    engine.dispose()
+    current, problem = schema_status(url)
+    if getattr(args, "json", False):
+        print_json({"database": name, "schema": current, "expected": migrate.HEAD,
+                    "program_version": __version__, "up_to_date": current == migrate.HEAD,
+                    "message": problem})
+    else:
+        print(f"Base : {name}")
+        print(f"Schéma de la base : {current or '(aucun)'}")
+        print(f"Schéma attendu par CUS Desk {__version__} : {migrate.HEAD}")
+        if problem:
+            print(problem)
+    return 0 if current == migrate.HEAD else 2

@@ -1,0 +1,252 @@
+"""The dialect seam: everything that differs between the two stores.
+
+CUS Desk runs on an embedded SQLite file (one PC, the demo) and on a shared
+PostgreSQL server (the organisation). Services and the rest of the store ask
+this module (``dialect.of(session_or_connection_or_engine)``) instead of
+testing a dialect name:
+
+- connection set-up (SQLite PRAGMAs) and how a write transaction begins:
+  one writer at a time on both stores (SQLite ``BEGIN IMMEDIATE``; on
+  PostgreSQL a transaction-level advisory lock taken first thing in every
+  write session), so read-then-write sequences (the audit chain's last
+  link, "next number" allocations) never race and writers never deadlock on
+  each other;
+- the audit chain's append lock (``lock_audit_chain``: the same advisory
+  lock, re-entrant, for a session not opened by ``write_session``);
+- the per-call account check (one primary-key lookup at driver level, with
+  the driver's placeholder);
+- running final SQL written with ``:name`` parameters;
+- aggregates (``group_concat`` / ``string_agg``);
+- the case search: FTS5 trigram on SQLite, ``pg_trgm`` over the folded
+  ``cases.search_doc`` column on PostgreSQL (both kept by triggers in the
+  database: ``store.models.cases`` and ``store.pg_search``);
+- whether opening a store may migrate it (SQLite: yes, after a backup copy;
+  a server: never, an administrator runs ``cus-desk db upgrade``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+BUSY_TIMEOUT_MS = 10_000
+
+# pg_advisory_xact_lock key of "the writer" (any constant; "CUSD" in ASCII).
+WRITE_LOCK_KEY = 0x43555344
+
+WRITE_OPTION = "cus_write"
+
+
+@dataclass(frozen=True)
+class SearchSQL:
+    """Conditions (on ``cases c``) of a case search, their parameters, the
+    FROM clause and the column that orders by reference (= case id)."""
+
+    conditions: list[str] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    from_clause: str = "cases c"
+    id_order: str = "c.id"
+
+
+class StoreDialect:
+    name = "generic"
+    migrates_on_open = False
+    # The case search is the FTS5 table ``case_search`` and its triggers,
+    # which a table rebuild (SQLite batch migration) drops: re-installed at
+    # open when missing (store.models.cases.install_case_search).
+    fts5_case_search = False
+    # Placeholder of the DB-API driver, for driver-level SQL.
+    placeholder = "%s"
+    # Seconds an account check stays good (0: every service call checks).
+    account_check_ttl = 0.0
+
+    # -- engine ----------------------------------------------------------------
+    def prepare_engine(self, engine: Engine) -> None:
+        """Listeners every connection of ``engine`` needs."""
+
+    def write_engine(self, engine: Engine) -> Engine:
+        """The engine write sessions use (one writer at a time)."""
+        return engine.execution_options(**{WRITE_OPTION: True})
+
+    def engine_options(self) -> dict:
+        """Extra ``create_engine`` arguments for this kind of store."""
+        return {}
+
+    def error_kind(self, exc) -> str | None:
+        """What a DBAPIError means for the user: "lost" (the connection went
+        away: nothing was saved), "busy" (another writer held the store too
+        long: nothing was saved, retry) or None (a real error)."""
+        if exc.connection_invalidated:
+            return "lost"
+        return None
+
+    # -- per-call statements ---------------------------------------------------
+    @property
+    def account_check_sql(self) -> str:
+        return f"SELECT active, role, agency_id FROM users WHERE id = {self.placeholder}"
+
+    def execute_final_sql(self, session: Session, sql: str, params: dict):
+        """Run SQL already final (no ORM compile) written with ``:name``
+        parameters."""
+        return session.execute(text(sql), params)
+
+    def group_concat(self, expr: str, separator: str) -> str:
+        """An aggregate joining ``expr`` with ``separator`` (an SQL literal)."""
+        return f"string_agg({expr}, {separator})"
+
+    def nulls_as_smallest(self, descending: bool) -> str:
+        """ORDER BY suffix placing NULLs as SQLite does (smaller than any
+        value: first ascending, last descending)."""
+        return " NULLS LAST" if descending else " NULLS FIRST"
+
+    # -- locking -----------------------------------------------------------------
+    def lock_audit_chain(self, session: Session) -> None:
+        """Serialise audit appends: reading the last link and appending the
+        next happen under one lock held until commit."""
+
+    def lock_for_migration(self, connection: Connection) -> None:
+        """Inside the migration transaction: one upgrade at a time, and no
+        client write while it runs."""
+
+    # -- search ------------------------------------------------------------------
+    def case_search(self, plan, words: list[str]) -> SearchSQL:
+        """``plan``: domain.cases.SearchPlan; ``words``: the folded words
+        typed (each a substring to find, accent- and case-insensitive)."""
+        from cus_desk.domain.cases import _like
+
+        conds, params = [], {}
+        for i, word in enumerate(words):
+            conds.append(f"c.search_doc ILIKE :like{i} ESCAPE '\\'")
+            params[f"like{i}"] = _like(word)
+        return SearchSQL(conds, params)
+
+
+class SQLiteDialect(StoreDialect):
+    name = "sqlite"
+    migrates_on_open = True
+    fts5_case_search = True
+    placeholder = "?"
+
+    def error_kind(self, exc) -> str | None:
+        if "database is locked" in str(getattr(exc, "orig", "")):
+            return "busy"
+        return super().error_kind(exc)
+
+    def prepare_engine(self, engine: Engine) -> None:
+        # pysqlite's own transaction handling is switched off so that we emit
+        # BEGIN ourselves: writes use BEGIN IMMEDIATE, which takes the write
+        # lock up front (no "database is locked" half-way through a
+        # transaction, and the audit chain reads its last link under the lock).
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised by every test
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            cur.execute("PRAGMA foreign_keys = ON")
+            if engine.url.database not in (None, "", ":memory:"):
+                cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn):  # pragma: no cover - exercised by every test
+            conn.exec_driver_sql(conn.get_execution_options().get("cus_begin", "BEGIN"))
+
+    def write_engine(self, engine: Engine) -> Engine:
+        return engine.execution_options(cus_begin="BEGIN IMMEDIATE", **{WRITE_OPTION: True})
+
+    def execute_final_sql(self, session: Session, sql: str, params: dict):
+        # Driver-level: sqlite3 takes :name parameters itself (no compile step).
+        return session.connection().exec_driver_sql(sql, params)
+
+    def group_concat(self, expr: str, separator: str) -> str:
+        return f"group_concat({expr}, {separator})"
+
+    def nulls_as_smallest(self, descending: bool) -> str:
+        return ""  # SQLite's own order (and the sort indexes stay usable)
+
+    def case_search(self, plan, words: list[str]) -> SearchSQL:
+        # The FTS table drives the query: MATCH on it, in rowid (= case id)
+        # order, stops after one page. Words under 3 characters (below a
+        # trigram) are LIKE patterns on the indexed text.
+        conds, params = [], {}
+        if plan.fts_query:
+            conds.append("s.case_search MATCH :fts")
+            params["fts"] = plan.fts_query
+        for i, pattern in enumerate(plan.like_patterns):
+            conds.append(f"c.search_doc LIKE :like{i} ESCAPE '\\'")
+            params[f"like{i}"] = pattern
+        if plan.fts_query:
+            return SearchSQL(conds, params, "case_search s JOIN cases c ON c.id = s.rowid", "s.rowid")
+        return SearchSQL(conds, params)
+
+
+class PostgreSQLDialect(StoreDialect):
+    name = "postgresql"
+    migrates_on_open = False
+    placeholder = "%s"
+    # On a server the check is a network round trip: once per few seconds,
+    # and at once after any change to accounts (store.changes / store.listen).
+    account_check_ttl = 5.0
+
+    # The network is not a disk: a server that does not answer is given up
+    # after a few seconds, a statement (or a wait for the writer's lock) after
+    # a minute.
+    CONNECT_TIMEOUT_S = 5
+    STATEMENT_TIMEOUT_MS = 60_000
+
+    def engine_options(self) -> dict:
+        return {
+            # No pool_pre_ping: it would cost a round trip per transaction. A
+            # connection found dead invalidates the whole pool (SQLAlchemy), so
+            # after an outage the first call says so and the next one reconnects.
+            "connect_args": {
+                "connect_timeout": self.CONNECT_TIMEOUT_S,
+                "application_name": "cus-desk",
+                "options": f"-c statement_timeout={self.STATEMENT_TIMEOUT_MS}",
+            },
+        }
+
+    def error_kind(self, exc) -> str | None:
+        sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
+        if exc.connection_invalidated or sqlstate.startswith("08") or sqlstate in ("57P01", "57P02", "57P03"):
+            return "lost"  # connection failure, or the server shut the backend down
+        if sqlstate in ("57014", "55P03", "40P01", "40001"):
+            return "busy"  # statement timeout, lock not available, deadlock, serialisation
+        if sqlstate == "" and "connection" in str(getattr(exc, "orig", "")).lower():
+            return "lost"  # refused before any protocol exchange (no SQLSTATE)
+        return None
+
+    def prepare_engine(self, engine: Engine) -> None:
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn):  # pragma: no cover - exercised by every PostgreSQL test
+            if conn.get_execution_options().get(WRITE_OPTION):
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+
+    def lock_audit_chain(self, session: Session) -> None:
+        session.connection().exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+
+    def lock_for_migration(self, connection: Connection) -> None:
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+
+
+_DIALECTS: dict[str, StoreDialect] = {
+    "sqlite": SQLiteDialect(),
+    "postgresql": PostgreSQLDialect(),
+}
+_GENERIC = StoreDialect()
+
+
+def named(name: str) -> StoreDialect:
+    return _DIALECTS.get(name, _GENERIC)
+
+
+def of(bind: Session | Connection | Engine) -> StoreDialect:
+    """The seam for a session, a connection or an engine."""
+    if isinstance(bind, Session):
+        bind = bind.get_bind()
+    return _DIALECTS.get(bind.dialect.name, _GENERIC)
