@@ -3,6 +3,16 @@
 
     python3 packaging/bootstrap.py demo   # install, then launch on demo data
     python3 packaging/bootstrap.py test   # install with test tools, run the whole suite
+                                          # on SQLite, then on a throw-away PostgreSQL
+
+``test`` runs the suite twice: on SQLite files, then on a real PostgreSQL
+server started for the run (tests/pg_server.py: Debian's ``postgresql``
+package, installed with apt-get when missing and running as root). Without
+PostgreSQL on a developer machine, the second run is NOT done and a message
+says so and what to install; where it is required (CI, or
+CUS_DESK_REQUIRE_POSTGRESQL=1) that is a failure. CUS_DESK_TEST_BACKENDS
+(``sqlite``, ``postgresql`` or ``sqlite,postgresql``) chooses the runs;
+CUS_DESK_TEST_PG_URL names an existing server instead of a throw-away one.
 
 Works on Windows, macOS and Linux, including a headless Debian machine (CI):
 a virtual environment is created in .venv at the repository top; on Linux
@@ -117,9 +127,61 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "demo":
         return subprocess.call([str(python), "-m", "cus_desk", "--demo", *rest])
-    env = dict(os.environ)
-    env.setdefault("QT_QPA_PLATFORM", "offscreen")
-    return subprocess.call([str(python), "-m", "pytest", *rest], cwd=ROOT, env=env)
+    return run_tests(python, rest)
+
+
+PG_MISSING = (
+    "PostgreSQL est absent : la série de tests sur PostgreSQL n'a PAS été lancée "
+    "(seule la série SQLite a tourné). Pour la lancer, installez le serveur :\n"
+    "  Debian/Ubuntu : sudo apt-get install -y postgresql\n"
+    "  Fedora        : sudo dnf install -y postgresql-server postgresql-contrib\n"
+    "  macOS         : brew install postgresql@15\n"
+    "ou indiquez un serveur existant : CUS_DESK_TEST_PG_URL=postgresql://postgres@hote:5432/postgres"
+)
+
+
+def postgresql_required() -> bool:
+    """CI (or whoever asks) must test PostgreSQL: its absence is a failure."""
+    return bool(os.environ.get("CI") or os.environ.get("CUS_DESK_REQUIRE_POSTGRESQL"))
+
+
+def postgresql_available() -> bool:
+    if os.environ.get("CUS_DESK_TEST_PG_URL"):
+        return True
+    sys.path.insert(0, str(ROOT / "tests"))
+    try:
+        import pg_server  # tests/pg_server.py (standard library only)
+
+        try:
+            pg_server.ensure_binaries(log=say)  # apt-get install as root, else None
+            return True
+        except pg_server.PgServerError:
+            return False
+    finally:
+        sys.path.pop(0)
+
+
+def run_tests(python: Path, args: list[str]) -> int:
+    backends = [b.strip() for b in os.environ.get(
+        "CUS_DESK_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()]
+    status = 0
+    for backend in backends:
+        if backend not in ("sqlite", "postgresql"):
+            say(f"CUS_DESK_TEST_BACKENDS : « {backend} » inconnu (sqlite, postgresql).")
+            return 2
+        if backend == "postgresql" and not postgresql_available():
+            say(PG_MISSING)
+            if postgresql_required():
+                say("PostgreSQL est exigé ici (CI / CUS_DESK_REQUIRE_POSTGRESQL) : échec.")
+                return 1
+            continue
+        env = dict(os.environ, CUS_DESK_TEST_DB=backend)
+        env.setdefault("QT_QPA_PLATFORM", "offscreen")
+        say(f"Tests sur {'SQLite' if backend == 'sqlite' else 'PostgreSQL'}")
+        code = subprocess.call([str(python), "-m", "pytest", *args], cwd=ROOT, env=env)
+        say(f"Tests sur {backend} : {'réussis' if code == 0 else f'ÉCHEC (code {code})'}")
+        status = status or code
+    return status
 
 
 if __name__ == "__main__":

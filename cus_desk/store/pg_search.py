@@ -24,6 +24,16 @@ from cus_desk.domain.cases import FOLD_PAIRS
 SEARCH_INDEX = "ix_cases_search_doc_trgm"
 FOLD_FUNCTION = "cus_fold"
 
+# The list sorts NULLs as SQLite does (first ascending, last descending:
+# store.dialect.nulls_as_smallest); PostgreSQL's default b-tree order puts
+# them last ascending, so the model's sort indexes cannot serve those
+# ORDER BY ... LIMIT. These can, in both directions (forward and backward).
+SORT_INDEXES = {
+    f"ix_cases_{column}_id_nf": column
+    for column in ("opened_on", "last_activity_on", "arrears_cents", "holder_name",
+                   "contract_number")
+}
+
 TRIGGERS = {  # name -> (table, timing/events, function)
     "case_search_cases_ai": ("cases", "AFTER INSERT", "cus_case_search_cases"),
     "case_search_cases_au": ("cases", "AFTER UPDATE OF reference, household_id, lease_id",
@@ -36,8 +46,9 @@ TRIGGERS = {  # name -> (table, timing/events, function)
 
 
 def is_search_index(name: str | None) -> bool:
-    """For schema comparisons: the trigram index is not declared by a model."""
-    return name == SEARCH_INDEX
+    """For schema comparisons: the trigram and NULLS FIRST sort indexes of
+    PostgreSQL are not declared by a model."""
+    return name == SEARCH_INDEX or name in SORT_INDEXES
 
 
 def _lit(text: str) -> str:
@@ -131,6 +142,9 @@ def install(connection) -> None:
     connection.execute(text(
         f"CREATE INDEX IF NOT EXISTS {SEARCH_INDEX} ON cases USING gin (search_doc gin_trgm_ops)"
     ))
+    for name, column in SORT_INDEXES.items():
+        connection.execute(text(
+            f"CREATE INDEX IF NOT EXISTS {name} ON cases ({column} NULLS FIRST, id)"))
     rebuild(connection)
 
 
@@ -144,6 +158,8 @@ def uninstall(connection) -> None:
     from sqlalchemy import text
 
     connection.execute(text(f"DROP INDEX IF EXISTS {SEARCH_INDEX}"))
+    for name in SORT_INDEXES:
+        connection.execute(text(f"DROP INDEX IF EXISTS {name}"))
     for name, (table, _events, _function) in TRIGGERS.items():
         connection.execute(text(f"DROP TRIGGER IF EXISTS {name} ON {table}"))
     for function in ("cus_case_search_cases", "cus_case_search_tenants", "cus_case_search_leases"):

@@ -61,3 +61,18 @@ def test_search_on_postgresql_can_use_the_trigram_index(db, make_case, svc):
         session.execute(text("SET LOCAL enable_seqscan = off"))
         plan = "\n".join(r[0] for r in session.execute(text("EXPLAIN " + sql), params))
     assert "ix_cases_search_doc_trgm" in plan, plan
+
+
+@pytest.mark.postgresql_only(reason="sort indexes of the server")
+@pytest.mark.parametrize("descending", [False, True])
+def test_sorted_pages_on_postgresql_can_walk_an_index(db, make_case, svc, descending):
+    """NULLs sort as on SQLite (smallest); the page query can still stop
+    after one page by walking an index instead of sorting every case."""
+    make_case(last_name="KOWALSKI", arrears_cents=None)
+    s = svc()
+    with s.db.read_session() as session:
+        sql, params = s.list_sql(session, CaseFilter(), sort="arrears_cents", descending=descending)
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+        session.execute(text("SET LOCAL enable_sort = off"))
+        plan = "\n".join(r[0] for r in session.execute(text("EXPLAIN " + sql), params))
+    assert "ix_cases_arrears_cents_id_nf" in plan, plan
