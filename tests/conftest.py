@@ -377,27 +377,3 @@ def pytest_sessionfinish(session, exitstatus):
         sys.stderr.write("[pg] PostgreSQL run: no test reached the server: FAILED\n")
         session.exitstatus = 1
 
-
-# --- process exit ------------------------------------------------------------------
-
-_session = None
-
-
-def pytest_sessionstart(session):
-    global _session
-    _session = session
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config):
-    """Leave without the interpreter's teardown, once every report is out.
-    With PySide6 6.12 on Python 3.11, tearing down the thousands of Qt
-    wrappers a GUI test run leaves behind aborts the process now and then
-    ("Fatal Python error: bool_dealloc", a reference-count error inside a C
-    extension) after all tests passed, turning a green run red. The exit
-    status is pytest's own."""
-    if _session is None or os.environ.get("CUS_DESK_TEST_FULL_TEARDOWN"):
-        return
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(int(_session.exitstatus))

@@ -31,9 +31,9 @@ pytestmark = pytest.mark.gui
 
 CALLS = 3000  # Qt calls per kind
 # Nothing in the measured loops keeps or frees a reference: a sound binding
-# moves the counts by a few at most (6.11.3: +1 to +3, from Qt's own event
-# handling). Fewer references by more than a few is the defect; more by
-# hundreds would be a reference leaked at every call.
+# moves the counts by a few at most (6.11.3: 0 for every kind below). Fewer
+# references by more than a few is the defect; more by hundreds would be a
+# reference leaked at every call.
 LOST_TOLERANCE = 5
 GAINED_TOLERANCE = 50
 
