@@ -68,7 +68,11 @@ class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle(APP_NAME)
+        from cus_desk.ui.branding import app_icon
+
+        self.setWindowIcon(app_icon())
         self.ctx = None
+        self.help_dialog = None
         self._screens: dict[str, QWidget] = {}
         self._build_widgets()
         self._build_actions()
@@ -127,6 +131,9 @@ class MainWindow(QMainWindow):
             ),
             "quit": self._action("&Quitter", S.Quit, self.close, "action_quit"),
             "about": self._action("À &propos de CUS Desk", None, self.show_about, "action_about"),
+            "help": self._action("&Aide sur cet écran", "F1",
+                                 self.show_help, "action_help"),
+            "guide": self._action("&Guide de l'utilisateur", None, self.show_guide, "action_guide"),
         }
         self.actions_by_name["quit"].setMenuRole(QAction.MenuRole.QuitRole)
         self.actions_by_name["about"].setMenuRole(QAction.MenuRole.AboutRole)
@@ -150,6 +157,9 @@ class MainWindow(QMainWindow):
         self.view_menu.addSeparator()
         self.view_menu.addAction(self.actions_by_name["meeting_mode"])
         self.help_menu = bar.addMenu("Aid&e")
+        self.help_menu.addAction(self.actions_by_name["help"])
+        self.help_menu.addAction(self.actions_by_name["guide"])
+        self.help_menu.addSeparator()
         self.help_menu.addAction(self.actions_by_name["about"])
 
     def _connect_signals(self) -> None:
@@ -245,6 +255,27 @@ class MainWindow(QMainWindow):
 
         name = self.ctx.db.display_name if self.ctx else "(aucune)"
         AboutDialog(name, self).exec()
+
+    def _help(self):
+        from cus_desk.ui.help import HelpDialog
+
+        if self.help_dialog is None:
+            role = self.ctx.actor.role if self.ctx is not None else None
+            self.help_dialog = HelpDialog(self, role)
+        self.help_dialog.show()
+        self.help_dialog.raise_()
+        self.help_dialog.activateWindow()
+        return self.help_dialog
+
+    def show_help(self) -> None:
+        """F1: the help page of the screen on display."""
+        self._help().show_screen_help(self.current_key())
+
+    def show_guide(self) -> None:
+        """Aide › Guide: the guide of the user's role."""
+        from cus_desk.ui.help import page_for_role
+
+        self._help().show_page(page_for_role(self.ctx.actor.role if self.ctx else None))
 
     # -- state --------------------------------------------------------------
     def _restore_geometry(self) -> None:
