@@ -78,16 +78,22 @@ class HelpDialog(QDialog):
         self.topics = QListWidget()
         self.topics.setObjectName("help_topics")
         self.topics.setAccessibleName("Sujets de l'aide")
-        self.topics.setFixedWidth(250)
+        self.topics.setFixedWidth(260)
+        self.topics.setSpacing(2)
         own = page_for_role(role)
-        entries = [(INDEX, "Sommaire")]
-        if own != INDEX:
-            entries.append((own, "Mon guide"))
-        entries += [e for e in ROLE_PAGES if e[0] != own] + list(TASK_PAGES) + list(SCREEN_PAGES)
-        for page, title in entries:
-            item = QListWidgetItem(title)
-            item.setData(Qt.ItemDataRole.UserRole, page)
-            self.topics.addItem(item)
+        first = [(INDEX, "Sommaire")] + ([(own, "Mon guide")] if own != INDEX else [])
+        for heading, entries in (
+            (None, first),
+            ("Guides par profil", [e for e in ROLE_PAGES if e[0] != own]),
+            ("Pas à pas", TASK_PAGES),
+            ("Les écrans", SCREEN_PAGES),
+        ):
+            if heading:
+                self._add_heading(heading)
+            for page, title in entries:
+                item = QListWidgetItem(title)
+                item.setData(Qt.ItemDataRole.UserRole, page)
+                self.topics.addItem(item)
         self.browser = QTextBrowser()
         self.browser.setObjectName("help_browser")
         self.browser.setAccessibleName("Texte de l'aide")
@@ -121,8 +127,17 @@ class HelpDialog(QDialog):
         layout.addLayout(bottom)
         self.topics.currentItemChanged.connect(self._on_topic)
         self.browser.sourceChanged.connect(self._sync_topic)
-        self.resize(960, 640)
+        self.resize(980, 660)
         self.show_page(INDEX)
+
+    def _add_heading(self, text: str) -> None:
+        item = QListWidgetItem(text)
+        item.setFlags(Qt.ItemFlag.NoItemFlags)  # a caption, not a topic
+        font = item.font()
+        font.setBold(True)
+        item.setFont(font)
+        item.setForeground(self.palette().color(self.palette().ColorRole.WindowText))
+        self.topics.addItem(item)
 
     def current_page(self) -> str:
         return self.browser.source().fileName()
@@ -140,7 +155,8 @@ class HelpDialog(QDialog):
 
     def _sync_topic(self, url: QUrl) -> None:
         page = url.fileName()
-        self.setWindowTitle(f"Aide — {self.browser.documentTitle() or 'CUS Desk'} — {APP_NAME}")
+        first_line = self.browser.document().firstBlock().text().strip()
+        self.setWindowTitle(f"Aide — {first_line} — {APP_NAME}" if first_line else f"Aide — {APP_NAME}")
         for row in range(self.topics.count()):
             item = self.topics.item(row)
             if item.data(Qt.ItemDataRole.UserRole) == page:

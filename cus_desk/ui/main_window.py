@@ -100,7 +100,7 @@ class MainWindow(QMainWindow):
         row = QHBoxLayout(central)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
-        row.addWidget(self.nav)
+        row.addWidget(self._side_panel())
         row.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         self.db_label = QLabel("")
@@ -109,6 +109,31 @@ class MainWindow(QMainWindow):
         self.user_label.setAccessibleName("Utilisateur connecté")
         self.statusBar().addWidget(self.db_label, 1)
         self.statusBar().addPermanentWidget(self.user_label)
+
+    def _side_panel(self) -> QWidget:
+        """The application's icon and name above the navigation."""
+        from cus_desk.ui.branding import icon_pixmap
+
+        panel = QWidget()
+        panel.setObjectName("side_panel")
+        panel.setFixedWidth(self.nav.width())
+        column = QVBoxLayout(panel)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        brand = QWidget()
+        brand.setObjectName("brand")
+        line = QHBoxLayout(brand)
+        line.setContentsMargins(14, 12, 14, 4)
+        icon = QLabel()
+        icon.setPixmap(icon_pixmap(32))
+        self.brand_name = QLabel(APP_NAME)
+        self.brand_name.setObjectName("brand_name")
+        line.addWidget(icon)
+        line.addWidget(self.brand_name, 1)
+        brand.setAccessibleName(APP_NAME)
+        column.addWidget(brand)
+        column.addWidget(self.nav, 1)
+        return panel
 
     def _action(self, text: str, shortcut, slot, name: str) -> QAction:
         action = QAction(text, self)

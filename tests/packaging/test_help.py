@@ -81,6 +81,7 @@ def test_guide_menu_opens_the_users_role_guide_and_links_work(qtbot, window):
     dialog = window.help_dialog
     assert dialog.current_page() == "role-conseillere_sociale.md"
     assert dialog.topics.item(1).text() == "Mon guide"
+    assert dialog.windowTitle() == "Aide — Guide de la conseillère sociale — CUS Desk"
     assert "Guide de la conseillère sociale" in dialog.browser.toPlainText()
     # follow a link inside the page, then come back
     dialog.browser.setSource(dialog.browser.source().resolved("tache-preparer-cas.md"))
@@ -103,6 +104,7 @@ def test_window_and_about_box_show_the_icon_and_name(qtbot, window):
     assert window.windowTitle() == "CUS Desk"
     assert not window.windowIcon().isNull()
     assert {s.width() for s in window.windowIcon().availableSizes()} >= {16, 32, 48, 256}
+    assert window.brand_name.text() == "CUS Desk"  # above the navigation
     about = AboutDialog("test.sqlite3", window)
     qtbot.addWidget(about)
     assert not about.icon.pixmap().isNull()
