@@ -61,4 +61,4 @@ say "compiling the NSIS installer script (makensis, Linux bundle as payload)"
 installer=$("$PY" packaging/windows/build_installer.py --bundle "$BUNDLE" --out "$WORK/installer" --fast)
 [ -s "$installer" ] || { echo "[bundle] no installer was written" >&2; exit 1; }
 say "installer script compiles: $(basename "$installer")"
-rm -rf "$WORK/work" "$WORK/installer"   # the large outputs
+rm -rf "$WORK/work" "$WORK/installer" "$WORK/dist"   # the large outputs
