@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import os
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import platformdirs
@@ -44,13 +46,29 @@ def demo_db_path() -> Path:
     return data_dir() / "cus-desk-demo.sqlite3"
 
 
-def resources_dir() -> Path:
-    """resources/ lives at the repository top (a source checkout, an editable
-    install, a PyInstaller bundle) or under share/ (a wheel install)."""
-    import sys
+def resources() -> Traversable:
+    """The package data folder ``cus_desk/resources`` (reference data, style,
+    fonts, icons, help), found through ``importlib.resources`` wherever the
+    package is: a source checkout, an editable, ``--user`` or system install,
+    a PyInstaller bundle."""
+    return importlib.resources.files("cus_desk") / "resources"
 
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "resources", Path(sys.prefix) / "share" / "cus-desk" / "resources"):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError(f"{APP_NAME}: dossier resources introuvable")
+
+def resources_dir() -> Path:
+    """The same folder as a real directory (reportlab and Qt want file paths;
+    every way CUS Desk is installed keeps package data as plain files)."""
+    folder = resources()
+    path = Path(str(folder))
+    if not isinstance(folder, Path) or not path.is_dir():
+        raise FileNotFoundError(
+            f"{APP_NAME} : dossier des ressources introuvable ({folder}) ; réinstallez l'application."
+        )
+    return path
+
+
+def resource_text(name: str) -> str:
+    """A text resource by its path under resources/ (e.g. ``help/guide.md``)."""
+    node = resources()
+    for part in name.split("/"):
+        node = node / part
+    return node.read_text(encoding="utf-8")

@@ -84,7 +84,10 @@ def main(argv: list[str] | None = None) -> int:
 QT_LIBS_HELP = (
     "Qt ne peut pas démarrer : une bibliothèque système manque ({error}).\n"
     "Sur Debian/Ubuntu : sudo apt-get install -y --no-install-recommends libglib2.0-0 libgl1 "
-    "libegl1 libxkbcommon0 libfontconfig1 libfreetype6 libdbus-1-3 libcups2\n"
+    "libegl1 libfontconfig1 libfreetype6 libdbus-1-3 libcups2 libxkbcommon0 libxkbcommon-x11-0 "
+    "libx11-xcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 "
+    "libxcb-render-util0 libxcb-shape0 libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1\n"
+    "(ou : python3 packaging/bootstrap.py install, qui les trouve avec ldd)\n"
 )
 
 

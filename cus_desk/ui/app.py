@@ -137,16 +137,18 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName(APP_ORG)
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
+    from cus_desk.ui.branding import app_icon, set_windows_app_id
+
+    set_windows_app_id()
+    app.setWindowIcon(app_icon())
     QLocale.setDefault(QLocale(QLocale.Language.French, QLocale.Country.France))
     if not hasattr(app, "gc_guard"):
         from cus_desk.ui.gc_guard import GuiThreadGarbageCollector
 
         app.gc_guard = GuiThreadGarbageCollector(app)
-    from cus_desk.paths import resources_dir
+    from cus_desk.paths import resource_text
 
-    style = resources_dir() / "style.qss"
-    if style.exists():
-        app.setStyleSheet(style.read_text(encoding="utf-8"))
+    app.setStyleSheet(resource_text("style.qss"))
     return app
 
 

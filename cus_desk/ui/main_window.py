@@ -68,7 +68,11 @@ class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle(APP_NAME)
+        from cus_desk.ui.branding import app_icon
+
+        self.setWindowIcon(app_icon())
         self.ctx = None
+        self.help_dialog = None
         self._screens: dict[str, QWidget] = {}
         self._build_widgets()
         self._build_actions()
@@ -96,7 +100,7 @@ class MainWindow(QMainWindow):
         row = QHBoxLayout(central)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
-        row.addWidget(self.nav)
+        row.addWidget(self._side_panel())
         row.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         self.db_label = QLabel("")
@@ -105,6 +109,31 @@ class MainWindow(QMainWindow):
         self.user_label.setAccessibleName("Utilisateur connecté")
         self.statusBar().addWidget(self.db_label, 1)
         self.statusBar().addPermanentWidget(self.user_label)
+
+    def _side_panel(self) -> QWidget:
+        """The application's icon and name above the navigation."""
+        from cus_desk.ui.branding import icon_pixmap
+
+        panel = QWidget()
+        panel.setObjectName("side_panel")
+        panel.setFixedWidth(self.nav.width())
+        column = QVBoxLayout(panel)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        brand = QWidget()
+        brand.setObjectName("brand")
+        line = QHBoxLayout(brand)
+        line.setContentsMargins(14, 12, 14, 4)
+        icon = QLabel()
+        icon.setPixmap(icon_pixmap(32))
+        self.brand_name = QLabel(APP_NAME)
+        self.brand_name.setObjectName("brand_name")
+        line.addWidget(icon)
+        line.addWidget(self.brand_name, 1)
+        brand.setAccessibleName(APP_NAME)
+        column.addWidget(brand)
+        column.addWidget(self.nav, 1)
+        return panel
 
     def _action(self, text: str, shortcut, slot, name: str) -> QAction:
         action = QAction(text, self)
@@ -127,6 +156,9 @@ class MainWindow(QMainWindow):
             ),
             "quit": self._action("&Quitter", S.Quit, self.close, "action_quit"),
             "about": self._action("À &propos de CUS Desk", None, self.show_about, "action_about"),
+            "help": self._action("&Aide sur cet écran", "F1",
+                                 self.show_help, "action_help"),
+            "guide": self._action("&Guide de l'utilisateur", None, self.show_guide, "action_guide"),
         }
         self.actions_by_name["quit"].setMenuRole(QAction.MenuRole.QuitRole)
         self.actions_by_name["about"].setMenuRole(QAction.MenuRole.AboutRole)
@@ -150,6 +182,9 @@ class MainWindow(QMainWindow):
         self.view_menu.addSeparator()
         self.view_menu.addAction(self.actions_by_name["meeting_mode"])
         self.help_menu = bar.addMenu("Aid&e")
+        self.help_menu.addAction(self.actions_by_name["help"])
+        self.help_menu.addAction(self.actions_by_name["guide"])
+        self.help_menu.addSeparator()
         self.help_menu.addAction(self.actions_by_name["about"])
 
     def _connect_signals(self) -> None:
@@ -248,6 +283,27 @@ class MainWindow(QMainWindow):
 
         name = self.ctx.db.display_name if self.ctx else "(aucune)"
         AboutDialog(name, self).exec()
+
+    def _help(self):
+        from cus_desk.ui.help import HelpDialog
+
+        if self.help_dialog is None:
+            role = self.ctx.actor.role if self.ctx is not None else None
+            self.help_dialog = HelpDialog(self, role)
+        self.help_dialog.show()
+        self.help_dialog.raise_()
+        self.help_dialog.activateWindow()
+        return self.help_dialog
+
+    def show_help(self) -> None:
+        """F1: the help page of the screen on display."""
+        self._help().show_screen_help(self.current_key())
+
+    def show_guide(self) -> None:
+        """Aide › Guide: the guide of the user's role."""
+        from cus_desk.ui.help import page_for_role
+
+        self._help().show_page(page_for_role(self.ctx.actor.role if self.ctx else None))
 
     # -- state --------------------------------------------------------------
     def _restore_geometry(self) -> None:
