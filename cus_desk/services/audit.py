@@ -37,6 +37,7 @@ class Action:
     BACKUP = "backup"
     RESTORE = "restore"
     ADMIN = "admin"
+    ACCESS_DENIED = "access_denied"
 
 
 ACTION_LABELS = {
@@ -55,6 +56,7 @@ ACTION_LABELS = {
     Action.BACKUP: "Sauvegarde",
     Action.RESTORE: "Restauration",
     Action.ADMIN: "Administration",
+    Action.ACCESS_DENIED: "Accès refusé",
 }
 
 CONFIDENTIAL_MARK = "(modifié — contenu confidentiel)"
