@@ -1,0 +1,157 @@
+"""The one visibility rule beyond the matrix: no write through attendance,
+no inference through a filter, the lease lookup, and the trace of reads and
+refusals (issue 11, items 1, 4 and 7)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from cus_desk.domain.errors import AccessDeniedError
+from cus_desk.services import access
+from cus_desk.services.audit import Action
+from cus_desk.services.cases import CaseFilter, CaseInput, CaseService
+from cus_desk.store.models.core import AuditEvent
+from tests.security.test_visibility_matrix import (  # noqa: F401  (fixture)
+    FIRST_NAME,
+    world,
+)
+
+
+def _events(db, action: str, entity_type: str | None = None) -> list[AuditEvent]:
+    with db.read_session() as s:
+        query = select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        if entity_type:
+            query = query.where(AuditEvent.entity_type == entity_type)
+        events = list(s.scalars(query))
+        s.expunge_all()
+        return events
+
+
+def test_attendance_never_gives_write_access(world):
+    """Item 1: an adviser present at the session could change or close
+    another agency's case."""
+    svc = CaseService(world.db, world.actors["adviser_present"])
+    detail = svc.get(world.case_id)
+    with pytest.raises(AccessDeniedError, match="lecture seule"):
+        svc.change_status(world.case_id, "clos", detail.version, closure_reason="Test")
+    with pytest.raises(AccessDeniedError):
+        svc.update_case(world.case_id, CaseInput(problems=["impaye_loyer"]), detail.version)
+    with pytest.raises(AccessDeniedError):
+        svc.add_journal_entry(world.case_id, "note", date(2026, 11, 19), "Écrit par une autre agence")
+
+
+def test_a_sensitive_problem_filter_reveals_nothing_about_summary_cases(world):
+    """Item 4: filtering the list on « Santé mentale » would tell a summary
+    reader which of her cases carry it."""
+    member = CaseService(world.db, world.actors["cas_present"])
+    assert [r.id for r in member.list_cases()] == [world.case_id]
+    assert member.list_cases(CaseFilter(problem="sante_mentale")) == []
+    assert member.count_cases(CaseFilter(problem="violences_intrafamiliales")) == 0
+    assert [r.id for r in member.list_cases(CaseFilter(problem="impaye_loyer"))] == [world.case_id]
+    own = CaseService(world.db, world.actors["adviser_own"])
+    assert [r.id for r in own.list_cases(CaseFilter(problem="sante_mentale"))] == [world.case_id]
+
+
+def test_lease_lookup_of_another_agency_gives_no_name(world):
+    """Item 7: a DT 54 (here Forbach) adviser typing a Metz contract number got
+    the holder's name and the open case reference."""
+    other = CaseService(world.db, world.actors["adviser_other"])
+    with pytest.raises(AccessDeniedError, match="relève de l'agence Metz") as refused:
+        other.lookup_lease(world.contract)
+    assert FIRST_NAME not in str(refused.value) and world.reference not in str(refused.value)
+    denied = _events(world.db, Action.ACCESS_DENIED, "lease")
+    assert [e.user_login for e in denied] == ["cs.forbach"]
+    found = CaseService(world.db, world.actors["adviser_own"]).lookup_lease(world.contract)
+    assert FIRST_NAME in found.holder_name and found.open_case_reference == world.reference
+
+
+def test_list_and_search_reads_are_traced_once_per_query(world):
+    svc = CaseService(world.db, world.actors["cas_present"])
+    svc.list_cases()
+    svc.list_cases()  # the same query again (a refresh): no second event
+    svc.list_cases(CaseFilter(search="Dupont"))
+    events = _events(world.db, Action.READ, "case_list")
+    assert len(events) == 2
+    first, search = (json.loads(e.details_json) for e in events)
+    assert first["vue"] == "liste" and first["dossiers"] == [world.case_id]
+    assert search["vue"] == "recherche" and search["recherche_longueur"] == 6
+    assert "Dupont" not in events[1].details_json  # who was looked for: by the ids shown
+
+
+def test_agenda_and_seniors_reads_are_traced(world):
+    from cus_desk.services.meetings import MeetingService
+    from cus_desk.services.seniors import SeniorsService
+
+    MeetingService(world.db, world.actors["cas_present"]).get_meeting(world.meeting_id)
+    agenda = _events(world.db, Action.READ, "meeting")
+    assert len(agenda) == 1 and json.loads(agenda[0].details_json)["dossiers"] == [world.case_id]
+    SeniorsService(world.db, world.actors["recovery"]).detail(world.lease_id)
+    seniors = _events(world.db, Action.READ, "senior")
+    assert [(e.user_login, e.entity_id) for e in seniors] == [("recouvrement.metz", str(world.lease_id))]
+
+
+@pytest.mark.parametrize("attempt", ["case", "releve", "senior", "summary"])
+def test_refused_attempts_are_traced(world, attempt):
+    from cus_desk.services.meetings import MeetingService
+    from cus_desk.services.seniors import SeniorsService
+
+    who = {"case": "cas_never", "releve": "recovery", "senior": "adviser_other",
+           "summary": "adviser_excused"}[attempt]
+    actor = world.actors[who]
+    call = {
+        "case": lambda: CaseService(world.db, actor).get(world.case_id),
+        "releve": lambda: MeetingService(world.db, actor).releve(world.meeting_id),
+        "senior": lambda: SeniorsService(world.db, actor).detail(world.lease_id),
+        "summary": lambda: MeetingService(world.db, actor).commission_summary(world.meeting_id,
+                                                                              world.case_id),
+    }[attempt]
+    with pytest.raises(AccessDeniedError):
+        call()
+    denied = _events(world.db, Action.ACCESS_DENIED)
+    assert len(denied) == 1, attempt
+    event = denied[0]
+    assert event.user_login == actor.login and json.loads(event.details_json)["motif"]
+    assert event.occurred_at is not None
+
+
+def test_function_and_sql_forms_agree(world):
+    """``case_access`` (one case) and ``visible_cases``/``access_level`` (lists)
+    are the same expression: compare them for every role of the matrix."""
+    from cus_desk.store.models.cases import Case
+
+    for who, actor in world.actors.items():
+        with world.db.read_session() as s:
+            window = access.attendance_window(s)
+            one = access.case_access(s, actor, world.case_id)
+            listed = s.scalar(select(Case.id).where(access.visible_cases(actor, window),
+                                                    Case.id == world.case_id))
+            level = s.scalar(select(access.access_level(actor, window)).where(Case.id == world.case_id))
+        assert (listed is not None) is (one is not access.CaseAccess.NONE), who
+        assert level == one.value, who
+
+
+def test_dashboard_counts_only_what_the_actor_may_follow(world):
+    from cus_desk.services.dashboard import DashboardService
+
+    assert DashboardService(world.db, world.actors["cas_never"]).summary().open_decisions == 0
+    assert DashboardService(world.db, world.actors["cas_present"]).summary().open_decisions == 1
+    assert DashboardService(world.db, world.actors["adviser_other"]).summary().open_decisions == 0
+    assert DashboardService(world.db, world.actors["adviser_own"]).summary().open_decisions == 1
+
+
+def test_a_partners_referrals_name_only_the_cases_the_reader_may_see(world):
+    """A case reference next to a partner says the household went there."""
+    from cus_desk.services.partners import PartnerService
+    from cus_desk.store.models.core import Partner
+
+    with world.db.read_session() as s:
+        partner_id = s.scalar(select(Partner.id).where(Partner.seed_key == "amli"))
+    for who, shown in (("adviser_own", True), ("social_head", True), ("cas_never", False),
+                       ("recovery", False), ("admin", False), ("adviser_other", False)):
+        refs = [r.case_reference for r in PartnerService(world.db, world.actors[who]).get(partner_id).referrals]
+        assert (world.reference in refs) is shown, who
+        assert len(refs) == 1, who  # the referral itself still counts
