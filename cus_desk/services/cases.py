@@ -557,6 +557,20 @@ class CaseService(Service):
             for i, pattern in enumerate(patterns):
                 conds.append(f"c.search_doc LIKE :like{i} ESCAPE '\\'")
                 params[f"like{i}"] = pattern
+            if Role(self.actor.role) is not Role.SOCIAL_HEAD:
+                # The search text indexes every member's names and the
+                # contract numbers: a case seen as a summary only is found by
+                # its reference or its holder's surname, never by what the
+                # summary hides (a first name, a co-tenant, a contract).
+                words = []
+                for i, word in enumerate(flt.search.split()):
+                    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                    params[f"sref{i}"], params[f"shold{i}"] = f"%{escaped}%", f"{escaped}%"
+                    words.append(f"(c.reference LIKE :sref{i} ESCAPE '\\' "
+                                 f"OR c.holder_name LIKE :shold{i} ESCAPE '\\')")
+                if words:
+                    full = self._list_scope(session, CaseAccess.FULL)[0]
+                    conds.append(f"({full} OR ({' AND '.join(words)}))")
         return " AND ".join(conds), params
 
     @staticmethod

@@ -155,3 +155,21 @@ def test_a_partners_referrals_name_only_the_cases_the_reader_may_see(world):
         refs = [r.case_reference for r in PartnerService(world.db, world.actors[who]).get(partner_id).referrals]
         assert (world.reference in refs) is shown, who
         assert len(refs) == 1, who  # the referral itself still counts
+
+
+def test_search_finds_a_summary_case_only_by_what_the_summary_shows(world):
+    """The search index holds every member's names and the contract numbers:
+    a summary reader must not confirm a first name or a contract by searching."""
+    member = CaseService(world.db, world.actors["cas_present"])
+
+    def found(text):
+        return [r.id for r in member.list_cases(CaseFilter(search=text))]
+
+    assert found("Dupont") == [world.case_id]
+    assert found(world.reference) == [world.case_id]
+    assert found(FIRST_NAME) == []
+    assert found("Dupont Jean") == []
+    assert found(world.contract) == []
+    own = CaseService(world.db, world.actors["adviser_own"])
+    assert [r.id for r in own.list_cases(CaseFilter(search=FIRST_NAME))] == [world.case_id]
+    assert [r.id for r in own.list_cases(CaseFilter(search=world.contract))] == [world.case_id]
