@@ -625,6 +625,9 @@ class CaseService(Service):
                    descending: bool = False, offset: int = 0, limit: int = 200) -> list[CaseRow]:
         """One page of the list. Rows the actor sees as a summary only show
         the holder with initials and no sensitive problématique."""
+        if not access.has(self.actor, Permission.CASE_LIST):
+            self._refused(AccessDeniedError(""), None, "liste des dossiers")
+            access.require_case_list(self.actor)
         with self._read() as session:
             sql, params = self.list_sql(session, flt, sort, descending, offset, limit)
             # Driver-level execution: the SQL is already final (no compile step).

@@ -94,13 +94,13 @@ def test_agenda_and_seniors_reads_are_traced(world):
     assert [(e.user_login, e.entity_id) for e in seniors] == [("recouvrement.metz", str(world.lease_id))]
 
 
-@pytest.mark.parametrize("attempt", ["case", "releve", "senior", "summary"])
+@pytest.mark.parametrize("attempt", ["case", "releve", "senior", "summary", "list"])
 def test_refused_attempts_are_traced(world, attempt):
     from cus_desk.services.meetings import MeetingService
     from cus_desk.services.seniors import SeniorsService
 
     who = {"case": "cas_never", "releve": "recovery", "senior": "adviser_other",
-           "summary": "adviser_excused"}[attempt]
+           "summary": "adviser_excused", "list": "admin"}[attempt]
     actor = world.actors[who]
     call = {
         "case": lambda: CaseService(world.db, actor).get(world.case_id),
@@ -108,6 +108,7 @@ def test_refused_attempts_are_traced(world, attempt):
         "senior": lambda: SeniorsService(world.db, actor).detail(world.lease_id),
         "summary": lambda: MeetingService(world.db, actor).commission_summary(world.meeting_id,
                                                                               world.case_id),
+        "list": lambda: CaseService(world.db, actor).list_cases(),
     }[attempt]
     with pytest.raises(AccessDeniedError):
         call()
