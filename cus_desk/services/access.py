@@ -270,6 +270,27 @@ def may_read_meeting(session: Session, actor, meeting_id: int,
     return False
 
 
+def may_decide(session: Session, actor, meeting_id: int, case_id: int,
+               window: AttendanceWindow | None = None) -> bool:
+    """Recording a CAS decision on a case of a session: the pôle social, a
+    holder of the whole file (her agency's adviser), or a member present at
+    that session (the commission decides, whatever the agency)."""
+    from cus_desk.store.models.meetings import Attendee
+
+    window = window or attendance_window(session)
+    if case_access(session, actor, case_id, window=window) is CaseAccess.FULL:
+        return True
+    return Role(actor.role) in (Role.SOCIAL_ADVISER, Role.CAS_MEMBER) and bool(session.scalar(
+        select(exists().where(Attendee.meeting_id == meeting_id, Attendee.user_id == actor.user_id,
+                              Attendee.present.is_(True)))))
+
+
+DECISION_DENIED = (
+    "Vous ne pouvez pas enregistrer de décision sur ce dossier : seuls les membres présents à la "
+    "séance, la conseillère de l'agence du dossier et le pôle social le peuvent."
+)
+
+
 MEETING_DENIED = (
     "Vous n'avez pas accès à l'ordre du jour ni au relevé de décisions de cette séance : ils sont "
     "réservés aux membres de la séance, au pôle social et aux conseillères dont un dossier y est "

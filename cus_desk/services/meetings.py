@@ -497,6 +497,12 @@ class MeetingService(Service):
             self._denied = ("meeting", meeting.id, what, None)
             raise AccessDeniedError(access.MEETING_DENIED)
 
+    def _require_decide(self, session: Session, meeting_id: int, case_id: int) -> None:
+        if not access.may_decide(session, self.actor, meeting_id, case_id,
+                                 access.attendance_window(session, self.clock)):
+            self._denied = ("case", case_id, "décision de CAS", case_id)
+            raise AccessDeniedError(access.DECISION_DENIED)
+
     def _record_denied(self) -> None:
         denied = self.__dict__.pop("_denied", None)
         if denied is not None:
@@ -1080,6 +1086,7 @@ class MeetingService(Service):
 
     # ------------------------------------------------------------------ decisions
 
+    @_traces_refusals
     def add_decision(self, meeting_id: int, case_id: int, type_code: str, text: str = "",
                      responsible: str = "", due_on: date | None = None) -> DecisionView:
         access.require(self.actor, Permission.MEETING_MANAGE)
@@ -1093,6 +1100,7 @@ class MeetingService(Service):
                 )
             rules.validate_due_date(due_on, meeting.held_on)
             case = _get_case(session, case_id)
+            self._require_decide(session, meeting.id, case.id)
             decision = Decision(
                 meeting_id=meeting.id, case_id=case.id, type=dtype.value, text=text,
                 responsible=responsible, due_on=due_on, status=rules.FollowUpStatus.A_FAIRE.value,
@@ -1106,6 +1114,7 @@ class MeetingService(Service):
                                                    "echeance": due_on.isoformat() if due_on else None})
             return _decision_view(session, decision, meeting, case, self.today)
 
+    @_traces_refusals
     def update_decision(self, decision_id: int, type_code: str, text: str, responsible: str,
                         due_on: date | None, expected_version: int | None) -> DecisionView:
         access.require(self.actor, Permission.MEETING_MANAGE)
@@ -1115,6 +1124,7 @@ class MeetingService(Service):
             if decision is None:
                 raise NotFoundError(DECISION_NOT_FOUND)
             meeting = _get_meeting(session, decision.meeting_id)
+            self._require_decide(session, meeting.id, decision.case_id)
             rules.check_editable(meeting.status, "ses décisions")
             check_version(expected_version, decision.version)
             rules.validate_due_date(due_on, meeting.held_on)
@@ -1130,6 +1140,7 @@ class MeetingService(Service):
                                                             "echeance": due_on}))
             return _decision_view(session, decision, meeting, session.get(Case, decision.case_id), self.today)
 
+    @_traces_refusals
     def delete_decision(self, decision_id: int) -> None:
         access.require(self.actor, Permission.MEETING_MANAGE)
         with self._write() as session:
@@ -1137,6 +1148,7 @@ class MeetingService(Service):
             if decision is None:
                 raise NotFoundError(DECISION_NOT_FOUND)
             meeting = _get_meeting(session, decision.meeting_id)
+            self._require_decide(session, meeting.id, decision.case_id)
             rules.check_editable(meeting.status, "ses décisions")
             session.delete(decision)
             audit.record(session, self.actor, audit.Action.DELETE, "decision", decision_id,

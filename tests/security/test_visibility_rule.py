@@ -174,3 +174,27 @@ def test_search_finds_a_summary_case_only_by_what_the_summary_shows(world):
     own = CaseService(world.db, world.actors["adviser_own"])
     assert [r.id for r in own.list_cases(CaseFilter(search=FIRST_NAME))] == [world.case_id]
     assert [r.id for r in own.list_cases(CaseFilter(search=world.contract))] == [world.case_id]
+
+
+def test_only_members_present_or_the_file_holder_record_a_decision(world):
+    """An adviser of another agency, absent from the session, recorded CAS
+    decisions on its cases (nothing but MEETING_MANAGE was checked)."""
+    from cus_desk.services.meetings import MeetingService
+    from cus_desk.store.models.meetings import Meeting
+
+    with world.db.write_session() as s:
+        m = s.get(Meeting, world.meeting_id)
+        m.status, m.closed_at = "en_cours", None
+    with pytest.raises(AccessDeniedError, match="membres présents"):
+        MeetingService(world.db, world.actors["adviser_other"]).add_decision(
+            world.meeting_id, world.case_id, "visite_domicile", "Visite", "Conseillère")
+    with pytest.raises(AccessDeniedError):
+        MeetingService(world.db, world.actors["adviser_excused"]).add_decision(
+            world.meeting_id, world.case_id, "visite_domicile", "Visite", "Conseillère")
+    assert [e.user_login for e in _events(world.db, Action.ACCESS_DENIED)] == ["cs.forbach", "cs.woippy"]
+    made = MeetingService(world.db, world.actors["adviser_present"]).add_decision(
+        world.meeting_id, world.case_id, "visite_domicile", "Visite à domicile", "Conseillère")
+    MeetingService(world.db, world.actors["adviser_own"]).update_decision(
+        made.id, "visite_domicile", "Visite à domicile sous 15 jours", "Conseillère", None, None)
+    with pytest.raises(AccessDeniedError):
+        MeetingService(world.db, world.actors["adviser_other"]).delete_decision(made.id)
