@@ -144,20 +144,29 @@ def _cols(cases):
 def attended_case_ids(actor, window: AttendanceWindow):
     """SELECT of the ids of the cases the actor attends a session about,
     within the attendance window."""
-    from cus_desk.domain.meetings import MeetingStatus
     from cus_desk.store.models.meetings import AgendaItem, Attendee, Meeting
 
     return (
         select(AgendaItem.case_id)
         .join(Meeting, Meeting.id == AgendaItem.meeting_id)
         .join(Attendee, Attendee.meeting_id == AgendaItem.meeting_id)
-        .where(Attendee.user_id == actor.user_id, Attendee.present.is_(True))
-        .where(Meeting.held_on <= window.latest_held_on)
-        .where(or_(
+        .where(_member_now(actor, window, Meeting, Attendee))
+    )
+
+
+def _member_now(actor, window: AttendanceWindow, Meeting, Attendee):  # noqa: N803 (mapped classes)
+    """SQL: the actor is a member of the session (listed and not excused)
+    and its attendance window is open now."""
+    from cus_desk.domain.meetings import MeetingStatus
+
+    return and_(
+        Attendee.user_id == actor.user_id, Attendee.present.is_(True),
+        Meeting.held_on <= window.latest_held_on,
+        or_(
             Meeting.status != MeetingStatus.CLOTUREE.value,
             Meeting.closed_at >= window.closed_since,
             and_(Meeting.closed_at.is_(None), Meeting.held_on >= window.closed_since_day),
-        ))
+        ),
     )
 
 
@@ -254,11 +263,8 @@ def may_read_meeting(session: Session, actor, meeting_id: int,
         return True
     window = window or attendance_window(session)
     member = session.scalar(select(exists().where(
-        Attendee.meeting_id == meeting_id, Attendee.user_id == actor.user_id,
-        Attendee.present.is_(True),
-        Meeting.id == Attendee.meeting_id, Meeting.held_on <= window.latest_held_on,
-        or_(Meeting.status != "cloturee", Meeting.closed_at >= window.closed_since,
-            and_(Meeting.closed_at.is_(None), Meeting.held_on >= window.closed_since_day)),
+        Attendee.meeting_id == meeting_id, Meeting.id == Attendee.meeting_id,
+        _member_now(actor, window, Meeting, Attendee),
     )))
     if member:
         return True

@@ -198,3 +198,21 @@ def test_only_members_present_or_the_file_holder_record_a_decision(world):
         made.id, "visite_domicile", "Visite à domicile sous 15 jours", "Conseillère", None, None)
     with pytest.raises(AccessDeniedError):
         MeetingService(world.db, world.actors["adviser_other"]).delete_decision(made.id)
+
+
+def test_attendance_ends_with_the_sixtieth_paris_day_after_closing(world, clock):
+    """Closed at 23:30 in Paris on 1 October (21:30 UTC): the summary stays
+    readable through 30 November (60 days later), not on 1 December."""
+    from datetime import UTC, datetime
+
+    from cus_desk.store.models.meetings import Meeting
+
+    with world.db.write_session() as s:
+        m = s.get(Meeting, world.meeting_id)
+        m.held_on, m.closed_at = date(2026, 10, 1), datetime(2026, 10, 1, 21, 30, tzinfo=UTC)
+    member = CaseService(world.db, world.actors["cas_present"])
+    clock.set(datetime(2026, 11, 30, 22, 59, tzinfo=UTC))  # 23:59 in Paris, day 60
+    assert member.get(world.case_id).access == "summary"
+    clock.set(datetime(2026, 11, 30, 23, 1, tzinfo=UTC))  # 00:01 on 1 December in Paris
+    with pytest.raises(AccessDeniedError):
+        CaseService(world.db, world.actors["cas_present"]).get(world.case_id)
