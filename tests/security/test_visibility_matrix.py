@@ -94,6 +94,7 @@ class World:
     lease_id: int
     contract: str
     meeting_id: int
+    off_agenda_id: int  # another Metz case, on no session
 
 
 @pytest.fixture
@@ -112,6 +113,7 @@ def world(db, actors, _test_password_hash, clock) -> World:
         notes=(("sante", NOTE),), journal=((date(2026, 11, 2), "entretien", JOURNAL),),
         adviser_id=actors["adviser_metz"].user_id, referral_status="acceptee",
     )
+    off_agenda_id = make_case(db, agencies["metz"], "Martin", "Élodie", problems=("sante_mentale",))
     from cus_desk.store.models.cases import Case
     from cus_desk.store.models.meetings import AgendaItem, Attendee, Decision, Meeting
 
@@ -133,7 +135,8 @@ def world(db, actors, _test_password_hash, clock) -> World:
         s.add(Decision(meeting_id=meeting.id, case_id=case_id, type="saisine_fsl", text="Saisir le FSL",
                        responsible="Conseillère", status="a_faire"))
         b.extract(s, date(2026, 10, 31), [lease])
-        world = World(db, cast, case_id, case.reference, lease.id, lease.contract_number, meeting.id)
+        world = World(db, cast, case_id, case.reference, lease.id, lease.contract_number, meeting.id,
+                      off_agenda_id)
     return world
 
 
@@ -180,6 +183,8 @@ def test_matrix_through_services(world, who):
     else:
         assert row is not None, f"{who}: the case is missing from the list"
         _check_row(who, want["list"], row.holder_name, row.problems, repr(row), f"{who} list")
+    # Attendance covers the session's cases only, not the agency's others.
+    assert any(r.id == world.off_agenda_id for r in rows or ()) is (want["list"] == "full"), who
     if rows is not None:
         # Counts and search answer from the same rule.
         assert cases.count_cases() == len(rows)
