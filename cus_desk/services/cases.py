@@ -836,7 +836,9 @@ class CaseService(Service):
         today = self.today()
         referrals = tuple(
             ReferralView(
-                r.id, r.version, r.partner_id, r.partner.name, r.sent_on,
+                r.id, r.version, r.partner_id,
+                r.partner.name if full or not rules.is_sensitive_partner(r.partner.category)
+                else rules.SUMMARY_PARTNER_NAME, r.sent_on,
                 r.reason if full else "", r.status, r.status_changed_on, r.result,
                 r.failure_reason, r.outcome if full else None, r.closed_on,
                 rules.is_referral_overdue(r.status, r.sent_on, today, overdue_days),

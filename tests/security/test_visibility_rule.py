@@ -217,3 +217,25 @@ def test_attendance_ends_with_the_sixtieth_paris_day_after_closing(world, clock)
     clock.set(datetime(2026, 11, 30, 23, 1, tzinfo=UTC))  # 00:01 on 1 December in Paris
     with pytest.raises(AccessDeniedError):
         CaseService(world.db, world.actors["cas_present"]).get(world.case_id)
+
+
+def test_a_summary_does_not_name_a_health_partner(world):
+    """A referral to a psychiatric centre tells the diagnosis: a summary
+    reader sees « Structure partenaire » and the referral's status only."""
+    from cus_desk.store.models.core import Partner, Referral
+
+    with world.db.write_session() as s:
+        partner = Partner(name="Centre psychothérapique de Jury", category="sante_mentale", version=1)
+        s.add(partner)
+        s.flush()
+        s.add(Referral(kind="orientation", case_id=world.case_id, partner_id=partner.id,
+                       sent_on=date(2026, 10, 1), reason="Suivi psychiatrique", status="acceptee"))
+    summary = CaseService(world.db, world.actors["cas_present"]).get(world.case_id)
+    text = repr(summary) + json.dumps(summary.to_public_dict(), ensure_ascii=False, default=str)
+    assert "Jury" not in text and "psychiatrique" not in text
+    assert "Structure partenaire" in {r.partner_name for r in summary.referrals}
+    with world.db.read_session() as s:
+        amli = s.scalar(select(Partner.name).where(Partner.seed_key == "amli"))
+    assert amli in {r.partner_name for r in summary.referrals}  # an ordinary partner stays named
+    full = CaseService(world.db, world.actors["adviser_own"]).get(world.case_id)
+    assert "Centre psychothérapique de Jury" in {r.partner_name for r in full.referrals}
