@@ -1349,6 +1349,7 @@ class MeetingService(Service):
 
     # ------------------------------------------------------------------ follow-up
 
+    @_traces_refusals
     def set_follow_up(self, decision_id: int, status: str, comment: str = "",
                       on: date | None = None, expected_version: int | None = None) -> DecisionView:
         """Change a decision's follow-up status (or just add a dated comment
@@ -1394,6 +1395,7 @@ class MeetingService(Service):
         condition = self._follow_up_condition(session)
         ok = session.scalar(select(func.count(Case.id)).where(Case.id == case.id, condition))
         if not ok:
+            self._denied = ("case", case.id, "suivi d'une décision de CAS", case.id)
             raise AccessDeniedError(access.CASE_DENIED)
 
     def follow_up_list(self, *, include_closed: bool = False, responsible: str | None = None,
@@ -1431,6 +1433,7 @@ class MeetingService(Service):
             )
             return sorted(set(rows), key=str.casefold)
 
+    @_traces_refusals
     def decisions_for_case(self, case_id: int) -> list[DecisionView]:
         """Every CAS decision on one case, newest session first, with its
         follow-up (for the case screen)."""
@@ -1439,7 +1442,9 @@ class MeetingService(Service):
             if not (access.has(self.actor, Permission.DECISION_FOLLOW_UP)
                     or access.has(self.actor, Permission.MEETING_VIEW)):
                 raise AccessDeniedError(access.DENIED_MESSAGE.format(role=Role(self.actor.role).label))
+            self._denied = ("case", case.id, "décisions de CAS du dossier", case.id)
             access.require_case(session, self.actor, case.id, case.agency_id, CaseAccess.SUMMARY)
+            self.__dict__.pop("_denied", None)
             users: dict[int, str] = {}
             return [
                 _decision_view(session, d, m, case, self.today, users=users, with_follow_ups=True)

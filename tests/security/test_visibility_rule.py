@@ -95,13 +95,15 @@ def test_agenda_and_seniors_reads_are_traced(world):
     assert [(e.user_login, e.entity_id) for e in seniors] == [("recouvrement.metz", str(world.lease_id))]
 
 
-@pytest.mark.parametrize("attempt", ["case", "releve", "senior", "summary", "list"])
+@pytest.mark.parametrize("attempt", ["case", "releve", "senior", "summary", "list", "decisions",
+                                     "follow_up"])
 def test_refused_attempts_are_traced(world, attempt):
     from cus_desk.services.meetings import MeetingService
     from cus_desk.services.seniors import SeniorsService
 
     who = {"case": "cas_never", "releve": "recovery", "senior": "adviser_other",
-           "summary": "adviser_excused", "list": "admin"}[attempt]
+           "summary": "adviser_excused", "list": "admin", "decisions": "cas_absent",
+           "follow_up": "cas_never"}[attempt]
     actor = world.actors[who]
     call = {
         "case": lambda: CaseService(world.db, actor).get(world.case_id),
@@ -110,6 +112,9 @@ def test_refused_attempts_are_traced(world, attempt):
         "summary": lambda: MeetingService(world.db, actor).commission_summary(world.meeting_id,
                                                                               world.case_id),
         "list": lambda: CaseService(world.db, actor).list_cases(),
+        "decisions": lambda: MeetingService(world.db, actor).decisions_for_case(world.case_id),
+        "follow_up": lambda: MeetingService(world.db, actor).set_follow_up(
+            _decision_id(world), "en_cours", "Relance"),
     }[attempt]
     with pytest.raises(AccessDeniedError):
         call()
@@ -118,6 +123,13 @@ def test_refused_attempts_are_traced(world, attempt):
     event = denied[0]
     assert event.user_login == actor.login and json.loads(event.details_json)["motif"]
     assert event.occurred_at is not None
+
+
+def _decision_id(world) -> int:
+    from cus_desk.store.models.meetings import Decision
+
+    with world.db.read_session() as s:
+        return s.scalar(select(Decision.id).where(Decision.case_id == world.case_id))
 
 
 def test_function_and_sql_forms_agree(world):
