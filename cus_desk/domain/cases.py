@@ -79,19 +79,6 @@ def is_sensitive_problem(code: str) -> bool:
     return code in SENSITIVE_PROBLEMS or any(m in lowered for m in _SENSITIVE_MARKERS)
 
 
-# Partner structures whose very name tells a health, disability, child
-# protection or legal-protection matter (a psychiatric centre, a curatelle
-# service): a summary names them only as "a partner structure".
-SENSITIVE_PARTNER_CATEGORIES: frozenset[str] = frozenset({
-    "sante_mentale", "handicap", "protection_enfance", "tutelle",
-})
-SUMMARY_PARTNER_NAME = "Structure partenaire"
-
-
-def is_sensitive_partner(category: str | None) -> bool:
-    return (category or "") in SENSITIVE_PARTNER_CATEGORIES
-
-
 def summary_problems(codes) -> tuple[str, ...]:
     """The problématiques a summary may show."""
     return tuple(c for c in codes if not is_sensitive_problem(c))

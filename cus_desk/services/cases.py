@@ -24,7 +24,7 @@ from cus_desk.domain.cases import CaseStatus
 from cus_desk.domain.errors import AccessDeniedError, NotFoundError, ValidationError
 from cus_desk.domain.formatting import format_date
 from cus_desk.domain.meetings import is_sensitive_problem
-from cus_desk.domain.reference import LEASE_KINDS, RELATIONSHIP_KINDS
+from cus_desk.domain.reference import LEASE_KINDS, RELATIONSHIP_KINDS, is_sensitive_partner_category
 from cus_desk.domain.roles import Role
 from cus_desk.domain.settings import REFERRAL_OVERDUE_DAYS
 from cus_desk.services import access, audit
@@ -54,6 +54,9 @@ from cus_desk.store.models.core import (
 )
 
 ENTITY = "case"
+# A summary names a health, disability, child-protection or legal-protection
+# partner only as this (domain.reference.SENSITIVE_PARTNER_CATEGORIES).
+SUMMARY_PARTNER_NAME = "Structure partenaire"
 
 # --------------------------------------------------------------------------
 # Inputs
@@ -837,8 +840,8 @@ class CaseService(Service):
         referrals = tuple(
             ReferralView(
                 r.id, r.version, r.partner_id,
-                r.partner.name if full or not rules.is_sensitive_partner(r.partner.category)
-                else rules.SUMMARY_PARTNER_NAME, r.sent_on,
+                r.partner.name if full or not is_sensitive_partner_category(r.partner.category)
+                else SUMMARY_PARTNER_NAME, r.sent_on,
                 r.reason if full else "", r.status, r.status_changed_on, r.result,
                 r.failure_reason, r.outcome if full else None, r.closed_on,
                 rules.is_referral_overdue(r.status, r.sent_on, today, overdue_days),
