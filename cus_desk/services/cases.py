@@ -831,9 +831,11 @@ class CaseService(Service):
             select(Lease).where(Lease.household_id == hh.id)
             .order_by(Lease.start_date.desc(), Lease.id.desc()).limit(1)
         )
+        # A summary identifies the household by reference and initials only:
+        # no contract number, address or entry date.
         lease_view = LeaseView(
-            lease.id, lease.contract_number, lease.agency.name, lease.commune,
-            lease.address if full else None, lease.start_date, lease.kind,
+            lease.id, lease.contract_number if full else "", lease.agency.name, lease.commune,
+            lease.address if full else None, lease.start_date if full else None, lease.kind,
         ) if lease else None
         overdue_days = read_setting(session, REFERRAL_OVERDUE_DAYS)
         today = self.today()

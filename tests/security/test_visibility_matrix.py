@@ -203,6 +203,7 @@ def test_matrix_through_services(world, who):
         if want["detail"] == "summary":
             _no_summary_secret(text, f"{who} detail")
             assert detail.holder_name.upper() == HOLDER_SUMMARY
+            assert world.contract not in text, f"{who}: the contract number identifies the household"
 
     meetings = MeetingService(world.db, actor)
     refused, releve = _refused(meetings.releve, world.meeting_id)
