@@ -352,3 +352,52 @@ def test_agenda_is_visible_to_invited_members_from_its_publication(world, clock)
     assert member.get(world.case_id).access == "summary"
     with pytest.raises(AccessDeniedError):
         excused.get(world.case_id)
+
+
+def _all_texts(widget) -> str:
+    """Every text a user could read in a window: labels, fields, buttons,
+    window title, and the cells of its lists and tables."""
+    from PySide6.QtWidgets import QAbstractItemView, QWidget
+
+    texts = [widget.windowTitle()]
+    for child in widget.findChildren(QWidget):
+        for getter in ("text", "toPlainText", "title", "placeholderText", "toolTip"):
+            fn = getattr(child, getter, None)
+            if callable(fn):
+                try:
+                    value = fn()
+                except TypeError:
+                    continue
+                if isinstance(value, str):
+                    texts.append(value)
+        if isinstance(child, QAbstractItemView) and child.model() is not None:
+            model = child.model()
+            for r in range(model.rowCount()):
+                for c in range(model.columnCount()):
+                    value = model.data(model.index(r, c))
+                    if value is not None:
+                        texts.append(str(value))
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("who", [w for w, row in MATRIX.items() if row[1] is not None])
+def test_matrix_through_gui_case_window(world, who, qtbot):
+    """The case window (GUI detail) as each role who may open it sees it."""
+    from cus_desk.ui.cases.case_dialog import CaseDialog
+    from cus_desk.ui.context import AppContext
+
+    want = expected(who)
+    dialog = CaseDialog(AppContext(db=world.db, actor=world.actors[who]), world.case_id)
+    qtbot.addWidget(dialog)
+    text = _all_texts(dialog)
+    assert world.reference in text
+    # What may not be seen is absent (what may be seen can still sit behind
+    # a tab or a « show » button: not asserted here, the services test does).
+    if not want["note"]:
+        assert NOTE not in text, who
+    if not want["journal"]:
+        assert JOURNAL not in text, who
+    assert (FIRST_NAME in text) is (want["detail"] == "full"), who
+    if want["detail"] == "summary":
+        _no_summary_secret(text, f"{who} case window")
+        assert world.contract not in text
