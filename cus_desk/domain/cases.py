@@ -57,6 +57,33 @@ PROBLEMS: dict[str, str] = {
     "autre": "Autre",
 }
 
+# Problématiques that carry health, disability, violence or family
+# information: shown only to those who see the whole file (FULL access),
+# never in a summary (list row, JSON, projector, relevé) — art. L.121-6-2
+# CASF, RGPD art. 9. Health-related ones are "FULL-only" rather than subject
+# to a consent record: a case has no consent of its own (consent belongs to
+# a confidential note), and a code ticked on the form never travels further
+# than the people who may read the file.
+HEALTH_PROBLEMS: frozenset[str] = frozenset({"sante_mentale", "perte_autonomie", "handicap"})
+SENSITIVE_PROBLEMS: frozenset[str] = HEALTH_PROBLEMS | frozenset({
+    "violences_intrafamiliales", "incurie_hygiene",
+})
+# Fail-safe for codes added later without updating the set above.
+_SENSITIVE_MARKERS = ("sante", "santé", "violence", "handicap", "autonomie", "incurie",
+                      "hygiene", "hygiène", "addiction", "psy", "famil")
+
+
+def is_sensitive_problem(code: str) -> bool:
+    """True for a problématique kept out of every summary."""
+    lowered = code.casefold()
+    return code in SENSITIVE_PROBLEMS or any(m in lowered for m in _SENSITIVE_MARKERS)
+
+
+def summary_problems(codes) -> tuple[str, ...]:
+    """The problématiques a summary may show."""
+    return tuple(c for c in codes if not is_sensitive_problem(c))
+
+
 # Préconisation de la CAS (seed §9.3: "préconiser une intervention sociale
 # pour avoir un bilan plus global").
 RECOMMENDATIONS: dict[str, str] = {

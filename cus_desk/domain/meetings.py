@@ -367,15 +367,13 @@ def full_name(last_name: str, first_name: str) -> str:
     return f"{last_name.strip().upper()} {first}".strip()
 
 
-# Problématiques that carry health, violence or family information stay hidden
-# in the commission summary (shared professional secrecy, art. L.121-6-2 CASF).
-_SENSITIVE_MARKERS = ("sante", "santé", "violence", "handicap", "autonomie", "incurie",
-                      "hygiene", "hygiène", "addiction", "psy")
-
-
 def is_sensitive_problem(code: str) -> bool:
-    lowered = code.casefold()
-    return any(marker in lowered for marker in _SENSITIVE_MARKERS)
+    """Problématiques that carry health, violence or family information stay
+    hidden in the commission summary (shared professional secrecy, art.
+    L.121-6-2 CASF): one list, kept by the case-files rules."""
+    from cus_desk.domain.cases import is_sensitive_problem as _sensitive
+
+    return _sensitive(code)
 
 
 def arrears_trend(points: list[tuple[date, int]]) -> str:

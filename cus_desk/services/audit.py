@@ -39,6 +39,7 @@ class Action:
     BACKUP = "backup"
     RESTORE = "restore"
     ADMIN = "admin"
+    ACCESS_DENIED = "access_denied"
 
 
 ACTION_LABELS = {
@@ -57,6 +58,7 @@ ACTION_LABELS = {
     Action.BACKUP: "Sauvegarde",
     Action.RESTORE: "Restauration",
     Action.ADMIN: "Administration",
+    Action.ACCESS_DENIED: "Accès refusé",
 }
 
 CONFIDENTIAL_MARK = "(modifié — contenu confidentiel)"

@@ -24,7 +24,7 @@ from cus_desk.domain.cases import CaseStatus
 from cus_desk.domain.errors import AccessDeniedError, NotFoundError, ValidationError
 from cus_desk.domain.formatting import format_date
 from cus_desk.domain.meetings import is_sensitive_problem
-from cus_desk.domain.reference import LEASE_KINDS, RELATIONSHIP_KINDS
+from cus_desk.domain.reference import LEASE_KINDS, RELATIONSHIP_KINDS, is_sensitive_partner_category
 from cus_desk.domain.roles import Role
 from cus_desk.domain.settings import REFERRAL_OVERDUE_DAYS
 from cus_desk.services import access, audit
@@ -55,6 +55,9 @@ from cus_desk.store.models.core import (
 )
 
 ENTITY = "case"
+# A summary names a health, disability, child-protection or legal-protection
+# partner only as this (domain.reference.SENSITIVE_PARTNER_CATEGORIES).
+SUMMARY_PARTNER_NAME = "Structure partenaire"
 
 # --------------------------------------------------------------------------
 # Inputs
@@ -479,26 +482,43 @@ class CaseService(Service):
             self._overdue_cache = cached
         return cached[1]
 
-    def _list_scope(self) -> tuple[str, dict]:
-        """SQL condition restricting the list to the cases the actor may see."""
+    def _window(self, session: Session) -> access.AttendanceWindow:
+        """The attendance window of the visibility rule, for today (its
+        settings re-read at most every _SETTING_TTL seconds)."""
+        now = time.monotonic()
+        today = self.today()
+        cached = getattr(self, "_window_cache", None)
+        if cached is None or now - cached[0] > self._SETTING_TTL or cached[1] != today:
+            cached = (now, today, access.attendance_window(session, self.clock))
+            self._window_cache = cached
+        return cached[2]
+
+    def _compiled(self, session: Session, key: str, build) -> str:
+        """A rule expression of services.access rendered once as SQL text for
+        the hand-written list query (values are ids and dates computed here,
+        rendered by SQLAlchemy for the session's dialect)."""
+        window = self._window(session)
+        dialect = session.get_bind().dialect
+        cache_key = (key, dialect.name, window)
+        cache = self.__dict__.setdefault("_sql_cache", {})
+        if cache_key not in cache:
+            expr = build(self.actor, window, _LIST_CASES)
+            cache[cache_key] = str(expr.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        return cache[cache_key]
+
+    def _list_scope(self, session: Session, minimum: CaseAccess = CaseAccess.SUMMARY) -> tuple[str, dict]:
+        """SQL condition restricting the list to the cases the actor may see
+        (services.access.visible_cases, the one rule)."""
         access.require_case_list(self.actor)
-        role = Role(self.actor.role)
-        on_agenda = (
-            "c.id IN (SELECT ai.case_id FROM agenda_items ai JOIN attendees at "
-            "ON at.meeting_id = ai.meeting_id WHERE at.user_id = :me)"
-        )
-        if role is Role.SOCIAL_HEAD:
-            return "1 = 1", {}
-        if role is Role.SOCIAL_ADVISER:
-            return f"(c.agency_id = :my_agency OR {on_agenda})", {
-                "my_agency": self.actor.agency_id or -1, "me": self.actor.user_id,
-            }
-        if role is Role.CAS_MEMBER:
-            return on_agenda, {"me": self.actor.user_id}
-        raise AccessDeniedError(access.CASE_DENIED)
+        sql = self._compiled(session, f"scope:{minimum.name}",
+                             lambda a, w, c: access.visible_cases(a, w, c, minimum))
+        return f"({sql})", {}
+
+    def _level_sql(self, session: Session) -> str:
+        return self._compiled(session, "level", access.access_level)
 
     def _where(self, session: Session, flt: CaseFilter) -> tuple[str, dict]:
-        scope, params = self._list_scope()
+        scope, params = self._list_scope(session)
         conds = [scope]
         if flt.agency_id is not None:
             conds.append("c.agency_id = :agency_id")
@@ -513,6 +533,10 @@ class CaseService(Service):
         if flt.problem:
             conds.append("c.id IN (SELECT p.case_id FROM case_problems p WHERE p.code = :problem)")
             params["problem"] = flt.problem
+            if rules.is_sensitive_problem(flt.problem):
+                # Filtering on a sensitive problématique would tell which
+                # summary-only cases carry it: only fully visible cases match.
+                conds.append(self._list_scope(session, CaseAccess.FULL)[0])
         if flt.adviser_id is not None:
             conds.append("c.adviser_id = :adviser_id")
             params["adviser_id"] = flt.adviser_id
@@ -531,6 +555,20 @@ class CaseService(Service):
             conds.extend(search.conditions)
             params.update(search.params)
             params["_from"] = (search.from_clause, search.id_order)
+            if Role(self.actor.role) is not Role.SOCIAL_HEAD:
+                # The search text indexes every member's names and the
+                # contract numbers: a case seen as a summary only is found by
+                # its reference or its holder's surname, never by what the
+                # summary hides (a first name, a co-tenant, a contract).
+                words = []
+                for i, word in enumerate(flt.search.split()):
+                    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                    params[f"sref{i}"], params[f"shold{i}"] = f"%{escaped}%", f"{escaped}%"
+                    words.append(f"(lower(c.reference) LIKE lower(:sref{i}) ESCAPE '\\' "
+                                 f"OR lower(c.holder_name) LIKE lower(:shold{i}) ESCAPE '\\')")
+                if words:
+                    full = self._list_scope(session, CaseAccess.FULL)[0]
+                    conds.append(f"({full} OR ({' AND '.join(words)}))")
         return " AND ".join(conds), params
 
 
@@ -568,7 +606,8 @@ class CaseService(Service):
             f"(SELECT {problems} "
             "FROM case_problems p WHERE p.case_id = c.id), "
             "(SELECT count(*) FROM referrals r WHERE r.case_id = c.id AND r.kind = 'orientation' "
-            " AND r.status IN ('envoyee', 'sans_reponse') AND r.sent_on < :cutoff) "
+            " AND r.status IN ('envoyee', 'sans_reponse') AND r.sent_on < :cutoff), "
+            f"{self._level_sql(session)} "
             f"FROM {from_clause} JOIN agencies a ON a.id = c.agency_id "
             "LEFT JOIN users u ON u.id = c.adviser_id "
             f"WHERE {where} ORDER BY {order or order_col + ', c.id ' + direction} "
@@ -579,21 +618,60 @@ class CaseService(Service):
 
     def list_cases(self, flt: CaseFilter = CaseFilter(), sort: str = "reference",
                    descending: bool = False, offset: int = 0, limit: int = 200) -> list[CaseRow]:
+        """One page of the list. Rows the actor sees as a summary only show
+        the holder with initials and no sensitive problématique."""
+        if not access.has(self.actor, Permission.CASE_LIST):
+            self._refused(AccessDeniedError(""), None, "liste des dossiers")
+            access.require_case_list(self.actor)
         with self._read() as session:
             sql, params = self.list_sql(session, flt, sort, descending, offset, limit)
             # The SQL is already final: driver-level execution where the driver
             # takes :name parameters (store.dialect).
             rows = dialect.of(session).execute_final_sql(session, sql, params).fetchall()
-        return [
-            CaseRow(
-                id=r[0], reference=r[1], holder_name=r[2] or "", contract_number=r[3] or "",
+            summary_ids = [r[0] for r in rows if r[13] < CaseAccess.FULL.value]
+            initials = _summary_holders(session, summary_ids) if summary_ids else {}
+        out = []
+        for r in rows:
+            problems = tuple(sorted((r[11] or "").split(","), key=_problem_order)) if r[11] else ()
+            full = r[13] >= CaseAccess.FULL.value
+            out.append(CaseRow(
+                id=r[0], reference=r[1],
+                holder_name=(r[2] or "") if full else initials.get(r[0], ""),
+                contract_number=(r[3] or "") if full else "",
                 commune=r[4] or "", agency_name=r[5], status=r[6], adviser_name=r[7] or "",
                 arrears_cents=r[8], last_activity_on=_d(r[9]), opened_on=_d(r[10]),
-                problems=tuple(sorted((r[11] or "").split(","), key=_problem_order)) if r[11] else (),
+                problems=problems if full else rules.summary_problems(problems),
                 overdue_referrals=r[12],
-            )
-            for r in rows
-        ]
+            ))
+        self._trace_list(flt, sort, descending, offset, out)
+        return out
+
+    _TRACED_MAX = 512
+
+    def _trace_list(self, flt: CaseFilter, sort: str, descending: bool, offset: int,
+                    rows: list[CaseRow]) -> None:
+        """Trace a list or search read: one event per distinct query (filter
+        and sort) of this service, on its first page; scrolling, re-sorting
+        back or refreshing the same query adds nothing. The event names the
+        filter (the search text by its length only) and the case ids shown."""
+        if offset:
+            return
+        key = (flt, sort, descending, tuple(r.id for r in rows))
+        traced = self.__dict__.setdefault("_traced", set())
+        if key in traced:
+            return
+        if len(traced) >= self._TRACED_MAX:
+            traced.clear()
+        traced.add(key)
+        details = {"vue": "recherche" if flt.search.strip() else "liste",
+                   "filtre": {k: v for k, v in (("agence", flt.agency_id), ("statut", flt.status),
+                                                 ("problematique", flt.problem),
+                                                 ("conseillere", flt.adviser_id))
+                              if v is not None},
+                   "recherche_longueur": len(flt.search.strip()),
+                   "dossiers": [r.id for r in rows]}
+        with self._write() as session:
+            audit.record(session, self.actor, audit.Action.READ, "case_list", None, details=details)
 
     def count_cases(self, flt: CaseFilter = CaseFilter()) -> int:
         with self._read() as session:
@@ -614,8 +692,14 @@ class CaseService(Service):
                     f"Aucun dossier ne porte la référence « {reference.strip()} ». "
                     "Vérifiez-la (format CAS-2026-0042)."
                 )
-            access.require_case(session, self.actor, row.id, row.agency_id, CaseAccess.SUMMARY)
-            return row.id
+            try:
+                access.require_case(session, self.actor, row.id, row.agency_id, CaseAccess.SUMMARY)
+            except AccessDeniedError:
+                refused = row.id
+            else:
+                return row.id
+        self._refused(AccessDeniedError(access.CASE_DENIED), refused, "recherche par référence")
+        raise AccessDeniedError(access.CASE_DENIED)
 
     def lookup_lease(self, contract_number: str) -> LeaseLookup | None:
         """An existing lease by its contract number (new-case form)."""
@@ -627,20 +711,32 @@ class CaseService(Service):
             lease = session.scalar(select(Lease).where(Lease.contract_number == number))
             if lease is None:
                 return None
-            holder = ""
-            if lease.household_id:
-                t = session.scalar(
-                    select(Tenant).where(Tenant.household_id == lease.household_id)
-                    .order_by(Tenant.position, Tenant.id).limit(1)
-                )
-                holder = f"{t.last_name} {t.first_name}".strip() if t else ""
-            open_ref = session.scalar(
-                select(Case.reference).where(Case.status != CaseStatus.CLOSED.value)
-                .where((Case.lease_id == lease.id) | (Case.household_id == lease.household_id))
-                .limit(1)
-            ) if lease.household_id else None
-            return LeaseLookup(lease.id, lease.contract_number, lease.agency_id,
-                               lease.agency.name, lease.commune, holder, open_ref)
+            agency_name = lease.agency.name
+            if Role(self.actor.role) is not Role.SOCIAL_HEAD and lease.agency_id != self.actor.agency_id:
+                refused = lease.id
+            else:
+                refused = None
+                holder = ""
+                if lease.household_id:
+                    t = session.scalar(
+                        select(Tenant).where(Tenant.household_id == lease.household_id)
+                        .order_by(Tenant.position, Tenant.id).limit(1)
+                    )
+                    holder = f"{t.last_name} {t.first_name}".strip() if t else ""
+                open_case = session.execute(
+                    select(Case.id, Case.reference).where(Case.status != CaseStatus.CLOSED.value)
+                    .where((Case.lease_id == lease.id) | (Case.household_id == lease.household_id))
+                    .where(access.visible_cases(self.actor, self._window(session)))
+                    .limit(1)
+                ).first() if lease.household_id else None
+                return LeaseLookup(lease.id, lease.contract_number, lease.agency_id,
+                                   agency_name, lease.commune, holder,
+                                   open_case.reference if open_case else None)
+        message = (f"Le contrat n° {number} relève de l'agence {agency_name} : c'est la conseillère "
+                   "de cette agence qui ouvre le dossier. Les informations de ce bail ne sont pas "
+                   "affichées.")
+        access.record_refusal(self.db, self.actor, "lease", refused, "recherche d'un bail d'une autre agence")
+        raise AccessDeniedError(message)
 
     def agencies(self) -> list[Choice]:
         with self._read() as session:
@@ -673,20 +769,31 @@ class CaseService(Service):
 
     def get(self, case_id: int, *, audit_read: bool = True) -> CaseDetail:
         """The case file as the actor may see it. Opening it is audited
-        (``audit_read=False`` only to refresh a case file already open)."""
-        if not audit_read:
-            with self._read() as session:
+        (``audit_read=False`` only to refresh a case file already open), and
+        so is a refused attempt."""
+        try:
+            if not audit_read:
+                with self._read() as session:
+                    case = self._load(session, case_id, eager=True)
+                    level = access.require_case(session, self.actor, case.id, case.agency_id,
+                                                CaseAccess.SUMMARY)
+                    return self._detail(session, case, level)
+            with self._write() as session:
                 case = self._load(session, case_id, eager=True)
                 level = access.require_case(session, self.actor, case.id, case.agency_id,
                                             CaseAccess.SUMMARY)
+                audit.record(session, self.actor, audit.Action.READ, ENTITY, case.id, case_id=case.id,
+                             details={"acces": "complet" if level is CaseAccess.FULL else "synthese"})
                 return self._detail(session, case, level)
-        with self._write() as session:
-            case = self._load(session, case_id, eager=True)
-            level = access.require_case(session, self.actor, case.id, case.agency_id,
-                                        CaseAccess.SUMMARY)
-            audit.record(session, self.actor, audit.Action.READ, ENTITY, case.id, case_id=case.id,
-                         details={"acces": "complet" if level is CaseAccess.FULL else "synthese"})
-            return self._detail(session, case, level)
+        except AccessDeniedError as exc:
+            self._refused(exc, case_id, "consultation du dossier")
+            raise
+
+    def _refused(self, exc: AccessDeniedError, case_id: int | None, what: str) -> None:
+        from cus_desk.domain.errors import SessionRevokedError
+
+        if not isinstance(exc, SessionRevokedError):
+            access.record_refusal(self.db, self.actor, ENTITY, case_id, what, case_id=case_id)
 
     def _load(self, session: Session, case_id: int, *, eager: bool = False) -> Case:
         options = [
@@ -709,8 +816,8 @@ class CaseService(Service):
             id=hh.id, version=hh.version, phone=hh.phone if full else None,
             referent_name=names.get(hh.referent_id, "") if hh.referent_id else "",
             members=tuple(
-                MemberView(m.id, m.last_name, m.first_name, m.birth_date if full else None,
-                           m.relationship_kind)
+                MemberView(m.id, m.last_name, m.first_name if full else _initials(m.first_name),
+                           m.birth_date if full else None, m.relationship_kind)
                 for m in (hh.members if full else hh.members[:1])
             ),
         )
@@ -718,15 +825,19 @@ class CaseService(Service):
             select(Lease).where(Lease.household_id == hh.id)
             .order_by(Lease.start_date.desc(), Lease.id.desc()).limit(1)
         )
+        # A summary identifies the household by reference and initials only:
+        # no contract number, address or entry date.
         lease_view = LeaseView(
-            lease.id, lease.contract_number, lease.agency.name, lease.commune,
-            lease.address if full else None, lease.start_date, lease.kind,
+            lease.id, lease.contract_number if full else "", lease.agency.name, lease.commune,
+            lease.address if full else None, lease.start_date if full else None, lease.kind,
         ) if lease else None
         overdue_days = read_setting(session, REFERRAL_OVERDUE_DAYS)
         today = self.today()
         referrals = tuple(
             ReferralView(
-                r.id, r.version, r.partner_id, r.partner.name, r.sent_on,
+                r.id, r.version, r.partner_id,
+                r.partner.name if full or not is_sensitive_partner_category(r.partner.category)
+                else SUMMARY_PARTNER_NAME, r.sent_on,
                 r.reason if full else "", r.status, r.status_changed_on, r.result,
                 r.failure_reason, r.outcome if full else None, r.closed_on,
                 rules.is_referral_overdue(r.status, r.sent_on, today, overdue_days),
@@ -1254,7 +1365,8 @@ class CaseService(Service):
     def overdue_referrals(self, agency_id: int | None = None) -> list[OverdueReferral]:
         """Orientations without an answer after REFERRAL_OVERDUE_DAYS, oldest first."""
         with self._read() as session:
-            scope, params = self._list_scope()
+            # Following referrals up is the work of those who hold the file.
+            scope, params = self._list_scope(session, CaseAccess.FULL)
             days = read_setting(session, REFERRAL_OVERDUE_DAYS)
             cutoff = rules.referral_overdue_cutoff(self.today(), days)
             params.update(cutoff=cutoff.isoformat())
@@ -1271,6 +1383,23 @@ class CaseService(Service):
         today = self.today()
         return [OverdueReferral(r[0], r[1], r[2], r[3] or "", r[4], _d(r[5]), (today - _d(r[5])).days)
                 for r in rows]
+
+
+_LIST_CASES = Case.__table__.alias("c")  # the alias of the hand-written list query
+
+
+def _summary_holders(session: Session, case_ids: list[int]) -> dict[int, str]:
+    """Holder of each case as a summary shows it: surname and initials."""
+    from cus_desk.domain.meetings import short_name
+
+    out: dict[int, str] = {}
+    for case_id, last, first in session.execute(
+        select(Case.id, Tenant.last_name, Tenant.first_name)
+        .join(Tenant, Tenant.household_id == Case.household_id)
+        .where(Case.id.in_(case_ids)).order_by(Case.id, Tenant.position, Tenant.id)
+    ).all():
+        out.setdefault(case_id, short_name(last, first))
+    return out
 
 
 _CHECKED_ENGINES: weakref.WeakSet = weakref.WeakSet()
@@ -1295,6 +1424,12 @@ def _ensure_search_index(db) -> None:
 
 
 _PROBLEM_ORDER = {code: i for i, code in enumerate(rules.PROBLEMS)}
+
+
+def _initials(first_name: str) -> str:
+    """A first name reduced to its initials (``Jean-Pierre`` → ``J.-P.``)."""
+    return " ".join("-".join(p[0].upper() + "." for p in part.split("-") if p)
+                    for part in (first_name or "").split())
 
 
 def _problem_order(code: str) -> int:

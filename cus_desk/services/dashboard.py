@@ -61,11 +61,14 @@ class DashboardService(Service):
                 agency = session.get(Agency, agency_filter)
                 scope = agency.label if agency else scope
             board = Dashboard(scope_label=scope)
+            # Every figure counts only what the one visibility rule lets the
+            # actor see (services.access): the files she holds for the case
+            # figures, the decisions she may follow up for the CAS figures.
+            window = access.attendance_window(session, self.clock)
+            held = access.visible_cases(self.actor, window, minimum=access.CaseAccess.FULL)
             if role in (Role.SOCIAL_ADVISER, Role.SOCIAL_HEAD):
                 board.cases_visible = True
-                query = select(Case.status, func.count()).group_by(Case.status)
-                if agency_filter is not None:
-                    query = query.where(Case.agency_id == agency_filter)
+                query = select(Case.status, func.count()).where(held).group_by(Case.status)
                 board.cases_by_status = dict(session.execute(query).all())
                 overdue_days = read_setting(session, REFERRAL_OVERDUE_DAYS)
                 ref_query = (
@@ -73,15 +76,14 @@ class DashboardService(Service):
                     .join(Case, Case.id == Referral.case_id)
                     .where(Referral.kind == "orientation", Referral.status == "envoyee",
                            Referral.sent_on <= today - timedelta(days=overdue_days))
+                    .where(held)
                 )
-                if agency_filter is not None:
-                    ref_query = ref_query.where(Case.agency_id == agency_filter)
                 board.overdue_referrals = session.scalar(ref_query) or 0
             if access.has(self.actor, access.Permission.MEETING_VIEW):
                 board.meetings_visible = True
-                open_q = select(func.count(Decision.id)).where(Decision.status.in_(("a_faire", "en_cours")))
-                if agency_filter is not None:
-                    open_q = open_q.join(Case, Case.id == Decision.case_id).where(Case.agency_id == agency_filter)
+                open_q = (select(func.count(Decision.id)).join(Case, Case.id == Decision.case_id)
+                          .where(Decision.status.in_(("a_faire", "en_cours")))
+                          .where(access.follow_up_cases(self.actor, window)))
                 board.open_decisions = session.scalar(open_q) or 0
                 board.overdue_decisions = session.scalar(open_q.where(Decision.due_on < today)) or 0
                 # The next session to run is the earliest one not closed yet,

@@ -391,24 +391,23 @@ def _case_load_options():
     return (selectinload(Case.household).selectinload(Household.members), selectinload(Case.agency))
 
 
-def _summary_session_filter(actor):
-    """SQL condition on Case restricting decisions to those the actor may
-    follow up: the social pole sees everything; an adviser her agency and
-    the sessions she attends; a CAS member the sessions she attends; the
-    recovery staff their agency."""
-    role = Role(actor.role)
-    attended = select(AgendaItem.case_id).join(
-        Attendee, Attendee.meeting_id == AgendaItem.meeting_id
-    ).where(Attendee.user_id == actor.user_id)
-    if role is Role.SOCIAL_HEAD:
-        return None
-    if role is Role.SOCIAL_ADVISER:
-        return or_(Case.agency_id == actor.agency_id, Case.id.in_(attended))
-    if role is Role.CAS_MEMBER:
-        return Case.id.in_(attended)
-    if role is Role.RECOVERY:
-        return None if actor.agency_id is None else Case.agency_id == actor.agency_id
-    return Case.id.in_([])  # no case visible
+def _traces_refusals(method):
+    """Record, after the method's own transaction is rolled back, the
+    refused attempt it noted in ``self._denied``."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        self.__dict__.pop("_denied", None)
+        try:
+            return method(self, *args, **kwargs)
+        except AccessDeniedError:
+            self._record_denied()
+            raise
+        finally:
+            self.__dict__.pop("_denied", None)
+
+    return wrapper
 
 
 # ----------------------------------------------------------------------------- service
@@ -464,12 +463,55 @@ class MeetingService(Service):
             return _row(session, meeting)
 
     def get_meeting(self, meeting_id: int) -> MeetingDetail:
+        """A session with the part of its agenda the actor may see (the one
+        case visibility rule: members of the session see every case on it,
+        an adviser the cases of her agency, the pôle social all). Viewing an
+        agenda is traced, once per session and content for this service."""
         access.require(self.actor, Permission.MEETING_VIEW)
         with self._read() as session:
-            return self._detail(session, _get_meeting(session, meeting_id))
+            detail = self._detail(session, _get_meeting(session, meeting_id))
+        key = (meeting_id, tuple(e.case_id for e in detail.agenda))
+        traced = self.__dict__.setdefault("_traced_agendas", set())
+        if key not in traced:
+            traced.add(key)
+            with self._write() as session:
+                audit.record(session, self.actor, audit.Action.READ, "meeting", meeting_id,
+                             details={"vue": "ordre_du_jour", "dossiers": list(key[1])})
+        return detail
+
+    def _visible_agenda(self, session: Session, case_ids: list[int]) -> set[int]:
+        """Of these agenda cases, those the actor may see (summary or more)."""
+        if not case_ids:
+            return set()
+        window = access.attendance_window(session, self.clock)
+        return set(session.scalars(
+            select(Case.id).where(Case.id.in_(case_ids), access.visible_cases(self.actor, window))
+        ))
+
+    def _follow_up_condition(self, session: Session):
+        return access.follow_up_cases(self.actor, access.attendance_window(session, self.clock))
+
+    def _require_meeting(self, session: Session, meeting: Meeting, what: str) -> None:
+        if not access.may_read_meeting(session, self.actor, meeting.id,
+                                       access.attendance_window(session, self.clock)):
+            self._denied = ("meeting", meeting.id, what, None)
+            raise AccessDeniedError(access.MEETING_DENIED)
+
+    def _require_decide(self, session: Session, meeting_id: int, case_id: int) -> None:
+        if not access.may_decide(session, self.actor, meeting_id, case_id,
+                                 access.attendance_window(session, self.clock)):
+            self._denied = ("case", case_id, "décision de CAS", case_id)
+            raise AccessDeniedError(access.DECISION_DENIED)
+
+    def _record_denied(self) -> None:
+        denied = self.__dict__.pop("_denied", None)
+        if denied is not None:
+            entity_type, entity_id, what, case_id = denied
+            access.record_refusal(self.db, self.actor, entity_type, entity_id, what, case_id=case_id)
 
     def _detail(self, session: Session, m: Meeting) -> MeetingDetail:
         case_labels = _case_labels()[0]
+        visible = self._visible_agenda(session, [i.case_id for i in m.agenda_items])
         users: dict[int, str] = {}
         decisions_by_case: dict[int, list[Decision]] = {}
         for d in session.scalars(
@@ -482,6 +524,8 @@ class MeetingService(Service):
             .options(*_case_load_options())
         )}
         for item in m.agenda_items:
+            if item.case_id not in visible:
+                continue
             case = loaded[item.case_id]
             agenda.append(AgendaEntry(
                 id=item.id,
@@ -841,6 +885,7 @@ class MeetingService(Service):
 
     # ------------------------------------------------------------------ commission summary
 
+    @_traces_refusals
     def commission_summary(self, meeting_id: int, case_id: int) -> CommissionSummary:
         access.require(self.actor, Permission.MEETING_VIEW)
         case_status_labels, problem_labels, journal_labels, referral_labels, _ = _case_labels()
@@ -851,8 +896,10 @@ class MeetingService(Service):
             if index is None:
                 raise NotFoundError("Ce dossier n'est pas à l'ordre du jour de cette séance.")
             case = _get_case(session, case_id)
+            self._denied = ("case", case.id, "synthèse de commission (mode séance)", case.id)
             level = access.require_case(session, self.actor, case.id, case.agency_id,
                                         CaseAccess.SUMMARY)
+            self.__dict__.pop("_denied", None)
             users: dict[int, str] = {}
             household = case.household
             holder = _holder(household)
@@ -1039,6 +1086,7 @@ class MeetingService(Service):
 
     # ------------------------------------------------------------------ decisions
 
+    @_traces_refusals
     def add_decision(self, meeting_id: int, case_id: int, type_code: str, text: str = "",
                      responsible: str = "", due_on: date | None = None) -> DecisionView:
         access.require(self.actor, Permission.MEETING_MANAGE)
@@ -1052,6 +1100,7 @@ class MeetingService(Service):
                 )
             rules.validate_due_date(due_on, meeting.held_on)
             case = _get_case(session, case_id)
+            self._require_decide(session, meeting.id, case.id)
             decision = Decision(
                 meeting_id=meeting.id, case_id=case.id, type=dtype.value, text=text,
                 responsible=responsible, due_on=due_on, status=rules.FollowUpStatus.A_FAIRE.value,
@@ -1065,6 +1114,7 @@ class MeetingService(Service):
                                                    "echeance": due_on.isoformat() if due_on else None})
             return _decision_view(session, decision, meeting, case, self.today)
 
+    @_traces_refusals
     def update_decision(self, decision_id: int, type_code: str, text: str, responsible: str,
                         due_on: date | None, expected_version: int | None) -> DecisionView:
         access.require(self.actor, Permission.MEETING_MANAGE)
@@ -1074,6 +1124,7 @@ class MeetingService(Service):
             if decision is None:
                 raise NotFoundError(DECISION_NOT_FOUND)
             meeting = _get_meeting(session, decision.meeting_id)
+            self._require_decide(session, meeting.id, decision.case_id)
             rules.check_editable(meeting.status, "ses décisions")
             check_version(expected_version, decision.version)
             rules.validate_due_date(due_on, meeting.held_on)
@@ -1089,6 +1140,7 @@ class MeetingService(Service):
                                                             "echeance": due_on}))
             return _decision_view(session, decision, meeting, session.get(Case, decision.case_id), self.today)
 
+    @_traces_refusals
     def delete_decision(self, decision_id: int) -> None:
         access.require(self.actor, Permission.MEETING_MANAGE)
         with self._write() as session:
@@ -1096,6 +1148,7 @@ class MeetingService(Service):
             if decision is None:
                 raise NotFoundError(DECISION_NOT_FOUND)
             meeting = _get_meeting(session, decision.meeting_id)
+            self._require_decide(session, meeting.id, decision.case_id)
             rules.check_editable(meeting.status, "ses décisions")
             session.delete(decision)
             audit.record(session, self.actor, audit.Action.DELETE, "decision", decision_id,
@@ -1134,12 +1187,14 @@ class MeetingService(Service):
                          details={"seance": meeting.id, "releve_sha256": archive.sha256})
             return self._detail(session, meeting)
 
+    @_traces_refusals
     def releve(self, meeting_id: int) -> ReleveFile:
         """The relevé de décisions: for a closed session, the archived file
         byte for byte; before closing, a draft generated now."""
         access.require(self.actor, Permission.MEETING_VIEW)
         with self._write() as session:
             meeting = _get_meeting(session, meeting_id)
+            self._require_meeting(session, meeting, "impression du relevé de décisions")
             name = f"releve-CAS-{meeting.year}-{meeting.number:02d}.pdf"
             if meeting.status == rules.MeetingStatus.CLOTUREE:
                 archive = session.scalar(
@@ -1294,6 +1349,7 @@ class MeetingService(Service):
 
     # ------------------------------------------------------------------ follow-up
 
+    @_traces_refusals
     def set_follow_up(self, decision_id: int, status: str, comment: str = "",
                       on: date | None = None, expected_version: int | None = None) -> DecisionView:
         """Change a decision's follow-up status (or just add a dated comment
@@ -1336,11 +1392,10 @@ class MeetingService(Service):
             return _decision_view(session, decision, meeting, case, self.today, with_follow_ups=True)
 
     def _require_follow_up_scope(self, session: Session, case: Case) -> None:
-        condition = _summary_session_filter(self.actor)
-        if condition is None:
-            return
+        condition = self._follow_up_condition(session)
         ok = session.scalar(select(func.count(Case.id)).where(Case.id == case.id, condition))
         if not ok:
+            self._denied = ("case", case.id, "suivi d'une décision de CAS", case.id)
             raise AccessDeniedError(access.CASE_DENIED)
 
     def follow_up_list(self, *, include_closed: bool = False, responsible: str | None = None,
@@ -1360,9 +1415,7 @@ class MeetingService(Service):
                 query = query.where(Decision.responsible == responsible)
             if case_id is not None:
                 query = query.where(Decision.case_id == case_id)
-            condition = _summary_session_filter(self.actor)
-            if condition is not None:
-                query = query.where(condition)
+            query = query.where(self._follow_up_condition(session))
             users: dict[int, str] = {}
             views = [
                 _decision_view(session, d, m, c, self.today, users=users, with_follow_ups=True)
@@ -1380,6 +1433,7 @@ class MeetingService(Service):
             )
             return sorted(set(rows), key=str.casefold)
 
+    @_traces_refusals
     def decisions_for_case(self, case_id: int) -> list[DecisionView]:
         """Every CAS decision on one case, newest session first, with its
         follow-up (for the case screen)."""
@@ -1388,7 +1442,9 @@ class MeetingService(Service):
             if not (access.has(self.actor, Permission.DECISION_FOLLOW_UP)
                     or access.has(self.actor, Permission.MEETING_VIEW)):
                 raise AccessDeniedError(access.DENIED_MESSAGE.format(role=Role(self.actor.role).label))
+            self._denied = ("case", case.id, "décisions de CAS du dossier", case.id)
             access.require_case(session, self.actor, case.id, case.agency_id, CaseAccess.SUMMARY)
+            self.__dict__.pop("_denied", None)
             users: dict[int, str] = {}
             return [
                 _decision_view(session, d, m, case, self.today, users=users, with_follow_ups=True)

@@ -408,8 +408,14 @@ class PartnerService(Service):
     def _referrals(self, session: Session, partner_id: int) -> tuple[ReferralData, ...]:
         from cus_desk.store.models.cases import Case
 
+        from sqlalchemy import case as sql_case
+
+        # A case reference next to a partner (a shelter, a psychiatric
+        # service) says something about that household: shown only to those
+        # who may see the case (services.access, the one rule).
+        visible = access.visible_cases(self.actor, access.attendance_window(session, self.clock))
         rows = session.execute(
-            select(Referral, Case.reference)
+            select(Referral, sql_case((visible, Case.reference), else_=None))
             .outerjoin(Case, Case.id == Referral.case_id)
             .where(Referral.partner_id == partner_id)
             .order_by(Referral.sent_on.desc(), Referral.id.desc()))

@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from cus_desk.domain import seniors as rules
-from cus_desk.domain.errors import NotFoundError, ValidationError, WorkflowError
+from cus_desk.domain.errors import AccessDeniedError, NotFoundError, ValidationError, WorkflowError
 from cus_desk.domain.parsing import date_in_filename, normalize_name
 from cus_desk.domain.reference import SENIOR_PARTNER_KINDS
 from cus_desk.domain.settings import (
@@ -41,6 +41,25 @@ from cus_desk.store.models.seniors import (
 )
 
 SENIOR_ALERT = "senior_alert"
+
+
+def _traces_refusals(method):
+    """A refusal noted by ``SeniorsService._in_scope`` is traced once the
+    method's own transaction is rolled back."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        self.__dict__.pop("_denied", None)
+        try:
+            return method(self, *args, **kwargs)
+        except AccessDeniedError:
+            denied = self.__dict__.pop("_denied", None)
+            if denied is not None:
+                access.record_refusal(self.db, self.actor, "senior", denied[0], denied[1])
+            raise
+
+    return wrapper
 P = access.Permission
 
 # What the UI needs from the importer, without reaching into the store layer.
@@ -342,9 +361,12 @@ class SeniorsService(Service):
         before ``as_of`` (default: the latest), plus those with an open
         signalement. Counts are over the whole list (before filters)."""
         access.require(self.actor, P.SENIORS_READ)
+        scope = access.seniors_agency(self.actor)
         today = self.clock.today()
         with self._read() as session, imp.gc_paused():
             rows = _compute_seniors(session, as_of, today)
+        if scope is not None:  # an agency's staff see that agency's tenants only
+            rows = [r for r in rows if r.agency_id == scope]
         extract_date = _extract_date(rows)
         count_by_agency = Counter(r.agency for r in rows)
         count_by_status = Counter(r.status for r in rows)
@@ -360,17 +382,37 @@ class SeniorsService(Service):
                               first_count, len(rows))
 
     def agencies(self) -> list[tuple[int, str]]:
+        """The agencies the actor's seniors list covers (filter choices)."""
+        scope = access.seniors_agency(self.actor)
         with self._read() as session:
-            return [(a.id, a.name) for a in session.scalars(select(Agency).order_by(Agency.name))]
+            query = select(Agency).order_by(Agency.name)
+            if scope is not None:
+                query = query.where(Agency.id == scope)
+            return [(a.id, a.name) for a in session.scalars(query)]
+
+    def _in_scope(self, session: Session, lease: Lease, what: str) -> Lease:
+        """Refuse (and note for the trace) a tenant of another agency."""
+        scope = access.seniors_agency(self.actor)
+        if scope is not None and lease.agency_id != scope:
+            self._denied = (lease.id, what)
+            raise AccessDeniedError(access.SENIORS_DENIED)
+        return lease
 
     # ----------------------------------------------------------- detail
+    @_traces_refusals
     def detail(self, lease_id: int) -> SeniorDetail:
+        """One tenant's situation; reading it is traced (and so is a refusal)."""
         access.require(self.actor, P.SENIORS_READ)
         today = self.clock.today()
-        with self._read() as session:
-            return _detail(session, lease_id, today)
+        with self._write() as session:
+            self._in_scope(session, _lease_or_404(session, lease_id), "consultation de la fiche senior")
+            detail = _detail(session, lease_id, today)
+            audit.record(session, self.actor, audit.Action.READ, "senior", lease_id,
+                         details={"vue": "fiche_senior"})
+            return detail
 
     # ----------------------------------------------------- observations
+    @_traces_refusals
     def add_observation(self, lease_id: int, kind: str, observed_on: date, observer: str,
                         note: str) -> ObservationView:
         access.require(self.actor, P.SENIORS_EDIT)
@@ -392,7 +434,7 @@ class SeniorsService(Service):
             raise ValidationError(
                 "Décrivez les faits observés (ce qui a été vu ou entendu, sans appréciation).", "note")
         with self._write() as session:
-            _lease_or_404(session, lease_id)
+            self._in_scope(session, _lease_or_404(session, lease_id), "observation")
             obs = FieldObservation(lease_id=lease_id, kind=kind_value.value, observed_on=observed_on,
                                    observer=observer, note=note, recorded_by_id=self.actor.user_id)
             session.add(obs)
@@ -404,6 +446,7 @@ class SeniorsService(Service):
                                    obs.note, self.actor.display_name)
 
     # ------------------------------------------------------ signalements
+    @_traces_refusals
     def partner_choices(self, lease_id: int, kind: str) -> list[PartnerChoice]:
         """Active partners of that kind; those of the tenant's commune first
         (``proposed``), then those serving the lease's agency, then others."""
@@ -411,7 +454,7 @@ class SeniorsService(Service):
         if kind not in SENIOR_PARTNER_KINDS:
             raise ValidationError("Choisissez CMS, CCAS, CLIC ou pôle gérontologique.", "kind")
         with self._read() as session:
-            lease = _lease_or_404(session, lease_id)
+            lease = self._in_scope(session, _lease_or_404(session, lease_id), "choix du partenaire")
             commune = normalize_name(lease.commune)
             partners = session.scalars(
                 select(Partner).where(Partner.category == kind, Partner.active.is_(True),
@@ -427,6 +470,7 @@ class SeniorsService(Service):
                                 PartnerChoice(p.id, p.name, p.category, p.commune, proposed)))
             return [c for *_k, c in sorted(choices, key=lambda t: (t[0], t[1]))]
 
+    @_traces_refusals
     def send_signalement(self, lease_id: int, partner_id: int, sent_on: date, facts: str) -> SignalementView:
         access.require(self.actor, P.SENIORS_EDIT)
         if not isinstance(sent_on, date):
@@ -435,7 +479,7 @@ class SeniorsService(Service):
             raise ValidationError("La date d'envoi ne peut pas être dans le futur.", "sent_on")
         facts = (facts or "").strip()
         with self._write() as session:
-            lease = _lease_or_404(session, lease_id)
+            lease = self._in_scope(session, _lease_or_404(session, lease_id), "signalement")
             partner = session.get(Partner, partner_id)
             if partner is None or not partner.active or partner.merged_into_id is not None:
                 raise ValidationError("Choisissez une structure partenaire active dans l'annuaire.", "partner")
@@ -470,6 +514,7 @@ class SeniorsService(Service):
             session.flush()
             return _signalement_view(session, referral, self.clock.today())
 
+    @_traces_refusals
     def set_signalement_status(self, referral_id: int, status: str, on_date: date,
                                expected_version: int | None, note: str = "") -> SignalementView:
         access.require(self.actor, P.SENIORS_EDIT)
@@ -479,6 +524,7 @@ class SeniorsService(Service):
             raise ValidationError("La date ne peut pas être dans le futur.", "on_date")
         with self._write() as session:
             referral = _alert_or_404(session, referral_id)
+            self._in_scope(session, _lease_or_404(session, referral.lease_id), "suivi du signalement")
             check_version(expected_version, referral.version)
             rules.check_alert_transition(referral.status, status)
             if on_date < referral.sent_on:
@@ -505,6 +551,7 @@ class SeniorsService(Service):
                          details={"status": [before, status], "on_date": on_date.isoformat()})
             return _signalement_view(session, referral, self.clock.today())
 
+    @_traces_refusals
     def fiche_pdf(self, referral_id: int) -> bytes:
         """The fiche de signalement (only what the partner needs)."""
         access.require(self.actor, P.SENIORS_READ)
@@ -512,6 +559,7 @@ class SeniorsService(Service):
 
         with self._write() as session:
             referral = _alert_or_404(session, referral_id)
+            self._in_scope(session, _lease_or_404(session, referral.lease_id), "fiche de signalement")
             detail = _detail(session, referral.lease_id, self.clock.today())
             partner = referral.partner
             sender = session.get(User, referral.created_by_id) if referral.created_by_id else None
@@ -549,6 +597,7 @@ class SeniorsService(Service):
                          details={"document": "fiche_signalement", "lease_id": referral.lease_id})
         return build_fiche(data)
 
+    @_traces_refusals
     def case_for_signalement(self, referral_id: int) -> int:
         """The case file of the signalement's household, opened if there is
         none (cases feature), and linked to the signalement."""
@@ -559,6 +608,7 @@ class SeniorsService(Service):
             raise WorkflowError("La gestion des dossiers n'est pas disponible dans cette version.") from None
         with self._read() as session:
             referral = _alert_or_404(session, referral_id)
+            self._in_scope(session, _lease_or_404(session, referral.lease_id), "dossier du signalement")
             lease_id = referral.lease_id
             partner_name = referral.partner.name
         case_id = CaseService(self.db, self.actor).find_or_create_for_lease(
@@ -575,10 +625,13 @@ class SeniorsService(Service):
         """Signalements still "envoyé" after the reminder delay."""
         access.require(self.actor, P.SENIORS_READ)
         today = self.clock.today()
+        scope = access.seniors_agency(self.actor)
         with self._read() as session:
-            alerts = session.scalars(select(Referral).where(
+            query = select(Referral).where(
                 Referral.kind == SENIOR_ALERT, Referral.status == rules.AlertStatus.ENVOYE.value)
-                .order_by(Referral.sent_on)).all()
+            if scope is not None:
+                query = query.join(Lease, Lease.id == Referral.lease_id).where(Lease.agency_id == scope)
+            alerts = session.scalars(query.order_by(Referral.sent_on)).all()
             views = _signalement_views(session, list(alerts), today)
         return [v for v in views if v.reminder_due is not None]
 

@@ -44,10 +44,14 @@ def test_demo_adviser_sees_her_agency(demo_db):
     service = CaseService(demo_db, actor)
     rows = service.list_cases(CaseFilter(), limit=1000)
     assert rows and {r.agency_name for r in rows} <= {"Metz"} | {r.agency_name for r in rows if r.id in _on_agenda(demo_db, actor)}
-    holder = rows[0].holder_name.split()[0]
-    assert any(r.id == rows[0].id for r in service.list_cases(CaseFilter(search=holder), limit=1000))
-    detail = service.get(rows[0].id)
+    own = next(r for r in rows if r.agency_name == "Metz")
+    holder = own.holder_name.split()[0]
+    assert any(r.id == own.id for r in service.list_cases(CaseFilter(search=holder), limit=1000))
+    detail = service.get(own.id)
     assert detail.journal and detail.access == "full"
+    # Another agency's case on a session she attends: the summary only.
+    for other in (r for r in rows if r.agency_name != "Metz"):
+        assert service.get(other.id).access == "summary"
 
 
 def _on_agenda(db, actor) -> set[int]:

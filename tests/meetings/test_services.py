@@ -273,7 +273,11 @@ def test_cas_member_sees_only_sessions_she_attends(world):
     svc = world.service()
     svc.add_attendee(detail.id, "", "conseillere_sociale", user_id=world.actors["adviser_forbach"].user_id)
     summary = world.service("adviser_forbach").commission_summary(detail.id, world.cases["dupont"])
-    assert summary.can_reveal  # an attending adviser has the full file (services.access)
+    # Attending gives the commission summary of another agency's case, never
+    # the whole file (services.access): nothing hidden can be revealed.
+    assert not summary.can_reveal
+    with pytest.raises(AccessDeniedError):
+        world.service("adviser_forbach").reveal(detail.id, world.cases["dupont"], "situation")
 
 
 def test_reveal_one_item_is_audited_without_its_content(world):

@@ -42,7 +42,8 @@ def world(db, actors):
 EXPECTED = {
     "admin": {"on_agenda": None, "off_agenda": None, "forbach": None},
     "adviser_metz": {"on_agenda": "full", "off_agenda": "full", "forbach": None},
-    "adviser_forbach": {"on_agenda": "full", "off_agenda": None, "forbach": "full"},
+    # Attending a session gives the summary of another agency's case, never the file.
+    "adviser_forbach": {"on_agenda": "summary", "off_agenda": None, "forbach": "full"},
     "social_head": {"on_agenda": "full", "off_agenda": "full", "forbach": "full"},
     "cas_member": {"on_agenda": "summary", "off_agenda": None, "forbach": None},
     "recovery_metz": {"on_agenda": None, "off_agenda": None, "forbach": None},

@@ -63,4 +63,10 @@ def extract_csv(tmp_path) -> Path:
 
 @pytest.fixture
 def recovery(db, actors):
-    return SeniorsService(db, actors["recovery_metz"])
+    """A recovery officer of the head office (no agency): she sees the 65+
+    tenants of every agency (services.access.seniors_agency); an agency's
+    recovery staff see their agency's only."""
+    from cus_desk.domain.roles import Role
+    from cus_desk.services.auth import create_user
+
+    return SeniorsService(db, create_user(db, "recouvrement.siege", "Régis Siège", Role.RECOVERY, None, None))

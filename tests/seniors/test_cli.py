@@ -36,7 +36,7 @@ def test_import_and_list_as_json(db, actors, extract_csv, tmp_path):
     done = run(db, "import-arrears", str(extract_csv), "--extract-date", EXTRACT_DATE.isoformat(), "--json")
     assert done.returncode == 0 and json.loads(done.stdout)["imported"] == 7
 
-    listing = run(db, "seniors", "--json", user="recouvrement.metz")
+    listing = run(db, "seniors", "--json", user="pole.social")
     assert listing.returncode == 0, listing.stderr
     rows = {r["contract"]: r for r in json.loads(listing.stdout)}
     assert set(rows) == {"57-000001", "57-000002", "57-000004", "54-000007"}
@@ -45,7 +45,7 @@ def test_import_and_list_as_json(db, actors, extract_csv, tmp_path):
         78, "Metz", 123456, 3, "a_surveiller", False)  # already in arrears in September
     assert rows["57-000002"]["first_arrears"] is True
 
-    earlier = run(db, "seniors", "--as-of", "2026-10-01", "--json", user="recouvrement.metz")
+    earlier = run(db, "seniors", "--as-of", "2026-10-01", "--json", user="pole.social")
     assert [r["contract"] for r in json.loads(earlier.stdout)] == ["57-000001"]
 
 
@@ -76,7 +76,7 @@ def test_plain_text_output(db, actors, extract_csv):
     done = run(db, "import-arrears", str(extract_csv), "--extract-date", EXTRACT_DATE.isoformat())
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Extrait du 31/10/2026 importé : 7 lignes lues, 7 importées, 0 rejetées.")
-    listing = run(db, "seniors", user="recouvrement.metz")
+    listing = run(db, "seniors", user="pole.social")
     assert listing.returncode == 0
     assert "4 locataire(s) de 65 ans et plus" in listing.stdout
     assert "PREMIER IMPAYÉ" in listing.stdout and "1\u202f234,56\u00a0€" in listing.stdout

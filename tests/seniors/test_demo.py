@@ -10,7 +10,7 @@ from cus_desk.services.seniors import SeniorsService
 
 
 def test_demo_has_seniors_at_every_stage(demo_db):
-    service = SeniorsService(demo_db, actor_for_login(demo_db, "recouvrement.metz"))
+    service = SeniorsService(demo_db, actor_for_login(demo_db, "pole.social"))
     listing = service.list_seniors()
     assert listing.extract_date == date(2026, 10, 31)
     assert listing.total >= 40

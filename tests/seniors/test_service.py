@@ -239,7 +239,13 @@ def test_access_rules(db, actors, imported):
     with pytest.raises(AccessDeniedError):
         SeniorsService(db, actors["cas_member"]).add_observation(lid, "autre", date(2026, 11, 1), "X", "Y")
     adviser = SeniorsService(db, actors["adviser_metz"])
-    assert len(adviser.list_seniors().rows) == 4
+    # An agency's adviser and recovery staff see that agency's tenants only
+    # (the list holds Metz, Forbach and DT 54 tenants); the pôle social all.
+    assert {r.contract for r in adviser.list_seniors().rows} == {"57-000001", "57-000002"}
+    assert adviser.list_seniors().count_by_agency == {"Metz": 2}
+    assert {r.contract for r in SeniorsService(db, actors["recovery_metz"]).list_seniors().rows} == {
+        "57-000001", "57-000002"}
+    assert len(SeniorsService(db, actors["social_head"]).list_seniors().rows) == 4
     adviser.add_observation(lid, "autre", date(2026, 11, 1), "Camille", "Visite à domicile : porte close.")
 
 
