@@ -24,6 +24,19 @@ PARTNER_CATEGORIES: dict[str, str] = {
     "autre": "Autre",
 }
 
+# A referral to a partner of these categories tells about a person's health,
+# disability, children or legal protection (a psychiatric hospital, child
+# protection): such a partner's name is reserved like a confidential note
+# (never on the projected commission summary, never in the audit trail).
+SENSITIVE_PARTNER_CATEGORIES: frozenset[str] = frozenset({
+    "sante_mentale", "handicap", "protection_enfance", "tutelle", "refugies",
+})
+
+
+def is_sensitive_partner_category(code: str | None) -> bool:
+    return (code or "") in SENSITIVE_PARTNER_CATEGORIES
+
+
 # Seed §9.3: a senior in arrears is referred to one of these four kinds.
 SENIOR_PARTNER_KINDS: dict[str, str] = {
     "cms": "CMS",
