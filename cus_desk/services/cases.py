@@ -960,8 +960,10 @@ class CaseService(Service):
         case.problems = [CaseProblem(code=c) for c in problems]
         session.add(case)
         session.flush()
-        details = {k: [None, audit._plain(v)] for k, v in values.items() if v not in (None, "")}
-        details["problems"] = [None, problems]
+        # Content (situation, problématiques, identifiers) is only marked as set.
+        details = audit.diff_fields({}, {k: v for k, v in values.items() if v not in (None, "")})
+        if problems:
+            details["problems"] = audit.CONFIDENTIAL_MARK
         details["reference"] = [None, case.reference]
         details["status"] = [None, status]
         audit.record(session, self.actor, audit.Action.CREATE, ENTITY, case.id, case_id=case.id,
@@ -1051,8 +1053,15 @@ class CaseService(Service):
         ]}
         if before == after:
             return household.version
-        household.phone = phone
         existing = list(household.members)
+        # The trail gets counts and row ids, never names nor birth dates.
+        details = audit.diff_fields({"phone": household.phone}, {"phone": phone})
+        if before["members"] != after["members"]:
+            details["members"] = audit.members_change(
+                [(t.id, tuple(k)) for t, k in zip(existing, before["members"], strict=True)],
+                [(existing[i].id if i < len(existing) else None, tuple(k))
+                 for i, k in enumerate(after["members"])])
+        household.phone = phone
         for i, m in enumerate(members):
             if i < len(existing):
                 t = existing[i]
@@ -1067,7 +1076,7 @@ class CaseService(Service):
         session.flush()
         self._touch(session, case, self.today())
         audit.record(session, self.actor, audit.Action.UPDATE, "household", household.id,
-                     case_id=case.id, details=audit.diff_fields(before, after))
+                     case_id=case.id, details=details)
         return household.version
 
     def change_status(self, case_id: int, target: str, expected_version: int, *,
@@ -1182,8 +1191,9 @@ class CaseService(Service):
                                      text=f"Orientation vers {partner.name} : {body}"))
             self._touch(session, case, sent_on)
             session.flush()
+            # The partner by id only: its name can reveal health (a psychiatric hospital).
             audit.record(session, self.actor, audit.Action.CREATE, "referral", referral.id, case_id=case.id,
-                         details={"partner": partner.name, "sent_on": sent_on.isoformat(),
+                         details={"partner_id": partner.id, "sent_on": sent_on.isoformat(),
                                   "status": "envoyee"})
             return referral.id
 
