@@ -39,3 +39,4 @@ AUDIT_RETENTION_DAYS = declare(SettingSpec("audit_retention_days", int, 365, "Co
 CASE_RETENTION_YEARS = declare(SettingSpec("case_retention_years", int, 2, "Conservation d'un dossier clos après la dernière activité (ans)", 1, 10))
 EXTRACT_RETENTION_YEARS = declare(SettingSpec("extract_retention_years", int, 3, "Conservation des extraits d'impayés (ans)", 1, 10))
 SIGNALEMENT_RETENTION_YEARS = declare(SettingSpec("signalement_retention_years", int, 2, "Conservation d'un signalement clos (ans)", 1, 10))
+TEMPORARY_PASSWORD_HOURS = declare(SettingSpec("temporary_password_hours", int, 72, "Validité d'un mot de passe provisoire (heures)", 1, 720))

@@ -464,9 +464,22 @@ def test_damaged_database_offers_latest_good_backup(qtbot, db, actors, db_path):
         restore = next(b for b in box.buttons() if b.text() == "Restaurer cette sauvegarde")
         restore.click()
 
-    _fill_active_modal([click_restore])
+    def wrong_admin(dialog):
+        seen["intro"] = dialog.findChildren(type(dialog.message))[0].text()
+        dialog.login.setText("cs.metz")  # an account of the base, not an administrator
+        dialog.password.setText(TEST_PASSWORD)
+        dialog.ok.click()
+        seen["refused"] = dialog.message.text()
+
+    def admin_signs_in(dialog):
+        dialog.login.setText("admin")
+        dialog.password.setText(TEST_PASSWORD)
+        dialog.ok.click()
+
+    _fill_active_modal([click_restore, wrong_admin, admin_signs_in])
     assert offer_restore(None, url, exc.value, db.clock) is True
     assert "n'a pas été ouverte en écriture" in seen["text"] and "dernière sauvegarde" in seen["text"]
+    assert "administrateur de cette base" in seen["intro"] and "Rien n'a été remplacé" in seen["refused"]
     reopened = open_database(url)
     try:
         assert UsersService(reopened, actors["admin"]).by_login("cs.metz").active
