@@ -402,7 +402,7 @@ def cmd_restore(args) -> int:
 
 
 def cmd_export_person(args) -> int:
-    from cus_desk.services.person_export import PersonExportService
+    from cus_desk.services.person_export import PersonExportService, withheld_note
 
     db, actor = _session(args)
     svc = PersonExportService(db, actor)
@@ -423,6 +423,9 @@ def cmd_export_person(args) -> int:
     if args.pdf_file:
         export = svc.export_pdf(args.tenant, args.pdf_file)
         print(f"Document pour {export.name} écrit dans {args.pdf_file}")
+    note = withheld_note(export).strip()
+    if note:
+        print(note)
     return 0
 
 

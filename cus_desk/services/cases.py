@@ -1125,11 +1125,13 @@ class CaseService(Service):
             return case.version
 
     def add_journal_entry(self, case_id: int, kind: str, occurred_on: date | None, text_: str,
-                          corrects_id: int | None = None) -> int:
+                          corrects_id: int | None = None, subject_tenant_id: int | None = None) -> int:
         """A new journal entry. A correction is a new entry pointing at the
-        corrected one (the original stays, marked as corrected)."""
+        corrected one (the original stays, marked as corrected).
+        ``subject_tenant_id``: the member it is about (None: the household)."""
         with self._write() as session:
             case = self._editable(session, case_id)
+            self._check_subject(case, subject_tenant_id)
             if kind not in rules.JOURNAL_KINDS:
                 raise ValidationError(f"Type d'entrée inconnu : « {kind} ».", "kind")
             if occurred_on is None:
@@ -1144,7 +1146,8 @@ class CaseService(Service):
                 if target is None or target.case_id != case.id:
                     raise ValidationError("L'entrée à corriger n'appartient pas à ce dossier.", "corrects_id")
             entry = JournalEntry(case_id=case.id, kind=kind, occurred_on=occurred_on,
-                                 author_id=self.actor.user_id, text=body, corrects_id=corrects_id)
+                                 author_id=self.actor.user_id, text=body, corrects_id=corrects_id,
+                                 subject_tenant_id=subject_tenant_id)
             session.add(entry)
             self._touch(session, case, occurred_on)
             session.flush()
@@ -1153,14 +1156,27 @@ class CaseService(Service):
                                                    "corrects_id": corrects_id, "length": len(body)})
             return entry.id
 
+    @staticmethod
+    def _check_subject(case: Case, subject_tenant_id: int | None) -> None:
+        if subject_tenant_id is None:
+            return
+        if case.household is None or subject_tenant_id not in {m.id for m in case.household.members}:
+            raise ValidationError("La personne concernée doit être un membre du ménage de ce dossier.",
+                                  "subject_tenant_id")
+
     def add_confidential_note(self, case_id: int, category: str, text_: str,
-                              consent_on: date | None = None, consent_method: str | None = None) -> int:
+                              consent_on: date | None = None, consent_method: str | None = None,
+                              subject_tenant_id: int | None = None) -> int:
+        """``subject_tenant_id``: the member the note is about (the right of
+        access gives each person the notes about them, never another's)."""
         access.require(self.actor, Permission.CONFIDENTIAL_READ)
         with self._write() as session:
             case = self._editable(session, case_id)
+            self._check_subject(case, subject_tenant_id)
             body = rules.check_confidential_note(category, text_, consent_on, consent_method, self.today())
             note = ConfidentialNote(case_id=case.id, category=category, text=body, consent_on=consent_on,
-                                    consent_method=consent_method, author_id=self.actor.user_id)
+                                    consent_method=consent_method, author_id=self.actor.user_id,
+                                    subject_tenant_id=subject_tenant_id)
             session.add(note)
             self._touch(session, case, self.today())
             session.flush()

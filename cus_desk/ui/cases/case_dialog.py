@@ -432,6 +432,12 @@ class CaseDialog(QDialog):
             for code, label in rules.CONFIDENTIAL_CATEGORIES.items():
                 self.note_category.addItem(label, code)
             form.addRow("Catégorie :", self.note_category)
+            # Who the note is about: the right-of-access export of each member
+            # holds the notes about that member only (#11).
+            self.note_subject = QComboBox()
+            self.note_subject.setAccessibleName("Personne concernée par la note")
+            form.addRow("Concerne :", self.note_subject)
+            self._fill_note_subjects()
             consent = QHBoxLayout()
             self.consent_date = DateField("Date du consentement", "consent_on")
             self.consent_method = QComboBox()
@@ -537,8 +543,19 @@ class CaseDialog(QDialog):
 
     # ================================================================ fill
 
+    def _fill_note_subjects(self) -> None:
+        if not hasattr(self, "note_subject"):
+            return  # the notes tab is not built yet
+        chosen = self.note_subject.currentData()
+        self.note_subject.clear()
+        self.note_subject.addItem("— tout le ménage (non attribuée) —", None)
+        for m in self.detail.household.members:
+            self.note_subject.addItem(f"{m.last_name} {m.first_name} ({m.relationship_label})", m.id)
+        self.note_subject.setCurrentIndex(max(0, self.note_subject.findData(chosen)) if chosen else 0)
+
     def fill(self, d: CaseDetail) -> None:
         self.detail = d
+        self._fill_note_subjects()
         arrears = format_cents(d.arrears_cents) if d.arrears_cents is not None else "non renseigné"
         if d.arrears_months:
             arrears += f" ({d.arrears_months} mois)"
@@ -748,7 +765,8 @@ class CaseDialog(QDialog):
     def add_note(self) -> None:
         if self._apply(lambda: self.service.add_confidential_note(
                 self.case_id, self.note_category.currentData(), self.note_text.toPlainText(),
-                self.consent_date.value(), self.consent_method.currentData()), self.note_errors):
+                self.consent_date.value(), self.consent_method.currentData(),
+                subject_tenant_id=self.note_subject.currentData()), self.note_errors):
             self.note_text.clear()
             self.consent_date.clear()
             self.consent_method.setCurrentIndex(0)
