@@ -66,7 +66,7 @@ CONFIDENTIAL_MARK = "(modifié — contenu confidentiel)"
 CONFIDENTIAL_FIELDS: frozenset[str] = frozenset({
     "summary", "situation", "problems", "problematiques", "closure_reason",
     "text", "texte", "note", "notes", "reason", "motif", "outcome", "comment", "commentaire",
-    "proposal", "proposition", "members", "membres", "phone", "telephone", "birth_date",
+    "proposal", "proposition", "members", "membres", "birth_date",
     "first_name", "last_name", "caf_number", "fsl_number", "ccapex_number", "external_worker_ref",
     "consent_on", "consent_method", "password", "mot_de_passe",
 })

@@ -1055,7 +1055,7 @@ class CaseService(Service):
             return household.version
         existing = list(household.members)
         # The trail gets counts and row ids, never names nor birth dates.
-        details = audit.diff_fields({"phone": household.phone}, {"phone": phone})
+        details = audit.diff_fields({"phone": household.phone}, {"phone": phone}, confidential={"phone"})
         if before["members"] != after["members"]:
             details["members"] = audit.members_change(
                 [(t.id, tuple(k)) for t, k in zip(existing, before["members"], strict=True)],
