@@ -198,8 +198,12 @@ def test_journal_and_referral_through_case_window(qtbot, db, ctx, make_case, par
     dialog.journal_date.clear()
     type_text(qtbot, dialog.journal_date, "25/11/2026")
     type_text(qtbot, dialog.journal_input, "Visite : logement en bon état, famille présente.")
+    assert dialog.journal_subject.currentData() is None  # the household, unless a member is chosen
+    dialog.journal_subject.setCurrentIndex(1)
     qtbot.mouseClick(dialog.journal_add, Qt.MouseButton.LeftButton)
     assert dialog.journal_model.rowCount() == 1
+    with db.read_session() as s:
+        assert s.scalar(select(JournalEntry.subject_tenant_id)) == dialog.detail.household.members[0].id
     assert dialog.journal_model.index(0, 1).data() == "Visite à domicile"
     assert dialog.journal_model.index(0, 0).data() == "25/11/2026"
     # Bad journal input: empty text, nothing stored.
