@@ -146,9 +146,14 @@ def login_pseudonym(session: Session, typed: str) -> str:
 
     row = session.get(Setting, LOGIN_KEY_SETTING)
     if row is None:
-        row = Setting(key=LOGIN_KEY_SETTING, value_json=json.dumps(secrets.token_hex(32)))
-        session.add(row)
-        session.flush()
+        from sqlalchemy.exc import IntegrityError
+
+        try:  # two workstations may draw the first key at once (server): one wins
+            with session.begin_nested():
+                session.add(Setting(key=LOGIN_KEY_SETTING, value_json=json.dumps(secrets.token_hex(32))))
+        except IntegrityError:
+            pass
+        row = session.get(Setting, LOGIN_KEY_SETTING)
     key = bytes.fromhex(json.loads(row.value_json))
     digest = hmac.new(key, typed.strip().lower().encode("utf-8"), hashlib.sha256).hexdigest()
     return f"inconnu#{digest[:16]}"
