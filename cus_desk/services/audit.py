@@ -138,7 +138,7 @@ def login_pseudonym(session: Session, typed: str) -> str:
     """What the trail keeps of a login that matches no account (it may be a
     password typed in the wrong field): a keyed hash, so that repeated
     attempts can be told apart and counted, and nothing typed can be read
-    back. The key is random, per store."""
+    back. The key is random, per store (settings row, never listed)."""
     import hmac
     import secrets
 
@@ -155,8 +155,12 @@ def login_pseudonym(session: Session, typed: str) -> str:
             pass
         row = session.get(Setting, LOGIN_KEY_SETTING)
     key = bytes.fromhex(json.loads(row.value_json))
-    digest = hmac.new(key, typed.strip().lower().encode("utf-8"), hashlib.sha256).hexdigest()
-    return f"inconnu#{digest[:16]}"
+    # Keyed and deliberately slow (scrypt, ~50 ms): whoever copies the store
+    # with its key still cannot cheaply try guesses against a password that
+    # was typed in the login field. sign_in computes it on every failure, so
+    # known and unknown logins take the same time.
+    digest = hashlib.scrypt(typed.strip().lower().encode("utf-8"), salt=key, n=2**12, r=8, p=1, dklen=32)
+    return f"inconnu#{hmac.new(key, digest, hashlib.sha256).hexdigest()[:16]}"
 
 
 def _plain(value: Any) -> Any:

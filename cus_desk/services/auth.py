@@ -170,6 +170,7 @@ def sign_in(db: Database, login: str, password: str, *, unlock: bool = False,
         user = session.scalar(select(User).where(User.login == login)) if login else None
         now = db.clock.now()
         if user is not None and rules.is_locked(user.locked_until, now):
+            audit.login_pseudonym(session, login)  # same work as for an unknown login (timing)
             error = AccountLockedError(user.locked_until)
             audit.record(session, None, audit.Action.LOGIN_FAILED, "user", user.id,
                          login=login, details={"motif": "compte verrouillé"})
@@ -183,6 +184,7 @@ def sign_in(db: Database, login: str, password: str, *, unlock: bool = False,
                          login=pseudonym, details=details)
             error = AccountLockedError(locked) if locked is not None else AccessDeniedError(BAD_CREDENTIALS)
         elif not ok:
+            audit.login_pseudonym(session, login)  # same work as for an unknown login (timing)
             details = {"motif": "mot de passe erroné"}
             user.failed_logins, locked = rules.after_failure(user.failed_logins or 0, now)
             if locked is not None:
