@@ -146,8 +146,9 @@ def _session(args):
     db = open_db(args)
     actor = login(args, db)
     if not getattr(args, "demo", False) and auth.must_change_password(db, actor):
-        sys.stderr.write("cus-desk : votre mot de passe est provisoire ; changez-le avec "
-                         "« cus-desk password ».\n")
+        # A temporary password opens nothing but its change (the services refuse too).
+        raise CliError("Votre mot de passe est provisoire : changez-le d'abord avec "
+                       "« cus-desk password » ; rien d'autre n'a été fait.")
     return db, actor
 
 
@@ -364,8 +365,8 @@ def cmd_backup(args) -> int:
 
 def cmd_restore(args) -> int:
     from cus_desk.domain.errors import DatabaseOpenError
-    from cus_desk.services import access, auth, backup
-    from cus_desk.store.db import check_sqlite_file, open_database
+    from cus_desk.services import backup
+    from cus_desk.store.db import check_sqlite_file
 
     url = database_url(args)
     target_path = backup.sqlite_path_of(url)
@@ -382,21 +383,18 @@ def cmd_restore(args) -> int:
         db, actor = _session(args)
         result = backup.BackupService(db, actor).restore(source)
     else:
-        # The current base is damaged: the account is checked in the backup itself
-        # (read-only), since the damaged file cannot be trusted nor written.
+        # The current base is damaged: an administrator of THIS base is checked
+        # in it, read-only; only if its accounts are unreadable does the backup's
+        # administrator unlock a recovery (services.backup.authorise_damaged_restore).
+        if backup.current_accounts_readable(target_path):
+            sys.stderr.write("cus-desk : base actuelle endommagée ; identifiez-vous comme "
+                             "administrateur de cette base.\n")
+        else:
+            sys.stderr.write("cus-desk : base actuelle illisible ; restauration de secours : "
+                             "identifiez-vous comme administrateur de la sauvegarde.\n")
         user = os.environ.get("CUS_DESK_USER") or input("Identifiant : ").strip()
         password = os.environ.get("CUS_DESK_PASSWORD") or getpass.getpass("Mot de passe : ")
-        role = auth.verify_credentials_in_file(source, user, password)
-        if role is None:
-            raise CliError(auth.BAD_CREDENTIALS + " (compte vérifié dans la sauvegarde)")
-        if access.Permission.BACKUP not in access.ROLE_PERMISSIONS.get(role, frozenset()):
-            raise CliError("Seul un administrateur peut restaurer une sauvegarde.")
-        result = backup.restore_file(target_path, source, program_clock(args))
-        reopened = open_database(url, clock=program_clock(args))
-        try:
-            backup.record_restore(reopened, None, result, login=user)
-        finally:
-            reopened.dispose()
+        result = backup.restore_damaged(url, source, user, password, program_clock(args))
     print(f"Base restaurée depuis {result.restored_from}.")
     if result.kept_aside:
         print(f"L'ancienne base est conservée : {result.kept_aside}")
@@ -404,7 +402,7 @@ def cmd_restore(args) -> int:
 
 
 def cmd_export_person(args) -> int:
-    from cus_desk.services.person_export import PersonExportService
+    from cus_desk.services.person_export import PersonExportService, withheld_note
 
     db, actor = _session(args)
     svc = PersonExportService(db, actor)
@@ -425,6 +423,9 @@ def cmd_export_person(args) -> int:
     if args.pdf_file:
         export = svc.export_pdf(args.tenant, args.pdf_file)
         print(f"Document pour {export.name} écrit dans {args.pdf_file}")
+    note = withheld_note(export).strip()
+    if note:
+        print(note)
     return 0
 
 

@@ -45,6 +45,39 @@ def password_problems(password: str, login: str = "") -> list[str]:
     return problems
 
 
+# --- audit output -------------------------------------------------------------
+
+
+def printable(text: str) -> str:
+    """A stored string made safe to print in a terminal or a table cell:
+    control and format characters (newlines, ANSI escapes, bidirectional
+    overrides…) are shown as visible escapes (``\\n``, ``\\x1b``,
+    ``\\u202e``), so a typed login cannot forge a line nor colour the output."""
+    import unicodedata
+
+    out = []
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"):
+            code = ord(ch)
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(ch) or
+                       (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000
+                        else f"\\U{code:08x}"))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def printable_value(value):
+    """``printable`` applied to every string inside a JSON-like value (keys too)."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, list):
+        return [printable_value(v) for v in value]
+    if isinstance(value, dict):
+        return {printable(str(k)): printable_value(v) for k, v in value.items()}
+    return value
+
+
 # --- lockout -----------------------------------------------------------------
 
 MAX_FAILED_LOGINS = 5

@@ -63,6 +63,18 @@ ACTION_LABELS = {
 
 CONFIDENTIAL_MARK = "(modifié — contenu confidentiel)"
 
+# Fields whose content never goes into the audit trail, whoever calls
+# ``diff_fields``: the administrator who reads the trail has no access to
+# case files (free texts about a family, problématiques such as health or
+# violence, identifiers, members with birth dates). Only "modifié" is kept.
+CONFIDENTIAL_FIELDS: frozenset[str] = frozenset({
+    "summary", "situation", "problems", "problematiques", "closure_reason",
+    "text", "texte", "note", "notes", "reason", "motif", "outcome", "comment", "commentaire",
+    "proposal", "proposition", "members", "membres", "birth_date",
+    "first_name", "last_name", "caf_number", "fsl_number", "ccapex_number", "external_worker_ref",
+    "consent_on", "consent_method", "password", "mot_de_passe",
+})
+
 
 def event_digest(
     prev_hash: str,
@@ -97,14 +109,62 @@ def diff_fields(
     before: dict[str, Any], after: dict[str, Any], confidential: set[str] = frozenset()
 ) -> dict[str, Any]:
     """Fields that changed, as {field: [before, after]}; a confidential
-    field only says that it changed, never its content."""
+    field (``confidential``, or one of CONFIDENTIAL_FIELDS) only says that it
+    changed, never its content."""
     changes: dict[str, Any] = {}
     for key in sorted(set(before) | set(after)):
         old, new = before.get(key), after.get(key)
         if old == new:
             continue
-        changes[key] = CONFIDENTIAL_MARK if key in confidential else [_plain(old), _plain(new)]
+        secret = key in confidential or key in CONFIDENTIAL_FIELDS
+        changes[key] = CONFIDENTIAL_MARK if secret else [_plain(old), _plain(new)]
     return changes
+
+
+def members_change(before: list[tuple[int | None, tuple]], after: list[tuple[int | None, tuple]]) -> dict:
+    """A change of household members for the audit trail: counts and the
+    ids of the rows added, changed or removed, never names nor birth dates.
+    ``before``/``after``: (tenant id or None for a new one, comparable values)."""
+    old = {i: v for i, v in before if i is not None}
+    kept = {i for i, _ in after if i is not None}
+    return {
+        "nombre": [len(before), len(after)],
+        "ajoutes": sum(1 for i, _ in after if i is None),
+        "modifies": sorted(i for i, v in after if i is not None and old.get(i) != v),
+        "retires": sorted(i for i in old if i not in kept),
+    }
+
+
+LOGIN_KEY_SETTING = "audit_login_key"  # not a user setting: never listed nor exported
+
+
+def login_pseudonym(session: Session, typed: str) -> str:
+    """What the trail keeps of a login that matches no account (it may be a
+    password typed in the wrong field): a keyed hash, so that repeated
+    attempts can be told apart and counted, and nothing typed can be read
+    back. The key is random, per store (settings row, never listed)."""
+    import hmac
+    import secrets
+
+    from cus_desk.store.models.core import Setting
+
+    row = session.get(Setting, LOGIN_KEY_SETTING)
+    if row is None:
+        from sqlalchemy.exc import IntegrityError
+
+        try:  # two workstations may draw the first key at once (server): one wins
+            with session.begin_nested():
+                session.add(Setting(key=LOGIN_KEY_SETTING, value_json=json.dumps(secrets.token_hex(32))))
+        except IntegrityError:
+            pass
+        row = session.get(Setting, LOGIN_KEY_SETTING)
+    key = bytes.fromhex(json.loads(row.value_json))
+    # Keyed and deliberately slow (scrypt, ~50 ms): whoever copies the store
+    # with its key still cannot cheaply try guesses against a password that
+    # was typed in the login field. sign_in computes it on every failure, so
+    # known and unknown logins take the same time.
+    digest = hashlib.scrypt(typed.strip().lower().encode("utf-8"), salt=key, n=2**12, r=8, p=1, dklen=32)
+    return f"inconnu#{hmac.new(key, digest, hashlib.sha256).hexdigest()[:16]}"
 
 
 def _plain(value: Any) -> Any:

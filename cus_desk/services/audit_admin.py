@@ -21,6 +21,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from cus_desk.domain import security as rules
+from cus_desk.domain.security import printable, printable_value
 from cus_desk.domain.formatting import PARIS
 from cus_desk.domain.settings import AUDIT_RETENTION_DAYS
 from cus_desk.services import access, audit
@@ -255,6 +256,9 @@ def _row(event: AuditEvent) -> AuditRow:
         details = {"?": event.details_json}
     if not isinstance(details, dict):
         details = {"valeur": details}
-    return AuditRow(event.id, event.occurred_at, event.user_login, event.action,
-                    audit.ACTION_LABELS.get(event.action, event.action), event.entity_type,
-                    event.entity_id, event.case_id, details)
+    # Whatever was stored (a login typed at the sign-in prompt, a name) is shown
+    # with its control characters escaped: no forged line, no terminal codes.
+    return AuditRow(event.id, event.occurred_at, printable(event.user_login or ""), printable(event.action),
+                    printable(audit.ACTION_LABELS.get(event.action, event.action)),
+                    printable(event.entity_type or ""), printable(event.entity_id or ""), event.case_id,
+                    printable_value(details))

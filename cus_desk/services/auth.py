@@ -11,9 +11,10 @@ stored nor logged).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,11 +23,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from cus_desk.domain import security as rules
-from cus_desk.domain.errors import AccessDeniedError, ValidationError
+from cus_desk.domain.errors import AccessDeniedError, SessionRevokedError, ValidationError
 from cus_desk.domain.formatting import PARIS
 from cus_desk.domain.roles import Role
 from cus_desk.services import audit
-from cus_desk.services.base import Actor
+from cus_desk.services.base import PASSWORD_RESET, Actor
 from cus_desk.store.db import Database
 from cus_desk.store.models.core import User
 
@@ -83,7 +84,57 @@ def actor_of(user: User) -> Actor:
         display_name=user.display_name,
         role=Role(user.role),
         agency_id=user.agency_id,
+        epoch=user.credentials_epoch or 0,
     )
+
+
+TEMPORARY_EXPIRED = (
+    "Ce mot de passe provisoire a expiré (un mot de passe provisoire vaut {hours} heures). "
+    "Demandez-en un nouveau à l'administrateur de CUS Desk."
+)
+
+
+def temporary_password_expiry(session, now: datetime) -> datetime:
+    """When a temporary password given now stops working (setting, in hours)."""
+    from cus_desk.domain.settings import TEMPORARY_PASSWORD_HOURS
+    from cus_desk.services.settings import read_setting
+
+    return now + timedelta(hours=read_setting(session, TEMPORARY_PASSWORD_HOURS))
+
+
+def _temporary_expired(user: User, now: datetime) -> bool:
+    """A temporary password past its expiry (or without one: set before
+    expiries were recorded) no longer opens anything."""
+    if not user.must_change_password:
+        return False
+    return user.temporary_password_expires_at is None or now >= user.temporary_password_expires_at
+
+
+def _unknown_login_lock(session, pseudonym: str, now: datetime) -> tuple[datetime | None, bool]:
+    """The lockout a known account would be in, played for a login that
+    matches no account (from the audit trail of that login's pseudonym), so
+    that the answers never tell which logins exist. Returns (locked until,
+    already locked before this attempt)."""
+    from cus_desk.store.models.core import AuditEvent
+
+    events = session.execute(
+        select(AuditEvent.id, AuditEvent.details_json)
+        .where(AuditEvent.action == audit.Action.LOGIN_FAILED, AuditEvent.user_login == pseudonym)
+        .order_by(AuditEvent.id)
+    ).all()
+    failures = 0
+    until: datetime | None = None
+    for _, details_json in events:
+        details = json.loads(details_json or "{}")
+        if "verrouillage_jusqu_a" in details:
+            until = datetime.fromisoformat(details["verrouillage_jusqu_a"])
+            failures = 0
+        elif details.get("motif") == "identifiant inconnu":
+            failures += 1
+    if until is not None and rules.is_locked(until, now):
+        return until, True
+    count, locked = rules.after_failure(failures, now)
+    return locked, False
 
 
 def check_strength(password: str, login: str = "") -> None:
@@ -92,9 +143,14 @@ def check_strength(password: str, login: str = "") -> None:
         raise ValidationError(" ".join(problems), "password")
 
 
-def sign_in(db: Database, login: str, password: str, *, unlock: bool = False) -> SignIn:
-    """Check a login and password; every attempt is audited. ``unlock``
-    marks the re-authentication of a session locked after idle time.
+def sign_in(db: Database, login: str, password: str, *, unlock: bool = False,
+            session_actor: Actor | None = None) -> SignIn:
+    """Check a login and password; every attempt is audited (a login that
+    matches no account only as a keyed hash: it may be a password typed in
+    the wrong field). ``unlock`` marks the re-authentication of a session
+    locked after idle time (``session_actor``: that session's actor, refused
+    if its password was reset since). A lockout reads the same for a login
+    that exists and one that does not.
 
     The (deliberately slow) Argon2 check runs outside any write transaction,
     so other workstations are not held up; the outcome is then recorded in
@@ -114,24 +170,46 @@ def sign_in(db: Database, login: str, password: str, *, unlock: bool = False) ->
         user = session.scalar(select(User).where(User.login == login)) if login else None
         now = db.clock.now()
         if user is not None and rules.is_locked(user.locked_until, now):
+            audit.login_pseudonym(session, login)  # same work as for an unknown login (timing)
             error = AccountLockedError(user.locked_until)
             audit.record(session, None, audit.Action.LOGIN_FAILED, "user", user.id,
                          login=login, details={"motif": "compte verrouillé"})
-        elif user is None or not ok:
-            details = {"motif": "mot de passe erroné" if user else "identifiant inconnu"}
-            if user is not None:
-                user.failed_logins, locked = rules.after_failure(user.failed_logins or 0, now)
-                if locked is not None:
-                    user.locked_until = locked
-                    details["verrouillage_jusqu_a"] = locked.isoformat(timespec="seconds")
-                    error = AccountLockedError(locked)
-            audit.record(session, None, audit.Action.LOGIN_FAILED, "user",
-                         user.id if user else None, login=login[:64], details=details)
+        elif user is None:
+            pseudonym = audit.login_pseudonym(session, login)
+            locked, already = _unknown_login_lock(session, pseudonym, now)
+            details = {"motif": "compte verrouillé" if already else "identifiant inconnu"}
+            if locked is not None and not already:
+                details["verrouillage_jusqu_a"] = locked.isoformat(timespec="seconds")
+            audit.record(session, None, audit.Action.LOGIN_FAILED, "user", None,
+                         login=pseudonym, details=details)
+            error = AccountLockedError(locked) if locked is not None else AccessDeniedError(BAD_CREDENTIALS)
+        elif not ok:
+            audit.login_pseudonym(session, login)  # same work as for an unknown login (timing)
+            details = {"motif": "mot de passe erroné"}
+            user.failed_logins, locked = rules.after_failure(user.failed_logins or 0, now)
+            if locked is not None:
+                user.locked_until = locked
+                details["verrouillage_jusqu_a"] = locked.isoformat(timespec="seconds")
+                error = AccountLockedError(locked)
+            audit.record(session, None, audit.Action.LOGIN_FAILED, "user", user.id,
+                         login=user.login, details=details)
             error = error or AccessDeniedError(BAD_CREDENTIALS)
         elif not user.active:
             audit.record(session, None, audit.Action.LOGIN_FAILED, "user", user.id,
                          login=login, details={"motif": "compte désactivé"})
             error = AccessDeniedError(INACTIVE_ACCOUNT)
+        elif _temporary_expired(user, now):
+            from cus_desk.domain.settings import TEMPORARY_PASSWORD_HOURS
+            from cus_desk.services.settings import read_setting
+
+            audit.record(session, None, audit.Action.LOGIN_FAILED, "user", user.id,
+                         login=login, details={"motif": "mot de passe provisoire expiré"})
+            error = AccessDeniedError(TEMPORARY_EXPIRED.format(
+                hours=read_setting(session, TEMPORARY_PASSWORD_HOURS)))
+        elif session_actor is not None and (user.credentials_epoch or 0) != session_actor.epoch:
+            audit.record(session, None, audit.Action.LOGIN_FAILED, "user", user.id, login=login,
+                         details={"motif": "session close après réinitialisation du mot de passe"})
+            error = SessionRevokedError(PASSWORD_RESET)
         else:
             user.failed_logins = 0
             user.locked_until = None
@@ -153,7 +231,7 @@ def authenticate(db: Database, login: str, password: str) -> Actor:
 def reauthenticate(db: Database, actor: Actor, password: str) -> Actor:
     """Unlock a session locked after idle time: same checks as a login
     (wrong passwords count toward the lockout)."""
-    return sign_in(db, actor.login, password, unlock=True).actor
+    return sign_in(db, actor.login, password, unlock=True, session_actor=actor).actor
 
 
 def must_change_password(db: Database, actor: Actor) -> bool:
@@ -176,6 +254,8 @@ def change_password(db: Database, actor: Actor, old_password: str, new_password:
         user = session.get(User, actor.user_id)
         if user is None or not user.active:
             raise AccessDeniedError(INACTIVE_ACCOUNT)
+        if (user.credentials_epoch or 0) != actor.epoch:
+            raise SessionRevokedError(PASSWORD_RESET)
         if not _verify(user.password_hash, old_password):
             failed = True
             audit.record(session, actor, audit.Action.LOGIN_FAILED, "user", user.id,
@@ -183,6 +263,7 @@ def change_password(db: Database, actor: Actor, old_password: str, new_password:
         else:
             user.password_hash = hash_password(new_password)
             user.must_change_password = False
+            user.temporary_password_expires_at = None
             audit.record(session, actor, audit.Action.UPDATE, "user", user.id,
                          details={"mot_de_passe": audit.CONFIDENTIAL_MARK})
     if failed:
@@ -278,20 +359,29 @@ def create_user(
         return actor_of(user)
 
 
-def verify_credentials_in_file(path: Path, login: str, password: str) -> Role | None:
+UNREADABLE = "illisible"
+
+
+def credentials_in_file(path: Path, login: str, password: str) -> Role | str | None:
     """Check a login against a database file opened read-only, writing
-    nothing (used to authorise restoring over a damaged database). Returns
-    the account's role, or None."""
+    nothing (restoring over a damaged database). Returns the role of the
+    active account these credentials open, None when they open none, or
+    UNREADABLE when the file's accounts cannot be read at all."""
+    if not Path(path).is_file():
+        return UNREADABLE
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             row = con.execute(
-                "SELECT password_hash, role, active FROM users WHERE login = ?", (login.strip(),)
+                "SELECT password_hash, role, active FROM users WHERE login = ?", ((login or "").strip(),)
             ).fetchone()
         finally:
             con.close()
     except sqlite3.Error:
-        return None
+        return UNREADABLE
     if row is None or not row[2] or not _verify(row[0], password):
         return None
-    return Role(row[1])
+    try:
+        return Role(row[1])
+    except ValueError:
+        return None

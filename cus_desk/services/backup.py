@@ -247,14 +247,93 @@ def restore_file(target: Path | str, source: Path | str, clock: Clock) -> Restor
 
 
 def record_restore(db: Database, actor: Actor | None, result: RestoreResult,
-                   login: str | None = None) -> None:
+                   login: str | None = None, authorisation: str | None = None) -> None:
     """Trace a restore in the restored database (after it was opened)."""
+    details = {
+        "source": result.restored_from.name,
+        "ancienne_base_conservee": result.kept_aside.name if result.kept_aside else None,
+        "schema": result.revision,
+    }
+    if authorisation:
+        details["autorisation"] = authorisation
     with db.write_session() as session:
-        audit.record(session, actor, audit.Action.RESTORE, "database", None, login=login, details={
-            "source": result.restored_from.name,
-            "ancienne_base_conservee": result.kept_aside.name if result.kept_aside else None,
-            "schema": result.revision,
-        })
+        audit.record(session, actor, audit.Action.RESTORE, "database", None, login=login, details=details)
+
+
+# --- restoring over a damaged database ---------------------------------------------------
+
+BY_CURRENT_ADMIN = "administrateur de la base actuelle (vérifié en lecture seule)"
+BY_BACKUP_ADMIN = "restauration de secours : base actuelle illisible, déverrouillée par un administrateur de la sauvegarde"
+
+DAMAGED_BAD_CREDENTIALS = (
+    "Identifiant ou mot de passe incorrect, ou ce compte n'est pas celui d'un administrateur de la "
+    "base actuelle : seul un administrateur de la base actuelle peut la remplacer par une sauvegarde. "
+    "Rien n'a été remplacé."
+)
+RECOVERY_BAD_CREDENTIALS = (
+    "La base actuelle est illisible : ses comptes ne peuvent pas être vérifiés. La restauration de "
+    "secours doit être déverrouillée par un administrateur de la sauvegarde choisie, et ces "
+    "identifiants n'ouvrent aucun compte administrateur de cette sauvegarde. Rien n'a été remplacé."
+)
+
+
+def _is_admin(role) -> bool:
+    from cus_desk.domain.roles import Role
+
+    return isinstance(role, Role) and access.Permission.BACKUP in access.ROLE_PERMISSIONS.get(role, frozenset())
+
+
+def authorise_damaged_restore(current: Path | str, source: Path | str, login: str, password: str) -> str:
+    """Who may replace a database that cannot be opened normally.
+
+    Always an administrator of the CURRENT store: its accounts are read
+    read-only (nothing is written to a damaged file) to check the
+    credentials; an account that exists only in the backup is refused. Only
+    when even those accounts cannot be read (the file is missing or
+    unreadable) does the recovery path open: an administrator account of the
+    backup must unlock it, and the restore is then recorded as a recovery in
+    the restored store. Returns how the restore was authorised (for the
+    audit trail); raises AccessDeniedError otherwise."""
+    from cus_desk.domain.errors import AccessDeniedError
+    from cus_desk.services import auth
+
+    role = auth.credentials_in_file(Path(current), login, password)
+    if role != auth.UNREADABLE:
+        if not _is_admin(role):
+            raise AccessDeniedError(DAMAGED_BAD_CREDENTIALS)
+        return BY_CURRENT_ADMIN
+    role = auth.credentials_in_file(Path(source), login, password)
+    if not _is_admin(role):
+        raise AccessDeniedError(RECOVERY_BAD_CREDENTIALS)
+    return BY_BACKUP_ADMIN
+
+
+def current_accounts_readable(current: Path | str) -> bool:
+    """Whether the accounts of the (damaged) current store can still be read:
+    tells the user whose credentials a restore will ask for."""
+    from cus_desk.services import auth
+
+    return auth.credentials_in_file(Path(current), "", "") != auth.UNREADABLE
+
+
+def restore_damaged(url: str, source: Path | str, login: str, password: str, clock: Clock) -> RestoreResult:
+    """Restore ``source`` over the damaged SQLite database of ``url`` (not
+    open), once ``authorise_damaged_restore`` agrees; the restore, and how it
+    was authorised, is audited in the restored store."""
+    target = sqlite_path_of(url)
+    if target is None:
+        raise WorkflowError("Seule une base SQLite (un fichier) peut être restaurée ici.")
+    check_backup_file(source)  # a bad file changes nothing, whoever asks
+    authorisation = authorise_damaged_restore(target, source, login, password)
+    result = restore_file(target, source, clock)
+    from cus_desk.store.db import open_database
+
+    reopened = open_database(url, clock=clock)
+    try:
+        record_restore(reopened, None, result, login=(login or "").strip()[:64], authorisation=authorisation)
+    finally:
+        reopened.dispose()
+    return result
 
 
 class BackupService(Service):

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from cus_desk.domain.errors import (
+    AccessDeniedError,
     ConflictError,
     ServerConnectionError,
     SessionRevokedError,
@@ -30,6 +31,9 @@ class Actor:
     display_name: str
     role: Role
     agency_id: int | None = None
+    # The account's credentials epoch at sign-in: a password reset moves the
+    # stored one, which ends this session (check_session).
+    epoch: int = 0
 
 
 ACCOUNT_CLOSED = (
@@ -41,20 +45,39 @@ PROFILE_CHANGED = (
     "rouvrez-le pour continuer avec vos nouveaux droits. Rien n'a été enregistré."
 )
 
+PASSWORD_RESET = (
+    "Le mot de passe de votre compte a été réinitialisé par l'administrateur : cette session est "
+    "terminée et rien n'a été enregistré. Fermez CUS Desk et reconnectez-vous avec le mot de passe "
+    "provisoire qui vous a été remis."
+)
+PASSWORD_CHANGE_REQUIRED = (
+    "Votre mot de passe est provisoire : changez-le avant toute autre opération (à la connexion "
+    "dans CUS Desk, ou avec la commande « cus-desk password »). Rien n'a été lu ni enregistré."
+)
+
+
+class PasswordChangeRequiredError(AccessDeniedError):
+    """Signed in with a temporary password: only the change of password is open."""
+
 
 def check_session(session: Session, actor: Actor) -> None:
     """The actor's rights are those of the account as stored now, not as at
-    sign-in: a deactivation or a change of role or agency by the
-    administrator takes effect at the next read or write (one primary-key
-    lookup)."""
+    sign-in: a deactivation, a change of role or agency or a password reset
+    by the administrator takes effect at the next read or write (one
+    primary-key lookup); a temporary password opens nothing but its change."""
     # Driver-level SQL: this runs before every service call (~30 µs, against
-    # ~120 µs through the ORM's text() path); one round trip on a server.
+    # ~120 µs through the ORM's text() path); one round trip on a server
+    # (where Service._check_account keeps it for a few seconds).
     conn = session.connection()
     row = conn.exec_driver_sql(dialect.of(conn).account_check_sql, (actor.user_id,)).first()
     if row is None or not row.active:
         raise SessionRevokedError(ACCOUNT_CLOSED)
+    if (row.credentials_epoch or 0) != actor.epoch:
+        raise SessionRevokedError(PASSWORD_RESET)
     if row.role != Role(actor.role).value or row.agency_id != actor.agency_id:
         raise SessionRevokedError(PROFILE_CHANGED)
+    if row.must_change_password:
+        raise PasswordChangeRequiredError(PASSWORD_CHANGE_REQUIRED)
 
 
 def _raise_if_connection_lost(db: Database, exc: DBAPIError) -> None:

@@ -1065,8 +1065,10 @@ class CaseService(Service):
         case.problems = [CaseProblem(code=c) for c in problems]
         session.add(case)
         session.flush()
-        details = {k: [None, audit._plain(v)] for k, v in values.items() if v not in (None, "")}
-        details["problems"] = [None, problems]
+        # Content (situation, problématiques, identifiers) is only marked as set.
+        details = audit.diff_fields({}, {k: v for k, v in values.items() if v not in (None, "")})
+        if problems:
+            details["problems"] = audit.CONFIDENTIAL_MARK
         details["reference"] = [None, case.reference]
         details["status"] = [None, status]
         audit.record(session, self.actor, audit.Action.CREATE, ENTITY, case.id, case_id=case.id,
@@ -1156,8 +1158,15 @@ class CaseService(Service):
         ]}
         if before == after:
             return household.version
-        household.phone = phone
         existing = list(household.members)
+        # The trail gets counts and row ids, never names nor birth dates.
+        details = audit.diff_fields({"phone": household.phone}, {"phone": phone}, confidential={"phone"})
+        if before["members"] != after["members"]:
+            details["members"] = audit.members_change(
+                [(t.id, tuple(k)) for t, k in zip(existing, before["members"], strict=True)],
+                [(existing[i].id if i < len(existing) else None, tuple(k))
+                 for i, k in enumerate(after["members"])])
+        household.phone = phone
         for i, m in enumerate(members):
             if i < len(existing):
                 t = existing[i]
@@ -1172,7 +1181,7 @@ class CaseService(Service):
         session.flush()
         self._touch(session, case, self.today())
         audit.record(session, self.actor, audit.Action.UPDATE, "household", household.id,
-                     case_id=case.id, details=audit.diff_fields(before, after))
+                     case_id=case.id, details=details)
         return household.version
 
     def change_status(self, case_id: int, target: str, expected_version: int, *,
@@ -1221,11 +1230,13 @@ class CaseService(Service):
             return case.version
 
     def add_journal_entry(self, case_id: int, kind: str, occurred_on: date | None, text_: str,
-                          corrects_id: int | None = None) -> int:
+                          corrects_id: int | None = None, subject_tenant_id: int | None = None) -> int:
         """A new journal entry. A correction is a new entry pointing at the
-        corrected one (the original stays, marked as corrected)."""
+        corrected one (the original stays, marked as corrected).
+        ``subject_tenant_id``: the member it is about (None: the household)."""
         with self._write() as session:
             case = self._editable(session, case_id)
+            self._check_subject(case, subject_tenant_id)
             if kind not in rules.JOURNAL_KINDS:
                 raise ValidationError(f"Type d'entrée inconnu : « {kind} ».", "kind")
             if occurred_on is None:
@@ -1240,7 +1251,8 @@ class CaseService(Service):
                 if target is None or target.case_id != case.id:
                     raise ValidationError("L'entrée à corriger n'appartient pas à ce dossier.", "corrects_id")
             entry = JournalEntry(case_id=case.id, kind=kind, occurred_on=occurred_on,
-                                 author_id=self.actor.user_id, text=body, corrects_id=corrects_id)
+                                 author_id=self.actor.user_id, text=body, corrects_id=corrects_id,
+                                 subject_tenant_id=subject_tenant_id)
             session.add(entry)
             self._touch(session, case, occurred_on)
             session.flush()
@@ -1249,14 +1261,27 @@ class CaseService(Service):
                                                    "corrects_id": corrects_id, "length": len(body)})
             return entry.id
 
+    @staticmethod
+    def _check_subject(case: Case, subject_tenant_id: int | None) -> None:
+        if subject_tenant_id is None:
+            return
+        if case.household is None or subject_tenant_id not in {m.id for m in case.household.members}:
+            raise ValidationError("La personne concernée doit être un membre du ménage de ce dossier.",
+                                  "subject_tenant_id")
+
     def add_confidential_note(self, case_id: int, category: str, text_: str,
-                              consent_on: date | None = None, consent_method: str | None = None) -> int:
+                              consent_on: date | None = None, consent_method: str | None = None,
+                              subject_tenant_id: int | None = None) -> int:
+        """``subject_tenant_id``: the member the note is about (the right of
+        access gives each person the notes about them, never another's)."""
         access.require(self.actor, Permission.CONFIDENTIAL_READ)
         with self._write() as session:
             case = self._editable(session, case_id)
+            self._check_subject(case, subject_tenant_id)
             body = rules.check_confidential_note(category, text_, consent_on, consent_method, self.today())
             note = ConfidentialNote(case_id=case.id, category=category, text=body, consent_on=consent_on,
-                                    consent_method=consent_method, author_id=self.actor.user_id)
+                                    consent_method=consent_method, author_id=self.actor.user_id,
+                                    subject_tenant_id=subject_tenant_id)
             session.add(note)
             self._touch(session, case, self.today())
             session.flush()
@@ -1287,8 +1312,9 @@ class CaseService(Service):
                                      text=f"Orientation vers {partner.name} : {body}"))
             self._touch(session, case, sent_on)
             session.flush()
+            # The partner by id only: its name can reveal health (a psychiatric hospital).
             audit.record(session, self.actor, audit.Action.CREATE, "referral", referral.id, case_id=case.id,
-                         details={"partner": partner.name, "sent_on": sent_on.isoformat(),
+                         details={"partner_id": partner.id, "sent_on": sent_on.isoformat(),
                                   "status": "envoyee"})
             return referral.id
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from cus_desk.domain import meetings as rules
 from cus_desk.domain.errors import AccessDeniedError, NotFoundError, ValidationError
 from cus_desk.domain.formatting import format_cents, format_date
-from cus_desk.domain.reference import CAS_FUNCTIONS, RELATIONSHIP_KINDS
+from cus_desk.domain.reference import CAS_FUNCTIONS, RELATIONSHIP_KINDS, is_sensitive_partner_category
 from cus_desk.domain.roles import Role
 from cus_desk.domain.settings import ORGANISATION_NAME, RELEVE_FULL_NAMES
 from cus_desk.services import access, audit
@@ -408,6 +408,28 @@ def _traces_refusals(method):
             self.__dict__.pop("_denied", None)
 
     return wrapper
+
+
+REVEAL_DENIED = (
+    "Seule la conseillère sociale qui suit ce dossier (ou le pôle social) peut afficher un "
+    "élément réservé à l'écran de la séance."
+)
+
+
+def may_reveal(actor, case: Case, level: CaseAccess) -> bool:
+    """Who may put a reserved item of a case on the projected screen: the
+    case's own adviser (when the case has none, an adviser of its agency)
+    or the pôle social, and only with full access to the file."""
+    if level is not CaseAccess.FULL or not access.has(actor, Permission.CONFIDENTIAL_READ):
+        return False
+    role = Role(actor.role)
+    if role is Role.SOCIAL_HEAD:
+        return True
+    if role is not Role.SOCIAL_ADVISER:
+        return False
+    if case.adviser_id is not None:
+        return case.adviser_id == actor.user_id
+    return actor.agency_id is not None and actor.agency_id == case.agency_id
 
 
 # ----------------------------------------------------------------------------- service
@@ -920,15 +942,11 @@ class MeetingService(Service):
                     .order_by(RepaymentPlan.agreed_on.desc())
                 )
             )
-            referrals = tuple(
-                f"{partner.short_name or partner.name} — envoyée le {format_date(r.sent_on)} — "
-                f"{referral_labels.get(r.status, r.status)}"
-                + (f" ({'aboutie' if r.result == 'aboutie' else 'non aboutie'})" if r.result else "")
-                for r, partner in session.execute(
-                    select(Referral, Partner).join(Partner, Partner.id == Referral.partner_id)
-                    .where(Referral.case_id == case.id).order_by(Referral.sent_on.desc())
-                ).all()
-            )
+            referral_rows = self._referral_lines(session, case, referral_labels)
+            # A partner's name can reveal health or family matters (a
+            # psychiatric hospital, child protection): those stay reserved.
+            referrals = tuple(line for line, sensitive in referral_rows if not sensitive)
+            reserved_referrals = any(sensitive for _, sensitive in referral_rows)
             journal_rows = list(session.scalars(
                 select(JournalEntry).where(JournalEntry.case_id == case.id)
                 .order_by(JournalEntry.occurred_on.desc(), JournalEntry.id.desc()).limit(5)
@@ -954,21 +972,28 @@ class MeetingService(Service):
                     .order_by(Decision.id)
                 )
             )
+            can_reveal = may_reveal(self.actor, case, level)
+            # What is reserved is listed only for whoever may reveal it (and
+            # only in the chooser she opens deliberately): the projected
+            # screen never announces that a health note or a violence exists.
             hidden: list[HiddenItem] = []
-            if sensitive:
-                hidden.append(HiddenItem("problematiques", "Problématiques sensibles (santé, violences…)"))
-            if occupants > 1 or (holder and holder.birth_date):
-                hidden.append(HiddenItem("famille", "Composition familiale"))
-            if case.summary.strip():
-                hidden.append(HiddenItem("situation", "Résumé de la situation"))
-            if journal_rows:
-                hidden.append(HiddenItem("journal", "Contenu des dernières entrées du journal"))
-            for note in session.scalars(
-                select(ConfidentialNote).where(ConfidentialNote.case_id == case.id)
-                .order_by(ConfidentialNote.created_at)
-            ):
-                hidden.append(HiddenItem(f"note:{note.id}",
-                                         f"Note confidentielle du {format_date(note.created_at.date())}"))
+            if can_reveal:
+                if sensitive:
+                    hidden.append(HiddenItem("problematiques", "Problématiques réservées"))
+                if reserved_referrals:
+                    hidden.append(HiddenItem("orientations", "Orientations réservées"))
+                if occupants > 1 or (holder and holder.birth_date):
+                    hidden.append(HiddenItem("famille", "Composition familiale"))
+                if case.summary.strip():
+                    hidden.append(HiddenItem("situation", "Résumé de la situation"))
+                if journal_rows:
+                    hidden.append(HiddenItem("journal", "Contenu des dernières entrées du journal"))
+                note_ids = session.scalars(
+                    select(ConfidentialNote.id).where(ConfidentialNote.case_id == case.id)
+                    .order_by(ConfidentialNote.created_at, ConfidentialNote.id)
+                ).all()
+                for n, note_id in enumerate(note_ids, start=1):
+                    hidden.append(HiddenItem(f"note:{note_id}", f"Note réservée n° {n}"))
             audit.record(session, self.actor, audit.Action.READ, "case", case.id, case_id=case.id,
                          details={"vue": "synthese_commission", "seance": meeting.id})
             item = items[index]
@@ -995,8 +1020,23 @@ class MeetingService(Service):
                 previous_decisions=previous,
                 current_decisions=current,
                 hidden=tuple(hidden),
-                can_reveal=level is CaseAccess.FULL and access.has(self.actor, Permission.CONFIDENTIAL_READ),
+                can_reveal=can_reveal,
             )
+
+    @staticmethod
+    def _referral_lines(session: Session, case: Case, referral_labels: dict) -> list[tuple[str, bool]]:
+        """(line, reserved) for each orientation of the case, newest first;
+        reserved: the partner's category reveals health or family matters."""
+        return [
+            (f"{partner.short_name or partner.name} — envoyée le {format_date(r.sent_on)} — "
+             f"{referral_labels.get(r.status, r.status)}"
+             + (f" ({'aboutie' if r.result == 'aboutie' else 'non aboutie'})" if r.result else ""),
+             is_sensitive_partner_category(partner.category))
+            for r, partner in session.execute(
+                select(Referral, Partner).join(Partner, Partner.id == Referral.partner_id)
+                .where(Referral.case_id == case.id).order_by(Referral.sent_on.desc())
+            ).all()
+        ]
 
     def _balance_history(self, session: Session, case: Case) -> list[tuple[date, int]]:
         """Dated balances of the case's lease: the seniors feature's extract
@@ -1027,28 +1067,46 @@ class MeetingService(Service):
         return sorted(points)[-12:]
 
     def reveal(self, meeting_id: int, case_id: int, key: str) -> RevealedItem:
-        """Show one hidden item of the commission summary, deliberately, and
-        record that it was shown (never what it says) in the audit trail."""
+        """Show one reserved item of the commission summary on the projected
+        screen: only the case's own adviser (or the pôle social) may, and the
+        audit trail records that it was shown (which item, never what it says)."""
         access.require(self.actor, Permission.CONFIDENTIAL_READ)
-        _, problem_labels, journal_labels, _, note_labels = _case_labels()
+        _, problem_labels, journal_labels, referral_labels, note_labels = _case_labels()
         with self._write() as session:
-            meeting = _get_meeting(session, meeting_id)
-            if not any(i.case_id == case_id for i in meeting.agenda_items):
-                raise NotFoundError("Ce dossier n'est pas à l'ordre du jour de cette séance.")
-            case = _get_case(session, case_id)
-            level = access.case_access(session, self.actor, case.id, case.agency_id)
-            if level is not CaseAccess.FULL:
-                raise AccessDeniedError(
-                    "Seule une conseillère sociale ayant accès au dossier complet peut afficher "
-                    "une information masquée."
-                )
-            label, text = self._hidden_text(session, case, key, problem_labels, journal_labels, note_labels)
+            meeting, case = self._reveal_scope(session, meeting_id, case_id)
+            label, text = self._hidden_text(session, case, key, problem_labels, journal_labels, note_labels,
+                                            referral_labels)
             audit.record(session, self.actor, audit.Action.REVEAL, "case", case.id, case_id=case.id,
-                         details={"element": key, "libelle": label, "seance": meeting.id})
+                         details={"element": key, "operation": "affiché", "seance": meeting.id})
             return RevealedItem(key, label, text)
 
-    def _hidden_text(self, session, case, key, problem_labels, journal_labels, note_labels):
-        if key == "problematiques":
+    def conceal(self, meeting_id: int, case_id: int, key: str) -> None:
+        """« Masquer »: the revealed item left the projected screen (audited,
+        so the trail tells how long it was shown)."""
+        access.require(self.actor, Permission.CONFIDENTIAL_READ)
+        with self._write() as session:
+            meeting, case = self._reveal_scope(session, meeting_id, case_id)
+            audit.record(session, self.actor, audit.Action.REVEAL, "case", case.id, case_id=case.id,
+                         details={"element": key, "operation": "masqué", "seance": meeting.id})
+
+    def _reveal_scope(self, session: Session, meeting_id: int, case_id: int) -> tuple[Meeting, Case]:
+        meeting = _get_meeting(session, meeting_id)
+        if not any(i.case_id == case_id for i in meeting.agenda_items):
+            raise NotFoundError("Ce dossier n'est pas à l'ordre du jour de cette séance.")
+        case = _get_case(session, case_id)
+        level = access.case_access(session, self.actor, case.id, case.agency_id)
+        if not may_reveal(self.actor, case, level):
+            raise AccessDeniedError(REVEAL_DENIED)
+        return meeting, case
+
+    def _hidden_text(self, session, case, key, problem_labels, journal_labels, note_labels,
+                     referral_labels=None):
+        if key == "orientations":
+            lines = [line for line, sensitive in self._referral_lines(session, case, referral_labels or {})
+                     if sensitive]
+            if lines:
+                return "Orientations réservées", "\n".join(lines)
+        elif key == "problematiques":
             codes = sorted(p.code for p in case.problems if rules.is_sensitive_problem(p.code))
             if codes:
                 return "Problématiques sensibles", ", ".join(problem_labels.get(c, c) for c in codes)

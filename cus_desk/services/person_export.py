@@ -6,7 +6,15 @@ their household's composition, leases, case files (with journal,
 confidential notes, repayment plans, CAS agenda items and decisions,
 orientations), arrears extract lines, field observations and signalements.
 Rows are walked generically (every mapped column but technical ones), so a
-column added later by a feature is exported too."""
+column added later by a feature is exported too.
+
+Nothing about a third party (art. 15 §4): the other members appear by their
+link only; a confidential note or a journal entry about another member is
+left out. When the household has another adult, what is common to the
+household and may concern them (free texts, sensitive problématiques,
+orientations to partners that reveal health, notes and entries not
+attributed to one person) is not reproduced: the adviser reviews it first
+(``PersonExport.withheld`` counts it for her; the document says so)."""
 
 from __future__ import annotations
 
@@ -81,6 +89,9 @@ class PersonExport:
     generated_at: datetime
     generated_by: str
     sections: list[Section]
+    # Household items left out or texts not reproduced because they may
+    # concern another adult of the household: the adviser reviews them.
+    withheld: int = 0
 
     def as_json(self) -> dict:
         return {
@@ -143,6 +154,14 @@ EXPORT_DENIED = ("Vous ne pouvez exporter que les données des ménages de votre
                  "Adressez-vous à la conseillère de l'agence ou à la responsable du pôle social.")
 
 
+def withheld_note(export: PersonExport) -> str:
+    """For the adviser (not in the document): what was not reproduced."""
+    if not export.withheld:
+        return ""
+    return (f" {export.withheld} élément(s) commun(s) au ménage, qui peuvent concerner une autre "
+            "personne, n'y sont pas reproduits : relisez-les dans le dossier avant de les communiquer.")
+
+
 class PersonExportService(Service):
     def find(self, text: str) -> list[PersonMatch]:
         """People whose name or contract number matches (within what the
@@ -181,12 +200,14 @@ class PersonExportService(Service):
             household = tenant.household
             if not _may_export(self.actor, household):
                 raise AccessDeniedError(EXPORT_DENIED)
-            sections = _collect(session, tenant, household)
+            scope = _Scope(tenant, household, self.clock.today())
+            sections = _collect(session, scope)
             name = f"{tenant.last_name} {tenant.first_name}".strip()
             export = PersonExport(tenant.id, name, self.clock.now(), self.actor.display_name,
-                                  sections)
+                                  sections, scope.withheld)
             audit.record(session, self.actor, audit.Action.EXPORT, "tenant", tenant.id, details={
-                "objet": "droit d'accès", "rubriques": {s.title: len(s.rows) for s in sections}})
+                "objet": "droit d'accès", "rubriques": {s.title: len(s.rows) for s in sections},
+                "elements_communs_non_reproduits": scope.withheld})
             return export
 
     def export_json(self, tenant_id: int, path: Path | str) -> PersonExport:
@@ -201,13 +222,59 @@ class PersonExportService(Service):
         return export
 
 
-def _collect(session: Session, tenant: Tenant, household: Household) -> list[Section]:
+WITHHELD = ("[Élément commun au ménage, non reproduit : il peut concerner une autre personne. "
+            "Votre conseillère sociale peut vous le communiquer après relecture.]")
+
+# Free texts written about the household as a whole.
+HOUSEHOLD_TEXTS = frozenset({"summary", "closure_reason", "text", "reason", "outcome", "note",
+                             "proposal", "comment", "failure_reason"})
+
+
+class _Scope:
+    """Whose export this is, and whether the household has another adult
+    (then what is common to the household is not reproduced)."""
+
+    def __init__(self, tenant: Tenant, household: Household, today: date) -> None:
+        from cus_desk.domain.formatting import age_on
+
+        self.tenant = tenant
+        self.household = household
+        self.others = [m for m in household.members if m.id != tenant.id]
+        self.shared = any(m.birth_date is None or age_on(m.birth_date, today) >= 18 for m in self.others)
+        members = sorted(household.members, key=lambda m: (m.position, m.id))
+        self.is_holder = bool(members) and members[0].id == tenant.id
+        self.withheld = 0
+
+    def common(self, data: dict[str, Any]) -> dict[str, Any]:
+        """A household row: its free texts withheld when the household is shared."""
+        if not self.shared:
+            return data
+        out = {}
+        for key, value in data.items():
+            if key in HOUSEHOLD_TEXTS and value not in (None, ""):
+                out[key] = WITHHELD
+                self.withheld += 1
+            else:
+                out[key] = value
+        return out
+
+    def about(self, subject_tenant_id: int | None) -> str:
+        """'self', 'other' or 'household' for a row naming who it is about."""
+        if subject_tenant_id == self.tenant.id:
+            return "self"
+        if subject_tenant_id is not None:
+            return "other"
+        return "household"
+
+
+def _collect(session: Session, scope: _Scope) -> list[Section]:
     from cus_desk.store.models.cases import Case
 
+    tenant, household = scope.tenant, scope.household
     sections = [Section("Vos données d'identité", [row_dict(tenant)])]
+    # The other members by their link to the household only: no name, no birth date.
     sections.append(Section("Composition du ménage", [
-        {"last_name": m.last_name, "first_name": m.first_name, "relationship_kind": m.relationship_kind}
-        for m in household.members if m.id != tenant.id]))
+        {"relationship_kind": m.relationship_kind} for m in scope.others]))
     sections.append(Section("Ménage", [row_dict(household, {"agency": household.agency.label})]))
     leases = list(session.scalars(select(Lease).where(Lease.household_id == household.id)))
     sections.append(Section("Baux", [row_dict(lease) for lease in leases]))
@@ -216,8 +283,13 @@ def _collect(session: Session, tenant: Tenant, household: Household) -> list[Sec
     cases = list(session.scalars(select(Case).where(Case.household_id == household.id)
                                  .order_by(Case.opened_on)))
     for case in cases:
-        _collect_case(session, case, sections)
-    _collect_seniors(session, lease_ids, sections)
+        _collect_case(session, case, sections, scope)
+    _collect_seniors(session, lease_ids, sections, scope)
+    if scope.shared and scope.withheld:
+        sections.append(Section("Éléments communs au ménage", [{"note": (
+            "Certains éléments du dossier concernent le ménage dans son ensemble et peuvent concerner "
+            "une autre personne : ils ne sont pas reproduits ici. Votre conseillère sociale peut vous "
+            "les communiquer après relecture.")}]))
     return sections
 
 
@@ -236,19 +308,51 @@ def _case_children(session: Session, case_id: int) -> list[tuple[str, list]]:
     return found
 
 
-def _collect_case(session: Session, case, sections: list[Section]) -> None:
+def _child_rows(title: str, rows: list, scope: _Scope) -> list[dict[str, Any]]:
+    from cus_desk.domain.meetings import is_sensitive_problem
+
+    out = []
+    for r in rows:
+        if title == "Problématiques":
+            if scope.shared and is_sensitive_problem(r.code):
+                scope.withheld += 1  # health, violence…: whose is not recorded
+                continue
+            out.append(row_dict(r))
+        elif title == "Notes confidentielles":
+            about = scope.about(r.subject_tenant_id)
+            if about == "other" or (about == "household" and scope.shared):
+                if about == "household":
+                    scope.withheld += 1
+                continue  # another member's note is never exported
+            out.append(row_dict(r))
+        elif title == "Journal d'actions":
+            about = scope.about(r.subject_tenant_id)
+            if about == "other":
+                continue
+            out.append(row_dict(r) if about == "self" else scope.common(row_dict(r)))
+        else:
+            out.append(scope.common(row_dict(r)))
+    return out
+
+
+def _collect_case(session: Session, case, sections: list[Section], scope: _Scope) -> None:
+    from cus_desk.domain.reference import is_sensitive_partner_category
     from cus_desk.store.models.meetings import AgendaItem, Decision, DecisionFollowUp, Meeting
 
     ref = case.reference
-    sections.append(Section(f"Dossier {ref}", [row_dict(case, {"agency": case.agency.label})]))
+    case_row = scope.common(row_dict(case, {"agency": case.agency.label}))
+    if not scope.is_holder:
+        case_row.pop("holder_name", None)  # another member's name
+    sections.append(Section(f"Dossier {ref}", [case_row]))
     for title, rows in _case_children(session, case.id):
-        if rows:
-            sections.append(Section(f"Dossier {ref} — {title}", [row_dict(r) for r in rows]))
+        shown = _child_rows(title, rows, scope)
+        if shown:
+            sections.append(Section(f"Dossier {ref} — {title}", shown))
     items = session.execute(select(AgendaItem, Meeting.held_on).join(Meeting, Meeting.id == AgendaItem.meeting_id)
                             .where(AgendaItem.case_id == case.id).order_by(Meeting.held_on)).all()
     if items:
         sections.append(Section(f"Dossier {ref} — Passages en CAS", [
-            row_dict(item, {"held_on": held.isoformat()}) for item, held in items]))
+            scope.common(row_dict(item, {"held_on": held.isoformat()})) for item, held in items]))
     decisions = session.execute(select(Decision, Meeting.held_on).join(Meeting, Meeting.id == Decision.meeting_id)
                                 .where(Decision.case_id == case.id).order_by(Meeting.held_on)).all()
     if decisions:
@@ -256,17 +360,23 @@ def _collect_case(session: Session, case, sections: list[Section]) -> None:
         for decision, held in decisions:
             follow = session.scalars(select(DecisionFollowUp).where(
                 DecisionFollowUp.decision_id == decision.id).order_by(DecisionFollowUp.on)).all()
-            rows.append(row_dict(decision, {"held_on": held.isoformat()}))
-            rows += [row_dict(f, {"type": "suivi"}) for f in follow]
+            rows.append(scope.common(row_dict(decision, {"held_on": held.isoformat()})))
+            rows += [scope.common(row_dict(f, {"type": "suivi"})) for f in follow]
         sections.append(Section(f"Dossier {ref} — Décisions de la CAS", rows))
-    referrals = session.execute(select(Referral, Partner.name).join(Partner, Partner.id == Referral.partner_id)
+    referrals = session.execute(select(Referral, Partner.name, Partner.category)
+                                .join(Partner, Partner.id == Referral.partner_id)
                                 .where(Referral.case_id == case.id).order_by(Referral.sent_on)).all()
-    if referrals:
-        sections.append(Section(f"Dossier {ref} — Orientations", [
-            row_dict(r, {"partner": name}) for r, name in referrals]))
+    shown = []
+    for r, name, category in referrals:
+        if scope.shared and is_sensitive_partner_category(category):
+            scope.withheld += 1  # the partner's name tells about someone's health
+            continue
+        shown.append(scope.common(row_dict(r, {"partner": name})))
+    if shown:
+        sections.append(Section(f"Dossier {ref} — Orientations", shown))
 
 
-def _collect_seniors(session: Session, lease_ids: list[int], sections: list[Section]) -> None:
+def _collect_seniors(session: Session, lease_ids: list[int], sections: list[Section], scope: _Scope) -> None:
     if not lease_ids:
         return
     try:
@@ -282,21 +392,30 @@ def _collect_seniors(session: Session, lease_ids: list[int], sections: list[Sect
                             .join(ArrearsExtract, ArrearsExtract.id == ArrearsLine.extract_id)
                             .where(ArrearsLine.lease_id.in_(lease_ids))
                             .order_by(ArrearsExtract.extract_date)).all()
+    # The extract holds the holder's and the co-holder's birth dates: only one's own.
+    own = {"titulaire": "holder_birth_date", "cotitulaire": "cotenant_birth_date"}.get(
+        scope.tenant.relationship_kind)
     if lines:
-        sections.append(Section("Extraits d'impayés", [
-            row_dict(line, {"extract_date": d.isoformat()}) for line, d in lines]))
+        rows = []
+        for line, d in lines:
+            data = row_dict(line, {"extract_date": d.isoformat()})
+            for key in ("holder_birth_date", "cotenant_birth_date"):
+                if key != own:
+                    data.pop(key, None)
+            rows.append(data)
+        sections.append(Section("Extraits d'impayés", rows))
     observations = session.scalars(select(FieldObservation).where(
         FieldObservation.lease_id.in_(lease_ids)).order_by(FieldObservation.observed_on)).all()
     if observations:
-        sections.append(Section("Observations de terrain", [row_dict(o) for o in observations]))
+        sections.append(Section("Observations de terrain", [scope.common(row_dict(o)) for o in observations]))
     alerts = session.execute(select(Referral, Partner.name).join(Partner, Partner.id == Referral.partner_id)
                              .where(Referral.lease_id.in_(lease_ids), Referral.case_id.is_(None))
                              .order_by(Referral.sent_on)).all()
     if alerts:
         rows = []
         for referral, name in alerts:
-            rows.append(row_dict(referral, {"partner": name}))
-            rows += [row_dict(e, {"type": "historique"}) for e in session.scalars(
+            rows.append(scope.common(row_dict(referral, {"partner": name})))
+            rows += [scope.common(row_dict(e, {"type": "historique"})) for e in session.scalars(
                 select(SeniorAlertEvent).where(SeniorAlertEvent.referral_id == referral.id)
                 .order_by(SeniorAlertEvent.on_date))]
         sections.append(Section("Signalements", rows))

@@ -14,7 +14,7 @@ from cus_desk.domain.errors import NotFoundError, ValidationError, WorkflowError
 from cus_desk.domain.roles import Role
 from cus_desk.domain.security import is_locked
 from cus_desk.services import access, audit
-from cus_desk.services.auth import check_login, check_strength, hash_password
+from cus_desk.services.auth import check_login, check_strength, hash_password, temporary_password_expiry
 from cus_desk.services.base import Service
 from cus_desk.store.models.core import Agency, User
 
@@ -147,7 +147,9 @@ class UsersService(Service):
                 raise ValidationError("Cette agence n'existe pas.", "agency")
             user = User(login=login, display_name=(display_name or "").strip() or login,
                         role=role.value, agency_id=agency_id, password_hash=hash_password(password),
-                        active=True, failed_logins=0, must_change_password=temporary is not None)
+                        active=True, failed_logins=0, must_change_password=temporary is not None,
+                        temporary_password_expires_at=(temporary_password_expiry(session, self.clock.now())
+                                                       if temporary is not None else None))
             session.add(user)
             session.flush()
             audit.record(session, self.actor, audit.Action.CREATE, "user", user.id,
@@ -223,11 +225,15 @@ class UsersService(Service):
             user = self._load(session, user_id)
             user.password_hash = hash_password(temporary)
             user.must_change_password = True
+            user.temporary_password_expires_at = temporary_password_expiry(session, self.clock.now())
+            # Sessions opened with the old password end at their next read or write.
+            user.credentials_epoch = (user.credentials_epoch or 0) + 1
             user.locked_until = None
             user.failed_logins = 0
             audit.record(session, self.actor, audit.Action.ADMIN, "user", user.id,
                          details={"operation": "réinitialisation du mot de passe",
-                                  "mot_de_passe": audit.CONFIDENTIAL_MARK})
+                                  "mot_de_passe": audit.CONFIDENTIAL_MARK,
+                                  "sessions_ouvertes": "fermées"})
         return temporary
 
     def by_login(self, login: str) -> UserInfo:

@@ -87,7 +87,8 @@ class StoreDialect:
     # -- per-call statements ---------------------------------------------------
     @property
     def account_check_sql(self) -> str:
-        return f"SELECT active, role, agency_id FROM users WHERE id = {self.placeholder}"
+        return ("SELECT active, role, agency_id, credentials_epoch, must_change_password "
+                f"FROM users WHERE id = {self.placeholder}")
 
     def execute_final_sql(self, session: Session, sql: str, params: dict):
         """Run SQL already final (no ORM compile) written with ``:name``

@@ -77,6 +77,39 @@ def confirm(parent: QWidget | None, question: str, title: str = "Confirmer") -> 
     return box.clickedButton() is yes
 
 
+def choose(parent: QWidget | None, question: str, choices: list[tuple[str, str]],
+           default: str | None = None, escape: str | None = None, title: str = "CUS Desk") -> str:
+    """A question with several named answers (``choices``: (key, button
+    text)); returns the key of the button pressed. Escape, or closing the
+    box, answers ``escape`` (else the last choice)."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle(title)
+    box.setText(question)
+    buttons = {}
+    for key, text in choices:
+        button = box.addButton(text, QMessageBox.ButtonRole.ActionRole)
+        buttons[button] = key
+        if key == default:
+            box.setDefaultButton(button)
+        if key == escape:
+            box.setEscapeButton(button)
+    box.exec()
+    fallback = escape if escape is not None else choices[-1][0]
+    return buttons.get(box.clickedButton(), fallback)
+
+
+def choose_item(parent: QWidget | None, question: str, items: list[str],
+                title: str = "CUS Desk") -> int | None:
+    """Pick one entry of ``items`` from a list; its index, or None if cancelled."""
+    from PySide6.QtWidgets import QInputDialog
+
+    text, ok = QInputDialog.getItem(parent, title, question, items, 0, False)
+    if not ok or text not in items:
+        return None
+    return items.index(text)
+
+
 def set_accessible(widget: QWidget, name: str, description: str = "") -> QWidget:
     widget.setAccessibleName(name)
     if description:

@@ -445,12 +445,65 @@ def offer_restore(parent: QWidget | None, url: str, error: BaseException, clock)
     box.exec()
     if box.clickedButton() is not restore:
         return False
-    result = backup.restore_file(path, latest.path, clock)
-    from cus_desk.store.db import open_database
+    # Never without an administrator (services.backup.authorise_damaged_restore).
+    dialog = RestoreSignInDialog(url, latest.path, clock, parent)
+    return dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_restore is not None
 
-    db = open_database(url, clock=clock)
-    try:
-        backup.record_restore(db, None, result, login="démarrage")
-    finally:
-        db.dispose()
-    return True
+
+class RestoreSignInDialog(QDialog):
+    """Restoring over a damaged database: an administrator of the current
+    base signs in (its accounts are read read-only); when they cannot be
+    read at all, an administrator of the backup unlocks a recovery."""
+
+    def __init__(self, url: str, source, clock, parent: QWidget | None = None) -> None:
+        from cus_desk.services import backup
+
+        super().__init__(parent)
+        self.url, self.source, self.clock = url, source, clock
+        self.result_restore = None
+        path = backup.sqlite_path_of(url)
+        self.recovery = path is None or not backup.current_accounts_readable(path)
+        self.setWindowTitle("Restaurer une sauvegarde — administrateur")
+        if self.recovery:
+            text = ("La base actuelle est illisible : ses comptes ne peuvent pas être vérifiés. "
+                    "Restauration de secours : un administrateur de la sauvegarde doit la "
+                    "déverrouiller avec son identifiant et son mot de passe (ceux de la sauvegarde). "
+                    "Elle sera notée dans le journal d'audit de la base restaurée.")
+        else:
+            text = ("Remplacer la base par une sauvegarde est réservé à un administrateur de cette "
+                    "base. Identifiez-vous : votre compte est vérifié dans la base actuelle, en "
+                    "lecture seule (rien n'y est écrit).")
+        intro = QLabel(text)
+        intro.setWordWrap(True)
+        self.login = set_accessible(QLineEdit(os.environ.get("CUS_DESK_USER", "")),
+                                    "Identifiant de l'administrateur")
+        self.password = _password_field("Mot de passe de l'administrateur")
+        self.message = _message_label()
+        form = QFormLayout()
+        form.addRow("&Identifiant :", self.login)
+        form.addRow("&Mot de passe :", self.password)
+        buttons = QDialogButtonBox()
+        self.ok = buttons.addButton("Restaurer", QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton("Annuler", QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.submit)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        (self.password if self.login.text() else self.login).setFocus()
+        self.resize(520, self.sizeHint().height())
+
+    def submit(self) -> None:
+        from cus_desk.services import backup
+
+        try:
+            self.result_restore = backup.restore_damaged(self.url, self.source, self.login.text(),
+                                                         self.password.text(), self.clock)
+        except CusDeskError as exc:
+            self.message.setText(exc.message)
+            self.password.clear()
+            self.password.setFocus()
+            return
+        self.accept()

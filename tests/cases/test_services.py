@@ -108,7 +108,8 @@ def test_edit_case_audits_changed_fields_only(db, svc, make_case):
     assert version == detail.version + 1
     upd = [e for e in events(db, case_id) if e[0] == "update"][-1][2]
     assert set(upd) == {"summary", "problems", "fsl_number"}
-    assert upd["problems"] == [["impaye_loyer"], ["impaye_loyer", "isolement"]]
+    # content (problématiques, situation, identifiers) is marked as changed, never copied (#11)
+    assert upd["problems"] == upd["summary"] == upd["fsl_number"] == "(modifié — contenu confidentiel)"
     assert svc().get(case_id).problems == ("impaye_loyer", "isolement")
     # Saving the same values again changes nothing and writes no event.
     before = len(events(db, case_id, "update"))

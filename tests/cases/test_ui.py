@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QAbstractButton, QApplication
 from sqlalchemy import func, select
 
 from cus_desk.services.cases import CaseService
-from cus_desk.store.models.cases import Case, JournalEntry
+from cus_desk.store.models.cases import Case, ConfidentialNote, JournalEntry
 from cus_desk.store.models.core import Tenant
 from cus_desk.ui.cases import open_case
 from cus_desk.ui.cases.case_dialog import CaseDialog
@@ -198,8 +198,12 @@ def test_journal_and_referral_through_case_window(qtbot, db, ctx, make_case, par
     dialog.journal_date.clear()
     type_text(qtbot, dialog.journal_date, "25/11/2026")
     type_text(qtbot, dialog.journal_input, "Visite : logement en bon état, famille présente.")
+    assert dialog.journal_subject.currentData() is None  # the household, unless a member is chosen
+    dialog.journal_subject.setCurrentIndex(1)
     qtbot.mouseClick(dialog.journal_add, Qt.MouseButton.LeftButton)
     assert dialog.journal_model.rowCount() == 1
+    with db.read_session() as s:
+        assert s.scalar(select(JournalEntry.subject_tenant_id)) == dialog.detail.household.members[0].id
     assert dialog.journal_model.index(0, 1).data() == "Visite à domicile"
     assert dialog.journal_model.index(0, 0).data() == "25/11/2026"
     # Bad journal input: empty text, nothing stored.
@@ -434,9 +438,15 @@ def test_confidential_note_needs_consent_in_form(qtbot, db, ctx, make_case):
     assert dialog.notes_model.rowCount() == 0
     type_text(qtbot, dialog.consent_date, "02/11/2026")
     dialog.consent_method.setCurrentIndex(dialog.consent_method.findData("ecrit_signe"))
+    # the note names the member it is about (right of access, #11)
+    assert dialog.note_subject.currentData() is None and dialog.note_subject.count() == 2
+    dialog.note_subject.setCurrentIndex(1)
     qtbot.mouseClick(dialog.note_add, Qt.MouseButton.LeftButton)
     assert dialog.notes_model.rowCount() == 1
     assert dialog.notes_model.index(0, 3).data().startswith("02/11/2026")
+    with db.read_session() as s:
+        note = s.scalar(select(ConfidentialNote))
+        assert note.subject_tenant_id == dialog.detail.household.members[0].id
 
 
 def test_repayment_plan_through_case_window(qtbot, db, ctx, make_case):

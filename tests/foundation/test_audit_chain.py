@@ -37,6 +37,10 @@ def test_trace_rolls_back_with_the_change(db, actors):
 
 
 def test_confidential_fields_only_say_changed():
-    diff = audit.diff_fields({"summary": "a", "note": "VIH"}, {"summary": "b", "note": "cancer"}, {"note"})
-    assert diff == {"summary": ["a", "b"], "note": audit.CONFIDENTIAL_MARK}
+    diff = audit.diff_fields({"place": "a", "note": "VIH"}, {"place": "b", "note": "cancer"}, {"note"})
+    assert diff == {"place": ["a", "b"], "note": audit.CONFIDENTIAL_MARK}
+    # known content fields are confidential even when the caller forgets to say so (#11)
+    diff = audit.diff_fields({"summary": "a", "members": [["X", "1970-01-01"]]},
+                             {"summary": "VIH", "members": []})
+    assert diff == {"summary": audit.CONFIDENTIAL_MARK, "members": audit.CONFIDENTIAL_MARK}
     assert "VIH" not in str(diff) and "cancer" not in str(diff)

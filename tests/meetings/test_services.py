@@ -253,10 +253,11 @@ def test_commission_summary_hides_sensitive_items(world):
     assert any("AMLI" in r and "Acceptée" in r for r in summary.referrals)
     assert any("150,00" in p for p in summary.repayment_plans)
     assert summary.household_brief == "DUPONT J.-P. — ménage de 3 personnes"
-    keys = [h.key for h in summary.hidden]
+    # a CAS member is not told what is reserved, not even by category
+    assert summary.hidden == () and not summary.can_reveal
+    keys = [h.key for h in world.service().commission_summary(detail.id, world.cases["dupont"]).hidden]
     assert keys[:4] == ["problematiques", "famille", "situation", "journal"]
     assert sum(k.startswith("note:") for k in keys) == 2
-    assert not summary.can_reveal
     with pytest.raises(AccessDeniedError):
         world.service("cas_member").reveal(detail.id, world.cases["dupont"], "situation")
     assert not _audit(world.db, Action.REVEAL)
@@ -274,8 +275,10 @@ def test_cas_member_sees_only_sessions_she_attends(world):
     svc.add_attendee(detail.id, "", "conseillere_sociale", user_id=world.actors["adviser_forbach"].user_id)
     summary = world.service("adviser_forbach").commission_summary(detail.id, world.cases["dupont"])
     # Attending gives the commission summary of another agency's case, never
-    # the whole file (services.access): nothing hidden can be revealed.
-    assert not summary.can_reveal
+    # the whole file (services.access): nothing hidden can be revealed, nor
+    # even announced; reserved items go on the projector only through the
+    # case's own adviser.
+    assert not summary.can_reveal and summary.hidden == ()
     with pytest.raises(AccessDeniedError):
         world.service("adviser_forbach").reveal(detail.id, world.cases["dupont"], "situation")
 

@@ -82,7 +82,7 @@ def test_reorder_agenda_by_keyboard_and_save_proposal(qtbot, world, messages):
     assert messages == []
 
 
-def test_meeting_mode_navigate_reveal_and_enter_a_decision(qtbot, world, messages):
+def test_meeting_mode_navigate_reveal_and_enter_a_decision(qtbot, world, messages, monkeypatch):
     detail = prepared_meeting(world, "martin", "dupont")
     screen = _screen(qtbot, world)
     screen.toggle_meeting_mode()  # asks to open the session: yes
@@ -105,10 +105,17 @@ def test_meeting_mode_navigate_reveal_and_enter_a_decision(qtbot, world, message
     # hidden by default
     shown = " ".join(w.text() for w in mode.findChildren(type(mode.title)))
     assert SUMMARY_SECRET not in shown and HEALTH_SECRET not in shown and "Santé mentale" not in shown
-    buttons = {b.objectName(): b for b in mode.reveal_buttons()}
-    assert "reveal:situation" in buttons and all(b.isEnabled() for b in buttons.values())
-    note_button = next(b for name, b in buttons.items() if name.startswith("reveal:note:"))
-    qtbot.mouseClick(note_button, Qt.MouseButton.LeftButton)
+    [button] = mode.reveal_buttons()
+    assert button.isEnabled()
+    import cus_desk.ui.meetings.meeting_mode as mode_module
+
+    labels: list[list[str]] = []
+    mode_module_choose = lambda _p, _q, items, *a, **k: labels.append(items) or next(  # noqa: E731
+        i for i, label in enumerate(items) if label.startswith("Note réservée"))
+    monkeypatch.setattr(mode_module, "choose_item", mode_module_choose)
+    monkeypatch.setattr(mode_module, "confirm", lambda _p, q, *a, **k: messages.append(q) or True)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert "Cet écran est projeté" in messages.pop()
     shown = " ".join(w.text() for w in mode.findChildren(type(mode.title)))
     assert HEALTH_SECRET in shown and SUMMARY_SECRET not in shown  # only that one item
     with world.db.read_session() as s:
@@ -151,7 +158,7 @@ def test_meeting_mode_navigate_reveal_and_enter_a_decision(qtbot, world, message
     assert messages == [messages[0]] and "Ouvrir la séance" in messages[0]
 
 
-def test_cas_member_cannot_reveal(qtbot, world, messages):
+def test_cas_member_cannot_reveal(qtbot, world, messages, monkeypatch):
     detail = prepared_meeting(world, "dupont")
     svc = world.service()
     svc.start_meeting(detail.id)
@@ -159,9 +166,12 @@ def test_cas_member_cannot_reveal(qtbot, world, messages):
     assert not screen.new_button.isEnabled() and not screen.close_button.isEnabled()
     screen.toggle_meeting_mode()
     mode = screen.mode_window
-    assert mode.reveal_buttons() and not any(b.isEnabled() for b in mode.reveal_buttons())
+    assert not mode.reveal_buttons() and mode.summary.hidden == ()
     assert not mode.save_button.isEnabled()
-    mode.reveal(mode.summary.hidden[0].key)  # even forced, the service refuses
+    import cus_desk.ui.meetings.meeting_mode as mode_module
+
+    monkeypatch.setattr(mode_module, "confirm", lambda *a, **k: True)
+    mode.reveal("situation")  # even forced, the service refuses
     assert messages and "ne permet pas" in messages[-1]
     with world.db.read_session() as s:
         assert s.scalar(select(AuditEvent.id).where(AuditEvent.action == "reveal")) is None

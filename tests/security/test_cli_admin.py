@@ -58,9 +58,9 @@ def test_users_add_list_reset(db, actors, db_path, as_user, capsys, monkeypatch)
     assert run(db_path, "users", "list") == 0
     listing = capsys.readouterr().out
     assert "cs.thionville" in listing and "mot de passe provisoire" in listing
-    # the new account logs in with its temporary password, and is told to change it
+    # the temporary password opens only its change: every other command is refused
     as_user("cs.thionville", temporary)
-    assert run(db_path, "export-person", "--find", "zz") == 0
+    assert run(db_path, "export-person", "--find", "zz") == 2
     assert "provisoire" in capsys.readouterr().err
     monkeypatch.setenv("CUS_DESK_NEW_PASSWORD", "Thionville-Neuf-9")
     assert run(db_path, "password") == 0

@@ -465,9 +465,22 @@ def test_damaged_database_offers_latest_good_backup(qtbot, db, actors, db_path):
         restore = next(b for b in box.buttons() if b.text() == "Restaurer cette sauvegarde")
         restore.click()
 
-    _fill_active_modal([click_restore])
+    def wrong_admin(dialog):
+        seen["intro"] = dialog.findChildren(type(dialog.message))[0].text()
+        dialog.login.setText("cs.metz")  # an account of the base, not an administrator
+        dialog.password.setText(TEST_PASSWORD)
+        dialog.ok.click()
+        seen["refused"] = dialog.message.text()
+
+    def admin_signs_in(dialog):
+        dialog.login.setText("admin")
+        dialog.password.setText(TEST_PASSWORD)
+        dialog.ok.click()
+
+    _fill_active_modal([click_restore, wrong_admin, admin_signs_in])
     assert offer_restore(None, url, exc.value, db.clock) is True
     assert "n'a pas été ouverte en écriture" in seen["text"] and "dernière sauvegarde" in seen["text"]
+    assert "administrateur de cette base" in seen["intro"] and "Rien n'a été remplacé" in seen["refused"]
     reopened = open_database(url)
     try:
         assert UsersService(reopened, actors["admin"]).by_login("cs.metz").active
@@ -521,3 +534,27 @@ def test_session_features_on_the_real_main_window(qtbot, db, actors):
     qtbot.keyClick(window.idle_lock.overlay.password, Qt.Key.Key_Return)
     assert not window.idle_lock.locked
     shot(window, "main_window_admin")
+
+
+def test_password_reset_locks_the_open_window_for_good(qtbot, db, actors):
+    """#11 item 8: a reset by the administrator ends the open session: the
+    next service call locks the window, and even the new (temporary)
+    password does not unlock that old session."""
+    from cus_desk.domain.errors import SessionRevokedError
+    from cus_desk.services.cases import CaseService
+    from cus_desk.ui import common
+    from cus_desk.ui.login import IdleLock
+
+    window, _ = _window_with_form(qtbot)
+    actor = auth.authenticate(db, "cs.metz", TEST_PASSWORD)
+    ctx = AppContext(db=db, actor=actor)
+    lock = IdleLock(window, ctx, minutes=10, clock=FakeClock())
+    window.idle_lock = lock
+    temporary = UsersService(db, actors["admin"]).reset_password(actor.user_id)
+    with pytest.raises(SessionRevokedError) as revoked:
+        CaseService(db, actor).list_cases()
+    common.lock_sessions(revoked.value.message)  # what show_error does after its message box
+    assert lock.locked and "réinitialisé" in lock.overlay.message.text()
+    qtbot.keyClicks(lock.overlay.password, temporary)
+    qtbot.keyClick(lock.overlay.password, Qt.Key.Key_Return)
+    assert lock.locked and "réinitialisé" in lock.overlay.message.text()

@@ -18,7 +18,7 @@ def _count_account_checks(db):
     seen = []
 
     def on_execute(_conn, _cursor, statement, *_args):
-        if statement.startswith("SELECT active, role, agency_id FROM users"):
+        if statement.startswith("SELECT active, role, agency_id"):
             seen.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", on_execute)

@@ -94,6 +94,10 @@ class ConfidentialNote(Timestamps, Base):
     consent_on: Mapped[date | None] = mapped_column(Date)
     consent_method: Mapped[str | None] = mapped_column(String(40))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The household member the note is about (right of access: each person's
+    # export holds the notes about them, never another member's).
+    subject_tenant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tenants.id", ondelete="SET NULL"), index=True)
 
 
 class JournalEntry(Timestamps, Base):
@@ -109,6 +113,9 @@ class JournalEntry(Timestamps, Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     text: Mapped[str] = mapped_column(Text)
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+    # The household member the entry is about (None: the household as a whole).
+    subject_tenant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tenants.id", ondelete="SET NULL"), index=True)
 
 
 class RepaymentPlan(Versioned, Timestamps, Base):

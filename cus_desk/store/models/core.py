@@ -48,6 +48,10 @@ class User(Timestamps, Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A temporary password (new account, reset) stops working at this instant.
+    temporary_password_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Moves on each password reset: sessions opened before it end (services.base.check_session).
+    credentials_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     agency: Mapped[Agency | None] = relationship()

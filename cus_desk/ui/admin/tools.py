@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from cus_desk.domain.errors import CusDeskError
 from cus_desk.domain.formatting import format_date
-from cus_desk.services.person_export import PersonExportService
+from cus_desk.services.person_export import PersonExportService, withheld_note
 from cus_desk.services.stats import StatsService
 from cus_desk.ui.admin.models import RowsModel
 from cus_desk.ui.common import set_accessible, show_error
@@ -108,7 +108,7 @@ class PersonExportDialog(QDialog):
         fn = self.svc.export_pdf if kind == "pdf" else self.svc.export_json
 
         def done(export) -> None:
-            self.message.setText(f"Données de {export.name} enregistrées dans {path}.")
+            self.message.setText(f"Données de {export.name} enregistrées dans {path}." + withheld_note(export))
 
         return run_in_background(self, lambda _p: fn(tenant_id, path), done,
                                  lambda exc: show_error(self, exc), progress_text="Export en cours…")

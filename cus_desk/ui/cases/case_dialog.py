@@ -325,6 +325,12 @@ class CaseDialog(QDialog):
             row.addWidget(self.journal_kind)
             row.addWidget(QLabel("Date :"))
             row.addWidget(self.journal_date)
+            # Who the entry is about (right of access, #11); default: the household.
+            self.journal_subject = QComboBox()
+            self.journal_subject.setAccessibleName("Personne concernée par l'entrée")
+            row.addWidget(QLabel("Concerne :"))
+            row.addWidget(self.journal_subject)
+            self._fill_subjects()
             self.correction_label = QLabel("")
             row.addWidget(self.correction_label, 1)
             form.addLayout(row)
@@ -432,6 +438,12 @@ class CaseDialog(QDialog):
             for code, label in rules.CONFIDENTIAL_CATEGORIES.items():
                 self.note_category.addItem(label, code)
             form.addRow("Catégorie :", self.note_category)
+            # Who the note is about: the right-of-access export of each member
+            # holds the notes about that member only (#11).
+            self.note_subject = QComboBox()
+            self.note_subject.setAccessibleName("Personne concernée par la note")
+            form.addRow("Concerne :", self.note_subject)
+            self._fill_subjects()
             consent = QHBoxLayout()
             self.consent_date = DateField("Date du consentement", "consent_on")
             self.consent_method = QComboBox()
@@ -537,8 +549,23 @@ class CaseDialog(QDialog):
 
     # ================================================================ fill
 
+    def _fill_subjects(self) -> None:
+        """The « Concerne » lists of the note and journal forms (built with
+        their tab): the household's members, or the household as a whole."""
+        for name in ("note_subject", "journal_subject"):
+            combo = getattr(self, name, None)
+            if combo is None:
+                continue  # that tab is not built yet
+            chosen = combo.currentData()
+            combo.clear()
+            combo.addItem("— tout le ménage —", None)
+            for m in self.detail.household.members:
+                combo.addItem(f"{m.last_name} {m.first_name} ({m.relationship_label})", m.id)
+            combo.setCurrentIndex(max(0, combo.findData(chosen)) if chosen else 0)
+
     def fill(self, d: CaseDetail) -> None:
         self.detail = d
+        self._fill_subjects()
         arrears = format_cents(d.arrears_cents) if d.arrears_cents is not None else "non renseigné"
         if d.arrears_months:
             arrears += f" ({d.arrears_months} mois)"
@@ -717,7 +744,8 @@ class CaseDialog(QDialog):
     def add_journal_entry(self) -> None:
         if self._apply(lambda: self.service.add_journal_entry(
                 self.case_id, self.journal_kind.currentData(), self.journal_date.value(),
-                self.journal_input.toPlainText(), corrects_id=self._correcting), self.journal_errors):
+                self.journal_input.toPlainText(), corrects_id=self._correcting,
+                subject_tenant_id=self.journal_subject.currentData()), self.journal_errors):
             self._correcting = None
             self.correction_label.setText("")
             self.journal_input.clear()
@@ -748,7 +776,8 @@ class CaseDialog(QDialog):
     def add_note(self) -> None:
         if self._apply(lambda: self.service.add_confidential_note(
                 self.case_id, self.note_category.currentData(), self.note_text.toPlainText(),
-                self.consent_date.value(), self.consent_method.currentData()), self.note_errors):
+                self.consent_date.value(), self.consent_method.currentData(),
+                subject_tenant_id=self.note_subject.currentData()), self.note_errors):
             self.note_text.clear()
             self.consent_date.clear()
             self.consent_method.setCurrentIndex(0)

@@ -1,6 +1,12 @@
 """Meeting mode: the projected screen of a CAS session. One case at a time,
-large type, the commission summary only (sensitive items hidden until a
-social adviser reveals one, which is audited), decisions typed live."""
+large type, the commission summary only, decisions typed live.
+
+Reserved items (situation, family, journal texts, sensitive problématiques
+and orientations, confidential notes) are never announced on the screen:
+only the case's own adviser (or the pôle social) sees a neutral line and may,
+deliberately, choose one, confirm that the screen is projected, show it and
+hide it again (both audited). A decision draft belongs to the case it was
+typed on: moving on or leaving asks what to do with it."""
 
 from __future__ import annotations
 
@@ -30,7 +36,7 @@ from cus_desk.domain.formatting import format_cents, format_date
 from cus_desk.domain.meetings import DecisionType, MeetingStatus
 from cus_desk.services import access
 from cus_desk.services.meetings import CommissionSummary, MeetingService
-from cus_desk.ui.common import set_accessible, show_error
+from cus_desk.ui.common import choose, choose_item, confirm, set_accessible, show_error
 
 STYLE = """
 QWidget#meetingMode { background: #F7F9FC; }
@@ -99,7 +105,8 @@ class MeetingModeWindow(QWidget):
         self.case_ids = list(case_ids)
         self.index = max(0, min(start_index, len(self.case_ids) - 1))
         self.summary: CommissionSummary | None = None
-        self.revealed: dict[str, str] = {}
+        self.revealed: dict[str, tuple[str, str]] = {}  # key → (label, text) shown now
+        self.form_case_id: int | None = None  # the case the decision form belongs to
         self.setObjectName("meetingMode")
         self.setWindowTitle("CUS Desk — Mode séance")
         self.setStyleSheet(STYLE)
@@ -171,7 +178,8 @@ class MeetingModeWindow(QWidget):
         journal, journal_l = _card("Journal récent et problématiques")
         self.journal = _body("Journal récent et problématiques")
         journal_l.addWidget(self.journal)
-        hidden, self.hidden_layout = _card("Informations masquées")
+        hidden, self.hidden_layout = _card("Éléments réservés")
+        self.hidden_card = hidden
         self.hidden_holder = QVBoxLayout()
         self.hidden_layout.addLayout(self.hidden_holder)
         grid.addWidget(debt, 0, 0)
@@ -294,20 +302,62 @@ class MeetingModeWindow(QWidget):
     # ------------------------------------------------------------------ navigation
 
     def next_case(self) -> None:
-        if self.index + 1 < len(self.case_ids):
+        if self.index + 1 < len(self.case_ids) and self.settle_draft():
             self.index += 1
             self.load()
 
     def previous_case(self) -> None:
-        if self.index > 0:
+        if self.index > 0 and self.settle_draft():
             self.index -= 1
             self.load()
+
+    # ------------------------------------------------------------------ decision draft
+
+    def has_draft(self) -> bool:
+        """Something typed in the decision form and not recorded yet."""
+        if not self.editable:
+            return False
+        return bool(self.type_combo.currentIndex() >= 0 or self.text_edit.toPlainText().strip()
+                    or self.responsible_edit.text().strip() or self.due_edit.text().strip())
+
+    def clear_form(self) -> None:
+        self.type_combo.setCurrentIndex(-1)
+        self.text_edit.clear()
+        self.responsible_edit.clear()
+        self.due_edit.clear()
+        self.form_error.setText("" if self.editable else self.form_error.text())
+
+    def settle_draft(self) -> bool:
+        """Before leaving the case on screen: an unsaved decision is
+        recorded on this case, abandoned, or the user stays. True: go on."""
+        if not self.has_draft():
+            return True
+        s = self.summary
+        where = f"le dossier {s.case_reference} ({s.household_brief})" if s is not None else "ce dossier"
+        answer = choose(
+            self,
+            f"La décision en cours de saisie pour {where} n'est pas enregistrée.\n\n"
+            "Enregistrer : elle est enregistrée sur ce dossier avant de continuer.\n"
+            "Abandonner : elle est effacée.\n"
+            "Rester : vous restez sur ce dossier pour la compléter.",
+            [("save", "Enregistrer"), ("discard", "Abandonner"), ("stay", "Rester")],
+            default="stay", escape="stay", title="Décision non enregistrée",
+        )
+        if answer == "save":
+            return self.save_decision()
+        if answer == "discard":
+            self.clear_form()
+            return True
+        return False
 
     def load(self) -> None:
         if not self.case_ids:
             self.progress.setText("L'ordre du jour est vide.")
             return
         self.revealed = {}
+        # A draft never travels to another household.
+        self.clear_form()
+        self.form_case_id = self.case_ids[self.index]
         try:
             self.summary = self.service.commission_summary(self.meeting_id, self.case_ids[self.index])
         except CusDeskError as exc:
@@ -375,91 +425,152 @@ class MeetingModeWindow(QWidget):
                 widget.setParent(None)
                 widget.deleteLater()
         s = self.summary
-        if s is None or not s.hidden:
-            note = QLabel("Aucune information masquée." if s is not None else "")
-            note.setObjectName("mmHiddenLabel")
-            self.hidden_holder.addWidget(note)
+        # Whoever may not reveal sees nothing at all here: neither the items
+        # nor a hint that some exist.
+        self.hidden_card.setVisible(s is not None and s.can_reveal)
+        if s is None or not s.can_reveal:
             return
-        for item in s.hidden:
+        line = QWidget()
+        line_l = QHBoxLayout(line)
+        line_l.setContentsMargins(0, 0, 0, 0)
+        note = QLabel("Éléments réservés à la conseillère du dossier")
+        note.setObjectName("mmHiddenLabel")
+        note.setWordWrap(True)
+        line_l.addWidget(note, 1)
+        button = QPushButton("Afficher…")
+        button.setObjectName("reveal")
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        button.setToolTip("Choisir un élément réservé et l'afficher sur l'écran projeté "
+                          "(une confirmation est demandée ; l'affichage est noté dans le journal d'audit).")
+        set_accessible(button, "Afficher un élément réservé sur l'écran projeté")
+        button.clicked.connect(self.choose_and_reveal)
+        line_l.addWidget(button)
+        self.hidden_holder.addWidget(line)
+        for key, (label, text) in self.revealed.items():
             row = QWidget()
             row_l = QVBoxLayout(row)
             row_l.setContentsMargins(0, 0, 0, 0)
-            line = QHBoxLayout()
-            shown_now = item.key in self.revealed
-            label = QLabel(f"{'Affiché' if shown_now else 'Masqué'} : {item.label}")
-            label.setWordWrap(True)
-            label.setObjectName("mmHiddenLabel")
-            line.addWidget(label, 1)
-            if item.key in self.revealed:
-                shown = QLabel(escape(self.revealed[item.key]).replace("\n", "<br/>"))
-                shown.setObjectName("mmRevealed")
-                shown.setWordWrap(True)
-                set_accessible(shown, f"Information affichée : {item.label}")
-                row_l.addLayout(line)
-                row_l.addWidget(shown)
-            else:
-                button = QPushButton("Afficher")
-                button.setObjectName(f"reveal:{item.key}")
-                button.setEnabled(s.can_reveal)
-                button.setToolTip(
-                    "Affiche cette information à l'écran ; l'affichage est noté dans le journal d'audit."
-                    if s.can_reveal else
-                    "Réservé à une conseillère sociale ayant accès au dossier complet."
-                )
-                set_accessible(button, f"Afficher : {item.label}")
-                button.clicked.connect(lambda _=False, key=item.key: self.reveal(key))
-                line.addWidget(button)
-                row_l.addLayout(line)
+            head = QHBoxLayout()
+            title = QLabel(f"Affiché : {escape(label)}")
+            title.setObjectName("mmHiddenLabel")
+            title.setWordWrap(True)
+            head.addWidget(title, 1)
+            hide = QPushButton("Masquer")
+            hide.setObjectName(f"hide:{key}")
+            hide.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            set_accessible(hide, f"Masquer : {label}")
+            hide.clicked.connect(lambda _=False, k=key: self.hide_item(k))
+            head.addWidget(hide)
+            row_l.addLayout(head)
+            shown = QLabel(escape(text).replace("\n", "<br/>"))
+            shown.setObjectName("mmRevealed")
+            shown.setWordWrap(True)
+            set_accessible(shown, f"Information affichée : {label}")
+            row_l.addWidget(shown)
             self.hidden_holder.addWidget(row)
 
     def reveal_buttons(self) -> list[QPushButton]:
-        return [b for b in self.findChildren(QPushButton) if b.objectName().startswith("reveal:")]
+        return [b for b in self.findChildren(QPushButton)
+                if b.objectName() == "reveal" and not b.isHidden()]
+
+    def hide_buttons(self) -> list[QPushButton]:
+        return [b for b in self.findChildren(QPushButton)
+                if b.objectName().startswith("hide:") and not b.isHidden()]
+
+    def choose_and_reveal(self) -> None:
+        """The deliberate act: choose the item, then confirm that the whole
+        room will see it."""
+        s = self.summary
+        if s is None or not s.can_reveal:
+            return
+        items = [item for item in s.hidden if item.key not in self.revealed]
+        if not items:
+            show_error(self, "Ce dossier ne contient aucun autre élément réservé à afficher.")
+            return
+        index = choose_item(self, "Élément réservé à afficher :", [item.label for item in items],
+                            title="Afficher un élément réservé")
+        if index is None:
+            return
+        self.reveal(items[index].key)
 
     def reveal(self, key: str) -> None:
         s = self.summary
         if s is None:
+            return
+        label = next((item.label for item in s.hidden if item.key == key), "cet élément réservé")
+        if not confirm(
+            self,
+            f"Cet écran est projeté : « {label} » sera visible de toute la salle.\n\n"
+            "Ne l'affichez que si la commission en a besoin pour décider. L'affichage est noté "
+            "dans le journal d'audit ; « Masquer » le retire de l'écran.\n\nAfficher maintenant ?",
+            title="Écran projeté",
+        ):
             return
         try:
             item = self.service.reveal(self.meeting_id, s.case_id, key)
         except CusDeskError as exc:
             show_error(self, exc)
             return
-        self.revealed[key] = item.text
+        self.revealed[key] = (item.label, item.text)
         self._fill_hidden()
+
+    def hide_item(self, key: str) -> None:
+        s = self.summary
+        if key not in self.revealed or s is None:
+            return
+        del self.revealed[key]  # off the screen first, whatever the audit says
+        self._fill_hidden()
+        try:
+            self.service.conceal(self.meeting_id, s.case_id, key)
+        except CusDeskError as exc:
+            show_error(self, exc)
 
     # ------------------------------------------------------------------ decisions
 
-    def save_decision(self) -> None:
+    def save_decision(self) -> bool:
+        """Record the decision typed in the form on the case it was typed on.
+        True when recorded."""
         s = self.summary
         if s is None or not self.editable:
-            return
+            return False
+        if self.form_case_id != s.case_id:  # never on another household than the one shown
+            self.clear_form()
+            self.form_case_id = s.case_id
+            return False
         self.form_error.setText("")
         code = self.type_combo.currentData()
         try:
             if not code:
                 raise ValidationError("Choisissez le type de décision.", "type")
             due = parse_french_date(self.due_edit.text())
-            self.service.add_decision(self.meeting_id, s.case_id, code, self.text_edit.toPlainText(),
-                                      self.responsible_edit.text(), due)
+            self.service.add_decision(self.meeting_id, self.form_case_id, code,
+                                      self.text_edit.toPlainText(), self.responsible_edit.text(), due)
         except ValidationError as exc:
             self.form_error.setText(exc.message)
             target = {"type": self.type_combo, "text": self.text_edit,
                       "responsible": self.responsible_edit, "due_on": self.due_edit}.get(exc.field)
             if target is not None:
                 target.setFocus()
-            return
+            return False
         except CusDeskError as exc:
             show_error(self, exc)
-            return
-        self.type_combo.setCurrentIndex(-1)
-        self.text_edit.clear()
-        self.responsible_edit.clear()
-        self.due_edit.clear()
+            return False
+        self.clear_form()
         self.ctx.bus.data_changed.emit("meetings")
-        self.summary = self.service.commission_summary(self.meeting_id, s.case_id)
+        revealed = dict(self.revealed)
+        try:
+            self.summary = self.service.commission_summary(self.meeting_id, s.case_id)
+        except CusDeskError as exc:
+            show_error(self, exc)
+            return True
+        self.revealed = revealed
         self.render()
         self.type_combo.setFocus()
+        return True
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if not self.settle_draft():
+            event.ignore()
+            return
         self.closed.emit()
         super().closeEvent(event)
