@@ -21,8 +21,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from cus_desk.domain import security as rules
-from cus_desk.domain.security import printable, printable_value
 from cus_desk.domain.formatting import PARIS
+from cus_desk.domain.security import printable, printable_value
 from cus_desk.domain.settings import AUDIT_RETENTION_DAYS
 from cus_desk.services import access, audit
 from cus_desk.services.base import Service

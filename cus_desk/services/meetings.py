@@ -15,7 +15,11 @@ from sqlalchemy.orm import Session, selectinload
 from cus_desk.domain import meetings as rules
 from cus_desk.domain.errors import AccessDeniedError, NotFoundError, ValidationError
 from cus_desk.domain.formatting import format_cents, format_date
-from cus_desk.domain.reference import CAS_FUNCTIONS, RELATIONSHIP_KINDS, is_sensitive_partner_category
+from cus_desk.domain.reference import (
+    CAS_FUNCTIONS,
+    RELATIONSHIP_KINDS,
+    is_sensitive_partner_category,
+)
 from cus_desk.domain.roles import Role
 from cus_desk.domain.settings import ORGANISATION_NAME, RELEVE_FULL_NAMES
 from cus_desk.services import access, audit

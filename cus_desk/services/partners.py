@@ -406,9 +406,9 @@ class PartnerService(Service):
             transferable=c.transferable, flat_count=c.flat_count, as_of=c.as_of)
 
     def _referrals(self, session: Session, partner_id: int) -> tuple[ReferralData, ...]:
-        from cus_desk.store.models.cases import Case
-
         from sqlalchemy import case as sql_case
+
+        from cus_desk.store.models.cases import Case
 
         # A case reference next to a partner (a shelter, a psychiatric
         # service) says something about that household: shown only to those

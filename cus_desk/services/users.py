@@ -14,7 +14,12 @@ from cus_desk.domain.errors import NotFoundError, ValidationError, WorkflowError
 from cus_desk.domain.roles import Role
 from cus_desk.domain.security import is_locked
 from cus_desk.services import access, audit
-from cus_desk.services.auth import check_login, check_strength, hash_password, temporary_password_expiry
+from cus_desk.services.auth import (
+    check_login,
+    check_strength,
+    hash_password,
+    temporary_password_expiry,
+)
 from cus_desk.services.base import Service
 from cus_desk.store.models.core import Agency, User
 
