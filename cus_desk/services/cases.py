@@ -533,7 +533,6 @@ class CaseService(Service):
             params["_from"] = (search.from_clause, search.id_order)
         return " AND ".join(conds), params
 
-
     def list_sql(self, session: Session, flt: CaseFilter, sort: str = "reference",
                  descending: bool = False, offset: int = 0, limit: int = 200) -> tuple[str, dict]:
         """The SQL of one page of the list (also used by the benchmark as

@@ -17,7 +17,7 @@ from cus_desk.domain.errors import (
     WorkflowError,
 )
 from cus_desk.services.cases import CaseFilter, CaseService, HouseholdInput, MemberInput, NewCase
-from cus_desk.store.db import open_database, sqlite_url
+from cus_desk.store.db import open_database
 from cus_desk.store.models.cases import Case, ConfidentialNote, JournalEntry
 from cus_desk.store.models.core import AuditEvent, Household, Lease, Referral, Tenant
 from cus_desk.store.models.meetings import Decision, Meeting

@@ -6,7 +6,6 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-
 from sqlalchemy import func, select
 
 from cus_desk.demo import DEMO_LOGIN, ensure_demo

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from cus_desk.domain.reference import CAS_FUNCTIONS, SENIOR_PARTNER_KINDS
-from cus_desk.store.db import open_database, sqlite_url
+from cus_desk.store.db import open_database
 from cus_desk.store.models.core import Agency, Partner, ReferenceCode, partner_agencies
 from cus_desk.store.seed import apply_reference_data
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from cus_desk.paths import resources_dir
 from cus_desk.services.partners import PartnerService
-from cus_desk.store.db import open_database, sqlite_url
+from cus_desk.store.db import open_database
 from cus_desk.store.models.core import Agency, Partner
 from cus_desk.store.models.partners import SubletCount, seed_partners
 from tests.partners.conftest import partner_id

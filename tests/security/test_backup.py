@@ -16,7 +16,6 @@ from cus_desk.services.users import UsersService
 from cus_desk.store.db import open_database, sqlite_url
 from cus_desk.store.models.core import User
 
-
 # Backups here are online copies of the SQLite file; a server's backups
 # (pg_dump/pg_restore) are another part of issue #12. Only the refusal for
 # non-administrators is store-independent.

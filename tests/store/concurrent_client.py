@@ -23,7 +23,14 @@ def main(argv: list[str]) -> int:
     from cus_desk.domain.errors import ConflictError
     from cus_desk.domain.roles import Role
     from cus_desk.services.base import Actor
-    from cus_desk.services.cases import CaseInput, CaseService, HouseholdInput, LeaseInput, MemberInput, NewCase
+    from cus_desk.services.cases import (
+        CaseInput,
+        CaseService,
+        HouseholdInput,
+        LeaseInput,
+        MemberInput,
+        NewCase,
+    )
     from cus_desk.services.meetings import MeetingService
     from cus_desk.store.db import open_database
     from tests.frozen_time import TEST_TODAY, frozen_clock
