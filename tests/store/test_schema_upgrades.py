@@ -170,3 +170,23 @@ def test_engine_of_bare_postgresql_url_uses_psycopg3():
         assert engine.dialect.driver == "psycopg"
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgresql_only(reason="database accounts and grants of a server")
+def test_upgrade_by_an_account_that_may_not_create_tables_is_refused_in_french(
+        empty_db_url, pg_cluster, capsys):
+    """PostgreSQL 15 no longer lets every account create tables in the
+    public schema: the administrator is told what right is missing."""
+    url = make_url(empty_db_url)
+    role = f"poste_{url.database}"[:60]
+    pg_cluster.execute(f'DROP ROLE IF EXISTS "{role}"')
+    pg_cluster.execute(f'CREATE ROLE "{role}" LOGIN')
+    try:
+        other = url.set(username=role).render_as_string(hide_password=False)
+        assert main(["--db", other, "db", "upgrade"]) == 2
+        err = capsys.readouterr().err
+        assert "n'a pas les droits" in err and "créer des tables" in err
+        assert _tables(empty_db_url) == []
+    finally:
+        pg_cluster.drop(url.database)
+        pg_cluster.execute(f'DROP ROLE IF EXISTS "{role}"')
