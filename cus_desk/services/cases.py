@@ -571,7 +571,6 @@ class CaseService(Service):
                     conds.append(f"({full} OR ({' AND '.join(words)}))")
         return " AND ".join(conds), params
 
-
     def list_sql(self, session: Session, flt: CaseFilter, sort: str = "reference",
                  descending: bool = False, offset: int = 0, limit: int = 200) -> tuple[str, dict]:
         """The SQL of one page of the list (also used by the benchmark as

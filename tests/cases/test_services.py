@@ -407,7 +407,7 @@ def test_list_filters_sort_and_paging(db, svc, make_case, actors):
 
 
 @pytest.mark.sqlite_only(reason="SQLite batch migrations drop the FTS5 triggers; on PostgreSQL "
-                                "tables are altered in place (test_search_triggers_on_postgresql)")
+                                "tables are altered in place (tests/store/test_search_folding.py: the triggers keep a rename written in SQL)")
 def test_search_index_repaired_on_open(db, db_path, make_case, svc):
     """A later migration rebuilding a table drops its triggers: opening the
     database reinstalls them and rebuilds the index."""

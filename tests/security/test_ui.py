@@ -379,6 +379,8 @@ def test_settings_editor(qtbot, db, actors):
     assert svc.get(IDLE_LOCK_MINUTES) == 5 and svc.get(ORGANISATION_NAME) == "VIVEST Habitat"
 
 
+@pytest.mark.sqlite_only(reason="backups are copies of the SQLite file (a server's backups: "
+                                "pg_dump, not yet)")
 def test_backups_dialog(qtbot, db, actors):
     from cus_desk.ui.admin.backups import BackupsDialog
 

@@ -170,3 +170,67 @@ def test_engine_of_bare_postgresql_url_uses_psycopg3():
         assert engine.dialect.driver == "psycopg"
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgresql_only(reason="database accounts and grants of a server")
+def test_upgrade_by_an_account_that_may_not_create_tables_is_refused_in_french(
+        empty_db_url, pg_cluster, capsys):
+    """PostgreSQL 15 no longer lets every account create tables in the
+    public schema: the administrator is told what right is missing."""
+    url = make_url(empty_db_url)
+    role = f"poste_{url.database}"[:60]
+    pg_cluster.execute(f'DROP ROLE IF EXISTS "{role}"')
+    pg_cluster.execute(f'CREATE ROLE "{role}" LOGIN')
+    try:
+        other = url.set(username=role).render_as_string(hide_password=False)
+        assert main(["--db", other, "db", "upgrade"]) == 2
+        err = capsys.readouterr().err
+        assert "n'a pas les droits" in err and "créer des tables" in err
+        assert _tables(empty_db_url) == []
+    finally:
+        pg_cluster.drop(url.database)
+        pg_cluster.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def test_upgrading_an_existing_store_to_0007_makes_its_cases_searchable_the_new_way(
+        empty_db_url, actors_free_clock):
+    """Cases written before 0007 (SQLite: old folding triggers; PostgreSQL:
+    no triggers yet) are found with the new folding after the upgrade."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from cus_desk.store.models.cases import Case
+    from cus_desk.store.models.core import Agency, Household, Lease, Tenant
+
+    engine = make_engine(empty_db_url)
+    migrate.upgrade(engine, "0006_security")
+    engine.dispose()
+    old = open_database(empty_db_url, migrate=False, clock=actors_free_clock)
+    with old.write_session() as s:
+        agency = s.scalar(select(Agency).limit(1))
+        household = Household(agency_id=agency.id)
+        household.members = [Tenant(last_name="ŞAHİN", first_name="Ece", position=0)]
+        s.add(household)
+        s.flush()
+        s.add(Lease(contract_number="MZ-770001", household_id=household.id, agency_id=agency.id,
+                    commune="Metz", start_date=date(2015, 1, 1)))
+        s.add(Case(reference="CAS-2026-0001", year=2026, sequence=1, household_id=household.id,
+                   agency_id=agency.id, status="ouvert", opened_on=date(2026, 3, 2)))
+    old.dispose()
+    upgrade_database(empty_db_url, clock=actors_free_clock).dispose()
+    db = open_database(empty_db_url, clock=actors_free_clock)
+    try:
+        with db.read_session() as s:
+            case = s.scalar(select(Case))
+            assert case.holder_name == "ŞAHİN Ece" and case.contract_number == "MZ-770001"
+            assert "sahin" in case.search_doc.lower()
+    finally:
+        db.dispose()
+
+
+@pytest.fixture
+def actors_free_clock():
+    from tests.frozen_time import frozen_clock
+
+    return frozen_clock()

@@ -9,9 +9,6 @@ from sqlalchemy import text
 
 from cus_desk.services.cases import CaseFilter, HouseholdInput, MemberInput
 
-# The case-file tests' fixtures (their frozen day, services, a case maker).
-from tests.cases.conftest import clock, make_case, svc  # noqa: F401
-
 
 @pytest.mark.parametrize(("stored", "typed"), [
     ("Şahin", "sahin"), ("ŞAHİN", "sahin"), ("Łukasz", "lukasz"), ("Dvořák", "dvorak"),
