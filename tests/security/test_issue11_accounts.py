@@ -195,6 +195,7 @@ def _cli_restore(monkeypatch, db_path, copy, login, password):
     return main(["--db", str(db_path), "restore", str(copy)])
 
 
+@pytest.mark.sqlite_only(reason="a damaged SQLite file restored from a backup file")
 def test_damaged_base_restore_needs_an_administrator_of_the_current_base(db, actors, db_path, tmp_path,
                                                                         monkeypatch, capsys):
     copy = _backup_with_extra_admin(db, actors, tmp_path)
@@ -214,6 +215,7 @@ def test_damaged_base_restore_needs_an_administrator_of_the_current_base(db, act
     assert login == "admin" and details["autorisation"] == backup.BY_CURRENT_ADMIN
 
 
+@pytest.mark.sqlite_only(reason="a damaged SQLite file restored from a backup file")
 def test_unreadable_base_recovery_is_unlocked_by_a_backup_administrator_and_audited(
         db, actors, db_path, tmp_path, monkeypatch, capsys):
     copy = _backup_with_extra_admin(db, actors, tmp_path)
@@ -230,6 +232,7 @@ def test_unreadable_base_recovery_is_unlocked_by_a_backup_administrator_and_audi
     assert login == "intrus" and details["autorisation"] == backup.BY_BACKUP_ADMIN
 
 
+@pytest.mark.sqlite_only(reason="a damaged SQLite file restored from a backup file")
 @pytest.mark.gui
 def test_gui_restore_over_a_damaged_base_refuses_a_backup_only_administrator(qtbot, db, actors, db_path,
                                                                               tmp_path):

@@ -239,7 +239,7 @@ def _cli(world, who, capsys, monkeypatch, *args) -> tuple[int, str]:
     monkeypatch.setenv("CUS_DESK_PASSWORD", TEST_PASSWORD)
     monkeypatch.setenv("CUS_DESK_FROZEN_NOW", world.db.clock.now().isoformat())
     capsys.readouterr()
-    code = main(["--db", str(world.db.path), *args])
+    code = main(["--db", world.db.url, *args])
     out = capsys.readouterr()
     return code, out.out + out.err
 
