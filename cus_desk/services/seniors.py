@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from cus_desk.domain import seniors as rules
 from cus_desk.domain.errors import NotFoundError, ValidationError, WorkflowError
+from cus_desk.domain.formatting import format_date
 from cus_desk.domain.parsing import date_in_filename, normalize_name
 from cus_desk.domain.reference import SENIOR_PARTNER_KINDS
 from cus_desk.domain.settings import (
@@ -106,6 +107,8 @@ class FileAnalysis:
     lines: int
     proposed_date: date | None
     existing_extract: bool = False
+    agencies: list[str] | None = None  # agencies named in the file (None: no agency column)
+    header_line: int = 1
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,8 @@ class SeniorRow:
     lease_start: date | None
     extract_date: date | None
     reminder_due: date | None = None
+    history_unknown: bool = False  # "premier impayé" cannot be told (no history, nothing in the file)
+    first_arrears_reason: str = ""
 
     def to_json(self) -> dict:
         return {
@@ -137,7 +142,8 @@ class SeniorRow:
             "balance_cents": self.balance_cents,
             "months_unpaid": self.months_unpaid,
             "status": self.status,
-            "first_arrears": self.first_arrears,
+            "first_arrears": None if self.history_unknown else self.first_arrears,
+            "first_arrears_reason": self.first_arrears_reason,
             "extract_date": self.extract_date.isoformat() if self.extract_date else None,
         }
 
@@ -216,6 +222,9 @@ class SeniorDetail:
     history: list[tuple[date, int]]
     observations: list[ObservationView]
     signalements: list[SignalementView]
+    history_unknown: bool = False
+    first_arrears_reason: str = ""
+    cotenant_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -238,10 +247,16 @@ class SeniorsService(Service):
         table = imp.read_table(path, sheet)
         with self._read() as session:
             remembered = imp.remembered_mapping(session, imp.header_signature(table.headers))
-            proposed = date_in_filename(path.name)
+            result = imp.analyse(table.headers, remembered)
+            proposed = date_in_filename(path.name) or imp.date_in_preamble(table.preamble)
             exists = proposed is not None and session.scalar(
                 select(ArrearsExtract.id).where(ArrearsExtract.extract_date == proposed)) is not None
-        result = imp.analyse(table.headers, remembered)
+            agencies = None
+            column = result.mapping.get("agency")
+            if column is not None:
+                values = {str(cells[column]).strip() for _n, cells in table.rows
+                          if column < len(cells) and cells[column] not in (None, "")}
+                agencies = imp.file_agencies(session, sorted(values))
         return FileAnalysis(
             source_name=table.source_name, kind=table.kind, sheets=sheets, sheet=table.sheet,
             headers=table.headers,
@@ -249,8 +264,31 @@ class SeniorsService(Service):
             unknown=result.unknown, missing_required=result.missing_required,
             missing_recommended=result.missing_recommended, needs_mapping=result.needs_mapping,
             remembered=result.remembered, lines=len(table.rows), proposed_date=proposed,
-            existing_extract=bool(exists),
+            existing_extract=bool(exists), agencies=agencies, header_line=table.header_line,
         )
+
+    def replacement_notice(self, extract_date: date, agencies: list[str] | None) -> str:
+        """What importing a file covering ``agencies`` (None: unknown, taken
+        as all) at ``extract_date`` will replace, in French; "" when no
+        extract of that date exists."""
+        access.require(self.actor, P.ARREARS_IMPORT)
+        with self._read() as session:
+            existing = imp.extract_agencies(session, extract_date)
+        if existing is None:
+            return ""
+        when = format_date(extract_date)
+        listed = ", ".join(existing) or "aucune"
+        if agencies is None or set(existing) <= set(agencies):
+            return f"Un extrait du {when} est déjà importé (agences : {listed}) : il sera remplacé."
+        replaced = [a for a in existing if a in agencies]
+        kept = [a for a in existing if a not in agencies]
+        covered = ", ".join(agencies) or "aucune agence connue"
+        text = f"Un extrait du {when} est déjà importé (agences : {listed}). Ce fichier ne couvre que : {covered}. "
+        if replaced:
+            text += f"Les lignes de {', '.join(replaced)} seront remplacées ; "
+        else:
+            text += "Ses lignes s'ajouteront à cet extrait ; "
+        return text + f"celles de {', '.join(kept)} sont conservées."
 
     def sheets(self, path: Path | str) -> list[str]:
         """Sheet names of an XLSX workbook (empty for a CSV)."""
@@ -307,13 +345,15 @@ class SeniorsService(Service):
                 lines_read=len(table.rows), actor_id=self.actor.user_id, progress=progress,
                 cancelled=cancelled, progress_offset=len(table.rows), progress_total=total,
             )
+            result.header_line = table.header_line
             if mapping is not None and remember_mapping:
                 imp.remember_mapping(session, table.headers, columns, self.actor.user_id)
             audit.record(session, self.actor, audit.Action.IMPORT, "arrears_extract", result.extract_id,
                          details={"extract_date": extract_date.isoformat(),
                                   "source": table.source_name, "lines_read": result.lines_read,
                                   "imported": result.imported, "rejected": len(result.rejected),
-                                  "replaced": result.replaced})
+                                  "warnings": len(result.warnings), "replaced": result.replaced,
+                                  "agencies": result.agencies, "kept_agencies": result.kept_agencies})
             if cancelled is not None and cancelled():
                 raise imp.ImportCancelled()
         return result
@@ -326,7 +366,8 @@ class SeniorsService(Service):
             import json
 
             return [ExtractInfo(e.id, e.extract_date, e.source_name, e.lines_read, e.lines_imported,
-                                len(json.loads(e.rejected_json))) for e in rows]
+                                sum(1 for item in json.loads(e.rejected_json) if not item.get("warning")))
+                    for e in rows]
 
     # ------------------------------------------------------------- list
     def list_seniors(
@@ -676,6 +717,7 @@ def _compute_seniors(session: Session, as_of: date | None, today: date) -> list[
 
     candidates: dict[int, tuple] = {}
     earlier: set[int] = set()
+    history_agencies: set[int] = set()
     if extract is not None:
         line_rows = session.execute(
             select(ArrearsLine, Lease, Agency.name)
@@ -691,6 +733,7 @@ def _compute_seniors(session: Session, as_of: date | None, today: date) -> list[
             .where(ArrearsExtract.extract_date < extract.extract_date)
             .where(_in_arrears_clause(rule))
         ))
+        history_agencies = _history_agencies(session, extract.extract_date)
         for line, lease, agency_name in line_rows:
             candidates[lease.id] = (line, lease, agency_name, extract.extract_date)
     # Open signalements whose lease is not in this extract stay on the list.
@@ -728,7 +771,10 @@ def _compute_seniors(session: Session, as_of: date | None, today: date) -> list[
                                      [(a.status, a.closed_on) for a in alerts])
         if status is None:
             continue
-        first = rules.is_first_arrears(arrears_now, lease_id in earlier, lease.start_date, when, rule)
+        finding = rules.first_arrears(
+            arrears_now, lease.agency_id in history_agencies, lease_id in earlier, lease.start_date, when,
+            months, line.last_payment_on if line is not None else None, rule)
+        first = finding.first is True
         due = None
         for a in alerts:
             due = rules.reminder_due(a.status, a.sent_on, today, reminder_days) or due
@@ -738,6 +784,7 @@ def _compute_seniors(session: Session, as_of: date | None, today: date) -> list[
             age=age, agency_id=lease.agency_id, agency=agency_name, commune=lease.commune,
             balance_cents=balance, months_unpaid=months, status=status.value, status_label=status.label,
             first_arrears=first, lease_start=lease.start_date, extract_date=on, reminder_due=due,
+            history_unknown=finding.unknown, first_arrears_reason=finding.reason,
         ))
     result.sort(key=lambda r: (not r.first_arrears, -(r.balance_cents or 0), r.contract))
     return result
@@ -797,7 +844,13 @@ def _detail(session: Session, lease_id: int, today: date) -> SeniorDetail:
         .where(ArrearsLine.lease_id == lease_id, ArrearsExtract.extract_date < on)
         .where(_in_arrears_clause(rule))
     )
-    first = rules.is_first_arrears(arrears_now, bool(earlier), lease.start_date, on or today, rule)
+    history_known = on is not None and lease.agency_id in _history_agencies(session, on)
+    finding = rules.first_arrears(arrears_now, history_known, bool(earlier), lease.start_date, on or today,
+                                  line.months_unpaid if line else None, line.last_payment_on if line else None,
+                                  rule)
+    cotenant = session.scalar(select(Tenant).where(
+        Tenant.household_id == lease.household_id, Tenant.relationship_kind == "cotitulaire")
+        .order_by(Tenant.position, Tenant.id).limit(1)) if lease.household_id else None
     return SeniorDetail(
         lease_id=lease.id, contract=lease.contract_number,
         last_name=holder.last_name if holder else "", first_name=holder.first_name if holder else "",
@@ -810,6 +863,18 @@ def _detail(session: Session, lease_id: int, today: date) -> SeniorDetail:
         last_payment_on=line.last_payment_on if line else None,
         extract_date=on, status=status.value if status else None,
         status_label=status.label if status else "Hors liste (pas d'impayé senior)",
-        first_arrears=first, history=history, observations=observations,
+        first_arrears=finding.first is True, history=history, observations=observations,
         signalements=[_signalement_view(session, a, today) for a in alerts],
+        history_unknown=finding.unknown, first_arrears_reason=finding.reason,
+        cotenant_name=f"{cotenant.last_name} {cotenant.first_name}".strip() if cotenant else None,
     )
+
+
+def _history_agencies(session: Session, before: date) -> set[int]:
+    """Agencies with at least one line in an extract earlier than ``before``:
+    for their leases, "never in arrears before" is known, not assumed."""
+    return set(session.scalars(
+        select(Lease.agency_id).distinct()
+        .join(ArrearsLine, ArrearsLine.lease_id == Lease.id)
+        .join(ArrearsExtract, ArrearsExtract.id == ArrearsLine.extract_id)
+        .where(ArrearsExtract.extract_date < before)))

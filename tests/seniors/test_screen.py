@@ -92,7 +92,7 @@ def test_import_by_drop_filter_observe_and_signal(qtbot, db, actors, tmp_path, m
     assert "Aucun extrait importé" in screen.extract_label.text()
 
     # drop a file with a rejected line
-    rows = [list(r) for r in ROWS] + [["57-000099", "X", "Y", "31/02/1950", "", "Metz", "Metz", "", "", "1,00", "1", "", "", ""]]
+    rows = [list(r) for r in ROWS] + [["57-000099", "X", "Y", "01/02/1950", "", "Metz", "Metz", "", "", "1,0,0", "1", "", "", ""]]
     path = write_csv(tmp_path / "impayes_2026-10-31.csv", rows=rows)
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
@@ -116,9 +116,9 @@ def test_import_by_drop_filter_observe_and_signal(qtbot, db, actors, tmp_path, m
     driver.handlers += [(ExtractDateDialog, check_date), (ImportReportDialog, check_report)]
     screen.dropEvent(event)
     qtbot.waitUntil(lambda: "csv" in report, timeout=15000)
-    assert "8 ligne(s) lue(s), 7 importée(s), 1 rejetée(s)" in report["summary"]
+    assert "8 ligne(s) lue(s), 7 ménage(s) importé(s), 1 ligne(s) rejetée(s)" in report["summary"]
     assert report["rows"] == 1
-    assert report["csv"].splitlines()[1].startswith("9;date de naissance")
+    assert report["csv"].splitlines()[1].startswith("9;solde")
     qtbot.waitUntil(lambda: screen.listing is not None and screen.listing.total == 4, timeout=10000)
     assert "31/10/2026" in screen.extract_label.text()
 
@@ -127,7 +127,8 @@ def test_import_by_drop_filter_observe_and_signal(qtbot, db, actors, tmp_path, m
     screen.agency_combo.setCurrentIndex(0)
     assert len(screen.visible_rows()) == 4
     qtbot.mouseClick(screen.first_check, Qt.MouseButton.LeftButton)
-    assert {r.contract for r in screen.visible_rows()} == {"57-000001", "57-000002", "57-000004"}
+    assert {r.contract for r in screen.visible_rows()} == {"57-000002", "57-000004"}
+    qtbot.mouseClick(screen.first_check, Qt.MouseButton.LeftButton)
     screen.band_combo.setCurrentIndex(screen.band_combo.findData("-74"))
     assert [r.contract for r in screen.visible_rows()] == ["57-000002"]
     screen.band_combo.setCurrentIndex(0)
@@ -139,7 +140,7 @@ def test_import_by_drop_filter_observe_and_signal(qtbot, db, actors, tmp_path, m
     screen.table.selectRow(0)
     qtbot.waitUntil(lambda: screen.detail is not None)
     assert "MULLER" in screen.detail_title.text()
-    assert screen.first_banner.isVisibleTo(screen)
+    assert not screen.first_banner.isVisibleTo(screen)  # 3 months unpaid: not a first arrears
     assert screen.sparkline.points() == [(EXTRACT_DATE, 123456)]
 
     # an observation: first with no facts (refused in the dialog), then properly

@@ -49,11 +49,13 @@ def test_list_after_one_extract(imported):
     row = by_contract["57-000001"]
     assert (row.last_name, row.balance_cents, row.months_unpaid, row.agency) == ("MULLER", 123456, 3, "Metz")
     assert row.status == "a_surveiller" and row.status_label == "À surveiller"
-    assert row.first_arrears
+    # No earlier extract: the file's months unpaid tell (#13): 3 months is not a first arrears.
+    assert not row.first_arrears and row.first_arrears_reason == "3 mois d'impayés selon l'extrait"
+    assert by_contract["57-000002"].first_arrears and not by_contract["57-000002"].history_unknown
     assert not by_contract["54-000007"].first_arrears  # lease of 2024: too recent
     assert listing.count_by_agency == {"Metz": 2, "Forbach": 1, "DT 54": 1}
     assert listing.count_by_status == {"a_surveiller": 4}
-    assert listing.first_arrears_count == 3
+    assert listing.first_arrears_count == 2
 
 
 def test_first_arrears_across_two_extracts(db, imported, tmp_path):
@@ -63,8 +65,8 @@ def test_first_arrears_across_two_extracts(db, imported, tmp_path):
     listing = imported.list_seniors()
     first = {r.contract for r in listing.rows if r.first_arrears}
     assert first == {"57-000002"}  # 01 and 04 were already in arrears in September
-    assert {r.contract for r in imported.list_seniors(as_of=SEPT).rows if r.first_arrears} == {
-        "57-000001", "57-000004"}
+    # September, the earliest extract: 01 has 3 months unpaid, 04 one.
+    assert {r.contract for r in imported.list_seniors(as_of=SEPT).rows if r.first_arrears} == {"57-000004"}
     detail = imported.detail(lease_id(db, "57-000002"))
     assert detail.first_arrears
     assert detail.history == [(SEPT, -2000), (EXTRACT_DATE, 25000)]
@@ -76,7 +78,8 @@ def test_settings_change_the_rule(db, actors, imported):
     assert {r.contract for r in imported.list_seniors().rows} == {"57-000001"}
     settings.set(SENIOR_AGE, 65)
     settings.set(FIRST_ARREARS_LEASE_YEARS, 20)
-    assert {r.contract for r in imported.list_seniors().rows if r.first_arrears} == {"57-000001", "57-000002"}
+    # 01's lease is old enough but it has 3 months unpaid; 04's lease (2015) is too recent.
+    assert {r.contract for r in imported.list_seniors().rows if r.first_arrears} == {"57-000002"}
 
 
 def test_filters(db, imported):
@@ -87,7 +90,7 @@ def test_filters(db, imported):
     assert {r.contract for r in imported.list_seniors(age_band="-74").rows} == {"57-000002"}
     assert imported.list_seniors(age_band="85+").rows == []
     assert {r.contract for r in imported.list_seniors(first_arrears_only=True).rows} == {
-        "57-000001", "57-000002", "57-000004"}
+        "57-000002", "57-000004"}
     assert imported.list_seniors(status="signale").rows == []
     # counts stay those of the whole list
     assert imported.list_seniors(status="signale").total == 4

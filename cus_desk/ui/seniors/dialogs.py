@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt
@@ -96,12 +97,17 @@ class ExtractDateDialog(_FormDialog):
     """Extract date (proposed from the file name) and, for a workbook with
     several sheets, the sheet to import."""
 
-    def __init__(self, analysis, exists: Callable[[date], bool], parent: QWidget | None = None,
+    def __init__(self, analysis, notice: Callable[[date], str], parent: QWidget | None = None,
                  *, today: date) -> None:
+        """``notice(date)`` says what an import at that date replaces (which
+        agencies), "" when nothing."""
         super().__init__("Importer un extrait d'impayés", parent)
-        self._exists = exists
+        self._notice = notice
         self.setMinimumWidth(480)
-        intro = QLabel(f"Fichier : <b>{analysis.source_name}</b> — {analysis.lines} ligne(s) de données.")
+        intro = QLabel(f"Fichier : <b>{escape(analysis.source_name)}</b> — {analysis.lines} ligne(s) de données"
+                       + (f" (en-têtes trouvés ligne {analysis.header_line})." if analysis.header_line > 1 else ".")
+                       + (f"<br>Agences du fichier : {escape(', '.join(analysis.agencies))}."
+                          if analysis.agencies else ""))
         intro.setWordWrap(True)
         self.form.addRow(intro)
         self.sheet_combo: QComboBox | None = None
@@ -114,8 +120,8 @@ class ExtractDateDialog(_FormDialog):
         proposed = analysis.proposed_date or today
         self.date_edit = date_edit(min(proposed, today), "Date de l'extrait", today)
         self.form.addRow("&Date de l'extrait :", self.date_edit)
-        hint = "Date trouvée dans le nom du fichier." if analysis.proposed_date else \
-            "Aucune date dans le nom du fichier : indiquez la date de production de l'extrait."
+        hint = "Date trouvée dans le nom ou l'en-tête du fichier." if analysis.proposed_date else \
+            "Aucune date dans le nom ni dans l'en-tête du fichier : indiquez la date de production de l'extrait."
         self.hint = QLabel(hint)
         self.hint.setWordWrap(True)
         self.form.addRow(self.hint)
@@ -145,11 +151,7 @@ class ExtractDateDialog(_FormDialog):
         return self.sheet_combo.currentText() if self.sheet_combo is not None else None
 
     def _date_changed(self) -> None:
-        if self._exists(self.extract_date()):
-            self.replace_label.setText(
-                f"Un extrait du {format_date(self.extract_date())} est déjà importé : il sera remplacé.")
-        else:
-            self.replace_label.setText("")
+        self.replace_label.setText(self._notice(self.extract_date()))
 
 
 class MappingDialog(_FormDialog):
@@ -212,10 +214,15 @@ class ImportReportDialog(QDialog):
         self._save_csv = save_csv
         layout = QVBoxLayout(self)
         verb = "remplacé" if result.replaced else "importé"
-        summary = QLabel(
-            f"<b>Extrait du {format_date(result.extract_date)} {verb}.</b><br>"
-            f"{result.lines_read} ligne(s) lue(s), {result.imported} importée(s), "
-            f"{len(result.rejected)} rejetée(s).")
+        text = (f"<b>Extrait du {format_date(result.extract_date)} {verb}.</b><br>"
+                f"{result.lines_read} ligne(s) lue(s), {result.imported} ménage(s) importé(s), "
+                f"{len(result.rejected)} ligne(s) rejetée(s), {len(result.warnings)} avertissement(s).")
+        if result.agencies:
+            text += f"<br>Agences du fichier : {escape(', '.join(result.agencies))}."
+        if result.kept_agencies:
+            text += (f"<br>Lignes remplacées pour : {escape(', '.join(result.replaced_agencies) or 'aucune')} ; "
+                     f"conservées pour : {escape(', '.join(result.kept_agencies))}.")
+        summary = QLabel(text)
         summary.setWordWrap(True)
         set_accessible(summary, "Résumé de l'import")
         layout.addWidget(summary)
@@ -229,11 +236,23 @@ class ImportReportDialog(QDialog):
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         set_accessible(self.table, "Lignes rejetées")
         if result.rejected:
-            hint = QLabel("Lignes rejetées (la ligne 1 est celle des en-têtes). Corrigez-les dans le "
-                          "fichier puis réimportez-le à la même date : l'extrait sera remplacé.")
+            hint = QLabel(f"Lignes rejetées (numéros de ligne du fichier ; en-têtes ligne {result.header_line}). "
+                          "Corrigez-les dans le fichier puis réimportez-le à la même date : ses lignes "
+                          "remplaceront celles des mêmes agences.")
             hint.setWordWrap(True)
             layout.addWidget(hint)
             layout.addWidget(self.table)
+        self.warnings_table = QTableView()
+        self.warnings_table.setModel(RejectedLinesModel(result.warnings, self, "Avertissement"))
+        self.warnings_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.warnings_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.warnings_table.verticalHeader().setVisible(False)
+        set_accessible(self.warnings_table, "Avertissements (lignes importées)")
+        if result.warnings:
+            hint = QLabel("Avertissements : ces lignes sont importées, sans l'information illisible.")
+            hint.setWordWrap(True)
+            layout.addWidget(hint)
+            layout.addWidget(self.warnings_table)
         buttons = QDialogButtonBox()
         self.save_button = QPushButton("&Enregistrer le rapport en CSV…")
         self.save_button.setEnabled(bool(result.rejected))

@@ -64,6 +64,10 @@ IMPORTABLE = (".csv", ".txt", ".xlsx", ".xlsm")
 REMINDER_FILTER = "__relance__"
 
 
+_FIRST_STYLE = "background:#fdecea; color:#8c1d18; padding:6px; border-radius:4px; font-weight:bold;"
+_UNKNOWN_STYLE = "background:#fff4e0; color:#6b4500; padding:6px; border-radius:4px;"
+
+
 class SeniorsFilterProxy(QSortFilterProxyModel):
     """Filters of the list (agency, status, premier impayé, age band, text)."""
 
@@ -244,11 +248,9 @@ class SeniorsScreen(QWidget):
         self.detail_title.setTextFormat(Qt.TextFormat.RichText)
         set_accessible(self.detail_title, "Locataire sélectionné")
         layout.addWidget(self.detail_title)
-        self.first_banner = QLabel(
-            "PREMIER IMPAYÉ — locataire ancien, jamais en impayé jusqu'ici : c'est le cas pour lequel "
-            "le signalement existe.")
+        self.first_banner = QLabel("PREMIER IMPAYÉ")
         self.first_banner.setWordWrap(True)
-        self.first_banner.setStyleSheet("background:#fdecea; color:#8c1d18; padding:6px; border-radius:4px; font-weight:bold;")
+        self.first_banner.setStyleSheet(_FIRST_STYLE)
         self.first_banner.setVisible(False)
         layout.addWidget(self.first_banner)
         self.info = QFormLayout()
@@ -396,7 +398,16 @@ class SeniorsScreen(QWidget):
             return
         name = f"{d.last_name} {d.first_name}".strip() or "(nom inconnu)"
         self.detail_title.setText(f"<h3>{name}</h3>Contrat {d.contract}")
-        self.first_banner.setVisible(d.first_arrears)
+        if d.first_arrears:
+            self.first_banner.setText(f"PREMIER IMPAYÉ — {d.first_arrears_reason} : c'est le cas pour lequel "
+                                      "le signalement existe.")
+            self.first_banner.setStyleSheet(_FIRST_STYLE)
+        elif d.history_unknown and d.balance_cents and d.balance_cents > 0:
+            self.first_banner.setText("Premier impayé ? " + d.first_arrears_reason[:1].upper()
+                                      + d.first_arrears_reason[1:] + ".")
+            self.first_banner.setStyleSheet(_UNKNOWN_STYLE)
+        self.first_banner.setVisible(d.first_arrears or (d.history_unknown and bool(d.balance_cents)
+                                                         and d.balance_cents > 0))
         self.info_labels["age"].setText(
             (f"{d.age} ans" if d.age is not None else "inconnu")
             + (f" (né(e) le {format_date(d.birth_date)})" if d.birth_date else "")
@@ -483,7 +494,8 @@ class SeniorsScreen(QWidget):
         facts = "\n".join(f"{format_date(o.observed_on)} : {o.kind_label.lower()}." for o in reversed(d.observations))
         if d.balance_cents:
             facts += (("\n" if facts else "") + f"Impayé de {format_cents(d.balance_cents)}"
-                      + (" (premier impayé d'un locataire ancien)." if d.first_arrears else "."))
+                      + (" (premier impayé d'un locataire ancien)." if d.first_arrears
+                         else " (historique des impayés inconnu)." if d.history_unknown else "."))
         cache: dict[str, list] = {}
 
         def choices(kind: str) -> list:
@@ -631,7 +643,7 @@ class SeniorsScreen(QWidget):
             mapping, remember = dialog.result_value
         elif analysis.remembered:
             mapping = None  # the service applies the remembered mapping itself
-        dialog = ExtractDateDialog(analysis, self.service.extract_exists, self,
+        dialog = ExtractDateDialog(analysis, lambda d: self.service.replacement_notice(d, analysis.agencies), self,
                                    today=self.ctx.clock.today())
         if self._exec(dialog) != QDialog.DialogCode.Accepted:
             return
