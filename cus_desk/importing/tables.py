@@ -165,13 +165,22 @@ def _texts(cells: Iterable[Any]) -> list[str]:
 
 def _choose_header(candidates: list[tuple[int, list[Any]]], score: HeaderScore | None) -> int:
     """Index (in ``candidates``, the first non-empty rows) of the header row:
-    the first row naming the most known columns (two at least), else the
-    first row (a file whose headers are all unknown: the mapping dialog)."""
-    if score is None or not candidates:
+    the first row naming the most known columns (two at least); else the
+    first of the widest rows (headers all unknown: the mapping dialog then
+    offers them, not a title line)."""
+    if not candidates:
         return 0
-    scores = [score(_texts(cells)) for _line, cells in candidates]
-    best = max(scores)
-    return scores.index(best) if best >= 2 else 0
+    if score is not None:
+        scores = [score(_texts(cells)) for _line, cells in candidates]
+        best = max(scores)
+        if best >= 2:
+            return scores.index(best)
+    widths = [_width(cells) for _line, cells in candidates]
+    return widths.index(max(widths))
+
+
+def _width(cells: Iterable[Any]) -> int:
+    return sum(1 for c in cells if c is not None and str(c).strip())
 
 
 # ---------------------------------------------------------------------- CSV
@@ -225,10 +234,18 @@ def _sniff(text: str, score: HeaderScore | None, limits: Limits) -> tuple[str, i
                     best = key
     if best is not None:
         return best[2], best[3]
-    first_line = next((line for line in head_lines if line.strip()), "")
-    counts = {sep: first_line.count(sep) for sep in (";", "\t", ",")}
-    separator = max(counts, key=lambda s: counts[s])
-    return (separator if counts[separator] else ";"), 0
+    # No row names known columns: the widest row under any title lines.
+    widest: tuple[int, int, str, int] = (0, 0, ";", 0)  # (width, -priority, sep, index)
+    for priority, sep in enumerate((";", "\t", ",")):
+        try:
+            rows = list(_non_empty(csv.reader(head_lines, delimiter=sep)))[:limits.header_scan_rows]
+        except csv.Error:
+            continue
+        for index, cells in enumerate(rows):
+            key = (_width(cells), -priority, sep, index)
+            if key[:2] > widest[:2]:
+                widest = key
+    return widest[2], widest[3]
 
 
 def read_csv_bytes(data: bytes, name: str, *, score: HeaderScore | None = None,

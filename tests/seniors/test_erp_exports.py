@@ -75,12 +75,17 @@ def test_xlsx_with_a_merged_title_row_and_the_header_on_row_4(db, recovery, tmp_
     assert rows == [("460001", 48000, 7), ("460003", 31050, 2), ("460004", 9500, 1)]
 
 
-def test_a_file_of_titles_only_is_refused_with_the_header_search_said(db, recovery, tmp_path):
+def test_unknown_headers_under_title_lines_are_offered_not_the_title(db, recovery, tmp_path):
     path = tmp_path / "titres.csv"
-    path.write_text("LOGIEST - Etat des impayés\nSituation au 31/10/2026\n\nA;B;C\n1;2;3\n", encoding="utf-8")
+    path.write_text("LOGIEST - Etat des impayés\nSituation au 31/10/2026\n\nRéf;Qui;Reste\n1;A;2\n", encoding="utf-8")
     with pytest.raises(imp.MappingRequired) as info:
         recovery.import_arrears(path, EXTRACT_OCT)
+    assert info.value.headers == ["Réf", "Qui", "Reste"]
+    assert "(en-têtes cherchés jusqu'à la ligne 4" in info.value.message
     assert "« N° contrat »" in info.value.message and "Rien n'a été importé" in info.value.message
+    assert recovery.analyse_file(path).headers == ["Réf", "Qui", "Reste"]
+    xlsx = premhab_xlsx(tmp_path / "t.xlsx", [["x", "y", "z"]], headers=["Réf", "Qui", "Reste"])
+    assert recovery.analyse_file(xlsx).headers == ["Réf", "Qui", "Reste"]
     with db.read_session() as s:
         assert s.scalar(select(func.count(ArrearsExtract.id))) == 0
 
