@@ -221,6 +221,9 @@ _ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
 _UNSAFE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\u061c\ufeff]")
 
 
+UNSAFE_CHARACTERS = _UNSAFE_RE  # what clean_text removes (a quick test: ``.search``)
+
+
 def clean_text(value: str) -> str:
     """Text from a file as it may be stored and shown: ANSI escape sequences,
     control and bidirectional-override characters removed, spaces folded."""

@@ -24,11 +24,13 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from cus_desk.domain.errors import ValidationError
 from cus_desk.domain.formatting import age_on, format_date
 from cus_desk.domain.parsing import (
+    UNSAFE_CHARACTERS,
     ParseError,
     clean_text,
     normalize_header,
@@ -39,6 +41,7 @@ from cus_desk.domain.parsing import (
 from cus_desk.importing.limits import DEFAULT_LIMITS, Limits, thousands
 from cus_desk.importing.tables import ImportCancelled, ImportRefused, RawTable
 
+_UNSAFE_SEARCH = UNSAFE_CHARACTERS.search
 Progress = Callable[[int, int], None]
 Cancelled = Callable[[], bool]
 
@@ -187,6 +190,15 @@ class ParsedLine:
         if self.warnings is None:
             self.warnings = []
         self.warnings.append(text)
+
+
+class _Warnings(list):
+    """A line's warnings while it is parsed (``warn`` as on ParsedLine)."""
+
+    __slots__ = ()
+
+    def warn(self, text: str) -> None:
+        self.append(text)
 
 
 def header_signature(headers: Iterable[str]) -> str:
@@ -389,6 +401,7 @@ def parse_rows(table: RawTable, mapping: dict[str, int], extract_date: date,
     width = max(len(table.headers), max(mapping.values()) + 1)
     # A missing column reads from one past the end: always empty.
     indexes = [mapping.get(key, width) for key in _ROW_FIELDS]
+    pick = itemgetter(*indexes)
     has_full_name = "full_name" in mapping and "last_name" not in mapping
     is_csv = table.kind == "csv"
     date_cache: dict[Any, date] = {}
@@ -420,7 +433,7 @@ def parse_rows(table: RawTable, mapping: dict[str, int], extract_date: date,
         amount_cache[value] = result
         return result
 
-    def text(value: Any, key: str, line: ParsedLine) -> str | None:
+    def text(value: Any, key: str, line: _Warnings | ParsedLine) -> str | None:
         """Stored text, cleaned; too long: a warning, and dropped."""
         if value is None:
             return None
@@ -437,23 +450,49 @@ def parse_rows(table: RawTable, mapping: dict[str, int], extract_date: date,
             return None
         return value or None
 
-    def optional(line: ParsedLine, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+    def optional(line: _Warnings | ParsedLine, what: str, fn: Callable[..., Any], *args: Any) -> Any:
         try:
             return fn(*args)
         except ParseError as exc:
             line.warn(f"{exc} : {what}")
             return None
 
-    def birth(line: ParsedLine, raw: Any, key: str) -> date | None:
-        value = optional(line, "ignorée, âge inconnu", as_date, raw, key)
-        if value is not None:
-            why = placeholder_birth(value, extract_date)
-            if why is not None:
-                line.warn(f"{_lower_first(_LABELS[key])} {why} : ignorée, âge inconnu")
-                return None
-        return value
+    birth_caches: dict[str, dict[Any, tuple[date | None, str | None]]] = {
+        "birth_date": {}, "cotenant_birth_date": {}}
 
-    def names(line: ParsedLine, last: Any, first: Any, full: Any) -> tuple[str | None, str | None]:
+    def birth(line: _Warnings | ParsedLine, raw: Any, key: str) -> date | None:
+        """A birth date, or None with a warning (unreadable or placeholder);
+        cached by cell value (a 25,000-line extract has ~15,000 of them)."""
+        if raw is None:
+            return None
+        cache = birth_caches[key]
+        hit = cache.get(raw)
+        if hit is None:
+            warning = None
+            try:
+                value = as_date(raw, key)
+            except ParseError as exc:
+                value, warning = None, f"{exc} : ignorée, âge inconnu"
+            if value is not None and not (plausible_from < value.year and value <= extract_date):
+                why = placeholder_birth(value, extract_date)
+                if why is not None:
+                    value, warning = None, f"{_lower_first(_LABELS[key])} {why} : ignorée, âge inconnu"
+            hit = cache[raw] = (value, warning)
+        if hit[1] is not None:
+            line.warn(hit[1])
+        return hit[0]
+
+    plausible_from = extract_date.year - 110  # born since then: no placeholder check needed
+
+    limit_of = TEXT_LIMITS
+    unsafe = _UNSAFE_SEARCH
+    file_clean = is_csv and table.clean
+
+    def names(line: _Warnings | ParsedLine, last: Any, first: Any, full: Any, clean: bool = False
+              ) -> tuple[str | None, str | None]:
+        if clean and not has_full_name:
+            return (last if last is None or len(last) <= 120 else text(last, "last_name", line),
+                    first if first is None or len(first) <= 120 else text(first, "first_name", line))
         if has_full_name and last is None and full is not None:
             full_text = text(full, "last_name", line)
             if full_text is None:
@@ -475,9 +514,9 @@ def parse_rows(table: RawTable, mapping: dict[str, int], extract_date: date,
         if len(cells) <= width:
             cells = list(cells) + [None] * (width + 1 - len(cells))
         if is_csv:
-            values = [(cells[i] or "").strip() or None for i in indexes]
+            values = [v.strip() or None if v else None for v in pick(cells)]
         else:
-            values = [_clean(cells[i]) for i in indexes]
+            values = [_clean(v) for v in pick(cells)]
         (contract, balance_raw, last_name, first_name, birth_raw, cobirth_raw, agency, commune,
          address, start_raw, months, lastpay_raw, rent, phone, full_name, role_raw, co_name,
          co_first) = values
@@ -493,7 +532,8 @@ def parse_rows(table: RawTable, mapping: dict[str, int], extract_date: date,
             rejected.append(RejectedLine(number, f"numéro de contrat illisible ({len(contract)} caractères ; "
                                                  f"{TEXT_LIMITS['contract']} au plus)"))
             continue
-        key = contract_key(contract)
+        key = contract if (contract[0] != "0" and " " not in contract and contract.upper() == contract) \
+            else contract_key(contract)
         role = role_of(role_raw) if role_raw is not None else None
         first = seen.get(key)
         if first is not None:
@@ -505,61 +545,85 @@ def parse_rows(table: RawTable, mapping: dict[str, int], extract_date: date,
             elif role == "titulaire":
                 roles[key] = "titulaire"
             continue
-        try:
-            if balance_raw is None:
-                raise ParseError("solde absent")
-            balance = as_cents(balance_raw, "solde")
-        except ParseError as exc:
-            rejected.append(RejectedLine(number, str(exc)))
-            continue
-        line = ParsedLine(number, contract, balance)
-        line.last_name, line.first_name = names(line, last_name, first_name, full_name)
+        balance = amount_cache.get(balance_raw)
+        if balance is None:
+            try:
+                if balance_raw is None:
+                    raise ParseError("solde absent")
+                balance = as_cents(balance_raw, "solde")
+            except ParseError as exc:
+                rejected.append(RejectedLine(number, str(exc)))
+                continue
+        w = _Warnings()
+        # A CSV file with no control characters at all (most) needs no per-cell cleaning.
+        clean = is_csv and (file_clean or unsafe(" ".join([
+            v for v in (last_name, first_name, full_name, agency, commune, address, phone, co_name, co_first)
+            if v])) is None)
+        last, given = names(w, last_name, first_name, full_name, clean)
+        holder_birth = co_last = co_given = co_birth = None
         if role == "cotitulaire":
             # The co-tenant's line comes first: the titulaire's line will follow.
-            line.cotenant_last_name, line.cotenant_first_name = line.last_name, line.first_name
-            line.last_name = line.first_name = None
-            line.cotenant_birth_date = birth(line, birth_raw, "cotenant_birth_date")
+            co_last, co_given, last, given = last, given, None, None
+            co_birth = birth(w, birth_raw, "cotenant_birth_date")
         else:
-            line.birth_date = birth(line, birth_raw, "birth_date")
+            holder_birth = birth(w, birth_raw, "birth_date")
         if cobirth_raw is not None:
-            cobirth = birth(line, cobirth_raw, "cotenant_birth_date")
-            if cobirth is not None and (line.cotenant_birth_date is None or cobirth < line.cotenant_birth_date):
-                line.cotenant_birth_date = cobirth
+            cobirth = birth(w, cobirth_raw, "cotenant_birth_date")
+            if cobirth is not None and (co_birth is None or cobirth < co_birth):
+                co_birth = cobirth
         if co_name is not None or co_first is not None:
             if co_first is None and "cotenant_first_name" not in mapping and co_name is not None:
-                co_text = text(co_name, "cotenant_last_name", line)
-                co_last, co_first_text = split_full_name(co_text) if co_text else (None, None)
+                co_text = text(co_name, "cotenant_last_name", w)
+                named_last, named_first = split_full_name(co_text) if co_text else (None, None)
             else:
-                co_last = text(co_name, "cotenant_last_name", line)
-                co_first_text = text(co_first, "cotenant_first_name", line)
-            if co_last or co_first_text:
-                line.cotenant_last_name, line.cotenant_first_name = co_last or "", co_first_text or ""
-        line.agency = text(agency, "agency", line)
-        line.commune = text(commune, "commune", line)
-        line.address = text(address, "address", line)
-        line.phone = text(phone, "phone", line)
+                named_last = text(co_name, "cotenant_last_name", w)
+                named_first = text(co_first, "cotenant_first_name", w)
+            if named_last or named_first:
+                co_last, co_given = named_last or "", named_first or ""
+        if clean:
+            if agency is not None and len(agency) > limit_of["agency"]:
+                agency = text(agency, "agency", w)
+            if commune is not None and len(commune) > limit_of["commune"]:
+                commune = text(commune, "commune", w)
+            if address is not None and len(address) > limit_of["address"]:
+                address = text(address, "address", w)
+            if phone is not None and len(phone) > limit_of["phone"]:
+                phone = text(phone, "phone", w)
+        else:
+            agency = text(agency, "agency", w)
+            commune = text(commune, "commune", w)
+            address = text(address, "address", w)
+            phone = text(phone, "phone", w)
+        start = None
         if start_raw is not None:
-            start = optional(line, "ignorée", as_date, start_raw, "lease_start")
+            start = date_cache.get(start_raw) or optional(w, "ignorée", as_date, start_raw, "lease_start")
             if start is not None and (start > extract_date or start.year < 1900):
-                line.warn(f"date d'entrée {format_date(start) if start.year >= 1000 else start.isoformat()} "
-                          "impossible : ignorée")
+                w.warn(f"date d'entrée {format_date(start) if start.year >= 1000 else start.isoformat()} "
+                       "impossible : ignorée")
                 start = None
-            line.lease_start = start
+        count = None
         if months is not None:
-            count = optional(line, "ignoré", parse_int, months, "nombre de mois impayés")
+            if type(months) is str and months.isdigit() and months.isascii():
+                count = int(months)
+            else:
+                count = optional(w, "ignoré", parse_int, months, "nombre de mois impayés")
             if count is not None and count < 0:
-                line.warn(f"nombre de mois impayés négatif ({count}) : ignoré")
+                w.warn(f"nombre de mois impayés négatif ({count}) : ignoré")
                 count = None
-            line.months_unpaid = count
+        paid = None
         if lastpay_raw is not None:
-            paid = optional(line, "ignorée", as_date, lastpay_raw, "last_payment")
+            paid = date_cache.get(lastpay_raw) or optional(w, "ignorée", as_date, lastpay_raw, "last_payment")
             if paid is not None and (paid > extract_date or paid.year < 1900):
-                line.warn(f"date du dernier paiement {format_date(paid) if paid.year >= 1000 else paid.isoformat()} "
-                          "impossible : ignorée")
+                w.warn(f"date du dernier paiement {format_date(paid) if paid.year >= 1000 else paid.isoformat()} "
+                       "impossible : ignorée")
                 paid = None
-            line.last_payment = paid
+        rent_cents = None
         if rent is not None:
-            line.rent_cents = optional(line, "ignoré", as_cents, rent, "loyer + charges")
+            rent_cents = amount_cache.get(rent)
+            if rent_cents is None:
+                rent_cents = optional(w, "ignoré", as_cents, rent, "loyer + charges")
+        line = ParsedLine(number, contract, balance, last, given, holder_birth, co_birth, agency, commune,
+                          address, start, count, paid, rent_cents, phone, co_last, co_given, w or None)
         seen[key] = line
         roles[key] = role
         parsed.append(line)

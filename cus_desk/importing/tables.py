@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import stat
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -52,6 +53,7 @@ class RawTable:
     sheet: str | None = None
     header_line: int = 1
     preamble: list[str] = field(default_factory=list)
+    clean: bool = False  # no control, ANSI or bidi character anywhere (CSV): cells need no cleaning
 
 
 UNREADABLE = (
@@ -185,6 +187,10 @@ def _width(cells: Iterable[Any]) -> int:
 
 # ---------------------------------------------------------------------- CSV
 
+# clean_text's characters, less the line breaks and tab a CSV is made of.
+_UNSAFE_BUT_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e"
+                               "\u2060-\u2069\u061c\ufeff]")
+
 def _decode(data: bytes, name: str) -> tuple[str, str]:
     if data.startswith(b"\xef\xbb\xbf"):
         encoding = "utf-8-sig"
@@ -290,7 +296,7 @@ def read_csv_bytes(data: bytes, name: str, *, score: HeaderScore | None = None,
     if headers is None:
         raise ImportRefused(f"Le fichier « {name} » est vide : il n'y a rien à importer.")
     return RawTable(name, headers, rows, "csv", encoding, separator, header_line=header_line,
-                    preamble=preamble)
+                    preamble=preamble, clean=_UNSAFE_BUT_LINES.search(text) is None)
 
 
 # --------------------------------------------------------------------- XLSX

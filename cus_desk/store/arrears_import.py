@@ -200,6 +200,9 @@ def store_extract(session: Session, extract_date: date, lines: list[ParsedLine],
 
     new_lines: list[ParsedLine] = []
     new_agencies: list[int] = []
+    # The agencies this file covers: those of its lines (a known lease's as the
+    # file says it now, else as stored).
+    covered_ids: set[int] = set()
     lease_updates: list[dict] = []
     tenant_updates: list[dict] = []
     tenant_inserts: list[dict] = []
@@ -235,6 +238,7 @@ def store_extract(session: Session, extract_date: date, lines: list[ParsedLine],
             kept.append(line)
             continue
         lease_ids[line.contract] = row[L_ID]
+        covered_ids.add(agency_id if agency_id is not None else row[L_AGENCY])
         kept.append(line)
         if ((agency_id is not None and agency_id != row[L_AGENCY])
                 or (line.commune is not None and line.commune != row[L_COMMUNE])
@@ -341,9 +345,7 @@ def store_extract(session: Session, extract_date: date, lines: list[ParsedLine],
 
     rejected.sort(key=lambda r: r.line)
     warnings = [RejectedLine(line.line, text) for line in kept for text in (line.warnings or ())]
-    # The agencies this file covers: those of its lines (a lease's agency as
-    # now stored, updated above from the file's agency column).
-    covered_ids = _agencies_of(session, list(lease_ids.values()))
+    covered_ids.update(new_agencies)
     names = {row[0]: row[1] for row in session.execute(select(Agency.id, Agency.name))}
     report = [{"line": r.line, "reason": r.reason} for r in rejected] + [
         {"line": w.line, "reason": w.reason, "warning": True} for w in warnings]
@@ -402,15 +404,6 @@ def store_extract(session: Session, extract_date: date, lines: list[ParsedLine],
         agencies=sorted(names[a] for a in covered_ids), replaced_agencies=replaced_agencies,
         kept_agencies=kept_agencies,
     )
-
-
-def _agencies_of(session: Session, lease_ids: list[int]) -> set[int]:
-    lt = Lease.__table__
-    found: set[int] = set()
-    for start in range(0, len(lease_ids), 900):
-        found.update(session.scalars(select(lt.c.agency_id).distinct()
-                                     .where(lt.c.id.in_(lease_ids[start:start + 900]))))
-    return found
 
 
 def _agencies_of_extract(session: Session, extract_id: int) -> set[int]:
