@@ -324,13 +324,17 @@ def split_full_name(text: str) -> tuple[str, str]:
     → (``DE LA FONTAINE``, ``Jean``); ``MULLER, Jeanne``; ``Mme MULLER
     Jeanne``. All in capitals: the first word (with its particles) is the
     name. Nothing is lost: the first name takes what the name does not."""
-    text = _CIVILITY_RE.sub("", text.strip()).strip()
+    text = text.strip()
+    if text[:1] in "Mm":
+        text = _CIVILITY_RE.sub("", text).strip()
     if "," in text:
         last, _, first = text.partition(",")
         return last.strip(), first.strip()
     words = text.split()
     if len(words) <= 1:
         return text, ""
+    if len(words) == 2 and words[0].isupper() and not words[1].isupper():
+        return words[0], words[1]  # "MULLER Jeanne", most names
     upper = 0
     while upper < len(words) and words[upper].upper() == words[upper] and any(c.isalpha() for c in words[upper]):
         upper += 1
@@ -397,6 +401,7 @@ def parse_rows(table: RawTable, mapping: dict[str, int], extract_date: date,
     parsed: list[ParsedLine] = []
     rejected: list[RejectedLine] = []
     seen: dict[str, ParsedLine] = {}
+    role_cache: dict[Any, str | None] = {}
     roles: dict[str, str | None] = {}
     width = max(len(table.headers), max(mapping.values()) + 1)
     # A missing column reads from one past the end: always empty.
@@ -494,7 +499,7 @@ def parse_rows(table: RawTable, mapping: dict[str, int], extract_date: date,
             return (last if last is None or len(last) <= 120 else text(last, "last_name", line),
                     first if first is None or len(first) <= 120 else text(first, "first_name", line))
         if has_full_name and last is None and full is not None:
-            full_text = text(full, "last_name", line)
+            full_text = full if clean and len(full) <= 120 else text(full, "last_name", line)
             if full_text is None:
                 return None, None
             last_text, first_text = split_full_name(full_text)
@@ -534,7 +539,12 @@ def parse_rows(table: RawTable, mapping: dict[str, int], extract_date: date,
             continue
         key = contract if (contract[0] != "0" and " " not in contract and contract.upper() == contract) \
             else contract_key(contract)
-        role = role_of(role_raw) if role_raw is not None else None
+        if role_raw is None:
+            role = None
+        else:
+            role = role_cache.get(role_raw, "?")
+            if role == "?":
+                role = role_cache[role_raw] = role_of(role_raw)
         first = seen.get(key)
         if first is not None:
             reason = _merge_cotenant(first, roles.get(key), role, number, contract, balance_raw,
