@@ -400,6 +400,25 @@ class SeniorsService(Service):
         return SeniorsListing(extract_date, filtered, dict(count_by_agency), dict(count_by_status),
                               first_count, len(rows))
 
+    def seniors_xlsx(self, lease_ids: list[int], filters: str, as_of: date | None = None) -> bytes:
+        """The 65+ list as XLSX: the rows ``lease_ids`` (those the screen shows
+        with its filters, in its order), ``filters`` described above them.
+        Recorded in the audit log (personal data leaving the application)."""
+        access.require(self.actor, P.SENIORS_READ)
+        from cus_desk.reports.seniors_list import build_seniors_xlsx
+
+        listing = self.list_seniors(as_of)
+        by_id = {r.lease_id: r for r in listing.rows}
+        rows = [by_id[i] for i in lease_ids if i in by_id]
+        with self._write() as session:
+            organisation = read_setting(session, ORGANISATION_NAME)
+            audit.record(session, self.actor, audit.Action.EXPORT, "seniors_list", None,
+                         details={"format": "xlsx", "rows": len(rows), "filters": filters,
+                                  "extract_date": listing.extract_date.isoformat() if listing.extract_date else None})
+        return build_seniors_xlsx(rows, title=f"{organisation} — Locataires de 65 ans et plus en impayé",
+                                  filters=filters or "aucun", extract_date=listing.extract_date,
+                                  printed_at=self.clock.now())
+
     def agencies(self) -> list[tuple[int, str]]:
         with self._read() as session:
             return [(a.id, a.name) for a in session.scalars(select(Agency).order_by(Agency.name))]
@@ -602,8 +621,12 @@ class SeniorsService(Service):
             referral = _alert_or_404(session, referral_id)
             lease_id = referral.lease_id
             partner_name = referral.partner.name
+            detail = _detail(session, lease_id, self.clock.today())
+        arrears = _arrears_text(detail)
         case_id = CaseService(self.db, self.actor).find_or_create_for_lease(
-            lease_id, summary=f"Ouvert depuis un signalement senior à {partner_name}.")
+            lease_id, summary=f"Ouvert depuis un signalement senior à {partner_name}." + (f" {arrears}" if arrears else ""),
+            arrears_cents=detail.balance_cents if detail.balance_cents and detail.balance_cents > 0 else None,
+            arrears_months=detail.months_unpaid)
         with self._write() as session:
             referral = _alert_or_404(session, referral_id)
             if referral.case_id != case_id:
@@ -611,6 +634,28 @@ class SeniorsService(Service):
                 audit.record(session, self.actor, audit.Action.UPDATE, "senior_alert", referral.id,
                              case_id=case_id, details={"case_id": [None, case_id]})
         return case_id
+
+    def case_opening(self, referral_id: int) -> tuple[int | None, str]:
+        """Before « Ouvrir le dossier »: the open case of the household (None
+        when one would be created) and what a new case would carry, in French."""
+        access.require(self.actor, P.SENIORS_READ)
+        with self._read() as session:
+            referral = _alert_or_404(session, referral_id)
+            lease = _lease_or_404(session, referral.lease_id)
+            detail = _detail(session, lease.id, self.clock.today())
+            existing = None
+            try:
+                from cus_desk.domain.cases import CaseStatus
+                from cus_desk.store.models.cases import Case
+            except ImportError:  # pragma: no cover - cases feature absent from this build
+                Case = None
+            if Case is not None and lease.household_id is not None:
+                existing = session.scalar(
+                    select(Case.id).where(Case.status != CaseStatus.CLOSED.value)
+                    .where((Case.lease_id == lease.id) | (Case.household_id == lease.household_id))
+                    .order_by(Case.id.desc()).limit(1))
+        arrears = _arrears_text(detail) or "Aucun impayé connu dans les extraits."
+        return existing, arrears
 
     def reminders(self) -> list[SignalementView]:
         """Signalements still "envoyé" after the reminder delay."""
@@ -625,6 +670,17 @@ class SeniorsService(Service):
 
 
 # ------------------------------------------------------------------ helpers
+
+def _arrears_text(detail: SeniorDetail) -> str:
+    """« Impayé de 1 234,56 € (3 mois) au 31/10/2026 selon l'extrait. », or ""."""
+    if detail.balance_cents is None or detail.balance_cents <= 0 or detail.extract_date is None:
+        return ""
+    from cus_desk.domain.formatting import format_cents
+
+    months = f" ({detail.months_unpaid} mois)" if detail.months_unpaid is not None else ""
+    return (f"Impayé de {format_cents(detail.balance_cents)}{months} au {format_date(detail.extract_date)} "
+            "selon l'extrait.")
+
 
 def _extract_date(rows: list[SeniorRow]) -> date | None:
     dates = [r.extract_date for r in rows if r.extract_date]

@@ -15,6 +15,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select
 
+from cus_desk.services.seniors import SeniorsService
 from cus_desk.store import arrears_import as imp
 from cus_desk.store.models.core import Lease, Tenant
 from cus_desk.store.models.seniors import ArrearsExtract, ArrearsLine
@@ -314,3 +315,13 @@ def test_the_same_households_from_csv_and_xlsx(db, recovery, tmp_path):
     assert result.imported == 3
     assert {r.contract for r in recovery.list_seniors().rows} == {"460001", "460003", "460004"}
     assert datetime(1940, 5, 5).date() == household(db, "460001")[0][2]
+
+
+def test_list_export_needs_the_right_to_read_the_list(db, actors, recovery, tmp_path):
+    from cus_desk.domain.errors import AccessDeniedError
+
+    recovery.import_arrears(ulis_csv(tmp_path / "a.csv"), EXTRACT_OCT)
+    ids = [r.lease_id for r in recovery.list_seniors().rows]
+    assert recovery.seniors_xlsx(ids, "aucun").startswith(b"PK")
+    with pytest.raises(AccessDeniedError):
+        SeniorsService(db, actors["admin"]).seniors_xlsx(ids, "aucun")

@@ -293,22 +293,37 @@ def test_open_the_case_file_from_a_signalement(qtbot, db, actors, recovery, extr
 
     real_open = cases_ui.open_case
     cases_ui_open = lambda parent, ctx, case_id: opened.append(real_open(parent, ctx, case_id))  # noqa: E731
+    asked = []
     try:
         cases_ui.open_case = cases_ui_open
+        # « Ouvrir le dossier » asks before creating one (#13): "no" creates nothing
+        screen._confirm = lambda question: (asked.append(question), False)[1]
+        qtbot.mouseClick(screen.case_button, Qt.MouseButton.LeftButton)
+        from cus_desk.store.models.cases import Case
+
+        with db.read_session() as s:
+            assert s.scalar(select(func.count(Case.id))) == 0
+        assert "Aucun dossier n'est ouvert pour ce ménage" in asked[0]
+        assert "Impayé de 1\u202f234,56\u00a0€ (3 mois) au 31/10/2026 selon l'extrait." in asked[0]
+        screen._confirm = lambda question: (asked.append(question), True)[1]
         qtbot.mouseClick(screen.case_button, Qt.MouseButton.LeftButton)
     finally:
         cases_ui.open_case = real_open
-    assert messages == []
+    assert messages == [] and len(asked) == 2
     with db.read_session() as s:
         from cus_desk.store.models.core import Referral
 
         case_id = s.get(Referral, sent.id).case_id
+        case = s.get(Case, case_id)
+        # the case carries the arrears known from the extract
+        assert (case.arrears_cents, case.arrears_months) == (123456, 3)
     assert case_id is not None
     assert opened and opened[0] is not None
     opened[0].close()
     assert "Dossier CAS lié" in screen.signalements.item(0).text()
-    # the same action again finds the same case file
+    # the same action again finds the same case file, without asking
     assert adviser_service.case_for_signalement(sent.id) == case_id
+    assert screen.service.case_opening(sent.id)[0] == case_id  # an open case: nothing to ask
 
     recovery_screen, _ = make_screen(qtbot, db, actors["recovery_metz"])
     recovery_screen.select_lease(lease_id)

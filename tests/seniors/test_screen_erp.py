@@ -105,3 +105,47 @@ def qtbot_left():
     from PySide6.QtCore import Qt
 
     return Qt.MouseButton.LeftButton
+
+
+def test_the_list_exports_to_xlsx_with_the_screen_filters(qtbot, db, actors, tmp_path, messages, monkeypatch):  # noqa: F811
+    from openpyxl import load_workbook
+    from sqlalchemy import func, select
+
+    from cus_desk.store.models.core import AuditEvent
+    from cus_desk.ui.seniors import screen as screen_module
+
+    from .conftest import EXTRACT_DATE, ROWS, write_csv
+
+    rows = [list(r) for r in ROWS]
+    rows[0][1] = "=HYPERLINK(\"http://x\")"  # a name a spreadsheet would run as a formula
+    SeniorsService = __import__("cus_desk.services.seniors", fromlist=["SeniorsService"]).SeniorsService
+    SeniorsService(db, actors["recovery_metz"]).import_arrears(write_csv(tmp_path / "x.csv", rows=rows), EXTRACT_DATE)
+    screen, driver = make_screen(qtbot, db, actors["recovery_metz"])
+    qtbot.waitUntil(lambda: screen.listing is not None and screen.listing.total == 4, timeout=10000)
+    screen.agency_combo.setCurrentIndex(0)
+    screen.first_check.setChecked(True)  # premier impayé only: 02 and 04
+    shown = [r.contract for r in screen.visible_rows()]
+    assert sorted(shown) == ["57-000002", "57-000004"]
+    target = tmp_path / "revue"
+    monkeypatch.setattr(screen_module.QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    screen.export_list()
+    qtbot.waitUntil(lambda: bool(messages), timeout=15000)
+    assert messages == [("info", f"2 ligne(s) exportée(s) dans « {target}.xlsx ».")]
+    ws = load_workbook(f"{target}.xlsx").active
+    assert "Locataires de 65 ans et plus en impayé" in ws["A1"].value
+    assert ws["A2"].value.startswith("Situation : extrait du 31/10/2026")
+    assert ws["A3"].value == "Filtres : premiers impayés seulement"
+    assert [c.value for c in ws[5]][:4] == ["Contrat", "Nom", "Prénom", "Âge"]
+    assert [ws.cell(r, 1).value for r in (6, 7)] == shown and ws.max_row == 7
+    assert not list(tmp_path.glob("*.part"))
+    # all rows, with the formula-looking name kept as text
+    screen.first_check.setChecked(False)
+    messages.clear()
+    screen.export_list()
+    qtbot.waitUntil(lambda: bool(messages), timeout=15000)
+    ws = load_workbook(f"{target}.xlsx").active
+    names = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(6, ws.max_row + 1)}
+    assert names["57-000001"] == "'=HYPERLINK(\"http://x\")" and ws.max_row == 9
+    with db.read_session() as s:
+        assert s.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "export",
+                                                                 AuditEvent.entity_type == "seniors_list")) == 2

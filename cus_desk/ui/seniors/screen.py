@@ -150,6 +150,13 @@ class SeniorsScreen(QWidget):
         self.import_button.clicked.connect(self.choose_file)
         self.import_button.setVisible(self.can_import)
         top.addWidget(self.import_button)
+        self.export_button = QPushButton("E&xporter la liste (XLSX)…")
+        self.export_button.setToolTip("Les lignes affichées, avec les filtres de l'écran, pour la revue "
+                                      "mensuelle avec la responsable du recouvrement.")
+        set_accessible(self.export_button, "Exporter la liste affichée en XLSX")
+        self.export_button.clicked.connect(self.export_list)
+        self.export_button.setVisible(self.can_read)
+        top.addWidget(self.export_button)
         root.addLayout(top)
 
         if not self.can_read:
@@ -568,6 +575,16 @@ class SeniorsScreen(QWidget):
             self._error("La gestion des dossiers n'est pas disponible dans cette version.")
             return
         try:
+            existing, arrears = self.service.case_opening(sig.id)
+        except CusDeskError as exc:
+            self._error(exc)
+            return
+        if existing is None and not self._confirm(
+                f"Aucun dossier n'est ouvert pour ce ménage. Ouvrir un dossier d'accompagnement pour "
+                f"{self._tenant_name()} ?\n\n{arrears}\nLe dossier reprendra cet impayé et sera lié au "
+                f"signalement à {sig.partner_name}."):
+            return
+        try:
             case_id = self.service.case_for_signalement(sig.id)
         except CusDeskError as exc:
             self._error(exc)
@@ -683,7 +700,64 @@ class SeniorsScreen(QWidget):
             return
         self._error(exc)
 
+    # ------------------------------------------------------------ export
+    def export_list(self) -> None:
+        """The rows on screen (with its filters) as an XLSX workbook."""
+        rows = self.visible_rows()
+        if not rows:
+            show_info(self, "La liste affichée est vide : il n'y a rien à exporter. Élargissez les filtres.")
+            return
+        when = self.listing.extract_date.isoformat() if self.listing and self.listing.extract_date else "liste"
+        path, _ = QFileDialog.getSaveFileName(self, "Exporter la liste des seniors", f"seniors_65_{when}.xlsx",
+                                              "Classeurs Excel (*.xlsx)")
+        if not path:
+            return
+        if not path.lower().endswith(".xlsx"):
+            path += ".xlsx"
+        ids, filters = [r.lease_id for r in rows], self.filters_text()
+
+        def work(_progress):
+            data = self.service.seniors_xlsx(ids, filters)
+            target = Path(path)
+            part = target.with_name(target.name + ".part")
+            part.write_bytes(data)
+            part.replace(target)  # never a half-written workbook under the chosen name
+            return target
+
+        def done(target):
+            self.exported_path = target
+            show_info(self, f"{len(ids)} ligne(s) exportée(s) dans « {target} ».")
+
+        def failed(exc):
+            if isinstance(exc, OSError):
+                self._error(f"Le classeur n'a pas pu être enregistré dans « {path} » "
+                            f"({exc.strerror or exc}). Choisissez un autre dossier.")
+            else:
+                self._error(exc)
+
+        self.task = run_in_background(self, work, done, failed, progress_text="Export de la liste…")
+
+    def filters_text(self) -> str:
+        """The screen's filters, in French (written above the exported rows)."""
+        parts = []
+        if self.agency_combo.currentData() is not None:
+            parts.append(f"agence {self.agency_combo.currentText()}")
+        if self.status_combo.currentData() is not None:
+            parts.append(f"statut « {self.status_combo.currentText()} »")
+        if self.band_combo.currentData() is not None:
+            parts.append(self.band_combo.currentText().lower())
+        if self.first_check.isChecked():
+            parts.append("premiers impayés seulement")
+        if self.search.text().strip():
+            parts.append(f"recherche « {self.search.text().strip()} »")
+        return " ; ".join(parts) or "aucun (toute la liste)"
+
     # ------------------------------------------------------------ misc
+    def _confirm(self, question: str) -> bool:
+        from cus_desk.ui.common import confirm
+
+        return confirm(self, question)
+
     def _error(self, exc: BaseException | str) -> None:
         show_error(self, exc)
 
