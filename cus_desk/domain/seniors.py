@@ -148,6 +148,7 @@ class AlertStatus(StrEnum):
     ACCUSE_RECEPTION = "accuse_reception"
     PRIS_EN_CHARGE = "pris_en_charge"
     CLOS = "clos"
+    ANNULE = "annule"  # sent by mistake: cancelled with a reason (kept, never counted)
 
     @property
     def label(self) -> str:
@@ -159,9 +160,10 @@ ALERT_STATUS_LABELS = {
     AlertStatus.ACCUSE_RECEPTION: "Accusé de réception",
     AlertStatus.PRIS_EN_CHARGE: "Pris en charge",
     AlertStatus.CLOS: "Clos",
+    AlertStatus.ANNULE: "Annulé",
 }
 
-_ALERT_ORDER = list(AlertStatus)
+_ALERT_ORDER = [s for s in AlertStatus if s is not AlertStatus.ANNULE]
 OPEN_ALERT_STATUSES = frozenset({AlertStatus.ENVOYE, AlertStatus.ACCUSE_RECEPTION,
                                  AlertStatus.PRIS_EN_CHARGE})
 
@@ -171,6 +173,8 @@ def allowed_alert_transitions(current: str) -> list[AlertStatus]:
     a step may be skipped (a partner may take charge without acknowledging);
     a closed signalement is final."""
     status = AlertStatus(current)
+    if status is AlertStatus.ANNULE:
+        return []
     return _ALERT_ORDER[_ALERT_ORDER.index(status) + 1:]
 
 
@@ -187,6 +191,10 @@ def check_alert_transition(current: str, new: str) -> None:
             f"« {target.label} ». Les étapes se suivent : envoyé, accusé de réception, "
             "pris en charge, clos."
         )
+
+
+RELANCE_MEANS = {"telephone": "Téléphone", "courriel": "Courriel", "courrier": "Courrier",
+                 "visite": "Visite ou rendez-vous"}
 
 
 class ObservationKind(StrEnum):
@@ -215,6 +223,7 @@ def senior_status(at_risk: bool, observation_dates: list[date],
     Otherwise the tenant must be at risk (65+ and in arrears): "à surveiller",
     "à signaler" once a field observation is recorded; after a closed
     signalement, "clos" until a new observation calls for a new one."""
+    alerts = [(s, c) for s, c in alerts if s != AlertStatus.ANNULE.value]  # a mistake: as if never sent
     open_statuses = [AlertStatus(s) for s, _ in alerts if AlertStatus(s) in OPEN_ALERT_STATUSES]
     if open_statuses:
         if AlertStatus.PRIS_EN_CHARGE in open_statuses:

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from cus_desk.domain import seniors as rules
-from cus_desk.domain.errors import NotFoundError, ValidationError, WorkflowError
+from cus_desk.domain.errors import ConflictError, NotFoundError, ValidationError, WorkflowError
 from cus_desk.domain.formatting import format_date
 from cus_desk.domain.parsing import date_in_filename, normalize_name
 from cus_desk.domain.reference import SENIOR_PARTNER_KINDS
@@ -39,6 +40,7 @@ from cus_desk.store.models.seniors import (
     ArrearsLine,
     FieldObservation,
     SeniorAlertEvent,
+    SeniorAlertInfo,
 )
 
 SENIOR_ALERT = "senior_alert"
@@ -167,6 +169,7 @@ class ObservationView:
     observer: str
     note: str
     recorded_by: str
+    correction_reason: str | None = None  # this version corrects an earlier one
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,9 @@ class AlertEventView:
     label: str
     on_date: date
     note: str
+    kind: str = "statut"  # statut | relance | commentaire | annulation
+    means: str | None = None  # of a relance: domain.seniors.RELANCE_MEANS
+    recorded_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -194,6 +200,10 @@ class SignalementView:
     next_statuses: list[tuple[str, str]]
     reminder_due: date | None
     case_id: int | None
+    tenant_informed: bool | None = None
+    tenant_informed_note: str = ""
+    reply_expected: str = ""
+    reply_by: date | None = None
 
 
 @dataclass(frozen=True)
@@ -432,7 +442,7 @@ class SeniorsService(Service):
 
     # ----------------------------------------------------- observations
     def add_observation(self, lease_id: int, kind: str, observed_on: date, observer: str,
-                        note: str) -> ObservationView:
+                        note: str, *, corrects: tuple[int, str] | None = None) -> ObservationView:
         access.require(self.actor, P.SENIORS_EDIT)
         try:
             kind_value = rules.ObservationKind(kind)
@@ -454,14 +464,16 @@ class SeniorsService(Service):
         with self._write() as session:
             _lease_or_404(session, lease_id)
             obs = FieldObservation(lease_id=lease_id, kind=kind_value.value, observed_on=observed_on,
-                                   observer=observer, note=note, recorded_by_id=self.actor.user_id)
+                                   observer=observer, note=note, recorded_by_id=self.actor.user_id,
+                                   corrects_id=corrects[0] if corrects else None,
+                                   correction_reason=corrects[1] if corrects else None)
             session.add(obs)
             session.flush()
             audit.record(session, self.actor, audit.Action.CREATE, "field_observation", obs.id,
                          details={"lease_id": lease_id, "kind": kind_value.value,
                                   "observed_on": observed_on.isoformat()})
             return ObservationView(obs.id, obs.kind, kind_value.label, obs.observed_on, obs.observer,
-                                   obs.note, self.actor.display_name)
+                                   obs.note, self.actor.display_name, obs.correction_reason)
 
     # ------------------------------------------------------ signalements
     def partner_choices(self, lease_id: int, kind: str) -> list[PartnerChoice]:
@@ -487,12 +499,28 @@ class SeniorsService(Service):
                                 PartnerChoice(p.id, p.name, p.category, p.commune, proposed)))
             return [c for *_k, c in sorted(choices, key=lambda t: (t[0], t[1]))]
 
-    def send_signalement(self, lease_id: int, partner_id: int, sent_on: date, facts: str) -> SignalementView:
+    def send_signalement(self, lease_id: int, partner_id: int, sent_on: date, facts: str, *,
+                         tenant_informed: bool | None, tenant_informed_note: str = "",
+                         reply_expected: str = "", reply_by: date | None = None) -> SignalementView:
+        """Send a signalement. ``tenant_informed`` is required (the fiche says
+        whether the tenant knows); the reply expected and its date are
+        printed on the fiche so that the partner can answer."""
         access.require(self.actor, P.SENIORS_EDIT)
         if not isinstance(sent_on, date):
             raise ValidationError("Indiquez la date d'envoi du signalement.", "sent_on")
         if sent_on > self.clock.today():
             raise ValidationError("La date d'envoi ne peut pas être dans le futur.", "sent_on")
+        if tenant_informed is None:
+            raise ValidationError(
+                "Indiquez si le locataire a été informé du signalement (oui ou non) : le partenaire "
+                "doit le savoir avant de le contacter.", "tenant_informed")
+        if reply_by is not None and reply_by < sent_on:
+            raise ValidationError("La date de réponse attendue précède l'envoi : vérifiez-la.", "reply_by")
+        tenant_informed_note = (tenant_informed_note or "").strip()
+        reply_expected = (reply_expected or "").strip()
+        if len(tenant_informed_note) > 255:
+            raise ValidationError("La précision sur l'information du locataire est trop longue "
+                                  "(255 caractères au plus).", "tenant_informed_note")
         facts = (facts or "").strip()
         with self._write() as session:
             lease = _lease_or_404(session, lease_id)
@@ -512,7 +540,8 @@ class SeniorsService(Service):
                     "d'abord une observation (changement d'attitude, ne répond plus aux sollicitations...).")
             open_alert = session.scalar(
                 select(Referral.id).where(Referral.kind == SENIOR_ALERT, Referral.lease_id == lease.id,
-                                          Referral.status != rules.AlertStatus.CLOS.value))
+                                          Referral.status.notin_([rules.AlertStatus.CLOS.value,
+                                                                  rules.AlertStatus.ANNULE.value])))
             if open_alert is not None:
                 raise WorkflowError(
                     "Un signalement est déjà en cours pour ce bail : suivez-le (accusé de réception, "
@@ -524,9 +553,14 @@ class SeniorsService(Service):
             session.flush()
             session.add(SeniorAlertEvent(referral_id=referral.id, status=referral.status, on_date=sent_on,
                                          recorded_by_id=self.actor.user_id))
+            session.add(SeniorAlertInfo(referral_id=referral.id, tenant_informed=tenant_informed,
+                                        tenant_informed_note=tenant_informed_note,
+                                        reply_expected=reply_expected, reply_by=reply_by))
             audit.record(session, self.actor, audit.Action.CREATE, "senior_alert", referral.id,
                          details={"lease_id": lease.id, "partner_id": partner.id,
-                                  "kind": partner.category, "sent_on": sent_on.isoformat()})
+                                  "kind": partner.category, "sent_on": sent_on.isoformat(),
+                                  "tenant_informed": tenant_informed,
+                                  "reply_by": reply_by.isoformat() if reply_by else None})
             session.flush()
             return _signalement_view(session, referral, self.clock.today())
 
@@ -565,6 +599,104 @@ class SeniorsService(Service):
                          details={"status": [before, status], "on_date": on_date.isoformat()})
             return _signalement_view(session, referral, self.clock.today())
 
+    def add_relance(self, referral_id: int, on_date: date, means: str, comment: str,
+                    expected_version: int | None) -> SignalementView:
+        """A reminder sent to the partner (date, means, comment): in the
+        history; the next reminder falls due counting from it."""
+        access.require(self.actor, P.SENIORS_EDIT)
+        if means not in rules.RELANCE_MEANS:
+            raise ValidationError("Choisissez le moyen de la relance (téléphone, courriel, courrier, visite).",
+                                  "means")
+        return self._follow_up(referral_id, on_date, "relance", (comment or "").strip(), expected_version,
+                               means=means, open_only=True)
+
+    def add_follow_up_comment(self, referral_id: int, on_date: date, comment: str,
+                              expected_version: int | None) -> SignalementView:
+        """A follow-up comment (what the partner said, what was agreed)."""
+        access.require(self.actor, P.SENIORS_EDIT)
+        comment = (comment or "").strip()
+        if not comment:
+            raise ValidationError("Écrivez le commentaire de suivi.", "comment")
+        return self._follow_up(referral_id, on_date, "commentaire", comment, expected_version)
+
+    def cancel_signalement(self, referral_id: int, reason: str, expected_version: int | None) -> SignalementView:
+        """Cancel a signalement sent by mistake: kept with its reason, no longer
+        counted (the tenant's status is as if it had not been sent)."""
+        access.require(self.actor, P.SENIORS_EDIT)
+        reason = (reason or "").strip()
+        if len(reason) < 5:
+            raise ValidationError("Indiquez pourquoi ce signalement est annulé (erreur de locataire, de "
+                                  "partenaire...) : le motif reste dans l'historique.", "reason")
+        today = self.clock.today()
+        with self._write() as session:
+            referral = _alert_or_404(session, referral_id)
+            check_version(expected_version, referral.version)
+            if referral.status in (rules.AlertStatus.CLOS.value, rules.AlertStatus.ANNULE.value):
+                raise WorkflowError(
+                    f"Ce signalement est déjà « {rules.AlertStatus(referral.status).label.lower()} » : il ne "
+                    "peut plus être annulé.")
+            before = referral.status
+            referral.status = rules.AlertStatus.ANNULE.value
+            referral.status_changed_on = today
+            referral.closed_on = today
+            referral.result = "annule"
+            session.add(SeniorAlertEvent(referral_id=referral.id, status=referral.status, on_date=today,
+                                         note=reason, kind="annulation", recorded_by_id=self.actor.user_id))
+            session.flush()
+            audit.record(session, self.actor, audit.Action.UPDATE, "senior_alert", referral.id,
+                         details={"status": [before, referral.status], "reason": reason})
+            return _signalement_view(session, referral, today)
+
+    def _follow_up(self, referral_id: int, on_date: date, kind: str, note: str, expected_version: int | None,
+                   *, means: str | None = None, open_only: bool = False) -> SignalementView:
+        if not isinstance(on_date, date):
+            raise ValidationError("Indiquez la date.", "on_date")
+        today = self.clock.today()
+        if on_date > today:
+            raise ValidationError("La date ne peut pas être dans le futur.", "on_date")
+        with self._write() as session:
+            referral = _alert_or_404(session, referral_id)
+            check_version(expected_version, referral.version)
+            if on_date < referral.sent_on:
+                raise ValidationError("Cette date est antérieure à l'envoi du signalement : vérifiez-la.", "on_date")
+            if open_only and referral.status not in rules.OPEN_ALERT_STATUSES:
+                raise WorkflowError(f"Ce signalement est « {rules.AlertStatus(referral.status).label.lower()} » : "
+                                    "il n'y a plus lieu de relancer le partenaire.")
+            session.add(SeniorAlertEvent(referral_id=referral.id, status=referral.status, on_date=on_date,
+                                         note=note, kind=kind, means=means, recorded_by_id=self.actor.user_id))
+            flag_modified(referral, "status")  # a new version: other screens reload before editing
+            session.flush()
+            audit.record(session, self.actor, audit.Action.UPDATE, "senior_alert", referral.id,
+                         details={kind: on_date.isoformat(), "means": means})
+            return _signalement_view(session, referral, today)
+
+    def correct_observation(self, observation_id: int, kind: str, observed_on: date, observer: str,
+                            note: str, reason: str) -> ObservationView:
+        """A corrected observation: a new version naming the one it corrects
+        (kept, hidden from the detail); both are in the audit log."""
+        access.require(self.actor, P.SENIORS_EDIT)
+        reason = (reason or "").strip()
+        if not reason:
+            raise ValidationError("Indiquez ce qui est corrigé et pourquoi.", "reason")
+        with self._read() as session:
+            old = session.get(FieldObservation, observation_id)
+            if old is None:
+                raise NotFoundError("Cette observation n'existe plus : rechargez la fiche.")
+            lease_id = old.lease_id
+            before = {"kind": old.kind, "observed_on": old.observed_on.isoformat(), "observer": old.observer,
+                      "note": old.note}
+            newer = session.scalar(select(FieldObservation.id).where(FieldObservation.corrects_id == old.id))
+        if newer is not None:
+            raise ConflictError("Cette observation a déjà été corrigée : rechargez la fiche et corrigez "
+                                "la dernière version.")
+        view = self.add_observation(lease_id, kind, observed_on, observer, note, corrects=(observation_id, reason))
+        with self._write() as session:
+            audit.record(session, self.actor, audit.Action.UPDATE, "field_observation", observation_id,
+                         details={"corrected_by": view.id, "reason": reason,
+                                  **audit.diff_fields(before, {"kind": kind, "observed_on": observed_on.isoformat(),
+                                                               "observer": observer.strip(), "note": note.strip()})})
+        return view
+
     def fiche_pdf(self, referral_id: int) -> bytes:
         """The fiche de signalement (only what the partner needs)."""
         access.require(self.actor, P.SENIORS_READ)
@@ -575,6 +707,7 @@ class SeniorsService(Service):
             detail = _detail(session, referral.lease_id, self.clock.today())
             partner = referral.partner
             sender = session.get(User, referral.created_by_id) if referral.created_by_id else None
+            info = session.get(SeniorAlertInfo, referral.id)
             lease = session.get(Lease, referral.lease_id)
             data = FicheData(
                 organisation=read_setting(session, ORGANISATION_NAME),
@@ -604,6 +737,12 @@ class SeniorsService(Service):
                 history=detail.history[-6:],
                 facts=[(o.observed_on, o.kind_label, o.note) for o in detail.observations],
                 reason=referral.reason,
+                cotenant_name=detail.cotenant_name,
+                tenant_informed=info.tenant_informed if info else None,
+                tenant_informed_note=info.tenant_informed_note if info else "",
+                reply_expected=info.reply_expected if info else "",
+                reply_by=info.reply_by if info else None,
+                sender_role=_role_label(sender.role) if sender else "",
             )
             audit.record(session, self.actor, audit.Action.PRINT, "senior_alert", referral.id,
                          details={"document": "fiche_signalement", "lease_id": referral.lease_id})
@@ -670,6 +809,15 @@ class SeniorsService(Service):
 
 
 # ------------------------------------------------------------------ helpers
+
+def _role_label(role: str) -> str:
+    from cus_desk.domain.roles import Role
+
+    try:
+        return Role(role).label
+    except ValueError:
+        return ""
+
 
 def _arrears_text(detail: SeniorDetail) -> str:
     """« Impayé de 1 234,56 € (3 mois) au 31/10/2026 selon l'extrait. », or ""."""
@@ -760,12 +908,18 @@ def _compute_seniors(session: Session, as_of: date | None, today: date) -> list[
         query = query.where(ArrearsExtract.extract_date <= as_of)
     extract = session.scalar(query.order_by(ArrearsExtract.extract_date.desc()).limit(1))
 
+    relanced = {rid: max(on, sent) for rid, on, sent in session.execute(
+        select(SeniorAlertEvent.referral_id, func.max(SeniorAlertEvent.on_date), Referral.sent_on)
+        .join(Referral, Referral.id == SeniorAlertEvent.referral_id)
+        .where(SeniorAlertEvent.kind == "relance").group_by(SeniorAlertEvent.referral_id, Referral.sent_on))}
     alerts_by_lease: dict[int, list[Referral]] = {}
     for r in session.scalars(select(Referral).where(Referral.kind == SENIOR_ALERT).order_by(Referral.sent_on)):
         if as_of is None or r.sent_on <= as_of:
             alerts_by_lease.setdefault(r.lease_id, []).append(r)
     obs_by_lease: dict[int, list[date]] = {}
-    obs_query = select(FieldObservation.lease_id, FieldObservation.observed_on)
+    corrected = select(FieldObservation.corrects_id).where(FieldObservation.corrects_id.is_not(None))
+    obs_query = select(FieldObservation.lease_id, FieldObservation.observed_on).where(
+        FieldObservation.id.notin_(corrected))
     if as_of is not None:
         obs_query = obs_query.where(FieldObservation.observed_on <= as_of)
     for lease_id, observed_on in session.execute(obs_query):
@@ -833,7 +987,7 @@ def _compute_seniors(session: Session, as_of: date | None, today: date) -> list[
         first = finding.first is True
         due = None
         for a in alerts:
-            due = rules.reminder_due(a.status, a.sent_on, today, reminder_days) or due
+            due = rules.reminder_due(a.status, relanced.get(a.id, a.sent_on), today, reminder_days) or due
         result.append(SeniorRow(
             lease_id=lease_id, contract=lease.contract_number,
             last_name=holder.last_name if holder else "", first_name=holder.first_name if holder else "",
@@ -851,16 +1005,25 @@ def _signalement_view(session: Session, referral: Referral, today: date) -> Sign
                              .order_by(SeniorAlertEvent.on_date, SeniorAlertEvent.id)).all()
     days = read_setting(session, SIGNALEMENT_REMINDER_DAYS)
     partner = referral.partner
+    info = session.get(SeniorAlertInfo, referral.id)
+    last_contact = max([referral.sent_on] + [e.on_date for e in events if e.kind == "relance"])
+    names = {u.id: u.display_name for u in session.scalars(
+        select(User).where(User.id.in_({e.recorded_by_id for e in events if e.recorded_by_id})))}
     return SignalementView(
         id=referral.id, version=referral.version, lease_id=referral.lease_id,
         partner_id=partner.id, partner_name=partner.name, partner_kind=partner.category,
         partner_kind_label=SENIOR_PARTNER_KINDS.get(partner.category, partner.category),
         sent_on=referral.sent_on, status=referral.status,
         status_label=rules.AlertStatus(referral.status).label, reason=referral.reason,
-        events=[AlertEventView(e.status, rules.AlertStatus(e.status).label, e.on_date, e.note) for e in events],
+        events=[AlertEventView(e.status, rules.AlertStatus(e.status).label, e.on_date, e.note, e.kind, e.means,
+                               names.get(e.recorded_by_id, "")) for e in events],
         next_statuses=[(s.value, s.label) for s in rules.allowed_alert_transitions(referral.status)],
-        reminder_due=rules.reminder_due(referral.status, referral.sent_on, today, days),
+        reminder_due=rules.reminder_due(referral.status, last_contact, today, days),
         case_id=referral.case_id,
+        tenant_informed=info.tenant_informed if info else None,
+        tenant_informed_note=info.tenant_informed_note if info else "",
+        reply_expected=info.reply_expected if info else "",
+        reply_by=info.reply_by if info else None,
     )
 
 
@@ -881,12 +1044,14 @@ def _detail(session: Session, lease_id: int, today: date) -> SeniorDetail:
     cobirth = line.cotenant_birth_date if line else None
     age = rules.senior_age_of(birth, cobirth, on or today)
     history = lease_balance_history(session, lease_id)
+    all_observations = session.scalars(select(FieldObservation).where(FieldObservation.lease_id == lease_id)
+                                       .order_by(FieldObservation.observed_on.desc(), FieldObservation.id.desc())).all()
+    superseded = {o.corrects_id for o in all_observations if o.corrects_id}
     observations = [
         ObservationView(o.id, o.kind, rules.ObservationKind(o.kind).label, o.observed_on, o.observer,
                         o.note, (session.get(User, o.recorded_by_id).display_name
-                                 if o.recorded_by_id else ""))
-        for o in session.scalars(select(FieldObservation).where(FieldObservation.lease_id == lease_id)
-                                 .order_by(FieldObservation.observed_on.desc(), FieldObservation.id.desc()))
+                                 if o.recorded_by_id else ""), o.correction_reason)
+        for o in all_observations if o.id not in superseded
     ]
     alerts = session.scalars(select(Referral).where(Referral.kind == SENIOR_ALERT, Referral.lease_id == lease_id)
                              .order_by(Referral.sent_on.desc(), Referral.id.desc())).all()

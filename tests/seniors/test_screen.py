@@ -169,6 +169,10 @@ def test_import_by_drop_filter_observe_and_signal(qtbot, db, actors, tmp_path, m
         assert dialog.partner.itemText(0).startswith("CLIC de Metz")
         assert "commune du locataire" in dialog.partner.itemText(0)
         assert "Ne répond plus" in dialog.facts.toPlainText() or "ne répond plus" in dialog.facts.toPlainText()
+        # whether the tenant was told is required (#13): the dialog stays open and says so
+        assert click_ok(qtbot, dialog) != QDialog.DialogCode.Accepted
+        assert "Indiquez si le locataire a été informé" in dialog.error_label.text()
+        dialog.informed.setCurrentIndex(dialog.informed.findData(True))
         return click_ok(qtbot, dialog)
 
     driver.handlers.append((SignalementDialog, signal))
@@ -283,7 +287,7 @@ def test_open_the_case_file_from_a_signalement(qtbot, db, actors, recovery, extr
         partner_id = partner.id
     adviser_service = SeniorsService(db, actors["adviser_metz"])
     adviser_service.add_observation(lease_id, "autre", date(2026, 11, 2), "Agent", "Courrier non retiré.")
-    sent = adviser_service.send_signalement(lease_id, partner_id, date(2026, 11, 3), "")
+    sent = adviser_service.send_signalement(lease_id, partner_id, date(2026, 11, 3), "", tenant_informed=True)
 
     screen, driver = make_screen(qtbot, db, actors["adviser_metz"])
     assert screen.select_lease(lease_id)
@@ -352,7 +356,7 @@ def test_workbook_sheet_choice_and_signalement_follow_up(qtbot, db, actors, tmp_
         partner_id = partner.id
     service = SeniorsService(db, actors["recovery_metz"])
     service.add_observation(lease_id, "changement_attitude", date(2026, 11, 1), "Agent", "Désorienté à l'accueil.")
-    service.send_signalement(lease_id, partner_id, date(2026, 11, 2), "")
+    service.send_signalement(lease_id, partner_id, date(2026, 11, 2), "", tenant_informed=True)
     screen.refresh(select_lease=lease_id)
     qtbot.waitUntil(lambda: screen.detail is not None and screen.detail.lease_id == lease_id
                     and screen.status_button.isEnabled(), timeout=10000)
@@ -420,7 +424,7 @@ def test_reminder_filter(qtbot, db, actors, recovery, extract_csv):
         s.flush()
         partner_id = partner.id
     recovery.add_observation(lease_id, "autre", date(2026, 9, 1), "Agent", "Volets fermés depuis des semaines.")
-    recovery.send_signalement(lease_id, partner_id, date(2026, 9, 2), "")  # no answer since
+    recovery.send_signalement(lease_id, partner_id, date(2026, 9, 2), "", tenant_informed=True)  # no answer since
     screen, _ = make_screen(qtbot, db, actors["recovery_metz"])
     screen.agency_combo.setCurrentIndex(0)
     screen.status_combo.setCurrentIndex(screen.status_combo.findData(screen_module.REMINDER_FILTER))

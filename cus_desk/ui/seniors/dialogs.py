@@ -4,7 +4,7 @@ import report, observation, signalement, signalement status."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from html import escape
 from typing import Any
 
@@ -327,6 +327,30 @@ class SignalementDialog(_FormDialog):
         self.facts.setTabChangesFocus(True)
         set_accessible(self.facts, "Motif du signalement")
         self.form.addRow("&Motif :", self.facts)
+        self.informed = QComboBox()
+        self.informed.addItem("— à indiquer —", None)
+        self.informed.addItem("Oui, il a été informé", True)
+        self.informed.addItem("Non, il n'a pas été informé", False)
+        set_accessible(self.informed, "Le locataire a-t-il été informé du signalement ?")
+        self.form.addRow("Locataire &informé * :", self.informed)
+        self.informed_note = QLineEdit()
+        self.informed_note.setMaxLength(255)
+        self.informed_note.setPlaceholderText("Comment, ou pourquoi pas (facultatif)")
+        set_accessible(self.informed_note, "Précision sur l'information du locataire")
+        self.form.addRow("&Précision :", self.informed_note)
+        self.reply_expected = QPlainTextEdit(
+            "Un accusé de réception, puis l'indication d'une prise en charge (ou de son impossibilité).")
+        self.reply_expected.setTabChangesFocus(True)
+        self.reply_expected.setMaximumHeight(60)
+        set_accessible(self.reply_expected, "Réponse attendue du partenaire")
+        self.form.addRow("&Réponse attendue :", self.reply_expected)
+        self.reply_by = QDateEdit(_qdate(today + timedelta(days=15)))
+        self.reply_by.setCalendarPopup(True)
+        self.reply_by.setDisplayFormat("dd/MM/yyyy")
+        self.reply_by.setLocale(french_locale())
+        self.reply_by.setMinimumDate(_qdate(today))
+        set_accessible(self.reply_by, "Réponse attendue avant le")
+        self.form.addRow("Ré&ponse avant le :", self.reply_by)
         self.kind.currentIndexChanged.connect(self._reload_partners)
         self._reload_partners()
         # Start on the first kind the directory knows in the tenant's commune.
@@ -344,17 +368,26 @@ class SignalementDialog(_FormDialog):
             if c.proposed:
                 label += " — commune du locataire"
             self.partner.addItem(label, c.id)
+        kind = self.kind.currentText()
         if not options:
-            self.partner_hint.setText("L'annuaire ne connaît aucune structure de ce type : ajoutez-la "
-                                      "dans l'écran Partenaires.")
+            self.partner_hint.setText(
+                f"L'annuaire ne connaît aucune structure « {kind} » : choisissez un autre type de "
+                "partenaire, ou demandez au pôle social de l'ajouter dans l'écran Partenaires, puis "
+                "revenez ici (rien n'est perdu : l'observation reste enregistrée).")
         elif options[0].proposed:
             self.partner_hint.setText("Structure proposée d'après la commune du locataire.")
         else:
-            self.partner_hint.setText("Aucune structure de ce type dans la commune du locataire.")
+            self.partner_hint.setText(
+                f"Aucune structure « {kind} » ne couvre la commune du locataire : choisissez la plus "
+                "proche ci-dessous (celles qui servent son agence d'abord), ou un autre type de partenaire ; "
+                "le pôle social peut indiquer dans l'écran Partenaires les communes qu'elle couvre.")
 
     def values(self) -> dict:
         return {"partner_id": self.partner.currentData(), "sent_on": _pydate(self.sent_on.date()),
-                "facts": self.facts.toPlainText()}
+                "facts": self.facts.toPlainText(), "tenant_informed": self.informed.currentData(),
+                "tenant_informed_note": self.informed_note.text(),
+                "reply_expected": self.reply_expected.toPlainText(),
+                "reply_by": _pydate(self.reply_by.date())}
 
 
 class StatusDialog(_FormDialog):

@@ -521,7 +521,10 @@ class SeniorsScreen(QWidget):
             values = dialog.values()
             if values["partner_id"] is None:
                 raise CusDeskError("Choisissez la structure à qui adresser le signalement.")
-            return self.service.send_signalement(d.lease_id, values["partner_id"], values["sent_on"], values["facts"])
+            return self.service.send_signalement(
+                d.lease_id, values["partner_id"], values["sent_on"], values["facts"],
+                tenant_informed=values["tenant_informed"], tenant_informed_note=values["tenant_informed_note"],
+                reply_expected=values["reply_expected"], reply_by=values["reply_by"])
 
         dialog.submit = submit
         if self._exec(dialog) == QDialog.DialogCode.Accepted:
