@@ -149,3 +149,69 @@ def test_the_list_exports_to_xlsx_with_the_screen_filters(qtbot, db, actors, tmp
     with db.read_session() as s:
         assert s.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "export",
                                                                  AuditEvent.entity_type == "seniors_list")) == 2
+
+
+def test_relance_comment_cancel_and_correct_from_the_detail(qtbot, db, actors, tmp_path, messages):  # noqa: F811
+    from cus_desk.services.seniors import SeniorsService
+    from cus_desk.ui.seniors.dialogs import CorrectionDialog, FollowUpDialog
+
+    from .conftest import EXTRACT_DATE, write_csv
+
+    service = SeniorsService(db, actors["recovery_metz"])
+    service.import_arrears(write_csv(tmp_path / "x.csv"), EXTRACT_DATE)
+    lease_id = next(r.lease_id for r in service.list_seniors().rows if r.contract == "57-000001")
+    with db.write_session() as s:
+        partner = Partner(name="CCAS de Metz", category="ccas", commune="Metz", active=True, version=1)
+        s.add(partner)
+        s.flush()
+        partner_id = partner.id
+    service.add_observation(lease_id, "autre", date(2026, 10, 2), "Agent", "Boite pleine.")
+    service.send_signalement(lease_id, partner_id, date(2026, 10, 3), "", tenant_informed=True,
+                             reply_by=date(2026, 10, 18))
+    screen, driver = make_screen(qtbot, db, actors["recovery_metz"])
+    assert screen.select_lease(lease_id)
+    qtbot.waitUntil(lambda: screen.detail is not None and screen.relance_button.isEnabled())
+    assert "Sans réponse : relance à faire" in screen.signalements.item(0).text()
+
+    def relance(dialog: FollowUpDialog):
+        dialog.means.setCurrentIndex(dialog.means.findData("courriel"))
+        dialog.note.setPlainText("Relance envoyée à l'accueil du CCAS.")
+        return click_ok(qtbot, dialog)
+
+    driver.handlers.append((FollowUpDialog, relance))
+    qtbot.mouseClick(screen.relance_button, qtbot_left())
+    text = screen.signalements.item(0).text()
+    assert "Relance (courriel) le 20/11/2026 : Relance envoyée" in text and "relance à faire" not in text
+
+    def comment(dialog: FollowUpDialog):
+        assert click_ok(qtbot, dialog) != QDialog.DialogCode.Accepted  # empty: refused, dialog open
+        assert "Écrivez le commentaire" in dialog.error_label.text()
+        dialog.note.setPlainText("Le CCAS rappelle lundi.")
+        return click_ok(qtbot, dialog)
+
+    driver.handlers.append((FollowUpDialog, comment))
+    qtbot.mouseClick(screen.comment_button, qtbot_left())
+    assert "Commentaire du 20/11/2026 : Le CCAS rappelle lundi." in screen.signalements.item(0).text()
+
+    screen.observations.setCurrentRow(0)
+
+    def correct(dialog: CorrectionDialog):
+        assert dialog.note.toPlainText() == "Boite pleine."
+        dialog.note.setPlainText("Boîte aux lettres pleine depuis une semaine.")
+        dialog.reason.setText("Faute de frappe")
+        return click_ok(qtbot, dialog)
+
+    driver.handlers.append((CorrectionDialog, correct))
+    qtbot.mouseClick(screen.correct_button, qtbot_left())
+    assert screen.observations.count() == 1
+    assert "Boîte aux lettres pleine depuis une semaine.\n(corrigée : Faute de frappe)" in screen.observations.item(0).text()
+
+    def cancel(dialog: FollowUpDialog):
+        dialog.note.setPlainText("Envoyé au mauvais CCAS.")
+        return click_ok(qtbot, dialog)
+
+    driver.handlers.append((FollowUpDialog, cancel))
+    qtbot.mouseClick(screen.cancel_button, qtbot_left())
+    assert "Annulé le 20/11/2026 : Envoyé au mauvais CCAS." in screen.signalements.item(0).text()
+    assert not screen.relance_button.isEnabled() and not screen.cancel_button.isEnabled()
+    assert messages == []

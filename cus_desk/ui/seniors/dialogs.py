@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from cus_desk.domain.errors import CusDeskError
 from cus_desk.domain.formatting import format_date
 from cus_desk.domain.reference import SENIOR_PARTNER_KINDS
-from cus_desk.domain.seniors import OBSERVATION_LABELS
+from cus_desk.domain.seniors import OBSERVATION_LABELS, RELANCE_MEANS
 from cus_desk.ui.common import french_locale, set_accessible
 from cus_desk.ui.seniors.models import RejectedLinesModel
 
@@ -412,5 +412,64 @@ class StatusDialog(_FormDialog):
                 "note": self.note.text()}
 
 
+class FollowUpDialog(_FormDialog):
+    """A relance (date, means, comment), a follow-up comment, or the
+    cancellation of a signalement sent by mistake (its reason)."""
+
+    TITLES = {"relance": "Relancer le partenaire", "commentaire": "Commentaire de suivi",
+              "annulation": "Annuler le signalement"}
+
+    def __init__(self, signalement, mode: str, parent: QWidget | None = None, *, today: date) -> None:
+        super().__init__(self.TITLES[mode], parent)
+        self.mode = mode
+        self.resize(460, 0)
+        self.form.addRow(QLabel(f"{escape(signalement.partner_name)} — envoyé le "
+                                f"{format_date(signalement.sent_on)}, statut : <b>{signalement.status_label}</b>"))
+        self.on_date = date_edit(today, "Date", today)
+        self.means = QComboBox()
+        for code, label in RELANCE_MEANS.items():
+            self.means.addItem(label, code)
+        set_accessible(self.means, "Moyen de la relance")
+        if mode != "annulation":
+            self.form.addRow("&Date :", self.on_date)
+        if mode == "relance":
+            self.form.addRow("&Moyen :", self.means)
+        if mode == "annulation":
+            self.form.addRow(QLabel("Le signalement reste dans l'historique avec ce motif ; il ne compte plus "
+                                    "(ni pour le locataire, ni pour le partenaire)."))
+        self.note = QPlainTextEdit()
+        self.note.setTabChangesFocus(True)
+        self.note.setMaximumHeight(80)
+        label = {"relance": "Commentaire", "commentaire": "Commentaire", "annulation": "Motif de l'annulation"}[mode]
+        set_accessible(self.note, label)
+        self.form.addRow(f"&{label} :", self.note)
+        self.version = signalement.version
+
+    def values(self) -> dict:
+        if self.mode == "annulation":
+            return {"reason": self.note.toPlainText()}
+        values = {"on_date": _pydate(self.on_date.date()), "comment": self.note.toPlainText()}
+        if self.mode == "relance":
+            values["means"] = self.means.currentData()
+        return values
+
+
+class CorrectionDialog(ObservationDialog):
+    """An observation corrected: the form filled with it, and why."""
+
+    def __init__(self, tenant: str, observation, parent: QWidget | None = None, *, today: date) -> None:
+        super().__init__(tenant, observation.observer, parent, today=today)
+        self.setWindowTitle("Corriger l'observation")
+        self.kind.setCurrentIndex(max(0, self.kind.findData(observation.kind)))
+        self.observed_on.setDate(_qdate(observation.observed_on))
+        self.note.setPlainText(observation.note)
+        self.reason = QLineEdit()
+        set_accessible(self.reason, "Motif de la correction")
+        self.form.addRow("&Motif de la correction :", self.reason)
+
+    def values(self) -> dict:
+        return {**super().values(), "reason": self.reason.text()}
+
+
 __all__ = ["ExtractDateDialog", "MappingDialog", "ImportReportDialog", "ObservationDialog",
-           "SignalementDialog", "StatusDialog", "Qt"]
+           "SignalementDialog", "StatusDialog", "FollowUpDialog", "CorrectionDialog", "Qt"]

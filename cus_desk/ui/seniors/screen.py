@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from cus_desk.domain.errors import CusDeskError
 from cus_desk.domain.formatting import format_cents, format_date
-from cus_desk.domain.seniors import AGE_BAND_LABELS, SENIOR_STATUS_LABELS, age_band
+from cus_desk.domain.seniors import AGE_BAND_LABELS, RELANCE_MEANS, SENIOR_STATUS_LABELS, age_band
 from cus_desk.services import access
 from cus_desk.services.seniors import (
     IMPORT_FIELDS,
@@ -48,7 +48,9 @@ from cus_desk.services.seniors import (
 from cus_desk.ui.common import set_accessible, show_error, show_info
 from cus_desk.ui.pdf_preview import PdfPreviewDialog
 from cus_desk.ui.seniors.dialogs import (
+    CorrectionDialog,
     ExtractDateDialog,
+    FollowUpDialog,
     ImportReportDialog,
     MappingDialog,
     ObservationDialog,
@@ -66,6 +68,19 @@ REMINDER_FILTER = "__relance__"
 
 _FIRST_STYLE = "background:#fdecea; color:#8c1d18; padding:6px; border-radius:4px; font-weight:bold;"
 _UNKNOWN_STYLE = "background:#fff4e0; color:#6b4500; padding:6px; border-radius:4px;"
+
+
+def _event_text(e) -> str:
+    """One step of a signalement's history, as the detail lists it."""
+    when = format_date(e.on_date)
+    if e.kind == "relance":
+        means = RELANCE_MEANS.get(e.means or "", e.means or "").lower()
+        return f"Relance ({means}) le {when}" + (f" : {e.note}" if e.note else "")
+    if e.kind == "commentaire":
+        return f"Commentaire du {when} : {e.note}"
+    if e.kind == "annulation":
+        return f"Annulé le {when} : {e.note}"
+    return f"{e.label.lower()} le {when}"
 
 
 class SeniorsFilterProxy(QSortFilterProxyModel):
@@ -286,7 +301,16 @@ class SeniorsScreen(QWidget):
         self.observe_button = QPushButton("&Nouvelle observation…")
         self.observe_button.clicked.connect(self.new_observation)
         self.observe_button.setVisible(self.can_edit)
-        obs_layout.addWidget(self.observe_button)
+        self.correct_button = QPushButton("Co&rriger l'observation…")
+        self.correct_button.setToolTip("Une nouvelle version de l'observation sélectionnée ; l'ancienne "
+                                       "reste dans l'historique.")
+        self.correct_button.clicked.connect(self.correct_observation)
+        self.correct_button.setVisible(self.can_edit)
+        self.observations.currentRowChanged.connect(self._update_buttons)
+        obs_row = QHBoxLayout()
+        obs_row.addWidget(self.observe_button)
+        obs_row.addWidget(self.correct_button)
+        obs_layout.addLayout(obs_row)
         layout.addWidget(obs_box, 1)
 
         sig_box = QGroupBox("Signalements")
@@ -307,9 +331,17 @@ class SeniorsScreen(QWidget):
         self.case_button = QPushButton("Ouvrir le &dossier")
         self.case_button.setToolTip("Ouvre (ou crée) le dossier CAS de ce ménage.")
         self.case_button.clicked.connect(self.open_case)
-        for i, b in enumerate((self.signal_button, self.status_button, self.fiche_button, self.case_button)):
+        self.relance_button = QPushButton("Re&lancer…")
+        self.relance_button.clicked.connect(lambda: self.follow_up("relance"))
+        self.comment_button = QPushButton("Co&mmentaire…")
+        self.comment_button.clicked.connect(lambda: self.follow_up("commentaire"))
+        self.cancel_button = QPushButton("Annuler le si&gnalement…")
+        self.cancel_button.clicked.connect(lambda: self.follow_up("annulation"))
+        for i, b in enumerate((self.signal_button, self.status_button, self.relance_button, self.comment_button,
+                               self.fiche_button, self.case_button, self.cancel_button)):
             buttons.addWidget(b, i // 2, i % 2)
-        for b in (self.signal_button, self.status_button, self.case_button):
+        for b in (self.signal_button, self.status_button, self.case_button, self.relance_button,
+                  self.comment_button, self.cancel_button):
             b.setVisible(self.can_edit)
         sig_layout.addLayout(buttons)
         layout.addWidget(sig_box, 1)
@@ -440,14 +472,21 @@ class SeniorsScreen(QWidget):
         self.sparkline.set_history(d.history)
         self.observations.clear()
         for o in d.observations:
-            item = QListWidgetItem(f"{format_date(o.observed_on)} — {o.kind_label} ({o.observer})\n{o.note}")
+            corrected = f"\n(corrigée : {o.correction_reason})" if o.correction_reason else ""
+            item = QListWidgetItem(f"{format_date(o.observed_on)} — {o.kind_label} ({o.observer})\n{o.note}{corrected}")
+            item.setData(Qt.ItemDataRole.UserRole, o.id)
             self.observations.addItem(item)
         if not d.observations:
             self.observations.addItem("Aucune observation.")
         self.signalements.clear()
         for s in d.signalements:
-            steps = ", ".join(f"{e.label.lower()} le {format_date(e.on_date)}" for e in s.events)
+            steps = ", ".join(_event_text(e) for e in s.events if e.kind == "statut")
             text = f"{s.partner_kind_label} — {s.partner_name} : {s.status_label}\n{steps}"
+            if s.reply_by and s.status in ("envoye", "accuse_reception"):
+                text += f"\nRéponse attendue avant le {format_date(s.reply_by)}"
+            for e in s.events:
+                if e.kind != "statut":
+                    text += "\n" + _event_text(e)
             if s.reminder_due:
                 text += f"\nSans réponse : relance à faire depuis le {format_date(s.reminder_due)}"
             if s.case_id:
@@ -472,6 +511,11 @@ class SeniorsScreen(QWidget):
         self.observe_button.setEnabled(has_detail)
         self.signal_button.setEnabled(has_detail)
         self.status_button.setEnabled(sig is not None and bool(sig.next_statuses))
+        is_open = sig is not None and sig.status in ("envoye", "accuse_reception", "pris_en_charge")
+        self.relance_button.setEnabled(is_open)
+        self.comment_button.setEnabled(sig is not None and sig.status != "annule")
+        self.cancel_button.setEnabled(is_open)
+        self.correct_button.setEnabled(self.current_observation() is not None)
         self.fiche_button.setEnabled(sig is not None)
         self.case_button.setEnabled(sig is not None)
 
@@ -539,6 +583,40 @@ class SeniorsScreen(QWidget):
             sig.id, expected_version=sig.version, **dialog.values())
         if self._exec(dialog) == QDialog.DialogCode.Accepted:
             self._changed(sig.lease_id)
+
+    def current_observation(self):
+        if self.detail is None:
+            return None
+        item = self.observations.currentItem()
+        obs_id = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        return next((o for o in self.detail.observations if o.id == obs_id), None)
+
+    def follow_up(self, mode: str) -> None:
+        """A relance, a follow-up comment or the cancellation of the selected signalement."""
+        sig = self.current_signalement()
+        if sig is None or not self.can_edit:
+            return
+        dialog = FollowUpDialog(sig, mode, self, today=self.ctx.clock.today())
+        if mode == "relance":
+            dialog.submit = lambda: self.service.add_relance(sig.id, expected_version=sig.version, **dialog.values())
+        elif mode == "commentaire":
+            dialog.submit = lambda: self.service.add_follow_up_comment(
+                sig.id, expected_version=sig.version, **dialog.values())
+        else:
+            dialog.submit = lambda: self.service.cancel_signalement(
+                sig.id, expected_version=sig.version, **dialog.values())
+        if self._exec(dialog) == QDialog.DialogCode.Accepted:
+            self._changed(sig.lease_id)
+
+    def correct_observation(self) -> None:
+        obs = self.current_observation()
+        if obs is None or not self.can_edit:
+            return
+        lease_id = self.detail.lease_id
+        dialog = CorrectionDialog(self._tenant_name(), obs, self, today=self.ctx.clock.today())
+        dialog.submit = lambda: self.service.correct_observation(obs.id, **dialog.values())
+        if self._exec(dialog) == QDialog.DialogCode.Accepted:
+            self._changed(lease_id)
 
     def _changed(self, lease_id: int) -> None:
         self.show_detail(lease_id)
