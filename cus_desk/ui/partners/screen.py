@@ -175,6 +175,12 @@ class PartnersScreen(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
         top.addWidget(self.new_button)
+        self.import_button = _button("&Importer une liste…", "Importer des structures (CSV ou XLSX)")
+        self.import_button.setToolTip("Ajoute les structures d'un fichier CSV ou XLSX (colonnes Nom, Type, "
+                                      "Commune, Téléphone, Courriel, Communes d'intervention, Agences).")
+        self.import_button.clicked.connect(self.import_list)
+        self.import_button.setVisible(self.can_edit)
+        top.addWidget(self.import_button)
         lay.addLayout(top)
         lay.addLayout(filters)
         lay.addWidget(self.list_view, 1)
@@ -386,6 +392,30 @@ class PartnersScreen(QWidget):
         if self.ctx.actor.agency_id in dialog.agency_checks:
             dialog.agency_checks[self.ctx.actor.agency_id].setChecked(True)
         self._open(dialog, self._after_partner_saved)
+
+    def import_list(self) -> None:
+        """Add the structures of a CSV/XLSX list (the pôle social's annuaire)."""
+        if not self.can_edit:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Importer une liste de structures", "",
+                                              "Listes (*.csv *.txt *.xlsx);;Tous les fichiers (*)")
+        if not path:
+            return
+        from cus_desk.services.partners_import import PartnerImportService
+
+        service = PartnerImportService(self.ctx.db, self.ctx.actor)
+
+        def done(result) -> None:
+            self.last_import = result
+            self.ctx.bus.data_changed.emit(TOPIC)
+            text = f"{len(result.created)} structure(s) ajoutée(s) depuis « {result.source_name} »."
+            if result.rejected:
+                text += f"\n{len(result.rejected)} ligne(s) écartée(s) :\n" + "\n".join(
+                    f"ligne {r.line} : {r.reason}" for r in result.rejected[:15])
+            self._say(text)
+
+        self.task = run_in_background(self, lambda _p: service.import_partners(path), done,
+                                      lambda exc: show_error(self, exc), progress_text="Import des structures…")
 
     def print_current(self) -> None:
         """Ctrl+P: the per-agency document, generated off the GUI thread,
