@@ -133,35 +133,15 @@ def validate_email(value: str | None, field_name: str = "email") -> str | None:
     return text
 
 
-_PHONE_SEPARATORS = re.compile(r"[\s.\-/]")
-
-
 def validate_phone(value: str | None, field_name: str = "phone") -> str | None:
-    """A French phone number, or None when empty.
+    """A phone number, or None when empty: French numbers (03 87 12 34 56,
+    +33 3 87 12 34 56, 0033..., short numbers 115, 119, 3919) come back
+    grouped by two; Luxembourg, German, Belgian and Swiss numbers (+352,
+    +49, +32, +41) in the international form; anything else (« 10 ») is
+    refused with a French message (``domain.phones``)."""
+    from cus_desk.domain.phones import normalize_phone
 
-    Accepted: ten digits starting with 0 (03 87 12 34 56, 03.87.12.34.56,
-    0387123456), the international form (+33 3 87 12 34 56, 0033...), and
-    short numbers (115, 119, 3919). Valid numbers come back grouped by two
-    (« 03 87 12 34 56 »); anything else is refused with a message."""
-    raw = (value or "").strip()
-    if not raw:
-        return None
-    compact = _PHONE_SEPARATORS.sub("", raw)
-    compact = compact.replace("(0)", "")
-    national = None
-    if re.fullmatch(r"0[1-9]\d{8}", compact):
-        national = compact
-    elif re.fullmatch(r"(\+33|0033)[1-9]\d{8}", compact):
-        national = "0" + compact[-9:]
-    elif re.fullmatch(r"1\d{1,2}|3\d{3}", compact):
-        return compact  # numéro court (115, 119, 3919...)
-    if national is None:
-        raise ValidationError(
-            f"Le numéro de téléphone « {raw} » n'est pas un numéro français valide. "
-            "Saisissez 10 chiffres commençant par 0 (ex. 03 87 12 34 56) "
-            "ou la forme +33 3 87 12 34 56.",
-            field_name)
-    return " ".join(national[i:i + 2] for i in range(0, 10, 2))
+    return normalize_phone(value, field_name)
 
 
 def validate_category(code: str | None) -> str:

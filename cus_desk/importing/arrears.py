@@ -38,6 +38,7 @@ from cus_desk.domain.parsing import (
     parse_date,
     parse_int,
 )
+from cus_desk.domain.phones import normalize_phone
 from cus_desk.importing.limits import DEFAULT_LIMITS, Limits, thousands
 from cus_desk.importing.tables import ImportCancelled, ImportRefused, RawTable
 
@@ -402,6 +403,7 @@ def parse_rows(table: RawTable, mapping: dict[str, int], extract_date: date,
     rejected: list[RejectedLine] = []
     seen: dict[str, ParsedLine] = {}
     role_cache: dict[Any, str | None] = {}
+    phone_cache: dict[str, str | None] = {}
     roles: dict[str, str | None] = {}
     width = max(len(table.headers), max(mapping.values()) + 1)
     # A missing column reads from one past the end: always empty.
@@ -632,6 +634,17 @@ def parse_rows(table: RawTable, mapping: dict[str, int], extract_date: date,
             rent_cents = amount_cache.get(rent)
             if rent_cents is None:
                 rent_cents = optional(w, "ignoré", as_cents, rent, "loyer + charges")
+        if phone is not None:
+            shown = phone_cache.get(phone, "?")
+            if shown == "?":
+                try:
+                    shown = normalize_phone(phone)
+                except ValidationError:
+                    shown = None
+                    w.warn(f"téléphone « {phone} » invalide : ignoré")
+                if not w:
+                    phone_cache[phone] = shown
+            phone = shown
         line = ParsedLine(number, contract, balance, last, given, holder_birth, co_birth, agency, commune,
                           address, start, count, paid, rent_cents, phone, co_last, co_given, w or None)
         seen[key] = line

@@ -143,7 +143,7 @@ def test_create_with_bad_input_stays_in_the_form(qtbot, make_screen, svc):
     dialog.category.setCurrentIndex(dialog.category.findData("ccas"))
     qtbot.keyClicks(dialog.phone, "03 87 12")
     qtbot.mouseClick(ok(dialog), Qt.MouseButton.LeftButton)
-    assert dialog.isVisible() and "numéro français valide" in dialog.error.text()
+    assert dialog.isVisible() and "n'est pas valide" in dialog.error.text()
     assert dialog.phone.hasFocus() or dialog.focusWidget() is dialog.phone
     assert not svc.list_partners("woippy ccas")  # nothing stored
     dialog.phone.setText("03 87 12 34 56")

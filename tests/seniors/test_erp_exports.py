@@ -325,3 +325,21 @@ def test_list_export_needs_the_right_to_read_the_list(db, actors, recovery, tmp_
     assert recovery.seniors_xlsx(ids, "aucun").startswith(b"PK")
     with pytest.raises(AccessDeniedError):
         SeniorsService(db, actors["admin"]).seniors_xlsx(ids, "aucun")
+
+
+def test_household_phones_from_across_the_border_and_bad_ones(db, recovery, tmp_path):
+    from cus_desk.store.models.core import Household
+
+    from .conftest import ROWS, write_csv
+
+    rows = [list(r) for r in ROWS[:3]]
+    rows[0][13] = "+352 27 12 34 56"
+    rows[1][13] = "0049 681 123456"
+    rows[2][13] = "10"
+    result = recovery.import_arrears(write_csv(tmp_path / "t.csv", rows=rows), EXTRACT_OCT)
+    assert result.imported == 3 and result.rejected == []
+    assert [(w.line, w.reason) for w in result.warnings] == [(4, "téléphone « 10 » invalide : ignoré")]
+    with db.read_session() as s:
+        phones = dict(s.execute(select(Lease.contract_number, Household.phone)
+                                .join(Household, Household.id == Lease.household_id)).all())
+    assert phones == {"57-000001": "+352 27 12 34 56", "57-000002": "+49 681 123456", "57-000003": None}

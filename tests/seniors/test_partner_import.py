@@ -73,13 +73,13 @@ def test_import_partners_from_a_workbook_with_a_merged_title(db, actors, tmp_pat
     ws.merge_cells("A1:D1")
     ws.append([])
     ws.append(["Structure", "Catégorie", "Ville", "Tél"])
-    ws.append(["CLIC du Pays Haut", "CLIC", "Thionville", "03 82 12 34 56"])
+    ws.append(["CLIC du Pays Haut", "CLIC", "Thionville", "+352 27 12 34 56"])  # across the border
     path = tmp_path / "annuaire.xlsx"
     wb.save(path)
     result = PartnerImportService(db, actors["social_head"]).import_partners(path)
     assert (result.created, result.rejected) == (["CLIC du Pays Haut"], [])
     with db.read_session() as s:
-        assert s.scalar(select(Partner.phone).where(Partner.name == "CLIC du Pays Haut")) == "03 82 12 34 56"
+        assert s.scalar(select(Partner.phone).where(Partner.name == "CLIC du Pays Haut")) == "+352 27 12 34 56"
 
 
 def test_partner_import_refusals_leave_nothing(db, actors, tmp_path):
