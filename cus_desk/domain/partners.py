@@ -278,15 +278,24 @@ class ReferralStats:
     pending: int
 
     @property
+    def answered(self) -> int:
+        """Sent and answered: a pending one is neither a success nor a failure (#13)."""
+        return self.sent - self.pending
+
+    @property
     def rate(self) -> float | None:
-        return self.positive / self.sent if self.sent else None
+        return self.positive / self.answered if self.answered else None
 
     @property
     def label(self) -> str:
         if not self.sent:
             return "Aucune orientation ni signalement"
-        pct = round(100 * self.positive / self.sent)
-        return f"{self.positive} sur {self.sent} abouti(s) ou accepté(s) ({pct} %)"
+        waiting = f"{self.pending} en attente de réponse" if self.pending else ""
+        if not self.answered:
+            return f"{self.sent} envoyé(s), {waiting}"
+        pct = round(100 * self.positive / self.answered)
+        text = f"{self.positive} sur {self.answered} abouti(s) ou accepté(s) ({pct} %)"
+        return f"{text} ; {waiting}" if waiting else text
 
 
 def is_positive(status: str | None, result: str | None) -> bool:
@@ -297,7 +306,9 @@ PENDING_STATUSES = frozenset({"envoyee", "envoye", "accuse_reception"})
 
 
 def referral_stats(rows: list[tuple[str | None, str | None]]) -> ReferralStats:
-    """``rows``: (status, result) of every referral sent to one partner."""
+    """``rows``: (status, result) of every referral sent to one partner
+    (a signalement cancelled as sent by mistake does not count)."""
+    rows = [(s, r) for s, r in rows if s != "annule"]
     positive = sum(1 for s, r in rows if is_positive(s, r))
     pending = sum(1 for s, r in rows if s in PENDING_STATUSES and r is None)
     return ReferralStats(sent=len(rows), positive=positive, pending=pending)
@@ -326,6 +337,7 @@ class PartnerRow:
     referrals_sent: int
     referrals_positive: int
     contact_names: tuple[str, ...] = ()
+    referrals_pending: int = 0  # neither success nor failure: out of the rate
     seed_key: str | None = None
 
     @cached_property

@@ -315,7 +315,7 @@ class PartnerService(Service):
                 communes=tuple(communes.get(p.id, [])), active=p.active,
                 merged_into_id=p.merged_into_id, current_conventions=current.get(p.id, 0),
                 expiring_conventions=expiring.get(p.id, 0), flat_count=flats.get(p.id, 0),
-                referrals_sent=stats.sent, referrals_positive=stats.positive,
+                referrals_sent=stats.sent, referrals_positive=stats.positive, referrals_pending=stats.pending,
                 contact_names=tuple(contacts.get(p.id, [])), seed_key=p.seed_key,
             ))
         return out

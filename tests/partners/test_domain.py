@@ -140,8 +140,13 @@ def test_referral_success_rate():
         ("envoyee", None), ("pris_en_charge", None), ("envoye", None), ("accuse_reception", None),
     ])
     assert (stats.sent, stats.positive, stats.pending) == (8, 3, 3)
-    assert stats.rate == pytest.approx(3 / 8)
-    assert stats.label == "3 sur 8 abouti(s) ou accepté(s) (38 %)"
+    # pending is neither a success nor a failure (#13): 3 of the 5 answered
+    assert stats.rate == pytest.approx(3 / 5)
+    assert stats.label == "3 sur 5 abouti(s) ou accepté(s) (60 %) ; 3 en attente de réponse"
+    one = rules.referral_stats([("pris_en_charge", None)])
+    assert rules.referral_stats([("pris_en_charge", None), ("envoye", None)]).rate == one.rate == 1.0
+    assert rules.referral_stats([("envoye", None)]).label == "1 envoyé(s), 1 en attente de réponse"
+    assert rules.referral_stats([("annule", "annule"), ("pris_en_charge", None)]).sent == 1
     empty = rules.referral_stats([])
     assert empty.rate is None and "Aucune" in empty.label
 

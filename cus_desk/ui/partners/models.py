@@ -72,8 +72,12 @@ class PartnerTableModel(QAbstractTableModel):
             if col == 6:
                 if not r.referrals_sent:
                     return ""
-                pct = round(100 * r.referrals_positive / r.referrals_sent)
-                return f"{r.referrals_positive}/{r.referrals_sent} ({pct} %)"
+                answered = r.referrals_sent - r.referrals_pending
+                waiting = f" + {r.referrals_pending} en attente" if r.referrals_pending else ""
+                if not answered:
+                    return f"{r.referrals_pending} en attente"
+                pct = round(100 * r.referrals_positive / answered)
+                return f"{r.referrals_positive}/{answered} ({pct} %){waiting}"
         if role == SORT_ROLE:
             if col in (0, 1, 2, 3):
                 return str(self.data(index)).casefold()
@@ -82,7 +86,8 @@ class PartnerTableModel(QAbstractTableModel):
             if col == 5:
                 return r.flat_count
             if col == 6:
-                return r.referrals_positive / r.referrals_sent if r.referrals_sent else -1.0
+                answered = r.referrals_sent - r.referrals_pending
+                return r.referrals_positive / answered if answered else -1.0
         if role == ROW_ROLE:
             return r
         if role == Qt.ItemDataRole.ForegroundRole:

@@ -549,8 +549,7 @@ class PartnersScreen(QWidget):
         self.flats_model.set_rows(d.flats)
         self.counts_model.set_rows(d.counts)
         self.referrals_model.set_rows(d.referrals)
-        self.rate_label.setText(f"<b>Réponse positive :</b> {d.stats.label}"
-                                + (f" · {d.stats.pending} en attente" if d.stats.pending else ""))
+        self.rate_label.setText(f"<b>Réponse positive :</b> {d.stats.label}")  # says what is pending
 
     # --- contacts: click to copy ----------------------------------------------------
 
