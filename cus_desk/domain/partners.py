@@ -75,13 +75,18 @@ def category_label(code: str | None) -> str:
 # --- text normalisation -------------------------------------------------------
 
 
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "ø": "o", "Ø": "o",
+                            "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ı": "i"})
+
+
 @lru_cache(maxsize=50_000)
 def fold(text: str | None) -> str:
     """Lower-case, accents removed, punctuation as spaces: « École » and
     « ecole », « SAINT-AVOLD » and « Saint Avold » compare equal."""
     if not text:
         return ""
-    decomposed = unicodedata.normalize("NFKD", text)
+    # Ligatures do not decompose: « LECŒUR » is « lecoeur », as the cases search folds it.
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
     plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
     plain = re.sub(r"[^0-9a-z@.+]+", " ", plain)
     return " ".join(plain.split())

@@ -151,6 +151,13 @@ def test_referral_success_rate():
     assert empty.rate is None and "Aucune" in empty.label
 
 
+def test_fold_ligatures_and_other_latin_letters():
+    # « lecoeur » finds « LECŒUR », « sahin » finds « Şahin » (#13)
+    assert rules.fold("LECŒUR") == "lecoeur" and rules.fold("Şahin") == "sahin"
+    assert rules.fold("Łódź Straße") == "lodz strasse"
+    assert rules.matches_search("lecoeur", ["Association LECŒUR"])
+
+
 def test_fold_and_search_ignore_case_accents_and_hyphens():
     assert rules.fold("École de la Vie Autonome") == "ecole de la vie autonome"
     assert rules.fold("SAINT-AVOLD") == rules.fold("Saint Avold")
