@@ -499,6 +499,9 @@ class AgencyView:
     partners_by_category: tuple[tuple[str, tuple[PartnerRow, ...]], ...]
     tables: tuple[IntermediationTable, ...] = field(default_factory=tuple)
     expiring: tuple[tuple[str, ConventionData], ...] = ()
+    # Ended and neither renewed (a later convention of the same partner, kind
+    # and agency) nor closed (partner inactive): « échue depuis le … » (#13).
+    expired: tuple[tuple[str, ConventionData], ...] = ()
 
     @property
     def partner_count(self) -> int:

@@ -513,16 +513,22 @@ class PartnerService(Service):
         tables.extend(cross_agency)  # after the agency's own figures
         days = int(read_setting(session, CONVENTION_EXPIRY_DAYS))
         expiring = []
+        expired = []
         if ids:
-            for c in session.scalars(select(Convention).where(Convention.partner_id.in_(ids))
-                                     .order_by(Convention.end_date)):
+            conventions = session.scalars(select(Convention).where(Convention.partner_id.in_(ids))
+                                          .order_by(Convention.end_date)).all()
+            for c in conventions:
                 data = self._convention_data(c, {a.id: a.name for a in agencies.values()},
                                              self.today, days)
                 if data.expiring:
                     expiring.append((names.get(c.partner_id, "?"), data))
+                elif data.state == rules.ConventionState.EXPIRED and not any(
+                        o.id != c.id and o.partner_id == c.partner_id and o.kind == c.kind
+                        and o.agency_id == c.agency_id and o.start_date > c.start_date for o in conventions):
+                    expired.append((names.get(c.partner_id, "?"), data))  # not renewed
         return AgencyView(agency_id=agency_id, agency_label=label, today=self.today,
                           partners_by_category=grouped, tables=tuple(tables),
-                          expiring=tuple(expiring))
+                          expiring=tuple(expiring), expired=tuple(expired))
 
     # --- writes: the structure --------------------------------------------------
 
