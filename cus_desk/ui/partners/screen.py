@@ -164,9 +164,12 @@ class PartnersScreen(QWidget):
         self.list_view = _table("Liste des structures partenaires", self.model, sortable=True)
         self.list_view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         header = self.list_view.horizontalHeader()
-        for col, width in ((1, 140), (2, 120), (3, 100), (4, 90), (5, 75), (6, 90)):
+        # The name is what a user reads first: it keeps its width at 1366×768 (#13);
+        # the commune column takes what is left (full texts in tooltips).
+        for col, width in ((0, 230), (1, 100), (2, 75), (4, 55), (5, 55), (6, 80)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             self.list_view.setColumnWidth(col, width)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.list_view.selectionModel().currentRowChanged.connect(self._current_changed)
         self.count_label = QLabel()
         left = QWidget()
