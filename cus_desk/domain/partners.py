@@ -338,11 +338,12 @@ class PartnerRow:
     merged_into_id: int | None
     current_conventions: int
     expiring_conventions: int
-    flat_count: int  # individual flats recorded + seed counts per structure
+    flat_count: int  # flats let to the structure now (individual records)
     referrals_sent: int
     referrals_positive: int
     contact_names: tuple[str, ...] = ()
     referrals_pending: int = 0  # neither success nor failure: out of the rate
+    cus_flat_count: int = 0  # the CUS 2020 sub-let counts: the CUS's figure, not today's
     seed_key: str | None = None
 
     @cached_property

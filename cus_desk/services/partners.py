@@ -219,7 +219,7 @@ class PartnerService(Service):
                               include_inactive=include_inactive)
         rows = [row for row in rows
                 if (row.current_conventions or not with_current_convention)
-                and (row.flat_count or not with_flats)]
+                and (row.flat_count or row.cus_flat_count or not with_flats)]
         return rules.search_rows(rows, query)
 
     def pickable(self, category_codes=None, commune: str | None = None,
@@ -290,6 +290,7 @@ class PartnerService(Service):
             if state == rules.ConventionState.EXPIRING:
                 expiring[pid] += 1
         flats: dict[int, int] = defaultdict(int)
+        cus_flats: dict[int, int] = defaultdict(int)
         for pid, n in session.execute(select(SubletFlat.partner_id, func.count())
                                       .where(SubletFlat.transfer_date.is_(None))
                                       .group_by(SubletFlat.partner_id)):
@@ -299,7 +300,7 @@ class PartnerService(Service):
                 .where(SubletCount.partner_id.is_not(None),
                        SubletCount.table_code.in_(COUNTED_TABLES))
                 .group_by(SubletCount.partner_id)):
-            flats[pid] += int(n or 0)
+            cus_flats[pid] += int(n or 0)  # the CUS 2020 figures: shown apart (#13)
         refs: dict[int, list[tuple]] = defaultdict(list)
         for pid, status, result in session.execute(
                 select(Referral.partner_id, Referral.status, Referral.result)):
@@ -316,6 +317,7 @@ class PartnerService(Service):
                 merged_into_id=p.merged_into_id, current_conventions=current.get(p.id, 0),
                 expiring_conventions=expiring.get(p.id, 0), flat_count=flats.get(p.id, 0),
                 referrals_sent=stats.sent, referrals_positive=stats.positive, referrals_pending=stats.pending,
+                cus_flat_count=cus_flats.get(p.id, 0),
                 contact_names=tuple(contacts.get(p.id, [])), seed_key=p.seed_key,
             ))
         return out
