@@ -24,7 +24,6 @@ def test_the_name_column_keeps_its_width_on_a_small_screen(qtbot, db, actors):
 
 
 def test_flats_column_shows_the_cus_figure_apart(qtbot, db, actors):
-
     from cus_desk.services.partners import FlatInput, PartnerService
 
     svc = PartnerService(db, actors["social_head"])
