@@ -367,9 +367,12 @@ def store_extract(session: Session, extract_date: date, lines: list[ParsedLine],
             # An agency-only file: the other agencies' lines of that date stay.
             extract_id = old[0]
             stale = select(lt.c.id).where(lt.c.agency_id.in_(covered_ids))
-            session.execute(delete(ArrearsLine).where(
-                ArrearsLine.extract_id == extract_id,
-                ArrearsLine.lease_id.in_(stale) | ArrearsLine.lease_id.in_(list(lease_ids.values()))))
+            session.execute(delete(ArrearsLine).where(ArrearsLine.extract_id == extract_id,
+                                                      ArrearsLine.lease_id.in_(stale)))
+            ids = list(lease_ids.values())  # a lease of this file listed under another agency before
+            for start in range(0, len(ids), 900):  # bound parameters per statement
+                session.execute(delete(ArrearsLine).where(ArrearsLine.extract_id == extract_id,
+                                                          ArrearsLine.lease_id.in_(ids[start:start + 900])))
             kept_report = [item for item in json.loads(old[3] or "[]") if item.get("source") != source_name]
             for item in kept_report:
                 item.setdefault("source", old[1])

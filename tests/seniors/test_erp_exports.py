@@ -343,3 +343,18 @@ def test_household_phones_from_across_the_border_and_bad_ones(db, recovery, tmp_
         phones = dict(s.execute(select(Lease.contract_number, Household.phone)
                                 .join(Household, Household.id == Lease.household_id)).all())
     assert phones == {"57-000001": "+352 27 12 34 56", "57-000002": "+49 681 123456", "57-000003": None}
+
+
+def test_agency_only_file_with_a_lease_moved_from_another_agency(db, recovery, tmp_path):
+    recovery.import_arrears(ulis_csv(tmp_path / "toutes.csv"), EXTRACT_NOV)
+    moved = [list(r) for r in ULIS_ROWS[3:4]] + [
+        ["Forbach"] + list(ULIS_ROWS[0][1:])]  # MULLER's lease now managed by Forbach
+    result = recovery.import_arrears(ulis_csv(tmp_path / "forbach.csv", moved), EXTRACT_NOV)
+    assert (result.replaced_agencies, result.kept_agencies) == (["Forbach"], ["Metz"])
+    with db.read_session() as s:
+        from cus_desk.store.models.core import Agency
+
+        lines = s.execute(select(Lease.contract_number, Agency.name)
+                          .join(ArrearsLine, ArrearsLine.lease_id == Lease.id)
+                          .join(Agency, Agency.id == Lease.agency_id)).all()
+    assert sorted(lines) == [("00452009", "Forbach"), ("00452010", "Metz"), ("00460001", "Forbach")]
