@@ -90,6 +90,7 @@ def cmd_list(args) -> int:
             "current_conventions": r.current_conventions,
             "expiring_conventions": r.expiring_conventions, "flat_count": r.flat_count,
             "referrals_sent": r.referrals_sent, "referrals_positive": r.referrals_positive,
+            "referrals_pending": r.referrals_pending, "cus_flat_count": r.cus_flat_count,
         } for r in rows])
         return 0
     for r in rows:

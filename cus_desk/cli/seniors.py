@@ -67,9 +67,15 @@ def import_arrears(args) -> int:
 
         verb = "remplacé" if result.replaced else "importé"
         print(f"Extrait du {format_date(result.extract_date)} {verb} : {result.lines_read} lignes lues, "
-              f"{result.imported} importées, {len(result.rejected)} rejetées.")
+              f"{result.imported} ménages importés, {len(result.rejected)} lignes rejetées, "
+              f"{len(result.warnings)} avertissements.")
+        if result.kept_agencies:
+            print(f"Lignes remplacées pour : {', '.join(result.replaced_agencies) or 'aucune'} ; "
+                  f"conservées pour : {', '.join(result.kept_agencies)}.")
         for item in result.rejected:
             print(f"  ligne {item.line} : {item.reason}")
+        for item in result.warnings:
+            print(f"  ligne {item.line} (avertissement) : {item.reason}")
     return 0
 
 
@@ -91,7 +97,7 @@ def seniors(args) -> int:
         return 0
     print(f"Extrait du {format_date(listing.extract_date)} : {len(listing.rows)} locataire(s) de 65 ans et plus.")
     for r in listing.rows:
-        first = "  PREMIER IMPAYÉ" if r.first_arrears else ""
+        first = "  PREMIER IMPAYÉ" if r.first_arrears else "  historique inconnu" if r.history_unknown else ""
         print(f"{r.contract:16} {r.age or '':>3} ans  {r.agency:12} {format_cents(r.balance_cents):>14}  "
               f"{r.months_unpaid if r.months_unpaid is not None else '-':>2} mois  {r.status_label}{first}")
     return 0

@@ -18,6 +18,7 @@ from cus_desk.store.models.seniors import (
     ArrearsLine,
     FieldObservation,
     SeniorAlertEvent,
+    SeniorAlertInfo,
 )
 
 OBSERVATIONS = [
@@ -137,6 +138,11 @@ def populate(session: Session, ctx) -> None:
                             status=status, status_changed_on=sent, created_by_id=recovery.id, version=1)
         session.add(referral)
         session.flush()
+        session.add(SeniorAlertInfo(
+            referral_id=referral.id, tenant_informed=index % 3 != 2,
+            tenant_informed_note="" if index % 3 != 2 else "Injoignable avant l'envoi ; un courrier l'en informe.",
+            reply_expected="Une prise de contact avec la personne et un retour à l'agence.",
+            reply_by=sent + timedelta(days=15)))
         events = [("envoye", sent)]
         step = sent
         for s in ("accuse_reception", "pris_en_charge", "clos"):

@@ -19,12 +19,13 @@ class ParseError(ValueError):
 _SPACES = dict.fromkeys(map(ord, " \u00a0\u202f\u2009\u2007\t'’"), None)
 _AMOUNT_RE = re.compile(r"^\d+(?:[.,]\d{1,2})?$")
 _SIMPLE_RE = re.compile(r"(-?)(\d+)(?:[.,](\d{1,2}))?")
+_CREDIT_RE = re.compile(r"(?<=\d)(cr|cr\.|c|cred|credit|crédit|db|d|deb|debit|débit)$", re.IGNORECASE)
 
 
 def parse_amount_cents(value: object) -> int:
     """An amount in integer cents. Accepts numbers (from XLSX cells) and
     text: ``1 234,56``, ``1234.56``, ``1 234,56 €``, ``1.234,56``,
-    ``-12,50``, ``12,50-`` (negative = credit). More than two decimals is
+    ``-12,50``, ``12,50-``, ``45,00 CR`` (negative = credit; ``DB`` = debit). More than two decimals is
     refused rather than rounded: a misread column must not pass silently."""
     if value is None:
         raise ParseError("montant absent")
@@ -48,6 +49,14 @@ def parse_amount_cents(value: object) -> int:
         raise ParseError("montant absent")
     text = text.replace("€", "").replace("EUR", "").replace("eur", "")
     text = text.translate(_SPACES)
+    credit = _CREDIT_RE.search(text)
+    if credit is not None:
+        # "45,00 CR" / "45,00 C" (credit: the landlord owes) and "45,00 DB" / "D" (debit).
+        text = text[:credit.start()]
+        if not text:
+            raise ParseError(f"montant illisible « {raw.strip()} »")
+        cents = parse_amount_cents(text)
+        return -abs(cents) if credit.group(1).lower().startswith("c") else abs(cents)
     simple = _SIMPLE_RE.fullmatch(text)
     if simple is not None:  # fast path: "-1234,56", "1234.5", "12" (most cells)
         sign, euros, dec = simple.groups()
@@ -92,13 +101,15 @@ def _decimal_cents(value: Decimal, shown: str) -> int:
         raise ParseError(f"montant illisible « {shown} »") from None
 
 
-_DMY_RE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
+_DMY_RE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:[ T]+\d{1,2}[:h]\d{2}(?::\d{2}(?:[.,]\d+)?)?)?$")
+_COMPACT_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _ISO_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 
 
 def parse_date(value: object, *, reference: date | None = None) -> date:
-    """A date from ``dd/mm/yyyy``, ``dd/mm/yy``, ``dd.mm.yyyy``, ``dd-mm-yyyy``
-    or ISO ``yyyy-mm-dd`` (a time part is ignored), or a date/datetime cell.
+    """A date from ``dd/mm/yyyy``, ``dd/mm/yy``, ``dd.mm.yyyy``, ``dd-mm-yyyy``,
+    ``yyyymmdd`` or ISO ``yyyy-mm-dd`` (a time part such as ``00:00:00`` is
+    ignored), or a date/datetime cell.
 
     Two-digit years are placed in the century that puts the date on or
     before ``reference`` (required for them: the extract's date): these files hold birth dates,
@@ -123,6 +134,10 @@ def parse_date(value: object, *, reference: date | None = None) -> date:
     match = _ISO_RE.match(raw)
     try:
         if match:
+            year, month, day = (int(g) for g in match.groups())
+            return date(year, month, day)
+        match = _COMPACT_RE.match(raw)
+        if match:  # yyyymmdd, as some ERPs export dates
             year, month, day = (int(g) for g in match.groups())
             return date(year, month, day)
         match = _DMY_RE.match(raw)
@@ -196,3 +211,37 @@ def date_in_filename(name: str) -> date | None:
             except ValueError:
                 continue
     return None
+
+
+# ------------------------------------------------------------ untrusted text
+
+_ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
+# C0/C1 controls (tab and line breaks are folded to spaces), zero-width and
+# bidirectional controls (right-to-left overrides hide what a text says).
+_UNSAFE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\u061c\ufeff]")
+
+
+UNSAFE_CHARACTERS = _UNSAFE_RE  # what clean_text removes (a quick test: ``.search``)
+
+
+def clean_text(value: str) -> str:
+    """Text from a file as it may be stored and shown: ANSI escape sequences,
+    control and bidirectional-override characters removed, spaces folded."""
+    if _UNSAFE_RE.search(value) is None:
+        return value.strip()
+    text = _ANSI_RE.sub("", value)
+    text = _UNSAFE_RE.sub(lambda m: " " if m.group() in "\t\n\r\x0b\x0c" else "", text)
+    return " ".join(text.split())
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A value written to a CSV or XLSX cell that a spreadsheet will not run
+    as a formula (CSV/XLSX injection): text starting with ``=``, ``+``,
+    ``-``, ``@``, tab or carriage return gets a leading apostrophe, as
+    OWASP recommends. Numbers and dates pass unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value

@@ -75,13 +75,18 @@ def category_label(code: str | None) -> str:
 # --- text normalisation -------------------------------------------------------
 
 
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "ø": "o", "Ø": "o",
+                            "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ı": "i"})
+
+
 @lru_cache(maxsize=50_000)
 def fold(text: str | None) -> str:
     """Lower-case, accents removed, punctuation as spaces: « École » and
     « ecole », « SAINT-AVOLD » and « Saint Avold » compare equal."""
     if not text:
         return ""
-    decomposed = unicodedata.normalize("NFKD", text)
+    # Ligatures do not decompose: « LECŒUR » is « lecoeur », as the cases search folds it.
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
     plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
     plain = re.sub(r"[^0-9a-z@.+]+", " ", plain)
     return " ".join(plain.split())
@@ -133,35 +138,15 @@ def validate_email(value: str | None, field_name: str = "email") -> str | None:
     return text
 
 
-_PHONE_SEPARATORS = re.compile(r"[\s.\-/]")
-
-
 def validate_phone(value: str | None, field_name: str = "phone") -> str | None:
-    """A French phone number, or None when empty.
+    """A phone number, or None when empty: French numbers (03 87 12 34 56,
+    +33 3 87 12 34 56, 0033..., short numbers 115, 119, 3919) come back
+    grouped by two; Luxembourg, German, Belgian and Swiss numbers (+352,
+    +49, +32, +41) in the international form; anything else (« 10 ») is
+    refused with a French message (``domain.phones``)."""
+    from cus_desk.domain.phones import normalize_phone
 
-    Accepted: ten digits starting with 0 (03 87 12 34 56, 03.87.12.34.56,
-    0387123456), the international form (+33 3 87 12 34 56, 0033...), and
-    short numbers (115, 119, 3919). Valid numbers come back grouped by two
-    (« 03 87 12 34 56 »); anything else is refused with a message."""
-    raw = (value or "").strip()
-    if not raw:
-        return None
-    compact = _PHONE_SEPARATORS.sub("", raw)
-    compact = compact.replace("(0)", "")
-    national = None
-    if re.fullmatch(r"0[1-9]\d{8}", compact):
-        national = compact
-    elif re.fullmatch(r"(\+33|0033)[1-9]\d{8}", compact):
-        national = "0" + compact[-9:]
-    elif re.fullmatch(r"1\d{1,2}|3\d{3}", compact):
-        return compact  # numéro court (115, 119, 3919...)
-    if national is None:
-        raise ValidationError(
-            f"Le numéro de téléphone « {raw} » n'est pas un numéro français valide. "
-            "Saisissez 10 chiffres commençant par 0 (ex. 03 87 12 34 56) "
-            "ou la forme +33 3 87 12 34 56.",
-            field_name)
-    return " ".join(national[i:i + 2] for i in range(0, 10, 2))
+    return normalize_phone(value, field_name)
 
 
 def validate_category(code: str | None) -> str:
@@ -298,15 +283,24 @@ class ReferralStats:
     pending: int
 
     @property
+    def answered(self) -> int:
+        """Sent and answered: a pending one is neither a success nor a failure (#13)."""
+        return self.sent - self.pending
+
+    @property
     def rate(self) -> float | None:
-        return self.positive / self.sent if self.sent else None
+        return self.positive / self.answered if self.answered else None
 
     @property
     def label(self) -> str:
         if not self.sent:
             return "Aucune orientation ni signalement"
-        pct = round(100 * self.positive / self.sent)
-        return f"{self.positive} sur {self.sent} abouti(s) ou accepté(s) ({pct} %)"
+        waiting = f"{self.pending} en attente de réponse" if self.pending else ""
+        if not self.answered:
+            return f"{self.sent} envoyé(s), {waiting}"
+        pct = round(100 * self.positive / self.answered)
+        text = f"{self.positive} sur {self.answered} abouti(s) ou accepté(s) ({pct} %)"
+        return f"{text} ; {waiting}" if waiting else text
 
 
 def is_positive(status: str | None, result: str | None) -> bool:
@@ -317,7 +311,9 @@ PENDING_STATUSES = frozenset({"envoyee", "envoye", "accuse_reception"})
 
 
 def referral_stats(rows: list[tuple[str | None, str | None]]) -> ReferralStats:
-    """``rows``: (status, result) of every referral sent to one partner."""
+    """``rows``: (status, result) of every referral sent to one partner
+    (a signalement cancelled as sent by mistake does not count)."""
+    rows = [(s, r) for s, r in rows if s != "annule"]
     positive = sum(1 for s, r in rows if is_positive(s, r))
     pending = sum(1 for s, r in rows if s in PENDING_STATUSES and r is None)
     return ReferralStats(sent=len(rows), positive=positive, pending=pending)
@@ -342,10 +338,12 @@ class PartnerRow:
     merged_into_id: int | None
     current_conventions: int
     expiring_conventions: int
-    flat_count: int  # individual flats recorded + seed counts per structure
+    flat_count: int  # flats let to the structure now (individual records)
     referrals_sent: int
     referrals_positive: int
     contact_names: tuple[str, ...] = ()
+    referrals_pending: int = 0  # neither success nor failure: out of the rate
+    cus_flat_count: int = 0  # the CUS 2020 sub-let counts: the CUS's figure, not today's
     seed_key: str | None = None
 
     @cached_property
@@ -502,6 +500,9 @@ class AgencyView:
     partners_by_category: tuple[tuple[str, tuple[PartnerRow, ...]], ...]
     tables: tuple[IntermediationTable, ...] = field(default_factory=tuple)
     expiring: tuple[tuple[str, ConventionData], ...] = ()
+    # Ended and neither renewed (a later convention of the same partner, kind
+    # and agency) nor closed (partner inactive): « échue depuis le … » (#13).
+    expired: tuple[tuple[str, ConventionData], ...] = ()
 
     @property
     def partner_count(self) -> int:

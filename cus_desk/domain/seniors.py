@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from cus_desk.domain.formatting import age_on
+from cus_desk.domain.formatting import age_on, format_date
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,9 @@ class RiskRule:
     min_balance_cents: int = 1
     min_months: int = 1
     first_arrears_lease_years: int = 5
+    # "Premier impayé" read from the extract itself: at most this many months
+    # unpaid (or a last payment at most this many months + 1 old).
+    first_arrears_max_months: int = 2
 
 
 def senior_age_of(holder_birth: date | None, cotenant_birth: date | None, on: date) -> int | None:
@@ -65,6 +68,58 @@ def is_first_arrears(in_arrears_now: bool, in_arrears_before: bool, lease_start:
     return age_on(lease_start, on) >= rule.first_arrears_lease_years
 
 
+@dataclass(frozen=True)
+class FirstArrears:
+    """Whether this is a long-standing tenant's first arrears: ``first`` is
+    True, False, or None when nothing tells (no earlier extract of the
+    agency, and the file gives neither months unpaid nor a last payment);
+    ``reason`` says why, in French, for the screen, the CLI and the motif."""
+
+    first: bool | None
+    reason: str
+
+    @property
+    def unknown(self) -> bool:
+        return self.first is None
+
+
+HISTORY_UNKNOWN = ("historique des impayés inconnu : aucun extrait antérieur de cette agence n'a été "
+                   "importé et le fichier ne donne ni le nombre de mois d'impayés ni la date du dernier "
+                   "paiement")
+
+
+def first_arrears(in_arrears_now: bool, history_known: bool, in_arrears_before: bool,
+                  lease_start: date | None, on: date, months_unpaid: int | None = None,
+                  last_payment: date | None = None, rule: RiskRule = RiskRule()) -> FirstArrears:
+    """Premier impayé, told by what is known: the extract's own months
+    unpaid / last payment first (7 months unpaid is never a first arrears,
+    whatever the history), then the earlier extracts (``history_known``:
+    an earlier extract of the lease's agency was imported). With neither,
+    it is unknown — not "never in arrears"."""
+    if not in_arrears_now:
+        return FirstArrears(False, "pas d'impayé")
+    if lease_start is None:
+        return FirstArrears(False, "date d'entrée dans les lieux inconnue")
+    if age_on(lease_start, on) < rule.first_arrears_lease_years:
+        return FirstArrears(False, f"bail de moins de {rule.first_arrears_lease_years} ans")
+    limit = rule.first_arrears_max_months
+    if months_unpaid is not None and months_unpaid > limit:
+        return FirstArrears(False, f"{months_unpaid} mois d'impayés selon l'extrait")
+    if last_payment is not None and (on - last_payment).days > 31 * (limit + 1):
+        return FirstArrears(False, f"dernier paiement le {format_date(last_payment)} selon l'extrait")
+    if history_known:
+        if in_arrears_before:
+            return FirstArrears(False, "déjà en impayé dans un extrait précédent")
+        return FirstArrears(True, "locataire ancien, sans impayé dans les extraits précédents")
+    if months_unpaid is not None:
+        return FirstArrears(True, f"locataire ancien, {months_unpaid} mois d'impayé selon l'extrait "
+                                  "(aucun extrait antérieur importé)")
+    if last_payment is not None:
+        return FirstArrears(True, f"locataire ancien, dernier paiement le {format_date(last_payment)} "
+                                  "selon l'extrait (aucun extrait antérieur importé)")
+    return FirstArrears(None, HISTORY_UNKNOWN)
+
+
 class SeniorStatus(StrEnum):
     A_SURVEILLER = "a_surveiller"
     A_SIGNALER = "a_signaler"
@@ -93,6 +148,7 @@ class AlertStatus(StrEnum):
     ACCUSE_RECEPTION = "accuse_reception"
     PRIS_EN_CHARGE = "pris_en_charge"
     CLOS = "clos"
+    ANNULE = "annule"  # sent by mistake: cancelled with a reason (kept, never counted)
 
     @property
     def label(self) -> str:
@@ -104,9 +160,10 @@ ALERT_STATUS_LABELS = {
     AlertStatus.ACCUSE_RECEPTION: "Accusé de réception",
     AlertStatus.PRIS_EN_CHARGE: "Pris en charge",
     AlertStatus.CLOS: "Clos",
+    AlertStatus.ANNULE: "Annulé",
 }
 
-_ALERT_ORDER = list(AlertStatus)
+_ALERT_ORDER = [s for s in AlertStatus if s is not AlertStatus.ANNULE]
 OPEN_ALERT_STATUSES = frozenset({AlertStatus.ENVOYE, AlertStatus.ACCUSE_RECEPTION,
                                  AlertStatus.PRIS_EN_CHARGE})
 
@@ -116,6 +173,8 @@ def allowed_alert_transitions(current: str) -> list[AlertStatus]:
     a step may be skipped (a partner may take charge without acknowledging);
     a closed signalement is final."""
     status = AlertStatus(current)
+    if status is AlertStatus.ANNULE:
+        return []
     return _ALERT_ORDER[_ALERT_ORDER.index(status) + 1:]
 
 
@@ -132,6 +191,10 @@ def check_alert_transition(current: str, new: str) -> None:
             f"« {target.label} ». Les étapes se suivent : envoyé, accusé de réception, "
             "pris en charge, clos."
         )
+
+
+RELANCE_MEANS = {"telephone": "Téléphone", "courriel": "Courriel", "courrier": "Courrier",
+                 "visite": "Visite ou rendez-vous"}
 
 
 class ObservationKind(StrEnum):
@@ -160,6 +223,7 @@ def senior_status(at_risk: bool, observation_dates: list[date],
     Otherwise the tenant must be at risk (65+ and in arrears): "à surveiller",
     "à signaler" once a field observation is recorded; after a closed
     signalement, "clos" until a new observation calls for a new one."""
+    alerts = [(s, c) for s, c in alerts if s != AlertStatus.ANNULE.value]  # a mistake: as if never sent
     open_statuses = [AlertStatus(s) for s, _ in alerts if AlertStatus(s) in OPEN_ALERT_STATUSES]
     if open_statuses:
         if AlertStatus.PRIS_EN_CHARGE in open_statuses:

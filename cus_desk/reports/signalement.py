@@ -43,6 +43,12 @@ class FicheData:
     history: list[tuple[date, int]] = field(default_factory=list)
     facts: list[tuple[date, str, str]] = field(default_factory=list)  # date, kind label, note
     reason: str = ""
+    cotenant_name: str | None = None
+    tenant_informed: bool | None = None  # None: not recorded (signalements before #13)
+    tenant_informed_note: str = ""
+    reply_expected: str = ""
+    reply_by: date | None = None
+    sender_role: str = ""
 
 
 def build_fiche(data: FicheData) -> bytes:
@@ -56,11 +62,11 @@ def build_fiche(data: FicheData) -> bytes:
     from cus_desk.reports.fonts import register_fonts
 
     regular, bold = register_fonts()
-    base = ParagraphStyle("base", fontName=regular, fontSize=10, leading=13)
+    base = ParagraphStyle("base", fontName=regular, fontSize=9.5, leading=12)
     small = ParagraphStyle("small", parent=base, fontSize=8.5, leading=11, textColor=colors.HexColor("#444444"))
     title = ParagraphStyle("title", parent=base, fontName=bold, fontSize=16, leading=20, spaceAfter=2)
-    h2 = ParagraphStyle("h2", parent=base, fontName=bold, fontSize=11.5, leading=15, spaceBefore=9,
-                        spaceAfter=4, textColor=colors.HexColor("#1f3a5f"))
+    h2 = ParagraphStyle("h2", parent=base, fontName=bold, fontSize=11, leading=14, spaceBefore=6,
+                        spaceAfter=3, textColor=colors.HexColor("#1f3a5f"))
     right = ParagraphStyle("right", parent=base, alignment=TA_RIGHT)
     label_style = ParagraphStyle("label", parent=base, fontName=bold, textColor=colors.HexColor("#333333"))
 
@@ -83,7 +89,7 @@ def build_fiche(data: FicheData) -> bytes:
           Paragraph(f"Réf. {escape(data.reference)}<br/>Envoyé le {format_date(data.sent_on)}", right)]],
         colWidths=[100 * mm, 70 * mm],
     )
-    story += [header, Spacer(1, 6 * mm), p("Fiche de signalement — locataire de 65 ans et plus", title),
+    story += [header, Spacer(1, 3 * mm), p("Fiche de signalement — locataire de 65 ans et plus", title),
               p("Impayé de loyer et comportement ayant attiré l'attention de notre personnel de terrain "
                 "(convention d'utilité sociale, § 9.3).", small), Spacer(1, 3 * mm)]
 
@@ -103,7 +109,8 @@ def build_fiche(data: FicheData) -> bytes:
                                ("Adresse", data.partner_address)]),
         block("Contact chez le bailleur", [("Organisme", data.organisation),
                                            ("Agence", f"{data.agency_label} ({data.agency_town})"),
-                                           ("Signalé par", data.sender_name)]),
+                                           ("Signalé par", ", ".join(
+                                               x for x in (data.sender_name, data.sender_role) if x))]),
     ]], colWidths=[85 * mm, 85 * mm])
     parties.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
                                  ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
@@ -117,8 +124,10 @@ def build_fiche(data: FicheData) -> bytes:
         ("Date de naissance", format_date(data.birth_date) or None),
         ("Âge", age),
     ]
-    if data.cotenant_birth_date:
-        rows.append(("Cotitulaire né(e) le", format_date(data.cotenant_birth_date)))
+    if data.cotenant_name or data.cotenant_birth_date:
+        rows.append(("Cotitulaire", ", ".join(x for x in (
+            data.cotenant_name, f"né(e) le {format_date(data.cotenant_birth_date)}"
+            if data.cotenant_birth_date else None) if x)))
     rows += [
         ("Adresse", data.address),
         ("Commune", data.commune),
@@ -157,11 +166,24 @@ def build_fiche(data: FicheData) -> bytes:
             f"{format_date(d)} : {format_cents(c)}" for d, c in data.history)))
     story.append(grid(situation))
 
+    story.append(p("Information du locataire et réponse attendue", h2))
+    informed = {True: "Oui, le locataire a été informé de ce signalement.",
+                False: "Non, le locataire n'a pas été informé de ce signalement : tenez-en compte "
+                       "avant de le contacter.", None: None}[data.tenant_informed]
+    if data.tenant_informed_note:
+        informed = f"{informed or ''} {data.tenant_informed_note}".strip()
+    story.append(grid([
+        ("Locataire informé", informed),
+        ("Réponse attendue", data.reply_expected or "Un accusé de réception, puis l'indication d'une prise en "
+                                                    "charge (ou de son impossibilité)."),
+        ("Avant le", format_date(data.reply_by) or None),
+        ("Répondre à", f"{data.sender_name} — {data.agency_label} ({data.agency_town}), en rappelant la "
+                       f"référence {data.reference}"),
+    ]))
     story += [
         Spacer(1, 5 * mm),
-        p("Merci d'accuser réception de ce signalement auprès de l'agence et de nous indiquer si "
-          "la personne est prise en charge. Ce document contient des données personnelles : il "
-          "est transmis au seul destinataire ci-dessus pour l'accompagnement de la personne.", small),
+        p("Ce document contient des données personnelles : il est transmis au seul destinataire "
+          "ci-dessus pour l'accompagnement de la personne.", small),
     ]
 
     buffer = io.BytesIO()

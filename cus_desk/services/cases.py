@@ -1075,7 +1075,8 @@ class CaseService(Service):
         return case
 
     def find_or_create_for_lease(self, lease_id: int, problems: Sequence[str] = ("impaye_loyer",),
-                                 summary: str = "") -> int:
+                                 summary: str = "", arrears_cents: int | None = None,
+                                 arrears_months: int | None = None) -> int:
         """The open case of this lease (or its household), or a new one.
         Used by the seniors feature to open a case from a signalement."""
         access.require(self.actor, Permission.CASE_CREATE)
@@ -1096,7 +1097,8 @@ class CaseService(Service):
                     "Ce bail relève d'une autre agence : c'est la conseillère de cette agence "
                     "qui ouvre le dossier."
                 )
-            values = self._clean_case_input(session, CaseInput(problems=list(problems), summary=summary))
+            values = self._clean_case_input(session, CaseInput(
+                problems=list(problems), summary=summary, arrears_cents=arrears_cents, arrears_months=arrears_months))
             return self._new_case(session, lease.household_id, lease, values, self.today()).id
 
     def update_case(self, case_id: int, data: CaseInput, expected_version: int) -> int:

@@ -42,6 +42,7 @@ class Dashboard:
     seniors_first_arrears: int = 0
     signalement_reminders: int = 0
     expiring_conventions: list[tuple[str, date | None]] = field(default_factory=list)
+    expired_conventions: list[tuple[str, date | None]] = field(default_factory=list)  # not renewed
     meetings_visible: bool = False
     admin_visible: bool = False
     last_backup_at: datetime | None = None
@@ -116,6 +117,7 @@ class DashboardService(Service):
 
             view = PartnerService(self.db, self.actor).agency_view(agency_filter)
             board.expiring_conventions = [(name, data.end_date) for name, data in view.expiring]
+            board.expired_conventions = [(name, data.end_date) for name, data in view.expired]
         if access.has(self.actor, access.Permission.BACKUP):
             from cus_desk.services.backup import BackupService
             from cus_desk.services.retention import RetentionService

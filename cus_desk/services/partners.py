@@ -219,7 +219,7 @@ class PartnerService(Service):
                               include_inactive=include_inactive)
         rows = [row for row in rows
                 if (row.current_conventions or not with_current_convention)
-                and (row.flat_count or not with_flats)]
+                and (row.flat_count or row.cus_flat_count or not with_flats)]
         return rules.search_rows(rows, query)
 
     def pickable(self, category_codes=None, commune: str | None = None,
@@ -290,6 +290,7 @@ class PartnerService(Service):
             if state == rules.ConventionState.EXPIRING:
                 expiring[pid] += 1
         flats: dict[int, int] = defaultdict(int)
+        cus_flats: dict[int, int] = defaultdict(int)
         for pid, n in session.execute(select(SubletFlat.partner_id, func.count())
                                       .where(SubletFlat.transfer_date.is_(None))
                                       .group_by(SubletFlat.partner_id)):
@@ -299,7 +300,7 @@ class PartnerService(Service):
                 .where(SubletCount.partner_id.is_not(None),
                        SubletCount.table_code.in_(COUNTED_TABLES))
                 .group_by(SubletCount.partner_id)):
-            flats[pid] += int(n or 0)
+            cus_flats[pid] += int(n or 0)  # the CUS 2020 figures: shown apart (#13)
         refs: dict[int, list[tuple]] = defaultdict(list)
         for pid, status, result in session.execute(
                 select(Referral.partner_id, Referral.status, Referral.result)):
@@ -315,7 +316,8 @@ class PartnerService(Service):
                 communes=tuple(communes.get(p.id, [])), active=p.active,
                 merged_into_id=p.merged_into_id, current_conventions=current.get(p.id, 0),
                 expiring_conventions=expiring.get(p.id, 0), flat_count=flats.get(p.id, 0),
-                referrals_sent=stats.sent, referrals_positive=stats.positive,
+                referrals_sent=stats.sent, referrals_positive=stats.positive, referrals_pending=stats.pending,
+                cus_flat_count=cus_flats.get(p.id, 0),
                 contact_names=tuple(contacts.get(p.id, [])), seed_key=p.seed_key,
             ))
         return out
@@ -519,16 +521,22 @@ class PartnerService(Service):
         tables.extend(cross_agency)  # after the agency's own figures
         days = int(read_setting(session, CONVENTION_EXPIRY_DAYS))
         expiring = []
+        expired = []
         if ids:
-            for c in session.scalars(select(Convention).where(Convention.partner_id.in_(ids))
-                                     .order_by(Convention.end_date)):
+            conventions = session.scalars(select(Convention).where(Convention.partner_id.in_(ids))
+                                          .order_by(Convention.end_date)).all()
+            for c in conventions:
                 data = self._convention_data(c, {a.id: a.name for a in agencies.values()},
                                              self.today, days)
                 if data.expiring:
                     expiring.append((names.get(c.partner_id, "?"), data))
+                elif data.state == rules.ConventionState.EXPIRED and not any(
+                        o.id != c.id and o.partner_id == c.partner_id and o.kind == c.kind
+                        and o.agency_id == c.agency_id and o.start_date > c.start_date for o in conventions):
+                    expired.append((names.get(c.partner_id, "?"), data))  # not renewed
         return AgencyView(agency_id=agency_id, agency_label=label, today=self.today,
                           partners_by_category=grouped, tables=tuple(tables),
-                          expiring=tuple(expiring))
+                          expiring=tuple(expiring), expired=tuple(expired))
 
     # --- writes: the structure --------------------------------------------------
 

@@ -15,9 +15,17 @@ from pathlib import Path
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from cus_desk.domain import seniors as rules
-from cus_desk.domain.errors import AccessDeniedError, NotFoundError, ValidationError, WorkflowError
+from cus_desk.domain.errors import (
+    AccessDeniedError,
+    ConflictError,
+    NotFoundError,
+    ValidationError,
+    WorkflowError,
+)
+from cus_desk.domain.formatting import format_date
 from cus_desk.domain.parsing import date_in_filename, normalize_name
 from cus_desk.domain.reference import SENIOR_PARTNER_KINDS
 from cus_desk.domain.settings import (
@@ -38,6 +46,7 @@ from cus_desk.store.models.seniors import (
     ArrearsLine,
     FieldObservation,
     SeniorAlertEvent,
+    SeniorAlertInfo,
 )
 
 SENIOR_ALERT = "senior_alert"
@@ -125,6 +134,8 @@ class FileAnalysis:
     lines: int
     proposed_date: date | None
     existing_extract: bool = False
+    agencies: list[str] | None = None  # agencies named in the file (None: no agency column)
+    header_line: int = 1
 
 
 @dataclass(frozen=True)
@@ -145,6 +156,8 @@ class SeniorRow:
     lease_start: date | None
     extract_date: date | None
     reminder_due: date | None = None
+    history_unknown: bool = False  # "premier impayé" cannot be told (no history, nothing in the file)
+    first_arrears_reason: str = ""
 
     def to_json(self) -> dict:
         return {
@@ -156,7 +169,8 @@ class SeniorRow:
             "balance_cents": self.balance_cents,
             "months_unpaid": self.months_unpaid,
             "status": self.status,
-            "first_arrears": self.first_arrears,
+            "first_arrears": None if self.history_unknown else self.first_arrears,
+            "first_arrears_reason": self.first_arrears_reason,
             "extract_date": self.extract_date.isoformat() if self.extract_date else None,
         }
 
@@ -180,6 +194,7 @@ class ObservationView:
     observer: str
     note: str
     recorded_by: str
+    correction_reason: str | None = None  # this version corrects an earlier one
 
 
 @dataclass(frozen=True)
@@ -188,6 +203,9 @@ class AlertEventView:
     label: str
     on_date: date
     note: str
+    kind: str = "statut"  # statut | relance | commentaire | annulation
+    means: str | None = None  # of a relance: domain.seniors.RELANCE_MEANS
+    recorded_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -207,6 +225,10 @@ class SignalementView:
     next_statuses: list[tuple[str, str]]
     reminder_due: date | None
     case_id: int | None
+    tenant_informed: bool | None = None
+    tenant_informed_note: str = ""
+    reply_expected: str = ""
+    reply_by: date | None = None
 
 
 @dataclass(frozen=True)
@@ -235,6 +257,9 @@ class SeniorDetail:
     history: list[tuple[date, int]]
     observations: list[ObservationView]
     signalements: list[SignalementView]
+    history_unknown: bool = False
+    first_arrears_reason: str = ""
+    cotenant_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -257,10 +282,16 @@ class SeniorsService(Service):
         table = imp.read_table(path, sheet)
         with self._read() as session:
             remembered = imp.remembered_mapping(session, imp.header_signature(table.headers))
-            proposed = date_in_filename(path.name)
+            result = imp.analyse(table.headers, remembered)
+            proposed = date_in_filename(path.name) or imp.date_in_preamble(table.preamble)
             exists = proposed is not None and session.scalar(
                 select(ArrearsExtract.id).where(ArrearsExtract.extract_date == proposed)) is not None
-        result = imp.analyse(table.headers, remembered)
+            agencies = None
+            column = result.mapping.get("agency")
+            if column is not None:
+                values = {str(cells[column]).strip() for _n, cells in table.rows
+                          if column < len(cells) and cells[column] not in (None, "")}
+                agencies = imp.file_agencies(session, sorted(values))
         return FileAnalysis(
             source_name=table.source_name, kind=table.kind, sheets=sheets, sheet=table.sheet,
             headers=table.headers,
@@ -268,8 +299,31 @@ class SeniorsService(Service):
             unknown=result.unknown, missing_required=result.missing_required,
             missing_recommended=result.missing_recommended, needs_mapping=result.needs_mapping,
             remembered=result.remembered, lines=len(table.rows), proposed_date=proposed,
-            existing_extract=bool(exists),
+            existing_extract=bool(exists), agencies=agencies, header_line=table.header_line,
         )
+
+    def replacement_notice(self, extract_date: date, agencies: list[str] | None) -> str:
+        """What importing a file covering ``agencies`` (None: unknown, taken
+        as all) at ``extract_date`` will replace, in French; "" when no
+        extract of that date exists."""
+        access.require(self.actor, P.ARREARS_IMPORT)
+        with self._read() as session:
+            existing = imp.extract_agencies(session, extract_date)
+        if existing is None:
+            return ""
+        when = format_date(extract_date)
+        listed = ", ".join(existing) or "aucune"
+        if agencies is None or set(existing) <= set(agencies):
+            return f"Un extrait du {when} est déjà importé (agences : {listed}) : il sera remplacé."
+        replaced = [a for a in existing if a in agencies]
+        kept = [a for a in existing if a not in agencies]
+        covered = ", ".join(agencies) or "aucune agence connue"
+        text = f"Un extrait du {when} est déjà importé (agences : {listed}). Ce fichier ne couvre que : {covered}. "
+        if replaced:
+            text += f"Les lignes de {', '.join(replaced)} seront remplacées ; "
+        else:
+            text += "Ses lignes s'ajouteront à cet extrait ; "
+        return text + f"celles de {', '.join(kept)} sont conservées."
 
     def sheets(self, path: Path | str) -> list[str]:
         """Sheet names of an XLSX workbook (empty for a CSV)."""
@@ -326,13 +380,15 @@ class SeniorsService(Service):
                 lines_read=len(table.rows), actor_id=self.actor.user_id, progress=progress,
                 cancelled=cancelled, progress_offset=len(table.rows), progress_total=total,
             )
+            result.header_line = table.header_line
             if mapping is not None and remember_mapping:
                 imp.remember_mapping(session, table.headers, columns, self.actor.user_id)
             audit.record(session, self.actor, audit.Action.IMPORT, "arrears_extract", result.extract_id,
                          details={"extract_date": extract_date.isoformat(),
                                   "source": table.source_name, "lines_read": result.lines_read,
                                   "imported": result.imported, "rejected": len(result.rejected),
-                                  "replaced": result.replaced})
+                                  "warnings": len(result.warnings), "replaced": result.replaced,
+                                  "agencies": result.agencies, "kept_agencies": result.kept_agencies})
             if cancelled is not None and cancelled():
                 raise imp.ImportCancelled()
         return result
@@ -345,7 +401,8 @@ class SeniorsService(Service):
             import json
 
             return [ExtractInfo(e.id, e.extract_date, e.source_name, e.lines_read, e.lines_imported,
-                                len(json.loads(e.rejected_json))) for e in rows]
+                                sum(1 for item in json.loads(e.rejected_json) if not item.get("warning")))
+                    for e in rows]
 
     # ------------------------------------------------------------- list
     def list_seniors(
@@ -381,6 +438,25 @@ class SeniorsService(Service):
         return SeniorsListing(extract_date, filtered, dict(count_by_agency), dict(count_by_status),
                               first_count, len(rows))
 
+    def seniors_xlsx(self, lease_ids: list[int], filters: str, as_of: date | None = None) -> bytes:
+        """The 65+ list as XLSX: the rows ``lease_ids`` (those the screen shows
+        with its filters, in its order), ``filters`` described above them.
+        Recorded in the audit log (personal data leaving the application)."""
+        access.require(self.actor, P.SENIORS_READ)
+        from cus_desk.reports.seniors_list import build_seniors_xlsx
+
+        listing = self.list_seniors(as_of)
+        by_id = {r.lease_id: r for r in listing.rows}
+        rows = [by_id[i] for i in lease_ids if i in by_id]
+        with self._write() as session:
+            organisation = read_setting(session, ORGANISATION_NAME)
+            audit.record(session, self.actor, audit.Action.EXPORT, "seniors_list", None,
+                         details={"format": "xlsx", "rows": len(rows), "filters": filters,
+                                  "extract_date": listing.extract_date.isoformat() if listing.extract_date else None})
+        return build_seniors_xlsx(rows, title=f"{organisation} — Locataires de 65 ans et plus en impayé",
+                                  filters=filters or "aucun", extract_date=listing.extract_date,
+                                  printed_at=self.clock.now())
+
     def agencies(self) -> list[tuple[int, str]]:
         """The agencies the actor's seniors list covers (filter choices)."""
         scope = access.seniors_agency(self.actor)
@@ -414,7 +490,7 @@ class SeniorsService(Service):
     # ----------------------------------------------------- observations
     @_traces_refusals
     def add_observation(self, lease_id: int, kind: str, observed_on: date, observer: str,
-                        note: str) -> ObservationView:
+                        note: str, *, corrects: tuple[int, str] | None = None) -> ObservationView:
         access.require(self.actor, P.SENIORS_EDIT)
         try:
             kind_value = rules.ObservationKind(kind)
@@ -436,14 +512,16 @@ class SeniorsService(Service):
         with self._write() as session:
             self._in_scope(session, _lease_or_404(session, lease_id), "observation")
             obs = FieldObservation(lease_id=lease_id, kind=kind_value.value, observed_on=observed_on,
-                                   observer=observer, note=note, recorded_by_id=self.actor.user_id)
+                                   observer=observer, note=note, recorded_by_id=self.actor.user_id,
+                                   corrects_id=corrects[0] if corrects else None,
+                                   correction_reason=corrects[1] if corrects else None)
             session.add(obs)
             session.flush()
             audit.record(session, self.actor, audit.Action.CREATE, "field_observation", obs.id,
                          details={"lease_id": lease_id, "kind": kind_value.value,
                                   "observed_on": observed_on.isoformat()})
             return ObservationView(obs.id, obs.kind, kind_value.label, obs.observed_on, obs.observer,
-                                   obs.note, self.actor.display_name)
+                                   obs.note, self.actor.display_name, obs.correction_reason)
 
     # ------------------------------------------------------ signalements
     @_traces_refusals
@@ -471,12 +549,28 @@ class SeniorsService(Service):
             return [c for *_k, c in sorted(choices, key=lambda t: (t[0], t[1]))]
 
     @_traces_refusals
-    def send_signalement(self, lease_id: int, partner_id: int, sent_on: date, facts: str) -> SignalementView:
+    def send_signalement(self, lease_id: int, partner_id: int, sent_on: date, facts: str, *,
+                         tenant_informed: bool | None, tenant_informed_note: str = "",
+                         reply_expected: str = "", reply_by: date | None = None) -> SignalementView:
+        """Send a signalement. ``tenant_informed`` is required (the fiche says
+        whether the tenant knows); the reply expected and its date are
+        printed on the fiche so that the partner can answer."""
         access.require(self.actor, P.SENIORS_EDIT)
         if not isinstance(sent_on, date):
             raise ValidationError("Indiquez la date d'envoi du signalement.", "sent_on")
         if sent_on > self.clock.today():
             raise ValidationError("La date d'envoi ne peut pas être dans le futur.", "sent_on")
+        if tenant_informed is None:
+            raise ValidationError(
+                "Indiquez si le locataire a été informé du signalement (oui ou non) : le partenaire "
+                "doit le savoir avant de le contacter.", "tenant_informed")
+        if reply_by is not None and reply_by < sent_on:
+            raise ValidationError("La date de réponse attendue précède l'envoi : vérifiez-la.", "reply_by")
+        tenant_informed_note = (tenant_informed_note or "").strip()
+        reply_expected = (reply_expected or "").strip()
+        if len(tenant_informed_note) > 255:
+            raise ValidationError("La précision sur l'information du locataire est trop longue "
+                                  "(255 caractères au plus).", "tenant_informed_note")
         facts = (facts or "").strip()
         with self._write() as session:
             lease = self._in_scope(session, _lease_or_404(session, lease_id), "signalement")
@@ -496,7 +590,8 @@ class SeniorsService(Service):
                     "d'abord une observation (changement d'attitude, ne répond plus aux sollicitations...).")
             open_alert = session.scalar(
                 select(Referral.id).where(Referral.kind == SENIOR_ALERT, Referral.lease_id == lease.id,
-                                          Referral.status != rules.AlertStatus.CLOS.value))
+                                          Referral.status.notin_([rules.AlertStatus.CLOS.value,
+                                                                  rules.AlertStatus.ANNULE.value])))
             if open_alert is not None:
                 raise WorkflowError(
                     "Un signalement est déjà en cours pour ce bail : suivez-le (accusé de réception, "
@@ -508,9 +603,14 @@ class SeniorsService(Service):
             session.flush()
             session.add(SeniorAlertEvent(referral_id=referral.id, status=referral.status, on_date=sent_on,
                                          recorded_by_id=self.actor.user_id))
+            session.add(SeniorAlertInfo(referral_id=referral.id, tenant_informed=tenant_informed,
+                                        tenant_informed_note=tenant_informed_note,
+                                        reply_expected=reply_expected, reply_by=reply_by))
             audit.record(session, self.actor, audit.Action.CREATE, "senior_alert", referral.id,
                          details={"lease_id": lease.id, "partner_id": partner.id,
-                                  "kind": partner.category, "sent_on": sent_on.isoformat()})
+                                  "kind": partner.category, "sent_on": sent_on.isoformat(),
+                                  "tenant_informed": tenant_informed,
+                                  "reply_by": reply_by.isoformat() if reply_by else None})
             session.flush()
             return _signalement_view(session, referral, self.clock.today())
 
@@ -551,6 +651,104 @@ class SeniorsService(Service):
                          details={"status": [before, status], "on_date": on_date.isoformat()})
             return _signalement_view(session, referral, self.clock.today())
 
+    def add_relance(self, referral_id: int, on_date: date, means: str, comment: str,
+                    expected_version: int | None) -> SignalementView:
+        """A reminder sent to the partner (date, means, comment): in the
+        history; the next reminder falls due counting from it."""
+        access.require(self.actor, P.SENIORS_EDIT)
+        if means not in rules.RELANCE_MEANS:
+            raise ValidationError("Choisissez le moyen de la relance (téléphone, courriel, courrier, visite).",
+                                  "means")
+        return self._follow_up(referral_id, on_date, "relance", (comment or "").strip(), expected_version,
+                               means=means, open_only=True)
+
+    def add_follow_up_comment(self, referral_id: int, on_date: date, comment: str,
+                              expected_version: int | None) -> SignalementView:
+        """A follow-up comment (what the partner said, what was agreed)."""
+        access.require(self.actor, P.SENIORS_EDIT)
+        comment = (comment or "").strip()
+        if not comment:
+            raise ValidationError("Écrivez le commentaire de suivi.", "comment")
+        return self._follow_up(referral_id, on_date, "commentaire", comment, expected_version)
+
+    def cancel_signalement(self, referral_id: int, reason: str, expected_version: int | None) -> SignalementView:
+        """Cancel a signalement sent by mistake: kept with its reason, no longer
+        counted (the tenant's status is as if it had not been sent)."""
+        access.require(self.actor, P.SENIORS_EDIT)
+        reason = (reason or "").strip()
+        if len(reason) < 5:
+            raise ValidationError("Indiquez pourquoi ce signalement est annulé (erreur de locataire, de "
+                                  "partenaire...) : le motif reste dans l'historique.", "reason")
+        today = self.clock.today()
+        with self._write() as session:
+            referral = _alert_or_404(session, referral_id)
+            check_version(expected_version, referral.version)
+            if referral.status in (rules.AlertStatus.CLOS.value, rules.AlertStatus.ANNULE.value):
+                raise WorkflowError(
+                    f"Ce signalement est déjà « {rules.AlertStatus(referral.status).label.lower()} » : il ne "
+                    "peut plus être annulé.")
+            before = referral.status
+            referral.status = rules.AlertStatus.ANNULE.value
+            referral.status_changed_on = today
+            referral.closed_on = today
+            referral.result = "annule"
+            session.add(SeniorAlertEvent(referral_id=referral.id, status=referral.status, on_date=today,
+                                         note=reason, kind="annulation", recorded_by_id=self.actor.user_id))
+            session.flush()
+            audit.record(session, self.actor, audit.Action.UPDATE, "senior_alert", referral.id,
+                         details={"status": [before, referral.status], "reason": reason})
+            return _signalement_view(session, referral, today)
+
+    def _follow_up(self, referral_id: int, on_date: date, kind: str, note: str, expected_version: int | None,
+                   *, means: str | None = None, open_only: bool = False) -> SignalementView:
+        if not isinstance(on_date, date):
+            raise ValidationError("Indiquez la date.", "on_date")
+        today = self.clock.today()
+        if on_date > today:
+            raise ValidationError("La date ne peut pas être dans le futur.", "on_date")
+        with self._write() as session:
+            referral = _alert_or_404(session, referral_id)
+            check_version(expected_version, referral.version)
+            if on_date < referral.sent_on:
+                raise ValidationError("Cette date est antérieure à l'envoi du signalement : vérifiez-la.", "on_date")
+            if open_only and referral.status not in rules.OPEN_ALERT_STATUSES:
+                raise WorkflowError(f"Ce signalement est « {rules.AlertStatus(referral.status).label.lower()} » : "
+                                    "il n'y a plus lieu de relancer le partenaire.")
+            session.add(SeniorAlertEvent(referral_id=referral.id, status=referral.status, on_date=on_date,
+                                         note=note, kind=kind, means=means, recorded_by_id=self.actor.user_id))
+            flag_modified(referral, "status")  # a new version: other screens reload before editing
+            session.flush()
+            audit.record(session, self.actor, audit.Action.UPDATE, "senior_alert", referral.id,
+                         details={kind: on_date.isoformat(), "means": means})
+            return _signalement_view(session, referral, today)
+
+    def correct_observation(self, observation_id: int, kind: str, observed_on: date, observer: str,
+                            note: str, reason: str) -> ObservationView:
+        """A corrected observation: a new version naming the one it corrects
+        (kept, hidden from the detail); both are in the audit log."""
+        access.require(self.actor, P.SENIORS_EDIT)
+        reason = (reason or "").strip()
+        if not reason:
+            raise ValidationError("Indiquez ce qui est corrigé et pourquoi.", "reason")
+        with self._read() as session:
+            old = session.get(FieldObservation, observation_id)
+            if old is None:
+                raise NotFoundError("Cette observation n'existe plus : rechargez la fiche.")
+            lease_id = old.lease_id
+            before = {"kind": old.kind, "observed_on": old.observed_on.isoformat(), "observer": old.observer,
+                      "note": old.note}
+            newer = session.scalar(select(FieldObservation.id).where(FieldObservation.corrects_id == old.id))
+        if newer is not None:
+            raise ConflictError("Cette observation a déjà été corrigée : rechargez la fiche et corrigez "
+                                "la dernière version.")
+        view = self.add_observation(lease_id, kind, observed_on, observer, note, corrects=(observation_id, reason))
+        with self._write() as session:
+            audit.record(session, self.actor, audit.Action.UPDATE, "field_observation", observation_id,
+                         details={"corrected_by": view.id, "reason": reason,
+                                  **audit.diff_fields(before, {"kind": kind, "observed_on": observed_on.isoformat(),
+                                                               "observer": observer.strip(), "note": note.strip()})})
+        return view
+
     @_traces_refusals
     def fiche_pdf(self, referral_id: int) -> bytes:
         """The fiche de signalement (only what the partner needs)."""
@@ -563,6 +761,7 @@ class SeniorsService(Service):
             detail = _detail(session, referral.lease_id, self.clock.today())
             partner = referral.partner
             sender = session.get(User, referral.created_by_id) if referral.created_by_id else None
+            info = session.get(SeniorAlertInfo, referral.id)
             lease = session.get(Lease, referral.lease_id)
             data = FicheData(
                 organisation=read_setting(session, ORGANISATION_NAME),
@@ -592,6 +791,12 @@ class SeniorsService(Service):
                 history=detail.history[-6:],
                 facts=[(o.observed_on, o.kind_label, o.note) for o in detail.observations],
                 reason=referral.reason,
+                cotenant_name=detail.cotenant_name,
+                tenant_informed=info.tenant_informed if info else None,
+                tenant_informed_note=info.tenant_informed_note if info else "",
+                reply_expected=info.reply_expected if info else "",
+                reply_by=info.reply_by if info else None,
+                sender_role=_role_label(sender.role) if sender else "",
             )
             audit.record(session, self.actor, audit.Action.PRINT, "senior_alert", referral.id,
                          details={"document": "fiche_signalement", "lease_id": referral.lease_id})
@@ -611,8 +816,12 @@ class SeniorsService(Service):
             self._in_scope(session, _lease_or_404(session, referral.lease_id), "dossier du signalement")
             lease_id = referral.lease_id
             partner_name = referral.partner.name
+            detail = _detail(session, lease_id, self.clock.today())
+        arrears = _arrears_text(detail)
         case_id = CaseService(self.db, self.actor).find_or_create_for_lease(
-            lease_id, summary=f"Ouvert depuis un signalement senior à {partner_name}.")
+            lease_id, summary=f"Ouvert depuis un signalement senior à {partner_name}." + (f" {arrears}" if arrears else ""),
+            arrears_cents=detail.balance_cents if detail.balance_cents and detail.balance_cents > 0 else None,
+            arrears_months=detail.months_unpaid)
         with self._write() as session:
             referral = _alert_or_404(session, referral_id)
             if referral.case_id != case_id:
@@ -620,6 +829,28 @@ class SeniorsService(Service):
                 audit.record(session, self.actor, audit.Action.UPDATE, "senior_alert", referral.id,
                              case_id=case_id, details={"case_id": [None, case_id]})
         return case_id
+
+    def case_opening(self, referral_id: int) -> tuple[int | None, str]:
+        """Before « Ouvrir le dossier »: the open case of the household (None
+        when one would be created) and what a new case would carry, in French."""
+        access.require(self.actor, P.SENIORS_READ)
+        with self._read() as session:
+            referral = _alert_or_404(session, referral_id)
+            lease = _lease_or_404(session, referral.lease_id)
+            detail = _detail(session, lease.id, self.clock.today())
+            existing = None
+            try:
+                from cus_desk.domain.cases import CaseStatus
+                from cus_desk.store.models.cases import Case
+            except ImportError:  # pragma: no cover - cases feature absent from this build
+                Case = None
+            if Case is not None and lease.household_id is not None:
+                existing = session.scalar(
+                    select(Case.id).where(Case.status != CaseStatus.CLOSED.value)
+                    .where((Case.lease_id == lease.id) | (Case.household_id == lease.household_id))
+                    .order_by(Case.id.desc()).limit(1))
+        arrears = _arrears_text(detail) or "Aucun impayé connu dans les extraits."
+        return existing, arrears
 
     def reminders(self) -> list[SignalementView]:
         """Signalements still "envoyé" after the reminder delay."""
@@ -637,6 +868,26 @@ class SeniorsService(Service):
 
 
 # ------------------------------------------------------------------ helpers
+
+def _role_label(role: str) -> str:
+    from cus_desk.domain.roles import Role
+
+    try:
+        return Role(role).label
+    except ValueError:
+        return ""
+
+
+def _arrears_text(detail: SeniorDetail) -> str:
+    """« Impayé de 1 234,56 € (3 mois) au 31/10/2026 selon l'extrait. », or ""."""
+    if detail.balance_cents is None or detail.balance_cents <= 0 or detail.extract_date is None:
+        return ""
+    from cus_desk.domain.formatting import format_cents
+
+    months = f" ({detail.months_unpaid} mois)" if detail.months_unpaid is not None else ""
+    return (f"Impayé de {format_cents(detail.balance_cents)}{months} au {format_date(detail.extract_date)} "
+            "selon l'extrait.")
+
 
 def _extract_date(rows: list[SeniorRow]) -> date | None:
     dates = [r.extract_date for r in rows if r.extract_date]
@@ -716,12 +967,18 @@ def _compute_seniors(session: Session, as_of: date | None, today: date) -> list[
         query = query.where(ArrearsExtract.extract_date <= as_of)
     extract = session.scalar(query.order_by(ArrearsExtract.extract_date.desc()).limit(1))
 
+    relanced = {rid: max(on, sent) for rid, on, sent in session.execute(
+        select(SeniorAlertEvent.referral_id, func.max(SeniorAlertEvent.on_date), Referral.sent_on)
+        .join(Referral, Referral.id == SeniorAlertEvent.referral_id)
+        .where(SeniorAlertEvent.kind == "relance").group_by(SeniorAlertEvent.referral_id, Referral.sent_on))}
     alerts_by_lease: dict[int, list[Referral]] = {}
     for r in session.scalars(select(Referral).where(Referral.kind == SENIOR_ALERT).order_by(Referral.sent_on)):
         if as_of is None or r.sent_on <= as_of:
             alerts_by_lease.setdefault(r.lease_id, []).append(r)
     obs_by_lease: dict[int, list[date]] = {}
-    obs_query = select(FieldObservation.lease_id, FieldObservation.observed_on)
+    corrected = select(FieldObservation.corrects_id).where(FieldObservation.corrects_id.is_not(None))
+    obs_query = select(FieldObservation.lease_id, FieldObservation.observed_on).where(
+        FieldObservation.id.notin_(corrected))
     if as_of is not None:
         obs_query = obs_query.where(FieldObservation.observed_on <= as_of)
     for lease_id, observed_on in session.execute(obs_query):
@@ -729,6 +986,7 @@ def _compute_seniors(session: Session, as_of: date | None, today: date) -> list[
 
     candidates: dict[int, tuple] = {}
     earlier: set[int] = set()
+    history_agencies: set[int] = set()
     if extract is not None:
         line_rows = session.execute(
             select(ArrearsLine, Lease, Agency.name)
@@ -744,6 +1002,7 @@ def _compute_seniors(session: Session, as_of: date | None, today: date) -> list[
             .where(ArrearsExtract.extract_date < extract.extract_date)
             .where(_in_arrears_clause(rule))
         ))
+        history_agencies = _history_agencies(session, extract.extract_date)
         for line, lease, agency_name in line_rows:
             candidates[lease.id] = (line, lease, agency_name, extract.extract_date)
     # Open signalements whose lease is not in this extract stay on the list.
@@ -781,16 +1040,20 @@ def _compute_seniors(session: Session, as_of: date | None, today: date) -> list[
                                      [(a.status, a.closed_on) for a in alerts])
         if status is None:
             continue
-        first = rules.is_first_arrears(arrears_now, lease_id in earlier, lease.start_date, when, rule)
+        finding = rules.first_arrears(
+            arrears_now, lease.agency_id in history_agencies, lease_id in earlier, lease.start_date, when,
+            months, line.last_payment_on if line is not None else None, rule)
+        first = finding.first is True
         due = None
         for a in alerts:
-            due = rules.reminder_due(a.status, a.sent_on, today, reminder_days) or due
+            due = rules.reminder_due(a.status, relanced.get(a.id, a.sent_on), today, reminder_days) or due
         result.append(SeniorRow(
             lease_id=lease_id, contract=lease.contract_number,
             last_name=holder.last_name if holder else "", first_name=holder.first_name if holder else "",
             age=age, agency_id=lease.agency_id, agency=agency_name, commune=lease.commune,
             balance_cents=balance, months_unpaid=months, status=status.value, status_label=status.label,
             first_arrears=first, lease_start=lease.start_date, extract_date=on, reminder_due=due,
+            history_unknown=finding.unknown, first_arrears_reason=finding.reason,
         ))
     result.sort(key=lambda r: (not r.first_arrears, -(r.balance_cents or 0), r.contract))
     return result
@@ -813,22 +1076,33 @@ def _signalement_views(session: Session, referrals: list[Referral], today: date)
     partner_ids = {r.partner_id for r in referrals}
     partners = {p.id: p for p in session.scalars(select(Partner).where(Partner.id.in_(partner_ids)))}
     days = read_setting(session, SIGNALEMENT_REMINDER_DAYS)
-    return [_one_signalement_view(r, events_of[r.id], partners[r.partner_id], today, days)
-            for r in referrals]
+    infos = {i.referral_id: i for i in session.scalars(
+        select(SeniorAlertInfo).where(SeniorAlertInfo.referral_id.in_(ids)))}
+    user_ids = {e.recorded_by_id for evs in events_of.values() for e in evs if e.recorded_by_id}
+    names = ({u.id: u.display_name for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
+             if user_ids else {})
+    return [_one_signalement_view(r, events_of[r.id], partners[r.partner_id], infos.get(r.id), names,
+                                  today, days) for r in referrals]
 
 
-def _one_signalement_view(referral: Referral, events, partner: Partner, today: date,
-                          days: int) -> SignalementView:
+def _one_signalement_view(referral: Referral, events, partner: Partner, info, names: dict,
+                          today: date, days: int) -> SignalementView:
+    last_contact = max([referral.sent_on] + [e.on_date for e in events if e.kind == "relance"])
     return SignalementView(
         id=referral.id, version=referral.version, lease_id=referral.lease_id,
         partner_id=partner.id, partner_name=partner.name, partner_kind=partner.category,
         partner_kind_label=SENIOR_PARTNER_KINDS.get(partner.category, partner.category),
         sent_on=referral.sent_on, status=referral.status,
         status_label=rules.AlertStatus(referral.status).label, reason=referral.reason,
-        events=[AlertEventView(e.status, rules.AlertStatus(e.status).label, e.on_date, e.note) for e in events],
+        events=[AlertEventView(e.status, rules.AlertStatus(e.status).label, e.on_date, e.note, e.kind, e.means,
+                               names.get(e.recorded_by_id, "")) for e in events],
         next_statuses=[(s.value, s.label) for s in rules.allowed_alert_transitions(referral.status)],
-        reminder_due=rules.reminder_due(referral.status, referral.sent_on, today, days),
+        reminder_due=rules.reminder_due(referral.status, last_contact, today, days),
         case_id=referral.case_id,
+        tenant_informed=info.tenant_informed if info else None,
+        tenant_informed_note=info.tenant_informed_note if info else "",
+        reply_expected=info.reply_expected if info else "",
+        reply_by=info.reply_by if info else None,
     )
 
 
@@ -849,12 +1123,14 @@ def _detail(session: Session, lease_id: int, today: date) -> SeniorDetail:
     cobirth = line.cotenant_birth_date if line else None
     age = rules.senior_age_of(birth, cobirth, on or today)
     history = lease_balance_history(session, lease_id)
+    all_observations = session.scalars(select(FieldObservation).where(FieldObservation.lease_id == lease_id)
+                                       .order_by(FieldObservation.observed_on.desc(), FieldObservation.id.desc())).all()
+    superseded = {o.corrects_id for o in all_observations if o.corrects_id}
     observations = [
         ObservationView(o.id, o.kind, rules.ObservationKind(o.kind).label, o.observed_on, o.observer,
                         o.note, (session.get(User, o.recorded_by_id).display_name
-                                 if o.recorded_by_id else ""))
-        for o in session.scalars(select(FieldObservation).where(FieldObservation.lease_id == lease_id)
-                                 .order_by(FieldObservation.observed_on.desc(), FieldObservation.id.desc()))
+                                 if o.recorded_by_id else ""), o.correction_reason)
+        for o in all_observations if o.id not in superseded
     ]
     alerts = session.scalars(select(Referral).where(Referral.kind == SENIOR_ALERT, Referral.lease_id == lease_id)
                              .order_by(Referral.sent_on.desc(), Referral.id.desc())).all()
@@ -868,7 +1144,13 @@ def _detail(session: Session, lease_id: int, today: date) -> SeniorDetail:
         .where(ArrearsLine.lease_id == lease_id, ArrearsExtract.extract_date < on)
         .where(_in_arrears_clause(rule))
     )
-    first = rules.is_first_arrears(arrears_now, bool(earlier), lease.start_date, on or today, rule)
+    history_known = on is not None and lease.agency_id in _history_agencies(session, on)
+    finding = rules.first_arrears(arrears_now, history_known, bool(earlier), lease.start_date, on or today,
+                                  line.months_unpaid if line else None, line.last_payment_on if line else None,
+                                  rule)
+    cotenant = session.scalar(select(Tenant).where(
+        Tenant.household_id == lease.household_id, Tenant.relationship_kind == "cotitulaire")
+        .order_by(Tenant.position, Tenant.id).limit(1)) if lease.household_id else None
     return SeniorDetail(
         lease_id=lease.id, contract=lease.contract_number,
         last_name=holder.last_name if holder else "", first_name=holder.first_name if holder else "",
@@ -881,6 +1163,24 @@ def _detail(session: Session, lease_id: int, today: date) -> SeniorDetail:
         last_payment_on=line.last_payment_on if line else None,
         extract_date=on, status=status.value if status else None,
         status_label=status.label if status else "Hors liste (pas d'impayé senior)",
-        first_arrears=first, history=history, observations=observations,
+        first_arrears=finding.first is True, history=history, observations=observations,
         signalements=_signalement_views(session, list(alerts), today),
+        history_unknown=finding.unknown, first_arrears_reason=finding.reason,
+        cotenant_name=f"{cotenant.last_name} {cotenant.first_name}".strip() if cotenant else None,
     )
+
+
+def _history_agencies(session: Session, before: date) -> set[int]:
+    """Agencies with at least one line in an extract earlier than ``before``:
+    for their leases, "never in arrears before" is known, not assumed."""
+    earlier = select(ArrearsExtract.id).where(ArrearsExtract.extract_date < before)
+    if session.scalar(earlier.limit(1)) is None:
+        return set()
+    # One EXISTS per agency (a handful) stops at the first line found, instead
+    # of a DISTINCT over every line of every earlier extract.
+    return {agency_id for (agency_id,) in session.execute(
+        select(Agency.id).where(
+            select(ArrearsLine.id)
+            .join(Lease, Lease.id == ArrearsLine.lease_id)
+            .where(Lease.agency_id == Agency.id, ArrearsLine.extract_id.in_(earlier))
+            .exists()))}

@@ -1,18 +1,16 @@
-"""Import of an arrears extract (extrait d'impayés) of the management system.
+"""Storing an arrears extract (extrait d'impayés) of the management system.
 
-Three steps, each testable without Qt:
-
-1. ``read_table(path, sheet)`` reads a CSV (UTF-8, UTF-8 with BOM, UTF-16 or
-   Windows-1252; separator ``;``, ``,`` or tab, detected) or an XLSX sheet.
-   A file that cannot be read as a whole raises ``ImportRefused``.
-2. ``analyse(headers, remembered)`` recognises the columns by header (case,
-   accents, punctuation ignored); ``parse_rows`` turns each line into a
-   ``ParsedLine`` or a rejection (line number, header = line 1, French reason).
-3. ``store_extract(session, ...)`` writes everything inside the caller's
-   transaction: leases, households and tenants created or updated (matching
-   on the contract number), one ``ArrearsLine`` per lease. An extract with
-   the same date is replaced. ``cancelled()`` is checked as it goes; the
-   caller's rollback then leaves the database as it was.
+Reading the file and parsing its rows are pure and live in
+``cus_desk.importing`` (``tables``: CSV/XLSX within bounds, header row found
+under title lines; ``arrears``: columns recognised, rows parsed, co-tenants
+merged). This module writes: ``store_extract(session, ...)`` inside the
+caller's transaction: leases, households, titulaires and co-titulaires
+created or updated (matching on the contract number, leading zeros
+ignored), one ``ArrearsLine`` per lease. An extract covers the agencies its
+lines belong to: importing another file for the same date replaces the
+lines of those agencies only (an agency-only file leaves the others).
+``cancelled()`` is checked as it goes; the caller's rollback then leaves the
+database as it was.
 
 Writes go through SQLAlchemy Core ``executemany`` (25,000 lines in well
 under the 3 s goal; see tests/perf/bench_import.py)."""
@@ -21,10 +19,8 @@ from __future__ import annotations
 
 import csv
 import gc
-import hashlib
-import io
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date
@@ -34,16 +30,27 @@ from typing import Any
 from sqlalchemy import Date, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from cus_desk.domain.errors import CusDeskError, ValidationError
-from cus_desk.domain.formatting import format_date
-from cus_desk.domain.parsing import (
-    ParseError,
-    normalize_header,
-    normalize_name,
-    parse_amount_cents,
-    parse_date,
-    parse_int,
+from cus_desk.domain.parsing import normalize_name, spreadsheet_safe
+from cus_desk.importing import tables as _tables
+from cus_desk.importing.arrears import (  # noqa: F401 - the importer's names, as before
+    FIELD_BY_KEY,
+    FIELDS,
+    FieldSpec,
+    HeaderAnalysis,
+    MappingRequired,
+    ParsedLine,
+    RejectedLine,
+    analyse,
+    contract_key,
+    date_in_preamble,
+    header_score,
+    header_signature,
+    mapping_from_headers,
+    parse_rows,
+    require_columns,
 )
+from cus_desk.importing.limits import DEFAULT_LIMITS, Limits
+from cus_desk.importing.tables import ImportCancelled, ImportRefused, RawTable  # noqa: F401
 from cus_desk.store.db import session_clock
 from cus_desk.store.models.base import UTCDateTime
 from cus_desk.store.models.core import Agency, Household, Lease, Tenant
@@ -53,117 +60,18 @@ Progress = Callable[[int, int], None]
 Cancelled = Callable[[], bool]
 
 
-class ImportRefused(ValidationError):
-    """The file as a whole cannot be imported; nothing was changed."""
+def read_table(path: Path | str, sheet: str | None = None, cancelled: Cancelled | None = None,
+               limits: Limits | None = None) -> RawTable:
+    """The extract as text rows, its header row found under any title lines."""
+    return _tables.read_table(path, sheet, cancelled, score=header_score, limits=limits or DEFAULT_LIMITS)
 
 
-class MappingRequired(ImportRefused):
-    """Required columns were not recognised: the user must say which column
-    is which (mapping dialog), or fix the file."""
-
-    def __init__(self, message: str, headers: list[str], mapping: dict[str, int],
-                 missing: list[str]) -> None:
-        super().__init__(message)
-        self.headers = headers
-        self.mapping = mapping
-        self.missing = missing
+def read_csv_bytes(data: bytes, name: str, limits: Limits | None = None) -> RawTable:
+    return _tables.read_csv_bytes(data, name, score=header_score, limits=limits or DEFAULT_LIMITS)
 
 
-class ImportCancelled(CusDeskError):
-    def __init__(self) -> None:
-        super().__init__("Import annulé : la base de données n'a pas été modifiée.")
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    key: str
-    label: str
-    aliases: tuple[str, ...]
-    required: bool = False
-    recommended: bool = False
-
-
-FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("contract", "N° contrat", ("n contrat", "numero de contrat", "contrat", "n de contrat",
-                                         "no contrat", "num contrat", "numero contrat", "n du contrat"),
-              required=True),
-    FieldSpec("last_name", "Nom", ("nom", "nom du locataire", "nom locataire"), recommended=True),
-    FieldSpec("first_name", "Prénom", ("prenom", "prenom du locataire", "prenom locataire")),
-    FieldSpec("birth_date", "Date de naissance", ("date de naissance", "ne e le", "ne le", "nee le",
-                                                  "date naissance", "date de naissance titulaire"),
-              recommended=True),
-    FieldSpec("cotenant_birth_date", "Date de naissance cotitulaire",
-              ("date de naissance cotitulaire", "date naissance cotitulaire",
-               "date de naissance du cotitulaire")),
-    FieldSpec("agency", "Agence", ("agence", "agence de gestion"), recommended=True),
-    FieldSpec("commune", "Commune", ("commune", "ville")),
-    FieldSpec("address", "Adresse", ("adresse", "adresse du logement")),
-    FieldSpec("lease_start", "Date d'entrée", ("date d entree", "date entree", "date d entree dans les lieux")),
-    FieldSpec("balance", "Solde", ("solde", "solde debiteur", "montant impaye", "montant des impayes"),
-              required=True),
-    FieldSpec("months_unpaid", "Nb mois impayés", ("nb mois impayes", "mois d impayes", "nombre de mois impayes",
-                                                   "nb de mois impayes", "mois impayes")),
-    FieldSpec("last_payment", "Date dernier paiement", ("date dernier paiement", "date du dernier paiement")),
-    FieldSpec("rent", "Loyer + charges", ("loyer charges", "loyer charges comprises", "loyer et charges")),
-    FieldSpec("phone", "Téléphone", ("telephone", "tel", "telephone locataire")),
-)
-FIELD_BY_KEY = {f.key: f for f in FIELDS}
-_ALIAS_TO_FIELD = {alias: f.key for f in FIELDS for alias in f.aliases}
-
-
-@dataclass
-class RawTable:
-    """A file read as text rows: ``rows`` are (line number, cells)."""
-
-    source_name: str
-    headers: list[str]
-    rows: list[tuple[int, list[Any]]]
-    kind: str  # "csv" | "xlsx"
-    encoding: str | None = None
-    separator: str | None = None
-    sheet: str | None = None
-
-
-@dataclass(frozen=True)
-class RejectedLine:
-    line: int
-    reason: str
-
-
-@dataclass(frozen=True)
-class HeaderAnalysis:
-    headers: list[str]
-    mapping: dict[str, int]  # field key -> column index
-    unknown: list[str]  # headers matching no field
-    missing_required: list[str]  # field keys
-    missing_recommended: list[str]
-    signature: str
-    remembered: bool = False
-
-    @property
-    def needs_mapping(self) -> bool:
-        """Worth asking the user: a required column is missing, or a
-        recommended one is missing while some headers were not recognised."""
-        return bool(self.missing_required) or bool(self.missing_recommended and self.unknown)
-
-
-@dataclass(slots=True)
-class ParsedLine:
-    line: int
-    contract: str
-    balance_cents: int
-    last_name: str | None = None
-    first_name: str | None = None
-    birth_date: date | None = None
-    cotenant_birth_date: date | None = None
-    agency: str | None = None
-    commune: str | None = None
-    address: str | None = None
-    lease_start: date | None = None
-    months_unpaid: int | None = None
-    last_payment: date | None = None
-    rent_cents: int | None = None
-    phone: str | None = None
+def list_sheets(path: Path | str) -> list[str]:
+    return _tables.list_sheets(path)
 
 
 @dataclass
@@ -177,6 +85,11 @@ class ImportResult:
     replaced: bool = False
     leases_created: int = 0
     leases_updated: int = 0
+    warnings: list[RejectedLine] = field(default_factory=list)
+    agencies: list[str] = field(default_factory=list)  # the agencies this file covers
+    replaced_agencies: list[str] = field(default_factory=list)  # their lines replaced
+    kept_agencies: list[str] = field(default_factory=list)  # same date, other agencies: kept
+    header_line: int = 1
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -184,6 +97,10 @@ class ImportResult:
             "lines_read": self.lines_read,
             "imported": self.imported,
             "rejected": [{"line": r.line, "reason": r.reason} for r in self.rejected],
+            "warnings": [{"line": r.line, "reason": r.reason} for r in self.warnings],
+            "agencies": self.agencies,
+            "replaced_agencies": self.replaced_agencies,
+            "kept_agencies": self.kept_agencies,
         }
 
 
@@ -200,350 +117,6 @@ def gc_paused():
     finally:
         if was_enabled:
             gc.enable()
-
-
-# --------------------------------------------------------------------- reading
-
-UNREADABLE = (
-    "Le fichier « {name} » ne peut pas être lu comme un extrait d'impayés ({why}). "
-    "Exportez-le de nouveau au format CSV ou XLSX depuis le logiciel de gestion, puis recommencez."
-)
-
-
-def _refuse(name: str, why: str) -> ImportRefused:
-    return ImportRefused(UNREADABLE.format(name=name, why=why))
-
-
-def list_sheets(path: Path | str) -> list[str]:
-    """Sheet names of an XLSX file (empty list for a CSV)."""
-    path = Path(path)
-    if not _is_xlsx(path):
-        return []
-    wb = _open_workbook(path)
-    try:
-        return list(wb.sheetnames)
-    finally:
-        wb.close()
-
-
-def _is_xlsx(path: Path) -> bool:
-    try:
-        with path.open("rb") as fh:
-            return fh.read(4) == b"PK\x03\x04"
-    except OSError:
-        return False
-
-
-def _open_workbook(path: Path):
-    from openpyxl import load_workbook
-
-    try:
-        # A file object: openpyxl would otherwise judge the file by its extension.
-        return load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
-    except OSError as exc:
-        raise ImportRefused(f"Le fichier « {path.name} » ne peut pas être ouvert ({exc}).") from exc
-    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException...
-        raise _refuse(path.name, f"classeur Excel endommagé : {exc.__class__.__name__}") from exc
-
-
-def read_table(path: Path | str, sheet: str | None = None,
-               cancelled: Cancelled | None = None) -> RawTable:
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ImportRefused(f"Le fichier « {path} » est introuvable. Vérifiez son emplacement.") from None
-    except OSError as exc:
-        raise ImportRefused(
-            f"Le fichier « {path.name} » ne peut pas être ouvert ({exc.strerror or exc}). "
-            "Fermez-le s'il est ouvert dans un autre logiciel, puis recommencez."
-        ) from None
-    if not data.strip():
-        raise ImportRefused(f"Le fichier « {path.name} » est vide : il n'y a rien à importer.")
-    if data.startswith(b"PK\x03\x04"):
-        return _read_xlsx(path, sheet, cancelled)
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _refuse(path.name, "ancien format Excel .xls ; enregistrez-le en .xlsx ou en CSV")
-    return read_csv_bytes(data, path.name)
-
-
-def read_csv_bytes(data: bytes, name: str) -> RawTable:
-    if data.startswith(b"\xef\xbb\xbf"):
-        encoding = "utf-8-sig"
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encoding = "utf-16"
-    elif b"\x00" in data[:4096]:
-        raise _refuse(name, "fichier binaire, ni CSV ni XLSX")
-    else:
-        encoding = "utf-8"
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError:
-        if encoding != "utf-8":
-            raise _refuse(name, "encodage illisible") from None
-        encoding = "cp1252"
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            raise _refuse(name, "encodage illisible") from None
-    if "\x00" in text:
-        raise _refuse(name, "fichier binaire, ni CSV ni XLSX")
-    text = text.lstrip("\ufeff")
-    first_line = text.split("\n", 1)[0]
-    counts = {sep: first_line.count(sep) for sep in (";", "\t", ",")}
-    separator = max(counts, key=lambda s: counts[s])
-    if counts[separator] == 0:
-        separator = ";"
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
-    try:
-        headers = next(reader, None)
-        if headers is None:
-            raise ImportRefused(f"Le fichier « {name} » est vide : il n'y a rien à importer.")
-        rows: list[tuple[int, list[Any]]] = []
-        for cells in reader:
-            if not cells or not "".join(cells).strip():
-                continue
-            rows.append((reader.line_num, cells))
-    except csv.Error as exc:
-        raise _refuse(name, f"structure CSV invalide ligne {reader.line_num} : {exc}") from None
-    return RawTable(name, [h.strip() for h in headers], rows, "csv", encoding, separator)
-
-
-def _read_xlsx(path: Path, sheet: str | None, cancelled: Cancelled | None = None) -> RawTable:
-    wb = _open_workbook(path)
-    try:
-        if sheet is not None and sheet not in wb.sheetnames:
-            raise ImportRefused(
-                f"Le classeur « {path.name} » n'a pas de feuille « {sheet} ». "
-                f"Feuilles présentes : {', '.join(wb.sheetnames)}."
-            )
-        ws = wb[sheet] if sheet is not None else wb.worksheets[0]
-        rows: list[tuple[int, list[Any]]] = []
-        headers: list[str] | None = None
-        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            if number % 1000 == 0 and cancelled is not None and cancelled():
-                raise ImportCancelled()  # reading a big workbook takes a while
-            cells = list(values)
-            if headers is None:
-                if number == 1:
-                    headers = ["" if v is None else str(v).strip() for v in cells]
-                    continue
-            if not any(v is not None and str(v).strip() for v in cells):
-                continue
-            rows.append((number, cells))
-        if headers is None or not any(headers):
-            raise ImportRefused(
-                f"La feuille « {ws.title} » du classeur « {path.name} » est vide ou n'a pas "
-                "d'en-têtes en première ligne. Choisissez la feuille qui contient l'extrait."
-            )
-        return RawTable(path.name, headers, rows, "xlsx", sheet=ws.title)
-    except (ImportRefused, ImportCancelled):
-        raise
-    except Exception as exc:  # openpyxl raises many kinds on damaged files
-        raise _refuse(path.name, f"classeur Excel illisible : {exc.__class__.__name__}") from exc
-    finally:
-        wb.close()
-
-
-# -------------------------------------------------------------------- headers
-
-def header_signature(headers: Iterable[str]) -> str:
-    """The shape of a file: its normalised headers, in order."""
-    joined = "\x1f".join(normalize_header(h) for h in headers)
-    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
-
-
-def analyse(headers: list[str], remembered: dict[str, str] | None = None) -> HeaderAnalysis:
-    """Which column holds which field. ``remembered`` is a mapping {field:
-    header} saved for files of this shape; it completes the recognised one."""
-    mapping: dict[str, int] = {}
-    unknown: list[str] = []
-    for index, header in enumerate(headers):
-        key = _ALIAS_TO_FIELD.get(normalize_header(header))
-        if key is not None and key not in mapping:
-            mapping[key] = index
-        elif key is None and header.strip():
-            unknown.append(header)
-    used_remembered = False
-    if remembered:
-        by_norm = {normalize_header(h): i for i, h in enumerate(headers)}
-        for key, header in remembered.items():
-            index = by_norm.get(normalize_header(header))
-            if key in FIELD_BY_KEY and index is not None and key not in mapping:
-                mapping[key] = index
-                used_remembered = True
-                if headers[index] in unknown:
-                    unknown.remove(headers[index])
-    return HeaderAnalysis(
-        headers=list(headers),
-        mapping=mapping,
-        unknown=unknown,
-        missing_required=[f.key for f in FIELDS if f.required and f.key not in mapping],
-        missing_recommended=[f.key for f in FIELDS if f.recommended and f.key not in mapping],
-        signature=header_signature(headers),
-        remembered=used_remembered,
-    )
-
-
-def mapping_from_headers(headers: list[str], chosen: dict[str, str]) -> dict[str, int]:
-    """{field: header} (as chosen in the mapping dialog) → {field: index}."""
-    index = {h: i for i, h in enumerate(headers)}
-    result = {}
-    for key, header in chosen.items():
-        if key not in FIELD_BY_KEY:
-            raise ValidationError(f"Champ inconnu : {key}.")
-        if header not in index:
-            raise ValidationError(f"La colonne « {header} » n'existe pas dans le fichier.")
-        result[key] = index[header]
-    return result
-
-
-def require_columns(table: RawTable, mapping: dict[str, int]) -> None:
-    missing = [f.key for f in FIELDS if f.required and f.key not in mapping]
-    if missing:
-        labels = ", ".join(f"« {FIELD_BY_KEY[k].label} »" for k in missing)
-        found = ", ".join(f"« {h} »" for h in table.headers if h) or "aucune"
-        raise MappingRequired(
-            f"Le fichier « {table.source_name} » n'a pas de colonne reconnue pour {labels} "
-            f"(colonnes trouvées : {found}). Indiquez quelle colonne correspond, ou renommez "
-            "l'en-tête dans le fichier, puis recommencez. Rien n'a été importé.",
-            table.headers, dict(mapping), missing,
-        )
-
-
-# -------------------------------------------------------------------- parsing
-
-_LABELS = {f.key: f.label for f in FIELDS}
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-_ROW_FIELDS = ("contract", "balance", "last_name", "first_name", "birth_date", "cotenant_birth_date",
-               "agency", "commune", "address", "lease_start", "months_unpaid", "last_payment", "rent",
-               "phone")
-
-
-def _clean(value: Any) -> Any:
-    """A cell as None (empty), stripped text, or a typed XLSX value."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value.strip() or None
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return value  # kept as a number: amounts and counts read it as such
-    return value
-
-
-def parse_rows(table: RawTable, mapping: dict[str, int], extract_date: date,
-               progress: Progress | None = None, cancelled: Cancelled | None = None,
-               progress_total: int | None = None) -> tuple[list[ParsedLine], list[RejectedLine]]:
-    """Each row as a ParsedLine, or a RejectedLine (line number, French reason)."""
-    require_columns(table, mapping)
-    total = progress_total or len(table.rows)
-    parsed: list[ParsedLine] = []
-    rejected: list[RejectedLine] = []
-    seen: dict[str, int] = {}
-    width = max(len(table.headers), max(mapping.values()) + 1)
-    # A missing column reads from one past the end: always empty.
-    indexes = [mapping.get(key, width) for key in _ROW_FIELDS]
-    is_csv = table.kind == "csv"
-    date_cache: dict[Any, date] = {}
-    amount_cache: dict[Any, int] = {}
-
-    def as_date(value: Any, key: str) -> date | None:
-        if value is None:
-            return None
-        hit = date_cache.get(value)
-        if hit is not None:
-            return hit
-        try:
-            result = parse_date(value, reference=extract_date)
-        except ParseError as exc:
-            label = _LABELS[key]
-            raise ParseError(f"{label[0].lower()}{label[1:]} : {exc}") from None
-        date_cache[value] = result
-        return result
-
-    def as_cents(value: Any, label: str) -> int:
-        hit = amount_cache.get(value)
-        if hit is not None:
-            return hit
-        try:
-            result = parse_amount_cents(value)
-        except ParseError as exc:
-            raise ParseError(f"{label} : {exc}") from None
-        amount_cache[value] = result
-        return result
-
-    for done, (number, cells) in enumerate(table.rows, start=1):
-        if done % 1000 == 0:
-            if cancelled is not None and cancelled():
-                raise ImportCancelled()
-            if progress is not None:
-                progress(done, total)
-        if len(cells) <= width:
-            cells = list(cells) + [None] * (width + 1 - len(cells))
-        if is_csv:
-            values = [(cells[i] or "").strip() or None for i in indexes]
-        else:
-            values = [_clean(cells[i]) for i in indexes]
-        (contract, balance_raw, last_name, first_name, birth_raw, cobirth_raw, agency, commune,
-         address, start_raw, months, lastpay_raw, rent, phone) = values
-        if contract is None:
-            rejected.append(RejectedLine(number, "numéro de contrat absent"))
-            continue
-        if not is_csv:
-            contract = _text(contract)
-        first_seen = seen.get(contract)
-        if first_seen is not None:
-            rejected.append(RejectedLine(
-                number, f"contrat {contract} déjà présent ligne {first_seen} du même fichier"))
-            continue
-        seen[contract] = number
-        try:
-            if balance_raw is None:
-                raise ParseError("solde absent")
-            balance = as_cents(balance_raw, "solde")
-            birth = as_date(birth_raw, "birth_date")
-            if birth is not None and birth > extract_date:
-                raise ParseError(
-                    f"date de naissance {format_date(birth)} postérieure à la date de l'extrait")
-            cobirth = as_date(cobirth_raw, "cotenant_birth_date")
-            if cobirth is not None and cobirth > extract_date:
-                raise ParseError(
-                    f"date de naissance du cotitulaire {format_date(cobirth)} postérieure à la "
-                    "date de l'extrait")
-            if months is not None:
-                months = parse_int(months, "nombre de mois impayés")
-                if months < 0:
-                    raise ParseError(f"nombre de mois impayés négatif ({months})")
-            if rent is not None:
-                rent = as_cents(rent, "loyer + charges")
-            if not is_csv:
-                last_name, first_name, agency, commune, address, phone = (
-                    _opt_text(v) for v in (last_name, first_name, agency, commune, address, phone))
-            line = ParsedLine(
-                number, contract, balance, last_name, first_name, birth, cobirth, agency, commune,
-                address, as_date(start_raw, "lease_start"), months, as_date(lastpay_raw, "last_payment"),
-                rent, phone,
-            )
-        except ParseError as exc:
-            del seen[contract]
-            rejected.append(RejectedLine(number, str(exc)))
-            continue
-        parsed.append(line)
-    return parsed, rejected
-
-
-def _opt_text(value: Any) -> str | None:
-    text = _text(value)
-    return text or None
 
 
 # -------------------------------------------------------------------- storing
@@ -584,12 +157,6 @@ def store_extract(session: Session, extract_date: date, lines: list[ParsedLine],
     checkpoint(0)
     rejected = list(rejected)
     now = session_clock(session).now()
-    replaced = False
-    old_id = session.scalar(select(ArrearsExtract.id).where(ArrearsExtract.extract_date == extract_date))
-    if old_id is not None:
-        session.execute(delete(ArrearsLine).where(ArrearsLine.extract_id == old_id))
-        session.execute(delete(ArrearsExtract).where(ArrearsExtract.id == old_id))
-        replaced = True
 
     agencies = agency_lookup(session)
     agency_ids: dict[str, int | None] = {}
@@ -600,6 +167,11 @@ def store_extract(session: Session, extract_date: date, lines: list[ParsedLine],
         lt.c.id, lt.c.contract_number, lt.c.household_id, lt.c.agency_id, lt.c.commune,
         lt.c.address, lt.c.start_date, lt.c.monthly_rent_cents, lt.c.version))
     existing = {row[1]: row for row in lease_rows}
+    # Leading zeros ignored ("452009" from an XLSX number is "00452009"); an
+    # exact match wins when two stored contracts differ only by them.
+    by_key: dict[str, tuple] = {}
+    for row in lease_rows:
+        by_key.setdefault(contract_key(row[1]), row)
 
     def stored(value: date | None):
         """A parsed date as the raw rows hold it (ISO text on SQLite)."""
@@ -614,6 +186,11 @@ def store_extract(session: Session, extract_date: date, lines: list[ParsedLine],
     tenant_rows, _ = _fetch(session, select(
         tt.c.id, tt.c.household_id, tt.c.last_name, tt.c.first_name, tt.c.birth_date, tt.c.position)
         .where(tt.c.relationship_kind == "titulaire"))
+    cotenants: dict[int, tuple] = {}
+    for row in _fetch(session, select(
+            tt.c.id, tt.c.household_id, tt.c.last_name, tt.c.first_name, tt.c.birth_date, tt.c.position)
+            .where(tt.c.relationship_kind == "cotitulaire").order_by(tt.c.position, tt.c.id))[0]:
+        cotenants.setdefault(row[1], row)
     for row in tenant_rows:
         rank = (row[5] or 0, row[0])  # the first titulaire of a household (lowest position, then id)
         if row[1] not in holder_rank or rank < holder_rank[row[1]]:
@@ -623,9 +200,13 @@ def store_extract(session: Session, extract_date: date, lines: list[ParsedLine],
 
     new_lines: list[ParsedLine] = []
     new_agencies: list[int] = []
+    # The agencies this file covers: those of its lines (a known lease's as the
+    # file says it now, else as stored).
+    covered_ids: set[int] = set()
     lease_updates: list[dict] = []
     tenant_updates: list[dict] = []
     tenant_inserts: list[dict] = []
+    cotenant_inserts: list[list] = []
     phone_updates: list[dict] = []
     orphan_leases: list[tuple[ParsedLine, int, int]] = []  # existing lease without household
     lease_ids: dict[str, int] = {}
@@ -642,19 +223,22 @@ def store_extract(session: Session, extract_date: date, lines: list[ParsedLine],
             if agency_id is None:
                 rejected.append(RejectedLine(line.line, f"agence « {line.agency} » inconnue"))
                 continue
-        row = existing.get(line.contract)
+        row = existing.get(line.contract) or by_key.get(contract_key(line.contract))
+        if row is not None:
+            line.contract = row[1]  # the contract as stored
         if row is None:
             if agency_id is None:
-                rejected.append(RejectedLine(line.line, "agence absente (bail inconnu de CUS Desk)"))
+                rejected.append(RejectedLine(line.line, "agence absente (bail inconnu de CUS Desk)" + _why(line)))
                 continue
             if line.last_name is None:
-                rejected.append(RejectedLine(line.line, "nom du locataire absent (bail inconnu de CUS Desk)"))
+                rejected.append(RejectedLine(line.line, "nom du locataire absent (bail inconnu de CUS Desk)" + _why(line)))
                 continue
             new_lines.append(line)
             new_agencies.append(agency_id)
             kept.append(line)
             continue
         lease_ids[line.contract] = row[L_ID]
+        covered_ids.add(agency_id if agency_id is not None else row[L_AGENCY])
         kept.append(line)
         if ((agency_id is not None and agency_id != row[L_AGENCY])
                 or (line.commune is not None and line.commune != row[L_COMMUNE])
@@ -673,6 +257,17 @@ def store_extract(session: Session, extract_date: date, lines: list[ParsedLine],
         if household_id is None:
             orphan_leases.append((line, row[L_ID], agency_id or row[L_AGENCY]))
             continue
+        if line.cotenant_last_name:
+            co = cotenants.get(household_id)
+            if co is None:
+                cotenant_inserts.append(_cotenant_row(household_id, line, now))
+            elif (line.cotenant_last_name, line.cotenant_first_name or "") != (co[H_LAST], co[H_FIRST]) or (
+                    line.cotenant_birth_date is not None and stored(line.cotenant_birth_date) != co[H_BIRTH]):
+                tenant_updates.append({
+                    "b_id": co[H_ID], "last_name": line.cotenant_last_name,
+                    "first_name": line.cotenant_first_name or "",
+                    "birth_date": line.cotenant_birth_date if line.cotenant_birth_date is not None
+                    else loaded(co[H_BIRTH])})
         holder = holders.get(household_id)
         if holder is None:
             if line.last_name is not None:
@@ -713,10 +308,15 @@ def store_extract(session: Session, extract_date: date, lines: list[ParsedLine],
         for line, lease_id in zip(new_lines, ids, strict=True):
             lease_ids[line.contract] = lease_id
         tenant_inserts.extend(_tenant_row(hid, line, now) for line, hid in zip(new_lines, new_household_ids, strict=True))
+        cotenant_inserts.extend(_cotenant_row(hid, line, now)
+                                for line, hid in zip(new_lines, new_household_ids, strict=True)
+                                if line.cotenant_last_name)
     for (line, orphan_id, _agency), hid in zip(orphan_leases, orphan_household_ids, strict=True):
         session.execute(update(lt).where(lt.c.id == orphan_id).values(household_id=hid, version=lt.c.version + 1))
         if line.last_name is not None:
             tenant_inserts.append(_tenant_row(hid, line, now))
+        if line.cotenant_last_name:
+            cotenant_inserts.append(_cotenant_row(hid, line, now))
     checkpoint(len(lines) * 3 // 4)
 
     if lease_updates:
@@ -741,28 +341,101 @@ def store_extract(session: Session, extract_date: date, lines: list[ParsedLine],
             .values(phone=bindparam("phone"), version=ht.c.version + 1, updated_at=now),
             phone_updates,
         )
-    _bulk_insert(session, tt, _TENANT_COLUMNS, tenant_inserts)
+    _bulk_insert(session, tt, _TENANT_COLUMNS, tenant_inserts + cotenant_inserts)
 
     rejected.sort(key=lambda r: r.line)
-    extract_id = session.scalar(
-        insert(ArrearsExtract.__table__).returning(ArrearsExtract.__table__.c.id),
-        {"extract_date": extract_date, "source_name": source_name[:255], "imported_at": now,
-         "imported_by_id": actor_id, "lines_read": lines_read, "lines_imported": len(kept),
-         "rejected_json": json.dumps([{"line": r.line, "reason": r.reason} for r in rejected],
-                                     ensure_ascii=False)},
-    )
+    warnings = [RejectedLine(line.line, text) for line in kept for text in (line.warnings or ())]
+    covered_ids.update(new_agencies)
+    names = {row[0]: row[1] for row in session.execute(select(Agency.id, Agency.name))}
+    report = [{"line": r.line, "reason": r.reason} for r in rejected] + [
+        {"line": w.line, "reason": w.reason, "warning": True} for w in warnings]
+    replaced, replaced_agencies, kept_agencies = False, [], []
+    old = session.execute(select(ArrearsExtract.id, ArrearsExtract.source_name, ArrearsExtract.lines_read,
+                                 ArrearsExtract.rejected_json)
+                          .where(ArrearsExtract.extract_date == extract_date)).first()
+    extract_id = None
+    if old is not None:
+        replaced = True
+        old_agencies = _agencies_of_extract(session, old[0])
+        replaced_agencies = sorted(names[a] for a in old_agencies & covered_ids)
+        kept_ids = old_agencies - covered_ids
+        kept_agencies = sorted(names[a] for a in kept_ids)
+        if not kept_ids:
+            session.execute(delete(ArrearsLine).where(ArrearsLine.extract_id == old[0]))
+            session.execute(delete(ArrearsExtract).where(ArrearsExtract.id == old[0]))
+        else:
+            # An agency-only file: the other agencies' lines of that date stay.
+            extract_id = old[0]
+            stale = select(lt.c.id).where(lt.c.agency_id.in_(covered_ids))
+            session.execute(delete(ArrearsLine).where(ArrearsLine.extract_id == extract_id,
+                                                      ArrearsLine.lease_id.in_(stale)))
+            ids = list(lease_ids.values())  # a lease of this file listed under another agency before
+            for start in range(0, len(ids), 900):  # bound parameters per statement
+                session.execute(delete(ArrearsLine).where(ArrearsLine.extract_id == extract_id,
+                                                          ArrearsLine.lease_id.in_(ids[start:start + 900])))
+            kept_report = [item for item in json.loads(old[3] or "[]") if item.get("source") != source_name]
+            for item in kept_report:
+                item.setdefault("source", old[1])
+            for item in report:
+                item["source"] = source_name
+            session.execute(update(ArrearsExtract.__table__).where(ArrearsExtract.id == extract_id).values(
+                source_name=_joined_sources(old[1], source_name), imported_at=now, imported_by_id=actor_id,
+                lines_read=lines_read + (old[2] or 0),
+                rejected_json=json.dumps(kept_report + report, ensure_ascii=False)))
+    if extract_id is None:
+        extract_id = session.scalar(
+            insert(ArrearsExtract.__table__).returning(ArrearsExtract.__table__.c.id),
+            {"extract_date": extract_date, "source_name": source_name[:255], "imported_at": now,
+             "imported_by_id": actor_id, "lines_read": lines_read, "lines_imported": len(kept),
+             "rejected_json": json.dumps(report, ensure_ascii=False)},
+        )
     _bulk_insert(session, ArrearsLine.__table__, _LINE_COLUMNS, [
         [extract_id, lease_ids[line.contract], line.balance_cents, line.months_unpaid,
          line.last_payment, line.rent_cents, line.birth_date, line.cotenant_birth_date]
         for line in kept
     ])
+    if kept_agencies:
+        session.execute(update(ArrearsExtract.__table__).where(ArrearsExtract.id == extract_id).values(
+            lines_imported=select(func.count(ArrearsLine.id)).where(ArrearsLine.extract_id == extract_id)
+            .scalar_subquery()))
     checkpoint(len(lines))
     session.expire_all()
     return ImportResult(
         extract_id=extract_id, extract_date=extract_date, source_name=source_name,
         lines_read=lines_read, imported=len(kept), rejected=rejected, replaced=replaced,
-        leases_created=len(new_lines), leases_updated=len(lease_updates),
+        leases_created=len(new_lines), leases_updated=len(lease_updates), warnings=warnings,
+        agencies=sorted(names[a] for a in covered_ids), replaced_agencies=replaced_agencies,
+        kept_agencies=kept_agencies,
     )
+
+
+def _agencies_of_extract(session: Session, extract_id: int) -> set[int]:
+    return set(session.scalars(
+        select(Lease.agency_id).distinct().join(ArrearsLine, ArrearsLine.lease_id == Lease.id)
+        .where(ArrearsLine.extract_id == extract_id)))
+
+
+def extract_agencies(session: Session, extract_date: date) -> list[str] | None:
+    """Names of the agencies an imported extract of that date covers (None:
+    no extract of that date)."""
+    extract_id = session.scalar(select(ArrearsExtract.id).where(ArrearsExtract.extract_date == extract_date))
+    if extract_id is None:
+        return None
+    ids = _agencies_of_extract(session, extract_id)
+    return sorted(session.scalars(select(Agency.name).where(Agency.id.in_(ids))))
+
+
+def file_agencies(session: Session, values: list[str]) -> list[str]:
+    """The stored agencies an agency column's values name (unknown ones left out)."""
+    lookup = agency_lookup(session)
+    ids = {lookup.get(_agency_key(v)) for v in values if v}
+    ids.discard(None)
+    return sorted(session.scalars(select(Agency.name).where(Agency.id.in_(ids))))
+
+
+def _joined_sources(old: str, new: str) -> str:
+    parts = [p for p in (old or "").split(" + ") if p and p != new] + [new]
+    return " + ".join(parts)[-255:]
 
 
 def _fetch(session: Session, stmt) -> tuple[list, bool]:
@@ -864,9 +537,19 @@ def _bulk_insert(session: Session, table, columns: tuple[str, ...], rows: list[l
     return ids
 
 
+def _why(line: ParsedLine) -> str:
+    """A rejected line's warnings (the name was unreadable...), after its reason."""
+    return "".join(f" ; {text}" for text in line.warnings or ())
+
+
 def _tenant_row(household_id: int, line: ParsedLine, now) -> list:
     return [household_id, 0, line.last_name or "", line.first_name or "", line.birth_date,
             "titulaire", now, now]
+
+
+def _cotenant_row(household_id: int, line: ParsedLine, now) -> list:
+    return [household_id, 1, line.cotenant_last_name or "", line.cotenant_first_name or "",
+            line.cotenant_birth_date, "cotitulaire", now, now]
 
 
 def remembered_mapping(session: Session, signature: str) -> dict[str, str] | None:
@@ -894,4 +577,5 @@ def rejected_to_csv(rejected: list[RejectedLine], path: Path | str) -> None:
         writer = csv.writer(fh, delimiter=";")
         writer.writerow(["Ligne", "Motif du rejet"])
         for item in rejected:
-            writer.writerow([item.line, item.reason])
+            # The reasons quote cells of the file: never let a spreadsheet run them.
+            writer.writerow([item.line, spreadsheet_safe(item.reason)])

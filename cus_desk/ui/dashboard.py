@@ -120,6 +120,11 @@ class DashboardScreen(QWidget):
             partners.append(f"Conventions arrivant à échéance : <b>{len(board.expiring_conventions)}</b>")
             partners += [f"&nbsp;&nbsp;• {escape(name)} — fin le {format_date(end)}"
                          for name, end in board.expiring_conventions[:5]]
+        if board.expired_conventions:
+            partners.append(f"<span style='color:#b03a2e'>Conventions échues non renouvelées : "
+                            f"<b>{len(board.expired_conventions)}</b></span>")
+            partners += [f"&nbsp;&nbsp;• {escape(name)} — échue depuis le {format_date(end)}"
+                         for name, end in board.expired_conventions[:5]]
         self.partners_card.body.setText("<br>".join(partners))
         if board.seniors_visible:
             if board.seniors_extract_date is None:

@@ -21,6 +21,10 @@ from cus_desk.domain.errors import ValidationError
     ("06 39 98 00 00", "06 39 98 00 00"),
     ("115", "115"),
     ("3919", "3919"),
+    # the agencies border Luxembourg and the Saarland (#13)
+    ("+352 27 12 34 56", "+352 27 12 34 56"),
+    ("00352 27123456", "+352 27 12 34 56"),
+    ("+49 681 123456", "+49 681 123456"),
     ("", None),
     ("   ", None),
     (None, None),
@@ -33,7 +37,8 @@ def test_french_phone_numbers_accepted(raw, expected):
     "03 87 12 34 5",  # nine digits
     "03 87 12 34 567",  # eleven
     "00 87 12 34 56",  # 00 is not a French prefix
-    "+49 30 1234567",  # foreign
+    "+1 202 555 0143",  # too far: not a neighbour's number
+    "10",  # not a number one can call (was accepted as a "short number")
     "+33 0 87 12 34 56",
     "abc",
     "03 87 12 34 5a",
@@ -42,7 +47,7 @@ def test_french_phone_numbers_accepted(raw, expected):
 def test_bad_phone_numbers_refused_with_a_french_message(raw):
     with pytest.raises(ValidationError) as info:
         rules.validate_phone(raw, "contact_phone")
-    assert "n'est pas un numéro français valide" in info.value.message
+    assert "n'est pas valide" in info.value.message
     assert "03 87 12 34 56" in info.value.message  # says what to type
     assert info.value.field == "contact_phone"
 
@@ -135,10 +140,22 @@ def test_referral_success_rate():
         ("envoyee", None), ("pris_en_charge", None), ("envoye", None), ("accuse_reception", None),
     ])
     assert (stats.sent, stats.positive, stats.pending) == (8, 3, 3)
-    assert stats.rate == pytest.approx(3 / 8)
-    assert stats.label == "3 sur 8 abouti(s) ou accepté(s) (38 %)"
+    # pending is neither a success nor a failure (#13): 3 of the 5 answered
+    assert stats.rate == pytest.approx(3 / 5)
+    assert stats.label == "3 sur 5 abouti(s) ou accepté(s) (60 %) ; 3 en attente de réponse"
+    one = rules.referral_stats([("pris_en_charge", None)])
+    assert rules.referral_stats([("pris_en_charge", None), ("envoye", None)]).rate == one.rate == 1.0
+    assert rules.referral_stats([("envoye", None)]).label == "1 envoyé(s), 1 en attente de réponse"
+    assert rules.referral_stats([("annule", "annule"), ("pris_en_charge", None)]).sent == 1
     empty = rules.referral_stats([])
     assert empty.rate is None and "Aucune" in empty.label
+
+
+def test_fold_ligatures_and_other_latin_letters():
+    # « lecoeur » finds « LECŒUR », « sahin » finds « Şahin » (#13)
+    assert rules.fold("LECŒUR") == "lecoeur" and rules.fold("Şahin") == "sahin"
+    assert rules.fold("Łódź Straße") == "lodz strasse"
+    assert rules.matches_search("lecoeur", ["Association LECŒUR"])
 
 
 def test_fold_and_search_ignore_case_accents_and_hyphens():

@@ -30,8 +30,10 @@ def test_import_and_list_as_json(db, actors, extract_csv, tmp_path):
     done = run(db, "import-arrears", str(bad_line), "--extract-date", "2026-09-30", "--json")
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
-    assert out["extract_date"] == "2026-09-30" and out["lines_read"] == 2 and out["imported"] == 1
-    assert out["rejected"][0]["line"] == 3 and "31/13/1961" in out["rejected"][0]["reason"]
+    # An unreadable birth date is a warning on that line; the line is kept (#13).
+    assert out["extract_date"] == "2026-09-30" and out["lines_read"] == 2 and out["imported"] == 2
+    assert out["rejected"] == []
+    assert out["warnings"][0]["line"] == 3 and "31/13/1961" in out["warnings"][0]["reason"]
 
     done = run(db, "import-arrears", str(extract_csv), "--extract-date", EXTRACT_DATE.isoformat(), "--json")
     assert done.returncode == 0 and json.loads(done.stdout)["imported"] == 7
@@ -43,7 +45,10 @@ def test_import_and_list_as_json(db, actors, extract_csv, tmp_path):
     r = rows["57-000001"]
     assert (r["age"], r["agency"], r["balance_cents"], r["months_unpaid"], r["status"], r["first_arrears"]) == (
         78, "Metz", 123456, 3, "a_surveiller", False)  # already in arrears in September
-    assert rows["57-000002"]["first_arrears"] is True
+    assert rows["57-000002"]["first_arrears"] is False  # in arrears in September too
+    # Forbach was in no earlier extract: told by the file's "1 month unpaid".
+    assert rows["57-000004"]["first_arrears"] is True
+    assert "1 mois d'impayé selon l'extrait" in rows["57-000004"]["first_arrears_reason"]
 
     earlier = run(db, "seniors", "--as-of", "2026-10-01", "--json", user="pole.social")
     assert [r["contract"] for r in json.loads(earlier.stdout)] == ["57-000001"]
@@ -75,7 +80,8 @@ def test_bad_arguments_and_access(db, actors, extract_csv):
 def test_plain_text_output(db, actors, extract_csv):
     done = run(db, "import-arrears", str(extract_csv), "--extract-date", EXTRACT_DATE.isoformat())
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("Extrait du 31/10/2026 importé : 7 lignes lues, 7 importées, 0 rejetées.")
+    assert done.stdout.startswith("Extrait du 31/10/2026 importé : 7 lignes lues, 7 ménages importés, 0 lignes rejetées, "
+                                  "0 avertissements.")
     listing = run(db, "seniors", user="pole.social")
     assert listing.returncode == 0
     assert "4 locataire(s) de 65 ans et plus" in listing.stdout

@@ -152,3 +152,27 @@ def test_age_bands():
     assert age_band(75) == "75-84"
     assert age_band(84) == "75-84"
     assert age_band(85) == "85+"
+
+
+def test_first_arrears_tells_what_it_knows():
+    from cus_desk.domain.seniors import first_arrears
+
+    on = date(2026, 10, 31)
+    old = date(1990, 1, 1)
+    # nothing known: unknown, not "never in arrears"
+    finding = first_arrears(True, False, False, old, on)
+    assert finding.first is None and finding.unknown and "historique des impayés inconnu" in finding.reason
+    # the file tells
+    assert first_arrears(True, False, False, old, on, months_unpaid=1).first is True
+    assert first_arrears(True, False, False, old, on, months_unpaid=7).first is False
+    assert first_arrears(True, False, False, old, on, last_payment=date(2026, 10, 2)).first is True
+    assert first_arrears(True, False, False, old, on, last_payment=date(2026, 3, 2)).reason == (
+        "dernier paiement le 02/03/2026 selon l'extrait")
+    # history known: as before, but 13 months unpaid is never "first"
+    assert first_arrears(True, True, False, old, on).first is True
+    assert first_arrears(True, True, True, old, on).first is False
+    assert first_arrears(True, True, False, old, on, months_unpaid=13).first is False
+    # a recent or unknown lease, or no arrears: no
+    assert first_arrears(True, False, False, date(2024, 1, 1), on).first is False
+    assert first_arrears(True, False, False, None, on).first is False
+    assert first_arrears(False, False, False, old, on).first is False

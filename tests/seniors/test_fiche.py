@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import date
 
+import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -39,7 +40,7 @@ def test_fiche_has_what_the_partner_needs_and_no_confidential_note(db, actors, r
     adviser = SeniorsService(db, actors["adviser_metz"])
     adviser.add_observation(lid, "changement_attitude", date(2026, 11, 2), "Romain (recouvrement)",
                             "Ton inhabituellement agressif au téléphone, propos confus.")
-    sent = adviser.send_signalement(lid, pid, date(2026, 11, 3), "Premier impayé après 36 ans sans incident.")
+    sent = adviser.send_signalement(lid, pid, date(2026, 11, 3), "Premier impayé après 36 ans sans incident.", tenant_informed=True)
     data = adviser.fiche_pdf(sent.id)
     assert data.startswith(b"%PDF")
     reader = PdfReader(io.BytesIO(data))
@@ -49,8 +50,11 @@ def test_fiche_has_what_the_partner_needs_and_no_confidential_note(db, actors, r
     text = pdf_text(data)
     for expected in ("Fiche de signalement", "MULLER", "Jeanne", "12/03/1948", "78 ans", "3 rue des Roses",
                      "06 39 98 00 01", "57-000001", "Pôle gérontologique de Metz", "Changement d'attitude",
-                     "propos confus", "Premier impayé après 36 ans", "234,56", "Mois d'impayés",
-                     "02/08/2026", "Agence de Metz", "Camille Conseillère", "31/10/2026", "03/11/2026"):
+                     "agressif au téléphone", "Premier impayé après 36 ans", "234,56", "Mois d'impayés",
+                     "02/08/2026", "Agence de Metz", "Camille Conseillère", "31/10/2026", "03/11/2026",
+                     # what lets the partner answer (#13)
+                     "Conseillère sociale", "Locataire informé", "Oui, le locataire a été informé",
+                     "Réponse attendue", "Répondre à", "en rappelant la"):
         assert expected in text, expected
     assert SECRET not in text
     assert "CAS-2026-0001" not in text
@@ -73,6 +77,37 @@ def test_fiche_with_little_known_still_reads(db, actors, recovery, tmp_path):
         s.flush()
         pid = p.id
     recovery.add_observation(lid, "autre", date(2026, 11, 2), "Agent", "Boîte aux lettres pleine.")
-    sent = recovery.send_signalement(lid, pid, date(2026, 11, 3), "")
+    sent = recovery.send_signalement(lid, pid, date(2026, 11, 3), "", tenant_informed=True)
     text = pdf_text(recovery.fiche_pdf(sent.id))
     assert "N'GUYEN <b>&" in text and "86 ans" in text and "Boîte aux lettres pleine." in text
+
+
+def test_fiche_says_whether_the_tenant_was_told_and_the_reply_expected(db, actors, recovery, tmp_path):
+    from cus_desk.domain.errors import ValidationError
+
+    from .erp_files import ULIS_ROWS, ulis_csv
+
+    recovery.import_arrears(ulis_csv(tmp_path / "a.csv", ULIS_ROWS[1:3]), EXTRACT_DATE)  # KLEIN and co-tenant
+    with db.write_session() as s:
+        lid = s.scalar(select(Lease.id))
+        p = Partner(name="CCAS de Woippy", category="ccas", commune="Woippy", version=1)
+        s.add(p)
+        s.flush()
+        pid = p.id
+    recovery.add_observation(lid, "ne_repond_plus", date(2026, 11, 2), "Agent", "Ne répond plus.")
+    with pytest.raises(ValidationError, match="Indiquez si le locataire a été informé"):
+        recovery.send_signalement(lid, pid, date(2026, 11, 3), "", tenant_informed=None)
+    with pytest.raises(ValidationError, match="précède l'envoi"):
+        recovery.send_signalement(lid, pid, date(2026, 11, 3), "", tenant_informed=False,
+                                  reply_by=date(2026, 11, 1))
+    sent = recovery.send_signalement(lid, pid, date(2026, 11, 3), "", tenant_informed=False,
+                                     tenant_informed_note="Injoignable avant l'envoi.",
+                                     reply_expected="Une visite à domicile et un appel à l'agence.",
+                                     reply_by=date(2026, 11, 18))
+    assert (sent.tenant_informed, sent.reply_by) == (False, date(2026, 11, 18))
+    data = recovery.fiche_pdf(sent.id)
+    assert len(PdfReader(io.BytesIO(data)).pages) == 1
+    text = pdf_text(data)
+    for expected in ("Non, le locataire n'a pas été informé", "Injoignable avant l'envoi.",
+                     "Une visite à domicile", "18/11/2026", "KLEIN Rose", "20/01/1955", "Recouvrement"):
+        assert expected in text, expected

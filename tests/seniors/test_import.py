@@ -123,19 +123,24 @@ def test_rejected_lines_have_number_and_french_reason(db, recovery, tmp_path):
     ]
     path = write_csv(tmp_path / "rej.csv", rows=rows)
     result = recovery.import_arrears(path, EXTRACT_DATE)
-    assert result.imported == 2
+    # Only an unreadable contract or balance (or a new lease without agency or
+    # name) rejects a line; an optional field that cannot be read is a warning
+    # on that line, which is kept (#13).
+    assert result.imported == 6
     reasons = {r.line: r.reason for r in result.rejected}
-    assert sorted(reasons) == list(range(4, 14))  # header = line 1, two good lines = 2 and 3
+    assert sorted(reasons) == [4, 6, 8, 9, 12, 13]  # header = line 1, two good lines = 2 and 3
     assert reasons[4] == "numéro de contrat absent"
-    assert "date de naissance" in reasons[5].lower() and "31/02/1950" in reasons[5]
     assert "solde" in reasons[6] and "dix euros" in reasons[6]
-    assert "postérieure à la date de l'extrait" in reasons[7]
-    assert reasons[8] == "contrat 57-000001 déjà présent ligne 2 du même fichier"
+    assert reasons[8].startswith("contrat 57-000001 déjà présent ligne 2 du même fichier, avec un autre solde")
     assert reasons[9] == "agence « Paris » inconnue"
-    assert "mois" in reasons[10]
-    assert reasons[11].startswith("date d'entrée : ")
     assert "nom du locataire absent" in reasons[12]
     assert reasons[13] == "solde : montant absent" or "solde" in reasons[13]
+    warnings = {w.line: w.reason for w in result.warnings}
+    assert sorted(warnings) == [5, 7, 10, 11]
+    assert "date de naissance" in warnings[5] and "31/02/1950" in warnings[5] and "âge inconnu" in warnings[5]
+    assert "postérieure à la date de l'extrait" in warnings[7]
+    assert "mois" in warnings[10] and "trois" in warnings[10] and warnings[10].endswith("ignoré")
+    assert warnings[11].startswith("date d'entrée : ")
     # the report can be saved as CSV (Excel-friendly)
     out = tmp_path / "rejets.csv"
     imp.rejected_to_csv(result.rejected, out)
@@ -144,11 +149,13 @@ def test_rejected_lines_have_number_and_french_reason(db, recovery, tmp_path):
     text = content.decode("utf-8-sig").splitlines()
     assert text[0] == "Ligne;Motif du rejet"
     assert text[1] == "4;numéro de contrat absent"
-    assert len(text) == 11
+    assert len(text) == 7
     with db.read_session() as s:
         extract = s.scalar(select(ArrearsExtract))
-        assert extract.lines_read == 12 and extract.lines_imported == 2
-        assert s.scalar(select(func.count(Lease.id))) == 2
+        assert extract.lines_read == 12 and extract.lines_imported == 6
+        assert s.scalar(select(func.count(Lease.id))) == 6
+        kept = s.scalar(select(ArrearsLine).join(Lease).where(Lease.contract_number == "57-000014"))
+        assert kept.months_unpaid is None and kept.balance_cents == 1000
 
 
 def test_a_rejected_line_of_a_known_lease_does_not_erase_it(db, recovery, extract_csv, tmp_path):
@@ -215,11 +222,15 @@ def test_reimport_with_corrections_replaces_lines_and_updates_records(db, recove
     rows[0][13] = "06 39 98 11 11"
     rows[0][1] = "MULLER-KOCH"
     path = write_csv(tmp_path / "corr.csv", rows=rows)
-    recovery.import_arrears(path, EXTRACT_DATE)
+    result = recovery.import_arrears(path, EXTRACT_DATE)
+    # The corrected file covers Metz only: Metz's lines are replaced, the other
+    # agencies' lines of that date stay (#13).
+    assert (result.replaced_agencies, result.kept_agencies) == (["Metz"], ["DT 54", "Forbach", "Saint-Avold"])
     l1 = lease(db, "57-000001")
     assert l1.commune == "Montigny-lès-Metz" and l1.version == v_before + 1
     with db.read_session() as s:
-        assert s.scalar(select(func.count(ArrearsLine.id))) == 3
+        assert s.scalar(select(func.count(ArrearsLine.id))) == 7
+        assert s.scalar(select(ArrearsExtract.lines_imported)) == 7
         assert lease_balance_history(s, l1.id) == [(EXTRACT_DATE, 9900)]
         assert s.get(Household, l1.household_id).phone == "06 39 98 11 11"
         assert s.scalar(select(Tenant.last_name).where(Tenant.household_id == l1.household_id)) == "MULLER-KOCH"

@@ -166,3 +166,33 @@ def test_date_in_filename():
     assert date_in_filename("impayes 30-11-2026.csv") == date(2026, 11, 30)
     assert date_in_filename("impayes.csv") is None
     assert date_in_filename("impayes_2026-13-45.csv") is None
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("12/03/1950 00:00:00", date(1950, 3, 12)),  # a date exported with its time
+    ("12/03/1950 08:30", date(1950, 3, 12)),
+    ("19500312", date(1950, 3, 12)),  # yyyymmdd
+    ("2026-10-31T00:00:00", date(2026, 10, 31)),
+])
+def test_erp_date_forms(raw, expected):
+    assert parse_date(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["00/00/0000", "20261331", "12/03/1950 25h"])
+def test_erp_date_forms_that_stay_unreadable(raw):
+    with pytest.raises(ParseError):
+        parse_date(raw)
+
+
+@pytest.mark.parametrize("raw, cents", [
+    ("45,00 CR", -4500), ("45,00CR", -4500), ("1 234,56 C", -123456), ("45,00 DB", 4500), ("12,50 D", 1250),
+    ("45,00 cr", -4500),
+])
+def test_credit_and_debit_notation(raw, cents):
+    assert parse_amount_cents(raw) == cents
+
+
+@pytest.mark.parametrize("raw", ["CR", "45,00 CRX", "CR 45,00"])
+def test_credit_notation_alone_is_unreadable(raw):
+    with pytest.raises(ParseError):
+        parse_amount_cents(raw)

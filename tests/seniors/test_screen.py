@@ -92,7 +92,7 @@ def test_import_by_drop_filter_observe_and_signal(qtbot, db, actors, tmp_path, m
     assert "Aucun extrait importé" in screen.extract_label.text()
 
     # drop a file with a rejected line
-    rows = [list(r) for r in ROWS] + [["57-000099", "X", "Y", "31/02/1950", "", "Metz", "Metz", "", "", "1,00", "1", "", "", ""]]
+    rows = [list(r) for r in ROWS] + [["57-000099", "X", "Y", "01/02/1950", "", "Metz", "Metz", "", "", "1,0,0", "1", "", "", ""]]
     path = write_csv(tmp_path / "impayes_2026-10-31.csv", rows=rows)
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
@@ -116,9 +116,9 @@ def test_import_by_drop_filter_observe_and_signal(qtbot, db, actors, tmp_path, m
     driver.handlers += [(ExtractDateDialog, check_date), (ImportReportDialog, check_report)]
     screen.dropEvent(event)
     qtbot.waitUntil(lambda: "csv" in report, timeout=15000)
-    assert "8 ligne(s) lue(s), 7 importée(s), 1 rejetée(s)" in report["summary"]
+    assert "8 ligne(s) lue(s), 7 ménage(s) importé(s), 1 ligne(s) rejetée(s)" in report["summary"]
     assert report["rows"] == 1
-    assert report["csv"].splitlines()[1].startswith("9;date de naissance")
+    assert report["csv"].splitlines()[1].startswith("9;solde")
     # The file holds 4 tenants of 65+ in arrears (Metz, Forbach, DT 54): Metz's
     # recovery officer sees her agency's 2 only (services.access.seniors_agency).
     qtbot.waitUntil(lambda: screen.listing is not None and screen.listing.total == 2, timeout=10000)
@@ -129,7 +129,8 @@ def test_import_by_drop_filter_observe_and_signal(qtbot, db, actors, tmp_path, m
     screen.agency_combo.setCurrentIndex(0)
     assert {r.contract for r in screen.visible_rows()} == {"57-000001", "57-000002"}
     qtbot.mouseClick(screen.first_check, Qt.MouseButton.LeftButton)
-    assert {r.contract for r in screen.visible_rows()} == {"57-000001", "57-000002"}
+    assert {r.contract for r in screen.visible_rows()} == {"57-000002"}
+    qtbot.mouseClick(screen.first_check, Qt.MouseButton.LeftButton)
     screen.band_combo.setCurrentIndex(screen.band_combo.findData("-74"))
     assert [r.contract for r in screen.visible_rows()] == ["57-000002"]
     screen.band_combo.setCurrentIndex(0)
@@ -142,7 +143,7 @@ def test_import_by_drop_filter_observe_and_signal(qtbot, db, actors, tmp_path, m
     screen.table.selectRow(0)
     qtbot.waitUntil(lambda: screen.detail is not None)
     assert "MULLER" in screen.detail_title.text()
-    assert screen.first_banner.isVisibleTo(screen)
+    assert not screen.first_banner.isVisibleTo(screen)  # 3 months unpaid: not a first arrears
     assert screen.sparkline.points() == [(EXTRACT_DATE, 123456)]
 
     # an observation: first with no facts (refused in the dialog), then properly
@@ -171,6 +172,10 @@ def test_import_by_drop_filter_observe_and_signal(qtbot, db, actors, tmp_path, m
         assert dialog.partner.itemText(0).startswith("CLIC de Metz")
         assert "commune du locataire" in dialog.partner.itemText(0)
         assert "Ne répond plus" in dialog.facts.toPlainText() or "ne répond plus" in dialog.facts.toPlainText()
+        # whether the tenant was told is required (#13): the dialog stays open and says so
+        assert click_ok(qtbot, dialog) != QDialog.DialogCode.Accepted
+        assert "Indiquez si le locataire a été informé" in dialog.error_label.text()
+        dialog.informed.setCurrentIndex(dialog.informed.findData(True))
         return click_ok(qtbot, dialog)
 
     driver.handlers.append((SignalementDialog, signal))
@@ -285,7 +290,7 @@ def test_open_the_case_file_from_a_signalement(qtbot, db, actors, recovery, extr
         partner_id = partner.id
     adviser_service = SeniorsService(db, actors["adviser_metz"])
     adviser_service.add_observation(lease_id, "autre", date(2026, 11, 2), "Agent", "Courrier non retiré.")
-    sent = adviser_service.send_signalement(lease_id, partner_id, date(2026, 11, 3), "")
+    sent = adviser_service.send_signalement(lease_id, partner_id, date(2026, 11, 3), "", tenant_informed=True)
 
     screen, driver = make_screen(qtbot, db, actors["adviser_metz"])
     assert screen.select_lease(lease_id)
@@ -295,22 +300,37 @@ def test_open_the_case_file_from_a_signalement(qtbot, db, actors, recovery, extr
 
     real_open = cases_ui.open_case
     cases_ui_open = lambda parent, ctx, case_id: opened.append(real_open(parent, ctx, case_id))  # noqa: E731
+    asked = []
     try:
         cases_ui.open_case = cases_ui_open
+        # « Ouvrir le dossier » asks before creating one (#13): "no" creates nothing
+        screen._confirm = lambda question: (asked.append(question), False)[1]
+        qtbot.mouseClick(screen.case_button, Qt.MouseButton.LeftButton)
+        from cus_desk.store.models.cases import Case
+
+        with db.read_session() as s:
+            assert s.scalar(select(func.count(Case.id))) == 0
+        assert "Aucun dossier n'est ouvert pour ce ménage" in asked[0]
+        assert "Impayé de 1\u202f234,56\u00a0€ (3 mois) au 31/10/2026 selon l'extrait." in asked[0]
+        screen._confirm = lambda question: (asked.append(question), True)[1]
         qtbot.mouseClick(screen.case_button, Qt.MouseButton.LeftButton)
     finally:
         cases_ui.open_case = real_open
-    assert messages == []
+    assert messages == [] and len(asked) == 2
     with db.read_session() as s:
         from cus_desk.store.models.core import Referral
 
         case_id = s.get(Referral, sent.id).case_id
+        case = s.get(Case, case_id)
+        # the case carries the arrears known from the extract
+        assert (case.arrears_cents, case.arrears_months) == (123456, 3)
     assert case_id is not None
     assert opened and opened[0] is not None
     opened[0].close()
     assert "Dossier CAS lié" in screen.signalements.item(0).text()
-    # the same action again finds the same case file
+    # the same action again finds the same case file, without asking
     assert adviser_service.case_for_signalement(sent.id) == case_id
+    assert screen.service.case_opening(sent.id)[0] == case_id  # an open case: nothing to ask
 
     recovery_screen, _ = make_screen(qtbot, db, actors["recovery_metz"])
     recovery_screen.select_lease(lease_id)
@@ -339,7 +359,7 @@ def test_workbook_sheet_choice_and_signalement_follow_up(qtbot, db, actors, tmp_
         partner_id = partner.id
     service = SeniorsService(db, actors["recovery_metz"])
     service.add_observation(lease_id, "changement_attitude", date(2026, 11, 1), "Agent", "Désorienté à l'accueil.")
-    service.send_signalement(lease_id, partner_id, date(2026, 11, 2), "")
+    service.send_signalement(lease_id, partner_id, date(2026, 11, 2), "", tenant_informed=True)
     screen.refresh(select_lease=lease_id)
     qtbot.waitUntil(lambda: screen.detail is not None and screen.detail.lease_id == lease_id
                     and screen.status_button.isEnabled(), timeout=10000)
@@ -407,7 +427,7 @@ def test_reminder_filter(qtbot, db, actors, recovery, extract_csv):
         s.flush()
         partner_id = partner.id
     recovery.add_observation(lease_id, "autre", date(2026, 9, 1), "Agent", "Volets fermés depuis des semaines.")
-    recovery.send_signalement(lease_id, partner_id, date(2026, 9, 2), "")  # no answer since
+    recovery.send_signalement(lease_id, partner_id, date(2026, 9, 2), "", tenant_informed=True)  # no answer since
     screen, _ = make_screen(qtbot, db, recovery.actor)  # head office: a Forbach tenant
     screen.agency_combo.setCurrentIndex(0)
     screen.status_combo.setCurrentIndex(screen.status_combo.findData(screen_module.REMINDER_FILTER))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cus_desk.store.models.base import Base, Timestamps, UTCDateTime, clock_now
@@ -71,6 +71,10 @@ class FieldObservation(Timestamps, Base):
     observer: Mapped[str] = mapped_column(String(120))  # who observed (free text)
     note: Mapped[str] = mapped_column(Text, default="")  # factual
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A correction is a new version: it names the observation it corrects,
+    # which stays (hidden from the detail, kept for the audit trail).
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("field_observations.id"))
+    correction_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class SeniorAlertEvent(Base):
@@ -86,8 +90,25 @@ class SeniorAlertEvent(Base):
     status: Mapped[str] = mapped_column(String(32))
     on_date: Mapped[date] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text, default="")
+    # "statut" (a status change), "relance" (a reminder sent: ``means``),
+    # "commentaire" (follow-up), "annulation" (cancelled by mistake: ``note`` = why).
+    kind: Mapped[str] = mapped_column(String(20), default="statut", server_default="statut")
+    means: Mapped[str | None] = mapped_column(String(40))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock_now)
+
+
+class SeniorAlertInfo(Base):
+    """What the fiche de signalement tells the partner beyond the referral:
+    whether the tenant was told, the reply expected and by when."""
+
+    __tablename__ = "senior_alert_info"
+
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), primary_key=True)
+    tenant_informed: Mapped[bool] = mapped_column(Boolean)
+    tenant_informed_note: Mapped[str] = mapped_column(String(255), default="")
+    reply_expected: Mapped[str] = mapped_column(Text, default="")
+    reply_by: Mapped[date | None] = mapped_column(Date)
 
 
 class ArrearsColumnMapping(Base):

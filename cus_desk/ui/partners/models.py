@@ -68,21 +68,29 @@ class PartnerTableModel(QAbstractTableModel):
                 text = str(r.current_conventions)
                 return text + (" ⚠" if r.expiring_conventions else "")
             if col == 5:
-                return str(r.flat_count) if r.flat_count else ""
+                cus = f"CUS 2020 : {r.cus_flat_count}" if r.cus_flat_count else ""
+                if r.flat_count and cus:
+                    return f"{r.flat_count} ({cus})"
+                return str(r.flat_count) if r.flat_count else cus
             if col == 6:
                 if not r.referrals_sent:
                     return ""
-                pct = round(100 * r.referrals_positive / r.referrals_sent)
-                return f"{r.referrals_positive}/{r.referrals_sent} ({pct} %)"
+                answered = r.referrals_sent - r.referrals_pending
+                waiting = f" + {r.referrals_pending} en attente" if r.referrals_pending else ""
+                if not answered:
+                    return f"{r.referrals_pending} en attente"
+                pct = round(100 * r.referrals_positive / answered)
+                return f"{r.referrals_positive}/{answered} ({pct} %){waiting}"
         if role == SORT_ROLE:
             if col in (0, 1, 2, 3):
                 return str(self.data(index)).casefold()
             if col == 4:
                 return r.current_conventions
-            if col == 5:
-                return r.flat_count
+            if col == 5:  # flats let now first, then the CUS 2020 figure
+                return r.flat_count * 1_000_000 + r.cus_flat_count
             if col == 6:
-                return r.referrals_positive / r.referrals_sent if r.referrals_sent else -1.0
+                answered = r.referrals_sent - r.referrals_pending
+                return r.referrals_positive / answered if answered else -1.0
         if role == ROW_ROLE:
             return r
         if role == Qt.ItemDataRole.ForegroundRole:

@@ -164,9 +164,12 @@ class PartnersScreen(QWidget):
         self.list_view = _table("Liste des structures partenaires", self.model, sortable=True)
         self.list_view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         header = self.list_view.horizontalHeader()
-        for col, width in ((1, 140), (2, 120), (3, 100), (4, 90), (5, 75), (6, 90)):
+        # The name is what a user reads first: it keeps its width at 1366×768 (#13);
+        # the commune column takes what is left (full texts in tooltips).
+        for col, width in ((0, 230), (1, 100), (2, 75), (4, 55), (5, 55), (6, 80)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             self.list_view.setColumnWidth(col, width)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.list_view.selectionModel().currentRowChanged.connect(self._current_changed)
         self.count_label = QLabel()
         left = QWidget()
@@ -175,6 +178,12 @@ class PartnersScreen(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
         top.addWidget(self.new_button)
+        self.import_button = _button("&Importer une liste…", "Importer des structures (CSV ou XLSX)")
+        self.import_button.setToolTip("Ajoute les structures d'un fichier CSV ou XLSX (colonnes Nom, Type, "
+                                      "Commune, Téléphone, Courriel, Communes d'intervention, Agences).")
+        self.import_button.clicked.connect(self.import_list)
+        self.import_button.setVisible(self.can_edit)
+        top.addWidget(self.import_button)
         lay.addLayout(top)
         lay.addLayout(filters)
         lay.addWidget(self.list_view, 1)
@@ -387,6 +396,30 @@ class PartnersScreen(QWidget):
             dialog.agency_checks[self.ctx.actor.agency_id].setChecked(True)
         self._open(dialog, self._after_partner_saved)
 
+    def import_list(self) -> None:
+        """Add the structures of a CSV/XLSX list (the pôle social's annuaire)."""
+        if not self.can_edit:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Importer une liste de structures", "",
+                                              "Listes (*.csv *.txt *.xlsx);;Tous les fichiers (*)")
+        if not path:
+            return
+        from cus_desk.services.partners_import import PartnerImportService
+
+        service = PartnerImportService(self.ctx.db, self.ctx.actor)
+
+        def done(result) -> None:
+            self.last_import = result
+            self.ctx.bus.data_changed.emit(TOPIC)
+            text = f"{len(result.created)} structure(s) ajoutée(s) depuis « {result.source_name} »."
+            if result.rejected:
+                text += f"\n{len(result.rejected)} ligne(s) écartée(s) :\n" + "\n".join(
+                    f"ligne {r.line} : {r.reason}" for r in result.rejected[:15])
+            self._say(text)
+
+        self.task = run_in_background(self, lambda _p: service.import_partners(path), done,
+                                      lambda exc: show_error(self, exc), progress_text="Import des structures…")
+
     def print_current(self) -> None:
         """Ctrl+P: the per-agency document, generated off the GUI thread,
         then previewed (print or save as PDF)."""
@@ -519,8 +552,7 @@ class PartnersScreen(QWidget):
         self.flats_model.set_rows(d.flats)
         self.counts_model.set_rows(d.counts)
         self.referrals_model.set_rows(d.referrals)
-        self.rate_label.setText(f"<b>Réponse positive :</b> {d.stats.label}"
-                                + (f" · {d.stats.pending} en attente" if d.stats.pending else ""))
+        self.rate_label.setText(f"<b>Réponse positive :</b> {d.stats.label}")  # says what is pending
 
     # --- contacts: click to copy ----------------------------------------------------
 

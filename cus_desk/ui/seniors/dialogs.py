@@ -4,7 +4,8 @@ import report, observation, signalement, signalement status."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
 from cus_desk.domain.errors import CusDeskError
 from cus_desk.domain.formatting import format_date
 from cus_desk.domain.reference import SENIOR_PARTNER_KINDS
-from cus_desk.domain.seniors import OBSERVATION_LABELS
+from cus_desk.domain.seniors import OBSERVATION_LABELS, RELANCE_MEANS
 from cus_desk.ui.common import french_locale, set_accessible
 from cus_desk.ui.seniors.models import RejectedLinesModel
 
@@ -96,12 +97,17 @@ class ExtractDateDialog(_FormDialog):
     """Extract date (proposed from the file name) and, for a workbook with
     several sheets, the sheet to import."""
 
-    def __init__(self, analysis, exists: Callable[[date], bool], parent: QWidget | None = None,
+    def __init__(self, analysis, notice: Callable[[date], str], parent: QWidget | None = None,
                  *, today: date) -> None:
+        """``notice(date)`` says what an import at that date replaces (which
+        agencies), "" when nothing."""
         super().__init__("Importer un extrait d'impayés", parent)
-        self._exists = exists
+        self._notice = notice
         self.setMinimumWidth(480)
-        intro = QLabel(f"Fichier : <b>{analysis.source_name}</b> — {analysis.lines} ligne(s) de données.")
+        intro = QLabel(f"Fichier : <b>{escape(analysis.source_name)}</b> — {analysis.lines} ligne(s) de données"
+                       + (f" (en-têtes trouvés ligne {analysis.header_line})." if analysis.header_line > 1 else ".")
+                       + (f"<br>Agences du fichier : {escape(', '.join(analysis.agencies))}."
+                          if analysis.agencies else ""))
         intro.setWordWrap(True)
         self.form.addRow(intro)
         self.sheet_combo: QComboBox | None = None
@@ -114,8 +120,8 @@ class ExtractDateDialog(_FormDialog):
         proposed = analysis.proposed_date or today
         self.date_edit = date_edit(min(proposed, today), "Date de l'extrait", today)
         self.form.addRow("&Date de l'extrait :", self.date_edit)
-        hint = "Date trouvée dans le nom du fichier." if analysis.proposed_date else \
-            "Aucune date dans le nom du fichier : indiquez la date de production de l'extrait."
+        hint = "Date trouvée dans le nom ou l'en-tête du fichier." if analysis.proposed_date else \
+            "Aucune date dans le nom ni dans l'en-tête du fichier : indiquez la date de production de l'extrait."
         self.hint = QLabel(hint)
         self.hint.setWordWrap(True)
         self.form.addRow(self.hint)
@@ -145,11 +151,7 @@ class ExtractDateDialog(_FormDialog):
         return self.sheet_combo.currentText() if self.sheet_combo is not None else None
 
     def _date_changed(self) -> None:
-        if self._exists(self.extract_date()):
-            self.replace_label.setText(
-                f"Un extrait du {format_date(self.extract_date())} est déjà importé : il sera remplacé.")
-        else:
-            self.replace_label.setText("")
+        self.replace_label.setText(self._notice(self.extract_date()))
 
 
 class MappingDialog(_FormDialog):
@@ -212,10 +214,15 @@ class ImportReportDialog(QDialog):
         self._save_csv = save_csv
         layout = QVBoxLayout(self)
         verb = "remplacé" if result.replaced else "importé"
-        summary = QLabel(
-            f"<b>Extrait du {format_date(result.extract_date)} {verb}.</b><br>"
-            f"{result.lines_read} ligne(s) lue(s), {result.imported} importée(s), "
-            f"{len(result.rejected)} rejetée(s).")
+        text = (f"<b>Extrait du {format_date(result.extract_date)} {verb}.</b><br>"
+                f"{result.lines_read} ligne(s) lue(s), {result.imported} ménage(s) importé(s), "
+                f"{len(result.rejected)} ligne(s) rejetée(s), {len(result.warnings)} avertissement(s).")
+        if result.agencies:
+            text += f"<br>Agences du fichier : {escape(', '.join(result.agencies))}."
+        if result.kept_agencies:
+            text += (f"<br>Lignes remplacées pour : {escape(', '.join(result.replaced_agencies) or 'aucune')} ; "
+                     f"conservées pour : {escape(', '.join(result.kept_agencies))}.")
+        summary = QLabel(text)
         summary.setWordWrap(True)
         set_accessible(summary, "Résumé de l'import")
         layout.addWidget(summary)
@@ -229,11 +236,23 @@ class ImportReportDialog(QDialog):
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         set_accessible(self.table, "Lignes rejetées")
         if result.rejected:
-            hint = QLabel("Lignes rejetées (la ligne 1 est celle des en-têtes). Corrigez-les dans le "
-                          "fichier puis réimportez-le à la même date : l'extrait sera remplacé.")
+            hint = QLabel(f"Lignes rejetées (numéros de ligne du fichier ; en-têtes ligne {result.header_line}). "
+                          "Corrigez-les dans le fichier puis réimportez-le à la même date : ses lignes "
+                          "remplaceront celles des mêmes agences.")
             hint.setWordWrap(True)
             layout.addWidget(hint)
             layout.addWidget(self.table)
+        self.warnings_table = QTableView()
+        self.warnings_table.setModel(RejectedLinesModel(result.warnings, self, "Avertissement"))
+        self.warnings_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.warnings_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.warnings_table.verticalHeader().setVisible(False)
+        set_accessible(self.warnings_table, "Avertissements (lignes importées)")
+        if result.warnings:
+            hint = QLabel("Avertissements : ces lignes sont importées, sans l'information illisible.")
+            hint.setWordWrap(True)
+            layout.addWidget(hint)
+            layout.addWidget(self.warnings_table)
         buttons = QDialogButtonBox()
         self.save_button = QPushButton("&Enregistrer le rapport en CSV…")
         self.save_button.setEnabled(bool(result.rejected))
@@ -308,6 +327,30 @@ class SignalementDialog(_FormDialog):
         self.facts.setTabChangesFocus(True)
         set_accessible(self.facts, "Motif du signalement")
         self.form.addRow("&Motif :", self.facts)
+        self.informed = QComboBox()
+        self.informed.addItem("— à indiquer —", None)
+        self.informed.addItem("Oui, il a été informé", True)
+        self.informed.addItem("Non, il n'a pas été informé", False)
+        set_accessible(self.informed, "Le locataire a-t-il été informé du signalement ?")
+        self.form.addRow("Locataire &informé * :", self.informed)
+        self.informed_note = QLineEdit()
+        self.informed_note.setMaxLength(255)
+        self.informed_note.setPlaceholderText("Comment, ou pourquoi pas (facultatif)")
+        set_accessible(self.informed_note, "Précision sur l'information du locataire")
+        self.form.addRow("&Précision :", self.informed_note)
+        self.reply_expected = QPlainTextEdit(
+            "Un accusé de réception, puis l'indication d'une prise en charge (ou de son impossibilité).")
+        self.reply_expected.setTabChangesFocus(True)
+        self.reply_expected.setMaximumHeight(60)
+        set_accessible(self.reply_expected, "Réponse attendue du partenaire")
+        self.form.addRow("&Réponse attendue :", self.reply_expected)
+        self.reply_by = QDateEdit(_qdate(today + timedelta(days=15)))
+        self.reply_by.setCalendarPopup(True)
+        self.reply_by.setDisplayFormat("dd/MM/yyyy")
+        self.reply_by.setLocale(french_locale())
+        self.reply_by.setMinimumDate(_qdate(today))
+        set_accessible(self.reply_by, "Réponse attendue avant le")
+        self.form.addRow("Ré&ponse avant le :", self.reply_by)
         self.kind.currentIndexChanged.connect(self._reload_partners)
         self._reload_partners()
         # Start on the first kind the directory knows in the tenant's commune.
@@ -325,17 +368,26 @@ class SignalementDialog(_FormDialog):
             if c.proposed:
                 label += " — commune du locataire"
             self.partner.addItem(label, c.id)
+        kind = self.kind.currentText()
         if not options:
-            self.partner_hint.setText("L'annuaire ne connaît aucune structure de ce type : ajoutez-la "
-                                      "dans l'écran Partenaires.")
+            self.partner_hint.setText(
+                f"L'annuaire ne connaît aucune structure « {kind} » : choisissez un autre type de "
+                "partenaire, ou demandez au pôle social de l'ajouter dans l'écran Partenaires, puis "
+                "revenez ici (rien n'est perdu : l'observation reste enregistrée).")
         elif options[0].proposed:
             self.partner_hint.setText("Structure proposée d'après la commune du locataire.")
         else:
-            self.partner_hint.setText("Aucune structure de ce type dans la commune du locataire.")
+            self.partner_hint.setText(
+                f"Aucune structure « {kind} » ne couvre la commune du locataire : choisissez la plus "
+                "proche ci-dessous (celles qui servent son agence d'abord), ou un autre type de partenaire ; "
+                "le pôle social peut indiquer dans l'écran Partenaires les communes qu'elle couvre.")
 
     def values(self) -> dict:
         return {"partner_id": self.partner.currentData(), "sent_on": _pydate(self.sent_on.date()),
-                "facts": self.facts.toPlainText()}
+                "facts": self.facts.toPlainText(), "tenant_informed": self.informed.currentData(),
+                "tenant_informed_note": self.informed_note.text(),
+                "reply_expected": self.reply_expected.toPlainText(),
+                "reply_by": _pydate(self.reply_by.date())}
 
 
 class StatusDialog(_FormDialog):
@@ -360,5 +412,64 @@ class StatusDialog(_FormDialog):
                 "note": self.note.text()}
 
 
+class FollowUpDialog(_FormDialog):
+    """A relance (date, means, comment), a follow-up comment, or the
+    cancellation of a signalement sent by mistake (its reason)."""
+
+    TITLES = {"relance": "Relancer le partenaire", "commentaire": "Commentaire de suivi",
+              "annulation": "Annuler le signalement"}
+
+    def __init__(self, signalement, mode: str, parent: QWidget | None = None, *, today: date) -> None:
+        super().__init__(self.TITLES[mode], parent)
+        self.mode = mode
+        self.resize(460, 0)
+        self.form.addRow(QLabel(f"{escape(signalement.partner_name)} — envoyé le "
+                                f"{format_date(signalement.sent_on)}, statut : <b>{signalement.status_label}</b>"))
+        self.on_date = date_edit(today, "Date", today)
+        self.means = QComboBox()
+        for code, label in RELANCE_MEANS.items():
+            self.means.addItem(label, code)
+        set_accessible(self.means, "Moyen de la relance")
+        if mode != "annulation":
+            self.form.addRow("&Date :", self.on_date)
+        if mode == "relance":
+            self.form.addRow("&Moyen :", self.means)
+        if mode == "annulation":
+            self.form.addRow(QLabel("Le signalement reste dans l'historique avec ce motif ; il ne compte plus "
+                                    "(ni pour le locataire, ni pour le partenaire)."))
+        self.note = QPlainTextEdit()
+        self.note.setTabChangesFocus(True)
+        self.note.setMaximumHeight(80)
+        label = {"relance": "Commentaire", "commentaire": "Commentaire", "annulation": "Motif de l'annulation"}[mode]
+        set_accessible(self.note, label)
+        self.form.addRow(f"&{label} :", self.note)
+        self.version = signalement.version
+
+    def values(self) -> dict:
+        if self.mode == "annulation":
+            return {"reason": self.note.toPlainText()}
+        values = {"on_date": _pydate(self.on_date.date()), "comment": self.note.toPlainText()}
+        if self.mode == "relance":
+            values["means"] = self.means.currentData()
+        return values
+
+
+class CorrectionDialog(ObservationDialog):
+    """An observation corrected: the form filled with it, and why."""
+
+    def __init__(self, tenant: str, observation, parent: QWidget | None = None, *, today: date) -> None:
+        super().__init__(tenant, observation.observer, parent, today=today)
+        self.setWindowTitle("Corriger l'observation")
+        self.kind.setCurrentIndex(max(0, self.kind.findData(observation.kind)))
+        self.observed_on.setDate(_qdate(observation.observed_on))
+        self.note.setPlainText(observation.note)
+        self.reason = QLineEdit()
+        set_accessible(self.reason, "Motif de la correction")
+        self.form.addRow("&Motif de la correction :", self.reason)
+
+    def values(self) -> dict:
+        return {**super().values(), "reason": self.reason.text()}
+
+
 __all__ = ["ExtractDateDialog", "MappingDialog", "ImportReportDialog", "ObservationDialog",
-           "SignalementDialog", "StatusDialog", "Qt"]
+           "SignalementDialog", "StatusDialog", "FollowUpDialog", "CorrectionDialog", "Qt"]

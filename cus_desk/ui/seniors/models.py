@@ -103,9 +103,11 @@ class SeniorsTableModel(QAbstractTableModel):
 class RejectedLinesModel(QAbstractTableModel):
     COLUMNS = ("Ligne", "Motif du rejet")
 
-    def __init__(self, rejected: list, parent=None) -> None:
+    def __init__(self, rejected: list, parent=None, reason_title: str | None = None) -> None:
         super().__init__(parent)
         self._rows = list(rejected)
+        if reason_title is not None:
+            self.COLUMNS = ("Ligne", reason_title)
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)

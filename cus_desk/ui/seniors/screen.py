@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from cus_desk.domain.errors import CusDeskError
 from cus_desk.domain.formatting import format_cents, format_date
-from cus_desk.domain.seniors import AGE_BAND_LABELS, SENIOR_STATUS_LABELS, age_band
+from cus_desk.domain.seniors import AGE_BAND_LABELS, RELANCE_MEANS, SENIOR_STATUS_LABELS, age_band
 from cus_desk.services import access
 from cus_desk.services.seniors import (
     IMPORT_FIELDS,
@@ -48,7 +48,9 @@ from cus_desk.services.seniors import (
 from cus_desk.ui.common import set_accessible, show_error, show_info
 from cus_desk.ui.pdf_preview import PdfPreviewDialog
 from cus_desk.ui.seniors.dialogs import (
+    CorrectionDialog,
     ExtractDateDialog,
+    FollowUpDialog,
     ImportReportDialog,
     MappingDialog,
     ObservationDialog,
@@ -62,6 +64,23 @@ from cus_desk.ui.workers import run_in_background
 P = access.Permission
 IMPORTABLE = (".csv", ".txt", ".xlsx", ".xlsm")
 REMINDER_FILTER = "__relance__"
+
+
+_FIRST_STYLE = "background:#fdecea; color:#8c1d18; padding:6px; border-radius:4px; font-weight:bold;"
+_UNKNOWN_STYLE = "background:#fff4e0; color:#6b4500; padding:6px; border-radius:4px;"
+
+
+def _event_text(e) -> str:
+    """One step of a signalement's history, as the detail lists it."""
+    when = format_date(e.on_date)
+    if e.kind == "relance":
+        means = RELANCE_MEANS.get(e.means or "", e.means or "").lower()
+        return f"Relance ({means}) le {when}" + (f" : {e.note}" if e.note else "")
+    if e.kind == "commentaire":
+        return f"Commentaire du {when} : {e.note}"
+    if e.kind == "annulation":
+        return f"Annulé le {when} : {e.note}"
+    return f"{e.label.lower()} le {when}"
 
 
 class SeniorsFilterProxy(QSortFilterProxyModel):
@@ -146,6 +165,13 @@ class SeniorsScreen(QWidget):
         self.import_button.clicked.connect(self.choose_file)
         self.import_button.setVisible(self.can_import)
         top.addWidget(self.import_button)
+        self.export_button = QPushButton("E&xporter la liste (XLSX)…")
+        self.export_button.setToolTip("Les lignes affichées, avec les filtres de l'écran, pour la revue "
+                                      "mensuelle avec la responsable du recouvrement.")
+        set_accessible(self.export_button, "Exporter la liste affichée en XLSX")
+        self.export_button.clicked.connect(self.export_list)
+        self.export_button.setVisible(self.can_read)
+        top.addWidget(self.export_button)
         root.addLayout(top)
 
         if not self.can_read:
@@ -244,11 +270,9 @@ class SeniorsScreen(QWidget):
         self.detail_title.setTextFormat(Qt.TextFormat.RichText)
         set_accessible(self.detail_title, "Locataire sélectionné")
         layout.addWidget(self.detail_title)
-        self.first_banner = QLabel(
-            "PREMIER IMPAYÉ — locataire ancien, jamais en impayé jusqu'ici : c'est le cas pour lequel "
-            "le signalement existe.")
+        self.first_banner = QLabel("PREMIER IMPAYÉ")
         self.first_banner.setWordWrap(True)
-        self.first_banner.setStyleSheet("background:#fdecea; color:#8c1d18; padding:6px; border-radius:4px; font-weight:bold;")
+        self.first_banner.setStyleSheet(_FIRST_STYLE)
         self.first_banner.setVisible(False)
         layout.addWidget(self.first_banner)
         self.info = QFormLayout()
@@ -277,7 +301,16 @@ class SeniorsScreen(QWidget):
         self.observe_button = QPushButton("&Nouvelle observation…")
         self.observe_button.clicked.connect(self.new_observation)
         self.observe_button.setVisible(self.can_edit)
-        obs_layout.addWidget(self.observe_button)
+        self.correct_button = QPushButton("Co&rriger l'observation…")
+        self.correct_button.setToolTip("Une nouvelle version de l'observation sélectionnée ; l'ancienne "
+                                       "reste dans l'historique.")
+        self.correct_button.clicked.connect(self.correct_observation)
+        self.correct_button.setVisible(self.can_edit)
+        self.observations.currentRowChanged.connect(self._update_buttons)
+        obs_row = QHBoxLayout()
+        obs_row.addWidget(self.observe_button)
+        obs_row.addWidget(self.correct_button)
+        obs_layout.addLayout(obs_row)
         layout.addWidget(obs_box, 1)
 
         sig_box = QGroupBox("Signalements")
@@ -298,9 +331,17 @@ class SeniorsScreen(QWidget):
         self.case_button = QPushButton("Ouvrir le &dossier")
         self.case_button.setToolTip("Ouvre (ou crée) le dossier CAS de ce ménage.")
         self.case_button.clicked.connect(self.open_case)
-        for i, b in enumerate((self.signal_button, self.status_button, self.fiche_button, self.case_button)):
+        self.relance_button = QPushButton("Re&lancer…")
+        self.relance_button.clicked.connect(lambda: self.follow_up("relance"))
+        self.comment_button = QPushButton("Co&mmentaire…")
+        self.comment_button.clicked.connect(lambda: self.follow_up("commentaire"))
+        self.cancel_button = QPushButton("Annuler le si&gnalement…")
+        self.cancel_button.clicked.connect(lambda: self.follow_up("annulation"))
+        for i, b in enumerate((self.signal_button, self.status_button, self.relance_button, self.comment_button,
+                               self.fiche_button, self.case_button, self.cancel_button)):
             buttons.addWidget(b, i // 2, i % 2)
-        for b in (self.signal_button, self.status_button, self.case_button):
+        for b in (self.signal_button, self.status_button, self.case_button, self.relance_button,
+                  self.comment_button, self.cancel_button):
             b.setVisible(self.can_edit)
         sig_layout.addLayout(buttons)
         layout.addWidget(sig_box, 1)
@@ -396,7 +437,16 @@ class SeniorsScreen(QWidget):
             return
         name = f"{d.last_name} {d.first_name}".strip() or "(nom inconnu)"
         self.detail_title.setText(f"<h3>{name}</h3>Contrat {d.contract}")
-        self.first_banner.setVisible(d.first_arrears)
+        if d.first_arrears:
+            self.first_banner.setText(f"PREMIER IMPAYÉ — {d.first_arrears_reason} : c'est le cas pour lequel "
+                                      "le signalement existe.")
+            self.first_banner.setStyleSheet(_FIRST_STYLE)
+        elif d.history_unknown and d.balance_cents and d.balance_cents > 0:
+            self.first_banner.setText("Premier impayé ? " + d.first_arrears_reason[:1].upper()
+                                      + d.first_arrears_reason[1:] + ".")
+            self.first_banner.setStyleSheet(_UNKNOWN_STYLE)
+        self.first_banner.setVisible(d.first_arrears or (d.history_unknown and bool(d.balance_cents)
+                                                         and d.balance_cents > 0))
         self.info_labels["age"].setText(
             (f"{d.age} ans" if d.age is not None else "inconnu")
             + (f" (né(e) le {format_date(d.birth_date)})" if d.birth_date else "")
@@ -422,14 +472,21 @@ class SeniorsScreen(QWidget):
         self.sparkline.set_history(d.history)
         self.observations.clear()
         for o in d.observations:
-            item = QListWidgetItem(f"{format_date(o.observed_on)} — {o.kind_label} ({o.observer})\n{o.note}")
+            corrected = f"\n(corrigée : {o.correction_reason})" if o.correction_reason else ""
+            item = QListWidgetItem(f"{format_date(o.observed_on)} — {o.kind_label} ({o.observer})\n{o.note}{corrected}")
+            item.setData(Qt.ItemDataRole.UserRole, o.id)
             self.observations.addItem(item)
         if not d.observations:
             self.observations.addItem("Aucune observation.")
         self.signalements.clear()
         for s in d.signalements:
-            steps = ", ".join(f"{e.label.lower()} le {format_date(e.on_date)}" for e in s.events)
+            steps = ", ".join(_event_text(e) for e in s.events if e.kind == "statut")
             text = f"{s.partner_kind_label} — {s.partner_name} : {s.status_label}\n{steps}"
+            if s.reply_by and s.status in ("envoye", "accuse_reception"):
+                text += f"\nRéponse attendue avant le {format_date(s.reply_by)}"
+            for e in s.events:
+                if e.kind != "statut":
+                    text += "\n" + _event_text(e)
             if s.reminder_due:
                 text += f"\nSans réponse : relance à faire depuis le {format_date(s.reminder_due)}"
             if s.case_id:
@@ -454,6 +511,11 @@ class SeniorsScreen(QWidget):
         self.observe_button.setEnabled(has_detail)
         self.signal_button.setEnabled(has_detail)
         self.status_button.setEnabled(sig is not None and bool(sig.next_statuses))
+        is_open = sig is not None and sig.status in ("envoye", "accuse_reception", "pris_en_charge")
+        self.relance_button.setEnabled(is_open)
+        self.comment_button.setEnabled(sig is not None and sig.status != "annule")
+        self.cancel_button.setEnabled(is_open)
+        self.correct_button.setEnabled(self.current_observation() is not None)
         self.fiche_button.setEnabled(sig is not None)
         self.case_button.setEnabled(sig is not None)
 
@@ -483,7 +545,8 @@ class SeniorsScreen(QWidget):
         facts = "\n".join(f"{format_date(o.observed_on)} : {o.kind_label.lower()}." for o in reversed(d.observations))
         if d.balance_cents:
             facts += (("\n" if facts else "") + f"Impayé de {format_cents(d.balance_cents)}"
-                      + (" (premier impayé d'un locataire ancien)." if d.first_arrears else "."))
+                      + (" (premier impayé d'un locataire ancien)." if d.first_arrears
+                         else " (historique des impayés inconnu)." if d.history_unknown else "."))
         cache: dict[str, list] = {}
 
         def choices(kind: str) -> list:
@@ -502,7 +565,10 @@ class SeniorsScreen(QWidget):
             values = dialog.values()
             if values["partner_id"] is None:
                 raise CusDeskError("Choisissez la structure à qui adresser le signalement.")
-            return self.service.send_signalement(d.lease_id, values["partner_id"], values["sent_on"], values["facts"])
+            return self.service.send_signalement(
+                d.lease_id, values["partner_id"], values["sent_on"], values["facts"],
+                tenant_informed=values["tenant_informed"], tenant_informed_note=values["tenant_informed_note"],
+                reply_expected=values["reply_expected"], reply_by=values["reply_by"])
 
         dialog.submit = submit
         if self._exec(dialog) == QDialog.DialogCode.Accepted:
@@ -517,6 +583,40 @@ class SeniorsScreen(QWidget):
             sig.id, expected_version=sig.version, **dialog.values())
         if self._exec(dialog) == QDialog.DialogCode.Accepted:
             self._changed(sig.lease_id)
+
+    def current_observation(self):
+        if self.detail is None:
+            return None
+        item = self.observations.currentItem()
+        obs_id = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        return next((o for o in self.detail.observations if o.id == obs_id), None)
+
+    def follow_up(self, mode: str) -> None:
+        """A relance, a follow-up comment or the cancellation of the selected signalement."""
+        sig = self.current_signalement()
+        if sig is None or not self.can_edit:
+            return
+        dialog = FollowUpDialog(sig, mode, self, today=self.ctx.clock.today())
+        if mode == "relance":
+            dialog.submit = lambda: self.service.add_relance(sig.id, expected_version=sig.version, **dialog.values())
+        elif mode == "commentaire":
+            dialog.submit = lambda: self.service.add_follow_up_comment(
+                sig.id, expected_version=sig.version, **dialog.values())
+        else:
+            dialog.submit = lambda: self.service.cancel_signalement(
+                sig.id, expected_version=sig.version, **dialog.values())
+        if self._exec(dialog) == QDialog.DialogCode.Accepted:
+            self._changed(sig.lease_id)
+
+    def correct_observation(self) -> None:
+        obs = self.current_observation()
+        if obs is None or not self.can_edit:
+            return
+        lease_id = self.detail.lease_id
+        dialog = CorrectionDialog(self._tenant_name(), obs, self, today=self.ctx.clock.today())
+        dialog.submit = lambda: self.service.correct_observation(obs.id, **dialog.values())
+        if self._exec(dialog) == QDialog.DialogCode.Accepted:
+            self._changed(lease_id)
 
     def _changed(self, lease_id: int) -> None:
         self.show_detail(lease_id)
@@ -554,6 +654,16 @@ class SeniorsScreen(QWidget):
             from cus_desk.ui.cases import open_case
         except ImportError:
             self._error("La gestion des dossiers n'est pas disponible dans cette version.")
+            return
+        try:
+            existing, arrears = self.service.case_opening(sig.id)
+        except CusDeskError as exc:
+            self._error(exc)
+            return
+        if existing is None and not self._confirm(
+                f"Aucun dossier n'est ouvert pour ce ménage. Ouvrir un dossier d'accompagnement pour "
+                f"{self._tenant_name()} ?\n\n{arrears}\nLe dossier reprendra cet impayé et sera lié au "
+                f"signalement à {sig.partner_name}."):
             return
         try:
             case_id = self.service.case_for_signalement(sig.id)
@@ -631,7 +741,7 @@ class SeniorsScreen(QWidget):
             mapping, remember = dialog.result_value
         elif analysis.remembered:
             mapping = None  # the service applies the remembered mapping itself
-        dialog = ExtractDateDialog(analysis, self.service.extract_exists, self,
+        dialog = ExtractDateDialog(analysis, lambda d: self.service.replacement_notice(d, analysis.agencies), self,
                                    today=self.ctx.clock.today())
         if self._exec(dialog) != QDialog.DialogCode.Accepted:
             return
@@ -671,7 +781,64 @@ class SeniorsScreen(QWidget):
             return
         self._error(exc)
 
+    # ------------------------------------------------------------ export
+    def export_list(self) -> None:
+        """The rows on screen (with its filters) as an XLSX workbook."""
+        rows = self.visible_rows()
+        if not rows:
+            show_info(self, "La liste affichée est vide : il n'y a rien à exporter. Élargissez les filtres.")
+            return
+        when = self.listing.extract_date.isoformat() if self.listing and self.listing.extract_date else "liste"
+        path, _ = QFileDialog.getSaveFileName(self, "Exporter la liste des seniors", f"seniors_65_{when}.xlsx",
+                                              "Classeurs Excel (*.xlsx)")
+        if not path:
+            return
+        if not path.lower().endswith(".xlsx"):
+            path += ".xlsx"
+        ids, filters = [r.lease_id for r in rows], self.filters_text()
+
+        def work(_progress):
+            data = self.service.seniors_xlsx(ids, filters)
+            target = Path(path)
+            part = target.with_name(target.name + ".part")
+            part.write_bytes(data)
+            part.replace(target)  # never a half-written workbook under the chosen name
+            return target
+
+        def done(target):
+            self.exported_path = target
+            show_info(self, f"{len(ids)} ligne(s) exportée(s) dans « {target} ».")
+
+        def failed(exc):
+            if isinstance(exc, OSError):
+                self._error(f"Le classeur n'a pas pu être enregistré dans « {path} » "
+                            f"({exc.strerror or exc}). Choisissez un autre dossier.")
+            else:
+                self._error(exc)
+
+        self.task = run_in_background(self, work, done, failed, progress_text="Export de la liste…")
+
+    def filters_text(self) -> str:
+        """The screen's filters, in French (written above the exported rows)."""
+        parts = []
+        if self.agency_combo.currentData() is not None:
+            parts.append(f"agence {self.agency_combo.currentText()}")
+        if self.status_combo.currentData() is not None:
+            parts.append(f"statut « {self.status_combo.currentText()} »")
+        if self.band_combo.currentData() is not None:
+            parts.append(self.band_combo.currentText().lower())
+        if self.first_check.isChecked():
+            parts.append("premiers impayés seulement")
+        if self.search.text().strip():
+            parts.append(f"recherche « {self.search.text().strip()} »")
+        return " ; ".join(parts) or "aucun (toute la liste)"
+
     # ------------------------------------------------------------ misc
+    def _confirm(self, question: str) -> bool:
+        from cus_desk.ui.common import confirm
+
+        return confirm(self, question)
+
     def _error(self, exc: BaseException | str) -> None:
         show_error(self, exc)
 
