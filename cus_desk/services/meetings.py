@@ -33,7 +33,15 @@ from cus_desk.store.models.cases import (
     JournalEntry,
     RepaymentPlan,
 )
-from cus_desk.store.models.core import Agency, Household, Partner, Referral, Tenant, User
+from cus_desk.store.models.core import (
+    Agency,
+    AuditEvent,
+    Household,
+    Partner,
+    Referral,
+    Tenant,
+    User,
+)
 from cus_desk.store.models.meetings import (
     AgendaItem,
     Attendee,
@@ -1282,20 +1290,62 @@ class MeetingService(Service):
             return ReleveFile(meeting.id, name, pdf, digest, archived)
 
     def _archive(self, session: Session, meeting: Meeting) -> MeetingArchive:
-        pdf = self._render(session, meeting)
+        version = 1 + (session.scalar(
+            select(func.count(MeetingArchive.id)).where(MeetingArchive.meeting_id == meeting.id)
+        ) or 0)
+        pdf = self._render(session, meeting, version)
         archive = MeetingArchive(meeting_id=meeting.id, generated_at=self.clock.now(),
                                  sha256=hashlib.sha256(pdf).hexdigest(), pdf=pdf)
         session.add(archive)
         session.flush()
         return archive
 
-    def _render(self, session: Session, meeting: Meeting) -> bytes:
+    def _render(self, session: Session, meeting: Meeting, version: int | None = None) -> bytes:
         from cus_desk.reports.decision_summary import build_releve_pdf
 
-        return build_releve_pdf(self.releve_data(session, meeting))
+        return build_releve_pdf(self.releve_data(session, meeting, version=version))
 
     @staticmethod
-    def releve_data(session: Session, meeting: Meeting, generated_at: datetime | None = None):
+    def _started_at(session: Session, meeting: Meeting) -> datetime | None:
+        """When the session was opened (« Démarrer la séance »), read from the
+        journal d'audit: the meeting has no column of its own for it."""
+        import json
+
+        started = None
+        for event in session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.entity_type == "meeting", AuditEvent.entity_id == str(meeting.id),
+                AuditEvent.action == audit.Action.UPDATE,
+            ).order_by(AuditEvent.id)
+        ):
+            try:
+                statut = json.loads(event.details_json or "{}").get("statut")
+            except ValueError:
+                continue
+            if statut == [rules.MeetingStatus.PREPAREE.value, rules.MeetingStatus.EN_COURS.value]:
+                started = event.occurred_at  # the latest start wins
+        return started
+
+    @staticmethod
+    def _next_meeting_label(session: Session, meeting: Meeting) -> str:
+        """The next session of the same scope already prepared, if any."""
+        scope = (Meeting.scope_agency_id.is_(None) if meeting.scope_agency_id is None
+                 else Meeting.scope_agency_id == meeting.scope_agency_id)
+        nxt = session.scalar(
+            select(Meeting).where(
+                Meeting.held_on > meeting.held_on, scope,
+                Meeting.status.in_([rules.MeetingStatus.PREPAREE.value,
+                                    rules.MeetingStatus.EN_COURS.value]),
+            ).order_by(Meeting.held_on, Meeting.id).limit(1)
+        )
+        if nxt is None:
+            return ""
+        return (f"{_meeting_label(nxt)} — {format_date(nxt.held_on)}"
+                + (f" — {nxt.place}" if nxt.place else ""))
+
+    @staticmethod
+    def releve_data(session: Session, meeting: Meeting, generated_at: datetime | None = None,
+                    version: int | None = None):
         """Plain values for the relevé. Only what the relevé may show: no
         confidential note, problématique, summary or family detail is read."""
         from cus_desk.reports.decision_summary import (
@@ -1329,6 +1379,10 @@ class MeetingService(Service):
                 agency=case.agency.label if case.agency else "",
                 decisions=tuple(
                     ReleveDecision(rules.DecisionType(d.type).label, d.text, d.responsible, d.due_on)
+                    for d in decisions_by_case.get(case.id, [])
+                ),
+                adjourned=bool(decisions_by_case.get(case.id)) and all(
+                    d.type == rules.DecisionType.AJOURNEMENT.value
                     for d in decisions_by_case.get(case.id, [])
                 ),
             ))
@@ -1392,21 +1446,35 @@ class MeetingService(Service):
                     about = f"Décision : {rules.DecisionType(d.type).label} — {case.reference}"
             addenda.append(ReleveAddendum(a.created_at, _user_name(session, a.author_id, users),
                                           a.text, about))
+        final = meeting.status == rules.MeetingStatus.CLOTUREE
+        version_label = ""
+        if final and version is not None:
+            if version == 1 and not addenda:
+                version_label = "Version 1 — établie à la clôture de la séance (version à signer)"
+            else:
+                n = len(addenda)
+                version_label = (f"Version {version} — intègre {n} rectificatif{'s' if n > 1 else ''} ; "
+                                 "la version 1 est celle établie à la clôture")
         return ReleveData(
             organisation=organisation,
             meeting_label=_meeting_label(meeting),
             held_on=meeting.held_on,
             place=meeting.place,
             scope_label=_scope_label(session, meeting),
-            final=meeting.status == rules.MeetingStatus.CLOTUREE,
+            final=final,
             generated_at=generated_at or session_clock(session).now(),
             attendees=tuple(
-                ReleveAttendee(a.name, CAS_FUNCTIONS.get(a.function, a.function), a.present)
+                ReleveAttendee(a.name, CAS_FUNCTIONS.get(a.function, a.function), a.present, a.function)
                 for a in meeting.attendees
             ),
             cases=tuple(cases),
             follow_ups=tuple(follow_ups),
             addenda=tuple(addenda),
+            started_at=MeetingService._started_at(session, meeting),
+            ended_at=meeting.closed_at if final else None,
+            next_meeting=MeetingService._next_meeting_label(session, meeting),
+            version=version if final else None,
+            version_label=version_label,
         )
 
     # ------------------------------------------------------------------ follow-up
