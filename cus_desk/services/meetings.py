@@ -267,6 +267,8 @@ class ReleveFile:
     pdf: bytes
     sha256: str
     archived: bool  # True: the archived file of a closed session
+    version: int | None = None  # archived version (1 = the one closed and signed)
+    latest: bool = True  # False: an earlier archived version, since rectified
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -1258,21 +1260,35 @@ class MeetingService(Service):
             return self._detail(session, meeting)
 
     @_traces_refusals
-    def releve(self, meeting_id: int) -> ReleveFile:
+    def releve(self, meeting_id: int, version: int | None = None) -> ReleveFile:
         """The relevé de décisions: for a closed session, the archived file
-        byte for byte; before closing, a draft generated now."""
+        byte for byte (the latest version, or ``version`` K: 1 is the one
+        archived at closing, the one signed; each rectificatif adds one);
+        before closing, a draft generated now."""
         access.require(self.actor, Permission.MEETING_VIEW)
         with self._write() as session:
             meeting = _get_meeting(session, meeting_id)
             self._require_meeting(session, meeting, "impression du relevé de décisions")
             name = f"releve-CAS-{meeting.year}-{meeting.number:02d}.pdf"
+            number, latest = None, True
             if meeting.status == rules.MeetingStatus.CLOTUREE:
-                archive = session.scalar(
+                archives = list(session.scalars(
                     select(MeetingArchive).where(MeetingArchive.meeting_id == meeting.id)
-                    .order_by(MeetingArchive.id.desc()).limit(1)
-                )
-                if archive is None:  # closed before archiving existed: archive it now
-                    archive = self._archive(session, meeting)
+                    .order_by(MeetingArchive.id)
+                ))
+                if not archives:  # closed before archiving existed: archive it now
+                    archives = [self._archive(session, meeting)]
+                if version is None:
+                    number = len(archives)
+                elif 1 <= version <= len(archives):
+                    number = version
+                else:
+                    raise ValidationError(
+                        f"La séance {_meeting_label(meeting)} n'a pas de version {version} de son "
+                        f"relevé : versions archivées de 1 à {len(archives)}.", "version")
+                archive, latest = archives[number - 1], number == len(archives)
+                if len(archives) > 1:
+                    name = name.replace(".pdf", f"-v{number}.pdf")
                 pdf, digest, archived = archive.pdf, archive.sha256, True
                 if hashlib.sha256(pdf).hexdigest() != digest:
                     raise rules.WorkflowError(
@@ -1281,13 +1297,19 @@ class MeetingService(Service):
                         "d'une sauvegarde)."
                     )
             else:
+                if version is not None:
+                    raise ValidationError(
+                        f"La séance {_meeting_label(meeting)} n'est pas clôturée : son relevé n'a "
+                        "pas encore de version archivée.", "version")
                 pdf = self._render(session, meeting)
                 digest, archived = hashlib.sha256(pdf).hexdigest(), False
                 name = name.replace(".pdf", "-projet.pdf")
+            details = {"document": "releve_decisions", "sha256": digest, "archive": archived}
+            if number is not None:
+                details["version"] = number
             audit.record(session, self.actor, audit.Action.PRINT, "meeting", meeting.id,
-                         details={"document": "releve_decisions", "sha256": digest,
-                                  "archive": archived})
-            return ReleveFile(meeting.id, name, pdf, digest, archived)
+                         details=details)
+            return ReleveFile(meeting.id, name, pdf, digest, archived, number, latest)
 
     def _archive(self, session: Session, meeting: Meeting) -> MeetingArchive:
         version = 1 + (session.scalar(

@@ -254,3 +254,37 @@ def test_a_follow_up_longer_than_a_page_keeps_its_case_and_header(world):
     full = " ".join(pages)
     assert "Ligne 0000" in full and "Ligne 0149" in full
 
+
+def test_every_archived_version_can_be_reprinted_and_says_which_it_is(world):
+    svc, detail = _run_session(world)
+    d = svc.add_decision(detail.id, world.cases["martin"], "visite_domicile", "", "CS Metz",
+                         date(2026, 12, 5))
+    with pytest.raises(ValidationError, match="n'est pas clôturée"):
+        svc.releve(detail.id, version=1)
+    svc.close_meeting(detail.id)
+    signed = svc.releve(detail.id)
+    assert (signed.version, signed.latest, signed.file_name) == (1, True, "releve-CAS-2026-01.pdf")
+    svc.add_addendum(detail.id, "Échéance reportée au 12/12/2026", decision_id=d.id)
+    svc.add_addendum(detail.id, "Responsable : CS Forbach")
+    latest = svc.releve(detail.id)
+    first = svc.releve(detail.id, version=1)
+    second = svc.releve(detail.id, version=2)
+    assert first.pdf == signed.pdf and first.sha256 == signed.sha256
+    assert (first.version, first.latest, first.file_name) == (1, False, "releve-CAS-2026-01-v1.pdf")
+    assert (second.version, second.latest) == (2, False)
+    assert (latest.version, latest.latest, latest.file_name) == (3, True, "releve-CAS-2026-01-v3.pdf")
+    assert len({first.pdf, second.pdf, latest.pdf}) == 3
+    one, two, three = (" ".join(pdf_pages(r.pdf)) for r in (first, second, latest))
+    assert "Version 1 — établie à la clôture de la séance (version à signer)" in one
+    assert "Rectificatifs" not in one
+    assert "Version 2 — intègre 1 rectificatif ; la version 1 est celle établie à la clôture" in two
+    assert "Échéance reportée" in two and "CS Forbach" not in two
+    assert "Version 3 — intègre 2 rectificatifs" in three and "CS Forbach" in three
+    assert all("Version 2" in p for p in pdf_pages(second.pdf))  # running header
+    with pytest.raises(ValidationError, match="versions archivées de 1 à 3"):
+        svc.releve(detail.id, version=4)
+    with pytest.raises(ValidationError, match="versions archivées de 1 à 3"):
+        svc.releve(detail.id, version=0)
+    with world.db.read_session() as s:
+        printed = [e.details_json for e in s.scalars(select(AuditEvent).where(AuditEvent.action == "print"))]
+    assert sum('"version": 1' in p for p in printed) == 2
