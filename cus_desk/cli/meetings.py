@@ -3,6 +3,7 @@
     cus-desk meetings list [--year 2026] [--status cloturee] [--json]
     cus-desk meetings suivi [--tout] [--json]
     cus-desk releve 3/2026 -o releve.pdf
+    cus-desk releve 3/2026 --version 1 -o releve-signe.pdf
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ def register(subparsers) -> None:
                         help="numéro/année (ex. 3/2026) ou identifiant de la séance")
     releve.add_argument("-o", "--output", required=True, metavar="FICHIER.pdf",
                         help="fichier PDF à écrire")
+    releve.add_argument("--version", type=int, metavar="K", dest="releve_version",
+                        help="version archivée à réimprimer (1 = celle établie à la clôture et "
+                             "signée ; chaque rectificatif en ajoute une ; défaut : la dernière)")
     releve.set_defaults(handler=cmd_releve)
 
 
@@ -127,7 +131,7 @@ def cmd_releve(args) -> int:
         raise CliError(f"Le dossier « {target.parent} » n'existe pas : créez-le ou choisissez-en un autre.")
     svc = _service(args)
     meeting = svc.find_meeting(args.meeting)
-    releve = svc.releve(meeting.id)
+    releve = svc.releve(meeting.id, version=args.releve_version)
     tmp = target.with_name(target.name + ".part")
     try:
         tmp.write_bytes(releve.pdf)
@@ -136,6 +140,10 @@ def cmd_releve(args) -> int:
         tmp.unlink(missing_ok=True)
         raise CliError(f"Impossible d'écrire « {target} » ({exc.strerror}). "
                        "Vérifiez les droits ou choisissez un autre fichier.") from exc
-    kind = "relevé archivé" if releve.archived else "projet de relevé (séance non clôturée)"
+    if releve.archived:
+        kind = f"relevé archivé, version {releve.version}"
+        kind += " (la dernière)" if releve.latest else " (rectifiée depuis)"
+    else:
+        kind = "projet de relevé (séance non clôturée)"
     sys.stderr.write(f"{meeting.label} : {kind} écrit dans {target} (SHA-256 {releve.sha256}).\n")
     return 0

@@ -24,13 +24,14 @@ from cus_desk.store.models.meetings import (
 
 PLACE = "Siège VIVEST, salle du conseil — Metz"
 
-# (login, function, present at: sept, oct, nov)
+# (login, function, present at: sept, oct, nov). The head of the pôle social
+# chairs; the Metz adviser takes the minutes (each attendee has one function).
 MEMBERS = (
-    ("pole.social", "responsable_pole_social", (True, True, True)),
+    ("pole.social", "president", (True, True, True)),
     ("cas.securite", "responsable_cellule_securite", (True, False, True)),
     ("cas.recouvrement", "responsable_recouvrement", (True, True, True)),
     ("cas.commercialisation", "responsable_commercialisation", (False, True, True)),
-    ("cs.metz", "conseillere_sociale", (True, True, True)),
+    ("cs.metz", "secretaire_seance", (True, True, True)),
     ("cs.forbach", "conseillere_sociale", (True, True, True)),
     ("cs.thionville", "conseillere_sociale", (False, True, True)),
 )
@@ -162,7 +163,7 @@ def populate(session: Session, ctx) -> None:
         meeting.closed_by_id = head.id if head else None
         session.flush()
         data = MeetingService.releve_data(
-            session, meeting, generated_at=meeting.closed_at)
+            session, meeting, generated_at=meeting.closed_at, version=1)
         pdf = build_releve_pdf(data)
         session.add(MeetingArchive(meeting_id=meeting.id, generated_at=meeting.closed_at,
                                    sha256=hashlib.sha256(pdf).hexdigest(), pdf=pdf))

@@ -46,6 +46,8 @@ SENIOR_PARTNER_KINDS: dict[str, str] = {
 }
 
 CAS_FUNCTIONS: dict[str, str] = {
+    "president": "Président(e) de séance",
+    "secretaire_seance": "Secrétaire de séance",
     "responsable_cellule_securite": "Responsable de la cellule sécurité",
     "responsable_recouvrement": "Responsable du service recouvrement",
     "responsable_commercialisation": "Responsable coordinateur commercialisation",

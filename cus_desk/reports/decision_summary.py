@@ -21,6 +21,7 @@ class ReleveAttendee:
     name: str
     function_label: str
     present: bool
+    function: str = ""  # reference code: "president", "secretaire_seance"...
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class ReleveCase:
     household: str
     agency: str
     decisions: tuple[ReleveDecision, ...]
+    adjourned: bool = False  # only an ajournement was decided: « à représenter »
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,17 @@ class ReleveData:
     cases: tuple[ReleveCase, ...] = ()
     follow_ups: tuple[ReleveFollowUp, ...] = ()
     addenda: tuple[ReleveAddendum, ...] = field(default_factory=tuple)
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    next_meeting: str = ""  # "CAS n° 3/2026 — jeudi 17/12/2026 — Siège" when one is prepared
+    version: int | None = None  # archived version number (1 = signed at closing)
+    version_label: str = ""
+
+
+def format_time(value: datetime) -> str:
+    """« 14 h 05 », Europe/Paris (from the UTC timestamp)."""
+    hh, mm = format_datetime(value).split(" ")[1].split(":")
+    return f"{int(hh)} h {mm}"
 
 
 def _p(text: str) -> str:
@@ -179,6 +192,7 @@ def build_releve_pdf(data: ReleveData) -> bytes:
     from reportlab.pdfgen import canvas as rl_canvas
     from reportlab.platypus import (
         CondPageBreak,
+        KeepTogether,
         Paragraph,
         SimpleDocTemplate,
         Spacer,
@@ -222,38 +236,49 @@ def build_releve_pdf(data: ReleveData) -> bytes:
         Paragraph(_p(data.organisation), org),
         Paragraph("Commission d'Action Sociale", title),
         Paragraph(f"Relevé de décisions — {_p(data.meeting_label)}", subtitle),
-        Paragraph(
-            f"Séance du {format_date(data.held_on)}"
-            + (f" — {_p(data.place)}" if data.place else "")
-            + f" — {_p(data.scope_label)}",
-            subtitle,
-        ),
+        Paragraph(f"Séance du {format_date(data.held_on)} — {_p(data.scope_label)}", subtitle),
     ]
+    if data.place:
+        story.append(Paragraph(f"Lieu : {_p(data.place)}", subtitle))
+    hours = []
+    if data.started_at is not None:
+        hours.append(f"ouverte à {format_time(data.started_at)}")
+    if data.ended_at is not None:
+        hours.append(f"clôturée à {format_time(data.ended_at)}")
+    if hours:
+        story.append(Paragraph("Séance " + ", ".join(hours), subtitle))
+    if data.version_label:
+        story.append(Paragraph(_p(data.version_label), subtitle))
     if not data.final:
         story.append(Paragraph("PROJET — séance non clôturée, document provisoire", draft))
     story.append(Spacer(1, 4 * mm))
 
-    # Attendees
+    # Attendees: one row per member, with the function and the presence.
     story.extend([CondPageBreak(35 * mm), Paragraph("Membres de la commission", h2)])
-    present = [a for a in data.attendees if a.present]
-    excused = [a for a in data.attendees if not a.present]
-
-    def people(rows: list[ReleveAttendee]) -> Paragraph:
-        if not rows:
-            return Paragraph("—", base)
-        return Paragraph(
-            "<br/>".join(f"{_p(a.name)} <font size=8 color='#444444'>({_p(a.function_label)})</font>"
-                         for a in rows),
-            base,
-        )
-
-    table = Table(
-        [[Paragraph("Présents", cell_bold), Paragraph("Excusés", cell_bold)],
-         [people(present), people(excused)]],
-        colWidths=[width / 2, width / 2],
-    )
-    table.setStyle(grid)
-    story.append(table)
+    if not data.attendees:
+        story.append(Paragraph("Aucun membre enregistré.", base))
+    else:
+        rows = [[Paragraph("Membre", cell_bold), Paragraph("Fonction", cell_bold),
+                 Paragraph("Présence", cell_bold)]]
+        for a in sorted(data.attendees, key=lambda a: not a.present):
+            rows.append([Paragraph(_p(a.name), base), Paragraph(_p(a.function_label), base),
+                         Paragraph("Présent(e)" if a.present else "Excusé(e)", base)])
+        table = Table(rows, colWidths=[width * 0.36, width * 0.44, width * 0.20], repeatRows=1)
+        table.setStyle(grid)
+        story.append(table)
+        present = sum(1 for a in data.attendees if a.present)
+        story.append(Paragraph(
+            f"{present} membre{'s' if present > 1 else ''} présent{'s' if present > 1 else ''} "
+            f"sur {len(data.attendees)}.", small))
+    chair = [a.name for a in data.attendees if a.function == "president" and a.present]
+    clerk = [a.name for a in data.attendees if a.function == "secretaire_seance" and a.present]
+    roles = []
+    if chair:
+        roles.append(f"Présidence de séance : {_p(', '.join(chair))}")
+    if clerk:
+        roles.append(f"Secrétaire de séance : {_p(', '.join(clerk))}")
+    if roles:
+        story.append(Paragraph(" — ".join(roles), base))
 
     # Decisions, grouped by case: one table, a spanning row per case (kept
     # with its first decision), column headers repeated on every page.
@@ -266,34 +291,55 @@ def build_releve_pdf(data: ReleveData) -> bytes:
             return text
         return [TextBlock([(style.fontName, style.fontSize, black, text)])]
 
+    decided = [c for c in data.cases if c.decisions and not c.adjourned]
+    undecided = [c for c in data.cases if not c.decisions or c.adjourned]
     story.extend([CondPageBreak(35 * mm), Paragraph("Décisions de la séance", h2)])
     col = [width * 0.58, width * 0.27, width * 0.15]
     if not data.cases:
         story.append(Paragraph("Aucun dossier n'a été examiné.", base))
+    elif not decided:
+        story.append(Paragraph("Aucune décision n'a été prise sur les dossiers examinés.", base))
     else:
         rows: list[list] = [["Décision", "Responsable", "Échéance"]]
         commands = list(grid.getCommands()) + [
             ("FONTNAME", (0, 0), (-1, 0), bold),
             ("FONTSIZE", (0, 0), (-1, -1), base.fontSize),
         ]
-        for case in data.cases:
+        for case in decided:
             r = len(rows)
             rows.append([TextBlock([(bold, base.fontSize, black, f"{case.reference} — {case.household}"
                                                                  f" ({case.agency})")]), "", ""])
             commands += [("SPAN", (0, r), (-1, r)), ("BACKGROUND", (0, r), (-1, r), colors.HexColor("#F3F5F8")),
                          ("NOSPLIT", (0, r), (-1, r + 1))]
-            if not case.decisions:
-                rows.append([Paragraph("<i>Aucune décision enregistrée.</i>", small), "", ""])
-                commands.append(("SPAN", (0, r + 1), (-1, r + 1)))
-                continue
             for d in case.decisions:
                 body = TextBlock([(bold, base.fontSize, black, d.type_label),
                                   (regular, base.fontSize, black, d.text)])
                 first, *more = body.chunks(col[0] - 8, MAX_ROW_LINES)
                 rows.append([[first], cell(d.responsible, base, col[1]), format_date(d.due_on) or "—"])
                 rows.extend([[part], "", ""] for part in more)
-        t = Table(rows, colWidths=col, repeatRows=1, splitInRow=1)
+        t = Table(rows, colWidths=col, repeatRows=1, splitByRow=1, splitInRow=0)
         t.setStyle(TableStyle(commands))
+        story.append(t)
+
+    if undecided:
+        story.extend([CondPageBreak(30 * mm), Paragraph("Points examinés sans décision", h2)])
+        rows = [[Paragraph("Dossier", cell_bold), Paragraph("Suite donnée", cell_bold)]]
+        for case in undecided:
+            if case.adjourned:
+                outcome = "Ajourné — à représenter"
+                texts = [d.text for d in case.decisions if d.text]
+                if texts:
+                    outcome += " : " + " ; ".join(texts)
+            else:
+                outcome = "Examiné, sans décision"
+            rows.append([
+                [TextBlock([(bold, base.fontSize, black, case.reference),
+                            (regular, base.fontSize, black, f"{case.household} ({case.agency})")])],
+                [TextBlock([(regular, base.fontSize, black, outcome)]).chunks(width * 0.58 - 8,
+                                                                              MAX_ROW_LINES)[0]],
+            ])
+        t = Table(rows, colWidths=[width * 0.42, width * 0.58], repeatRows=1)
+        t.setStyle(grid)
         story.append(t)
 
     if data.addenda:
@@ -321,7 +367,10 @@ def build_releve_pdf(data: ReleveData) -> bytes:
                               (regular, size, grey, f.last_comment)])
             status = TextBlock([(regular, size, black, f.status_label),
                                 (bold, size, black, "En retard" if f.overdue else "")])
-            first, *more = body.chunks(fu_cols[2] - 8, MAX_ROW_LINES)
+            # Shorter pieces than in the decisions: a row does not split
+            # inside (its borders and its case stay whole), so smaller rows
+            # leave less blank at the foot of a page.
+            first, *more = body.chunks(fu_cols[2] - 8, MAX_ROW_LINES // 2)
             if f.overdue:
                 overdue_rows.append(len(rows))
             rows.append([
@@ -332,8 +381,13 @@ def build_releve_pdf(data: ReleveData) -> bytes:
                 format_date(f.due_on) or "—",
                 [status],
             ])
-            rows.extend(["", "", [part], "", "", ""] for part in more)
-        t = Table(rows, colWidths=fu_cols, repeatRows=1, splitInRow=1)
+            # A text longer than a page continues on rows of its own, each
+            # saying which case and session it belongs to.
+            rows.extend([[TextBlock([(regular, size, black, f.case_reference),
+                                     (regular, size, grey, "(suite)")])],
+                         cell(f.meeting_label, compact, fu_cols[1]), [part], "", "", ""]
+                        for part in more)
+        t = Table(rows, colWidths=fu_cols, repeatRows=1, splitByRow=1, splitInRow=0)
         style = TableStyle(list(grid.getCommands()) + [
             ("FONTNAME", (0, 0), (-1, 0), bold),
             ("FONTSIZE", (0, 0), (-1, -1), compact.fontSize),
@@ -342,6 +396,36 @@ def build_releve_pdf(data: ReleveData) -> bytes:
             style.add("BACKGROUND", (5, i), (5, i), colors.HexColor("#FDECEA"))
         t.setStyle(style)
         story.append(t)
+
+    next_session = [Paragraph("Prochaine séance", h2),
+                    Paragraph(_p(data.next_meeting) if data.next_meeting
+                              else "Aucune séance suivante n'est encore préparée.", base)]
+
+    # Signatures, kept together on one page.
+    chair_name = ", ".join(chair) if chair else ""
+    clerk_name = ", ".join(clerk) if clerk else ""
+    signatures = Table(
+        [[Paragraph("Le/La président·e de séance", cell_bold),
+          Paragraph("Le/La secrétaire de séance", cell_bold)],
+         [Paragraph(_p(chair_name) or "Nom :", base), Paragraph(_p(clerk_name) or "Nom :", base)],
+         [Paragraph("Date et signature :", small), Paragraph("Date et signature :", small)],
+         ["", ""]],
+        colWidths=[width / 2, width / 2],
+        rowHeights=[None, None, None, 22 * mm],
+    )
+    signatures.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("BOX", (0, 0), (0, -1), 0.4, colors.HexColor("#9AA5B1")),
+        ("BOX", (1, 0), (1, -1), 0.4, colors.HexColor("#9AA5B1")),
+        ("LEFTPADDING", (0, 0), (-1, -1), 6),
+    ]))
+    # The next session and the signatures never sit alone on a last page.
+    story.append(KeepTogether([*next_session, Spacer(1, 4 * mm), Paragraph("Signatures", h2),
+                               signatures]))
+
+    running_left = f"Relevé de décisions — {data.meeting_label} — séance du {format_date(data.held_on)}"
+    running_right = ("PROJET" if not data.final
+                     else f"Version {data.version}" if data.version else "")
 
     class NumberedCanvas(rl_canvas.Canvas):
         """Two passes over the pages so that the footer can say "n / N"."""
@@ -364,6 +448,13 @@ def build_releve_pdf(data: ReleveData) -> bytes:
 
         def _footer(self, total: int) -> None:
             self.saveState()
+            self.setFont(regular, 7.5)
+            self.setFillColor(colors.HexColor("#333333"))
+            self.drawString(18 * mm, A4[1] - 11 * mm, running_left)
+            self.drawRightString(A4[0] - 18 * mm, A4[1] - 11 * mm, running_right)
+            self.setStrokeColor(colors.HexColor("#9AA5B1"))
+            self.setLineWidth(0.4)
+            self.line(18 * mm, A4[1] - 12.5 * mm, A4[0] - 18 * mm, A4[1] - 12.5 * mm)
             self.setStrokeColor(colors.HexColor("#9AA5B1"))
             self.setLineWidth(0.4)
             self.line(18 * mm, 14 * mm, A4[0] - 18 * mm, 14 * mm)
@@ -380,7 +471,7 @@ def build_releve_pdf(data: ReleveData) -> bytes:
         pagesize=A4,
         leftMargin=18 * mm,
         rightMargin=18 * mm,
-        topMargin=16 * mm,
+        topMargin=20 * mm,
         bottomMargin=20 * mm,
         title=f"Relevé de décisions — {data.meeting_label}",
         author=data.organisation,

@@ -33,7 +33,15 @@ from cus_desk.store.models.cases import (
     JournalEntry,
     RepaymentPlan,
 )
-from cus_desk.store.models.core import Agency, Household, Partner, Referral, Tenant, User
+from cus_desk.store.models.core import (
+    Agency,
+    AuditEvent,
+    Household,
+    Partner,
+    Referral,
+    Tenant,
+    User,
+)
 from cus_desk.store.models.meetings import (
     AgendaItem,
     Attendee,
@@ -259,6 +267,8 @@ class ReleveFile:
     pdf: bytes
     sha256: str
     archived: bool  # True: the archived file of a closed session
+    version: int | None = None  # archived version (1 = the one closed and signed)
+    latest: bool = True  # False: an earlier archived version, since rectified
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -1250,21 +1260,35 @@ class MeetingService(Service):
             return self._detail(session, meeting)
 
     @_traces_refusals
-    def releve(self, meeting_id: int) -> ReleveFile:
+    def releve(self, meeting_id: int, version: int | None = None) -> ReleveFile:
         """The relevé de décisions: for a closed session, the archived file
-        byte for byte; before closing, a draft generated now."""
+        byte for byte (the latest version, or ``version`` K: 1 is the one
+        archived at closing, the one signed; each rectificatif adds one);
+        before closing, a draft generated now."""
         access.require(self.actor, Permission.MEETING_VIEW)
         with self._write() as session:
             meeting = _get_meeting(session, meeting_id)
             self._require_meeting(session, meeting, "impression du relevé de décisions")
             name = f"releve-CAS-{meeting.year}-{meeting.number:02d}.pdf"
+            number, latest = None, True
             if meeting.status == rules.MeetingStatus.CLOTUREE:
-                archive = session.scalar(
+                archives = list(session.scalars(
                     select(MeetingArchive).where(MeetingArchive.meeting_id == meeting.id)
-                    .order_by(MeetingArchive.id.desc()).limit(1)
-                )
-                if archive is None:  # closed before archiving existed: archive it now
-                    archive = self._archive(session, meeting)
+                    .order_by(MeetingArchive.id)
+                ))
+                if not archives:  # closed before archiving existed: archive it now
+                    archives = [self._archive(session, meeting)]
+                if version is None:
+                    number = len(archives)
+                elif 1 <= version <= len(archives):
+                    number = version
+                else:
+                    raise ValidationError(
+                        f"La séance {_meeting_label(meeting)} n'a pas de version {version} de son "
+                        f"relevé : versions archivées de 1 à {len(archives)}.", "version")
+                archive, latest = archives[number - 1], number == len(archives)
+                if len(archives) > 1:
+                    name = name.replace(".pdf", f"-v{number}.pdf")
                 pdf, digest, archived = archive.pdf, archive.sha256, True
                 if hashlib.sha256(pdf).hexdigest() != digest:
                     raise rules.WorkflowError(
@@ -1273,29 +1297,77 @@ class MeetingService(Service):
                         "d'une sauvegarde)."
                     )
             else:
+                if version is not None:
+                    raise ValidationError(
+                        f"La séance {_meeting_label(meeting)} n'est pas clôturée : son relevé n'a "
+                        "pas encore de version archivée.", "version")
                 pdf = self._render(session, meeting)
                 digest, archived = hashlib.sha256(pdf).hexdigest(), False
                 name = name.replace(".pdf", "-projet.pdf")
+            details = {"document": "releve_decisions", "sha256": digest, "archive": archived}
+            if number is not None:
+                details["version"] = number
             audit.record(session, self.actor, audit.Action.PRINT, "meeting", meeting.id,
-                         details={"document": "releve_decisions", "sha256": digest,
-                                  "archive": archived})
-            return ReleveFile(meeting.id, name, pdf, digest, archived)
+                         details=details)
+            return ReleveFile(meeting.id, name, pdf, digest, archived, number, latest)
 
     def _archive(self, session: Session, meeting: Meeting) -> MeetingArchive:
-        pdf = self._render(session, meeting)
+        version = 1 + (session.scalar(
+            select(func.count(MeetingArchive.id)).where(MeetingArchive.meeting_id == meeting.id)
+        ) or 0)
+        pdf = self._render(session, meeting, version)
         archive = MeetingArchive(meeting_id=meeting.id, generated_at=self.clock.now(),
                                  sha256=hashlib.sha256(pdf).hexdigest(), pdf=pdf)
         session.add(archive)
         session.flush()
         return archive
 
-    def _render(self, session: Session, meeting: Meeting) -> bytes:
+    def _render(self, session: Session, meeting: Meeting, version: int | None = None) -> bytes:
         from cus_desk.reports.decision_summary import build_releve_pdf
 
-        return build_releve_pdf(self.releve_data(session, meeting))
+        return build_releve_pdf(self.releve_data(session, meeting, version=version))
 
     @staticmethod
-    def releve_data(session: Session, meeting: Meeting, generated_at: datetime | None = None):
+    def _started_at(session: Session, meeting: Meeting) -> datetime | None:
+        """When the session was opened (« Démarrer la séance »), read from the
+        journal d'audit: the meeting has no column of its own for it."""
+        import json
+
+        started = None
+        for event in session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.entity_type == "meeting", AuditEvent.entity_id == str(meeting.id),
+                AuditEvent.action == audit.Action.UPDATE,
+            ).order_by(AuditEvent.id)
+        ):
+            try:
+                statut = json.loads(event.details_json or "{}").get("statut")
+            except ValueError:
+                continue
+            if statut == [rules.MeetingStatus.PREPAREE.value, rules.MeetingStatus.EN_COURS.value]:
+                started = event.occurred_at  # the latest start wins
+        return started
+
+    @staticmethod
+    def _next_meeting_label(session: Session, meeting: Meeting) -> str:
+        """The next session of the same scope already prepared, if any."""
+        scope = (Meeting.scope_agency_id.is_(None) if meeting.scope_agency_id is None
+                 else Meeting.scope_agency_id == meeting.scope_agency_id)
+        nxt = session.scalar(
+            select(Meeting).where(
+                Meeting.held_on > meeting.held_on, scope,
+                Meeting.status.in_([rules.MeetingStatus.PREPAREE.value,
+                                    rules.MeetingStatus.EN_COURS.value]),
+            ).order_by(Meeting.held_on, Meeting.id).limit(1)
+        )
+        if nxt is None:
+            return ""
+        return (f"{_meeting_label(nxt)} — {format_date(nxt.held_on)}"
+                + (f" — {nxt.place}" if nxt.place else ""))
+
+    @staticmethod
+    def releve_data(session: Session, meeting: Meeting, generated_at: datetime | None = None,
+                    version: int | None = None):
         """Plain values for the relevé. Only what the relevé may show: no
         confidential note, problématique, summary or family detail is read."""
         from cus_desk.reports.decision_summary import (
@@ -1329,6 +1401,10 @@ class MeetingService(Service):
                 agency=case.agency.label if case.agency else "",
                 decisions=tuple(
                     ReleveDecision(rules.DecisionType(d.type).label, d.text, d.responsible, d.due_on)
+                    for d in decisions_by_case.get(case.id, [])
+                ),
+                adjourned=bool(decisions_by_case.get(case.id)) and all(
+                    d.type == rules.DecisionType.AJOURNEMENT.value
                     for d in decisions_by_case.get(case.id, [])
                 ),
             ))
@@ -1392,21 +1468,35 @@ class MeetingService(Service):
                     about = f"Décision : {rules.DecisionType(d.type).label} — {case.reference}"
             addenda.append(ReleveAddendum(a.created_at, _user_name(session, a.author_id, users),
                                           a.text, about))
+        final = meeting.status == rules.MeetingStatus.CLOTUREE
+        version_label = ""
+        if final and version is not None:
+            if version == 1 and not addenda:
+                version_label = "Version 1 — établie à la clôture de la séance (version à signer)"
+            else:
+                n = len(addenda)
+                version_label = (f"Version {version} — intègre {n} rectificatif{'s' if n > 1 else ''} ; "
+                                 "la version 1 est celle établie à la clôture")
         return ReleveData(
             organisation=organisation,
             meeting_label=_meeting_label(meeting),
             held_on=meeting.held_on,
             place=meeting.place,
             scope_label=_scope_label(session, meeting),
-            final=meeting.status == rules.MeetingStatus.CLOTUREE,
+            final=final,
             generated_at=generated_at or session_clock(session).now(),
             attendees=tuple(
-                ReleveAttendee(a.name, CAS_FUNCTIONS.get(a.function, a.function), a.present)
+                ReleveAttendee(a.name, CAS_FUNCTIONS.get(a.function, a.function), a.present, a.function)
                 for a in meeting.attendees
             ),
             cases=tuple(cases),
             follow_ups=tuple(follow_ups),
             addenda=tuple(addenda),
+            started_at=MeetingService._started_at(session, meeting),
+            ended_at=meeting.closed_at if final else None,
+            next_meeting=MeetingService._next_meeting_label(session, meeting),
+            version=version if final else None,
+            version_label=version_label,
         )
 
     # ------------------------------------------------------------------ follow-up

@@ -7,7 +7,7 @@ import logging
 import sys
 import time
 
-from PySide6.QtCore import QLocale, QTimer
+from PySide6.QtCore import QLibraryInfo, QLocale, QTimer, QTranslator
 from PySide6.QtWidgets import QApplication
 
 from cus_desk import APP_NAME, APP_ORG, __version__
@@ -132,6 +132,28 @@ def install_session_features(window, ctx) -> None:
     install_live_refresh(window, ctx)
 
 
+def install_qt_translations(app: QApplication) -> list[QTranslator]:
+    """Qt's own texts (standard buttons « Annuler », « Oui », file, print and
+    colour dialogs) in French, from the catalogues shipped with PySide6.
+    Once per application; a missing catalogue is logged, not fatal (the
+    dialogs stay in English)."""
+    installed = getattr(app, "qt_translators", None)
+    if installed is not None:
+        return installed
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    french = QLocale(QLocale.Language.French, QLocale.Country.France)
+    installed = []
+    for catalogue in ("qtbase",):
+        translator = QTranslator(app)
+        if translator.load(french, catalogue, "_", folder) and app.installTranslator(translator):
+            installed.append(translator)
+        else:
+            log.warning("Qt translation %s_fr not found in %s: Qt dialogs stay in English",
+                        catalogue, folder)
+    app.qt_translators = installed  # kept alive as long as the application
+    return installed
+
+
 def make_application(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
     app.setOrganizationName(APP_ORG)
@@ -142,6 +164,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     set_windows_app_id()
     app.setWindowIcon(app_icon())
     QLocale.setDefault(QLocale(QLocale.Language.French, QLocale.Country.France))
+    install_qt_translations(app)
     if not hasattr(app, "gc_guard"):
         from cus_desk.ui.gc_guard import GuiThreadGarbageCollector
 

@@ -90,3 +90,27 @@ def test_cli_refuses_a_profile_without_access(cli, world, monkeypatch, capsys):
     monkeypatch.setenv("CUS_DESK_USER", "admin")
     assert cli("meetings", "list", "--json") == 2
     assert "ne permet pas" in capsys.readouterr().err
+
+
+def test_releve_reprints_any_archived_version(cli, world, tmp_path, capsys):
+    detail = prepared_meeting(world, "dupont", held_on=date(2026, 10, 22))
+    svc = world.service()
+    svc.start_meeting(detail.id)
+    svc.add_decision(detail.id, world.cases["dupont"], "intervention_sociale", "Bilan global",
+                     "CS Metz", date(2026, 12, 1))
+    closed = svc.close_meeting(detail.id)
+    rectified = svc.add_addendum(detail.id, "Responsable corrigé : CS Forbach")
+    capsys.readouterr()
+    signed = tmp_path / "signe.pdf"
+    assert cli("releve", "1/2026", "--version", "1", "-o", str(signed)) == 0
+    assert "version 1 (rectifiée depuis)" in capsys.readouterr().err
+    assert hashlib.sha256(signed.read_bytes()).hexdigest() == closed.archives[0].sha256
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(signed.read_bytes())).pages)
+    assert "Version 1" in text and "CS Forbach" not in text
+    newest = tmp_path / "dernier.pdf"
+    assert cli("releve", "1/2026", "-o", str(newest)) == 0
+    assert "version 2 (la dernière)" in capsys.readouterr().err
+    assert hashlib.sha256(newest.read_bytes()).hexdigest() == rectified.archives[1].sha256
+    assert cli("releve", "1/2026", "--version", "3", "-o", str(tmp_path / "x.pdf")) == 2
+    assert "versions archivées de 1 à 2" in capsys.readouterr().err
+    assert not (tmp_path / "x.pdf").exists()

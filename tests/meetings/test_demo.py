@@ -36,6 +36,8 @@ def test_demo_sessions(demo_db):
         assert svc.releve(archive.meeting_id).pdf == archive.pdf
         text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(archive.pdf)).pages)
         assert "Commission d'Action Sociale" in text
+        assert "Présidence de séance : Paule Démo" in text and "Secrétaire de séance : Claire Démo" in text
+        assert "Version 1" in text and "Le/La président·e de séance" in text
         for secret in secrets:
             assert secret not in text
     # the October relevé follows up September's decisions

@@ -406,3 +406,33 @@ def test_addendum_from_the_screen(qtbot, world, messages, monkeypatch):
     assert screen.detail.addenda[0].decision_id == d.id
     assert len(screen.detail.archives) == 2
     assert messages == []
+
+
+def test_preview_shows_any_archived_version(qtbot, world, messages):
+    """After a rectificatif the preview offers every archived version; the
+    signed one (version 1) is shown byte for byte and says it was rectified."""
+    detail = prepared_meeting(world, "martin", held_on=date(2026, 11, 12))
+    svc = world.service()
+    svc.start_meeting(detail.id)
+    svc.add_decision(detail.id, world.cases["martin"], "visite_domicile", "", "CS Metz")
+    svc.close_meeting(detail.id)
+    screen = _screen(qtbot, world)
+    screen.inner.setCurrentWidget(screen.preview)
+    qtbot.waitUntil(lambda: screen.preview.page_count() > 0, timeout=15000)
+    assert screen.version_combo.isHidden()  # one version only: nothing to choose
+    assert "version 1 —" in screen.preview.caption.text()
+    svc.add_addendum(detail.id, "Le responsable est la cellule sécurité.")
+    screen.refresh()
+    qtbot.waitUntil(lambda: screen.detail is not None and len(screen.detail.archives) == 2,
+                    timeout=15000)
+    qtbot.waitUntil(lambda: "version 2" in screen.preview.caption.text(), timeout=15000)
+    assert not screen.version_combo.isHidden() and screen.version_combo.count() == 2
+    assert screen.version_combo.itemText(0).endswith("(clôture, signée)")
+    assert screen.version_combo.currentData() == 2
+    screen.version_combo.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: "version 1 (rectifiée depuis)" in screen.preview.caption.text(),
+                    timeout=15000)
+    with world.db.read_session() as s:
+        first = s.scalars(select(MeetingArchive).order_by(MeetingArchive.id)).first()
+    assert screen.preview.pdf == first.pdf
+    assert screen.preview.file_name == "releve-CAS-2026-01-v1.pdf"

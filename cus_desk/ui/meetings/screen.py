@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QDialog,
     QHBoxLayout,
     QHeaderView,
@@ -152,6 +153,17 @@ class MeetingsScreen(QWidget):
         dec_l.addLayout(row)
         self.inner.addTab(dec_page, "Dé&cisions")
         self.preview = PdfPreview("le relevé de décisions")
+        # After a rectificatif, every archived version can be shown again
+        # (version 1 is the one closed and signed).
+        self.version_label = QLabel("&Version :")
+        self.version_combo = QComboBox()
+        set_accessible(self.version_combo, "Version archivée du relevé")
+        self.version_label.setBuddy(self.version_combo)
+        self.preview.buttons.insertWidget(0, self.version_label)
+        self.preview.buttons.insertWidget(1, self.version_combo)
+        self.version_label.hide()
+        self.version_combo.hide()
+        self.version_combo.currentIndexChanged.connect(self._version_changed)
         self.inner.addTab(self.preview, "Relevé de dé&cisions")
         self.inner.currentChanged.connect(self._inner_changed)
         right_l.addWidget(self.inner, 1)
@@ -313,6 +325,7 @@ class MeetingsScreen(QWidget):
                 if item.case_id == keep_case:
                     self.agenda_view.selectRow(i)
         self._agenda_selected()
+        self._fill_versions(d)
         if self._releve_for != d.id:
             self.preview.clear("Ouvrez cet onglet pour générer l'aperçu du relevé.")
         if self.inner.currentWidget() is self.preview:
@@ -612,6 +625,30 @@ class MeetingsScreen(QWidget):
 
     # ------------------------------------------------------------------ relevé
 
+    def _fill_versions(self, d: MeetingDetail) -> None:
+        """The archived versions to choose from, once there are several;
+        the latest is selected."""
+        several = d.status == MeetingStatus.CLOTUREE and len(d.archives) > 1
+        self.version_combo.blockSignals(True)
+        self.version_combo.clear()
+        if several:
+            last = len(d.archives)
+            for number, archive in enumerate(d.archives, start=1):
+                text = f"{number} — {format_datetime(archive.generated_at)}"
+                if number == 1:
+                    text += " (clôture, signée)"
+                elif number == last:
+                    text += " (dernière)"
+                self.version_combo.addItem(text, number)
+            self.version_combo.setCurrentIndex(last - 1)
+        self.version_combo.blockSignals(False)
+        self.version_label.setVisible(several)
+        self.version_combo.setVisible(several)
+
+    def _version_changed(self, _index: int) -> None:
+        if self.inner.currentWidget() is self.preview:
+            self.load_releve()
+
     def load_releve(self, then=None) -> None:
         """Generate (or fetch the archived) relevé on a worker thread and
         show it in the preview."""
@@ -619,19 +656,28 @@ class MeetingsScreen(QWidget):
         if d is None:
             return
         meeting_id = d.id
+        version = self.version_combo.currentData() if self.version_combo.count() else None
         db, actor = self.ctx.db, self.ctx.actor
         self.preview.clear("Préparation du relevé…")
 
         def work(_progress):
-            return MeetingService(db, actor).releve(meeting_id)
+            return MeetingService(db, actor).releve(meeting_id, version=version)
 
         def done(releve):
             self._releve_for = releve.meeting_id
             if self.detail is None or self.detail.id != releve.meeting_id:
                 return
-            caption = (f"Relevé archivé le {format_datetime(self.detail.archives[-1].generated_at)} — "
-                       f"SHA-256 {releve.sha256[:16]}…" if releve.archived and self.detail.archives
-                       else "Projet de relevé : la séance n'est pas clôturée.")
+            archives = self.detail.archives
+            if releve.archived:
+                known = releve.version is not None and releve.version <= len(archives)
+                caption = ("Relevé archivé"
+                           + (f" le {format_datetime(archives[releve.version - 1].generated_at)}"
+                              if known else "")
+                           + f", version {releve.version}"
+                           + ("" if releve.latest else " (rectifiée depuis)")
+                           + f" — SHA-256 {releve.sha256[:16]}…")
+            else:
+                caption = "Projet de relevé : la séance n'est pas clôturée."
             self.preview.set_pdf(releve.pdf, releve.file_name, caption)
             if then is not None:
                 then()
