@@ -193,7 +193,7 @@ def test_first_import_without_history_says_history_unknown(db, actors, recovery,
     assert not detail.first_arrears
     # the CLI says so too
     env = {**os.environ, "CUS_DESK_USER": "recouvrement.metz", "CUS_DESK_PASSWORD": _password()}
-    done = subprocess.run([sys.executable, "-m", "cus_desk", "--db", str(db.path), "seniors"],
+    done = subprocess.run([sys.executable, "-m", "cus_desk", "--db", db.url, "seniors"],
                           capture_output=True, text=True, encoding="utf-8", env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "historique inconnu" in done.stdout and "PREMIER IMPAYÉ" not in done.stdout
