@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -146,3 +147,27 @@ def check_version(expected: int | None, current: int) -> None:
     one (the form was loaded before someone else saved)."""
     if expected is not None and expected != current:
         raise ConflictError()
+
+
+def traces_refusals(method):
+    """Record, after the method's own transaction is rolled back, the refused
+    attempt it noted in ``self._denied`` as ``(entity_type, entity_id, what,
+    case_id)`` (services.access.record_refusal)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        self.__dict__.pop("_denied", None)
+        try:
+            return method(self, *args, **kwargs)
+        except AccessDeniedError:
+            denied = self.__dict__.pop("_denied", None)
+            if denied is not None:
+                from cus_desk.services import access
+
+                entity_type, entity_id, what, case_id = denied
+                access.record_refusal(self.db, self.actor, entity_type, entity_id, what, case_id=case_id)
+            raise
+        finally:
+            self.__dict__.pop("_denied", None)
+
+    return wrapper

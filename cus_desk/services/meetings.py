@@ -24,7 +24,7 @@ from cus_desk.domain.roles import Role
 from cus_desk.domain.settings import ORGANISATION_NAME, RELEVE_FULL_NAMES
 from cus_desk.services import access, audit
 from cus_desk.services.access import CaseAccess, Permission
-from cus_desk.services.base import Service, check_version
+from cus_desk.services.base import Service, check_version, traces_refusals
 from cus_desk.services.settings import read_setting
 from cus_desk.store.db import session_clock
 from cus_desk.store.models.cases import (
@@ -405,23 +405,6 @@ def _case_load_options():
     return (selectinload(Case.household).selectinload(Household.members), selectinload(Case.agency))
 
 
-def _traces_refusals(method):
-    """Record, after the method's own transaction is rolled back, the
-    refused attempt it noted in ``self._denied``."""
-    import functools
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        self.__dict__.pop("_denied", None)
-        try:
-            return method(self, *args, **kwargs)
-        except AccessDeniedError:
-            self._record_denied()
-            raise
-        finally:
-            self.__dict__.pop("_denied", None)
-
-    return wrapper
 
 
 REVEAL_DENIED = (
@@ -538,12 +521,6 @@ class MeetingService(Service):
                                  access.attendance_window(session, self.clock)):
             self._denied = ("case", case_id, "décision de CAS", case_id)
             raise AccessDeniedError(access.DECISION_DENIED)
-
-    def _record_denied(self) -> None:
-        denied = self.__dict__.pop("_denied", None)
-        if denied is not None:
-            entity_type, entity_id, what, case_id = denied
-            access.record_refusal(self.db, self.actor, entity_type, entity_id, what, case_id=case_id)
 
     def _detail(self, session: Session, m: Meeting) -> MeetingDetail:
         case_labels = _case_labels()[0]
@@ -921,7 +898,7 @@ class MeetingService(Service):
 
     # ------------------------------------------------------------------ commission summary
 
-    @_traces_refusals
+    @traces_refusals
     def commission_summary(self, meeting_id: int, case_id: int) -> CommissionSummary:
         access.require(self.actor, Permission.MEETING_VIEW)
         case_status_labels, problem_labels, journal_labels, referral_labels, _ = _case_labels()
@@ -1158,7 +1135,7 @@ class MeetingService(Service):
 
     # ------------------------------------------------------------------ decisions
 
-    @_traces_refusals
+    @traces_refusals
     def add_decision(self, meeting_id: int, case_id: int, type_code: str, text: str = "",
                      responsible: str = "", due_on: date | None = None) -> DecisionView:
         access.require(self.actor, Permission.MEETING_MANAGE)
@@ -1186,7 +1163,7 @@ class MeetingService(Service):
                                                    "echeance": due_on.isoformat() if due_on else None})
             return _decision_view(session, decision, meeting, case, self.today)
 
-    @_traces_refusals
+    @traces_refusals
     def update_decision(self, decision_id: int, type_code: str, text: str, responsible: str,
                         due_on: date | None, expected_version: int | None) -> DecisionView:
         access.require(self.actor, Permission.MEETING_MANAGE)
@@ -1212,7 +1189,7 @@ class MeetingService(Service):
                                                             "echeance": due_on}))
             return _decision_view(session, decision, meeting, session.get(Case, decision.case_id), self.today)
 
-    @_traces_refusals
+    @traces_refusals
     def delete_decision(self, decision_id: int) -> None:
         access.require(self.actor, Permission.MEETING_MANAGE)
         with self._write() as session:
@@ -1259,7 +1236,7 @@ class MeetingService(Service):
                          details={"seance": meeting.id, "releve_sha256": archive.sha256})
             return self._detail(session, meeting)
 
-    @_traces_refusals
+    @traces_refusals
     def releve(self, meeting_id: int, version: int | None = None) -> ReleveFile:
         """The relevé de décisions: for a closed session, the archived file
         byte for byte (the latest version, or ``version`` K: 1 is the one
@@ -1501,7 +1478,7 @@ class MeetingService(Service):
 
     # ------------------------------------------------------------------ follow-up
 
-    @_traces_refusals
+    @traces_refusals
     def set_follow_up(self, decision_id: int, status: str, comment: str = "",
                       on: date | None = None, expected_version: int | None = None) -> DecisionView:
         """Change a decision's follow-up status (or just add a dated comment
@@ -1585,7 +1562,7 @@ class MeetingService(Service):
             )
             return sorted(set(rows), key=str.casefold)
 
-    @_traces_refusals
+    @traces_refusals
     def decisions_for_case(self, case_id: int) -> list[DecisionView]:
         """Every CAS decision on one case, newest session first, with its
         follow-up (for the case screen)."""

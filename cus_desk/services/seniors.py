@@ -37,7 +37,7 @@ from cus_desk.domain.settings import (
     SIGNALEMENT_REMINDER_DAYS,
 )
 from cus_desk.services import access, audit
-from cus_desk.services.base import Service, check_version
+from cus_desk.services.base import Service, check_version, traces_refusals
 from cus_desk.services.settings import read_setting
 from cus_desk.store import arrears_import as imp
 from cus_desk.store.models.core import Agency, Household, Lease, Partner, Referral, Tenant, User
@@ -52,23 +52,6 @@ from cus_desk.store.models.seniors import (
 SENIOR_ALERT = "senior_alert"
 
 
-def _traces_refusals(method):
-    """A refusal noted by ``SeniorsService._in_scope`` is traced once the
-    method's own transaction is rolled back."""
-    import functools
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        self.__dict__.pop("_denied", None)
-        try:
-            return method(self, *args, **kwargs)
-        except AccessDeniedError:
-            denied = self.__dict__.pop("_denied", None)
-            if denied is not None:
-                access.record_refusal(self.db, self.actor, "senior", denied[0], denied[1])
-            raise
-
-    return wrapper
 P = access.Permission
 
 # What the UI needs from the importer, without reaching into the store layer.
@@ -470,12 +453,12 @@ class SeniorsService(Service):
         """Refuse (and note for the trace) a tenant of another agency."""
         scope = access.seniors_agency(self.actor)
         if scope is not None and lease.agency_id != scope:
-            self._denied = (lease.id, what)
+            self._denied = ("senior", lease.id, what, None)
             raise AccessDeniedError(access.SENIORS_DENIED)
         return lease
 
     # ----------------------------------------------------------- detail
-    @_traces_refusals
+    @traces_refusals
     def detail(self, lease_id: int) -> SeniorDetail:
         """One tenant's situation; reading it is traced (and so is a refusal)."""
         access.require(self.actor, P.SENIORS_READ)
@@ -488,7 +471,7 @@ class SeniorsService(Service):
             return detail
 
     # ----------------------------------------------------- observations
-    @_traces_refusals
+    @traces_refusals
     def add_observation(self, lease_id: int, kind: str, observed_on: date, observer: str,
                         note: str, *, corrects: tuple[int, str] | None = None) -> ObservationView:
         access.require(self.actor, P.SENIORS_EDIT)
@@ -524,7 +507,7 @@ class SeniorsService(Service):
                                    obs.note, self.actor.display_name, obs.correction_reason)
 
     # ------------------------------------------------------ signalements
-    @_traces_refusals
+    @traces_refusals
     def partner_choices(self, lease_id: int, kind: str) -> list[PartnerChoice]:
         """Active partners of that kind; those of the tenant's commune first
         (``proposed``), then those serving the lease's agency, then others."""
@@ -548,7 +531,7 @@ class SeniorsService(Service):
                                 PartnerChoice(p.id, p.name, p.category, p.commune, proposed)))
             return [c for *_k, c in sorted(choices, key=lambda t: (t[0], t[1]))]
 
-    @_traces_refusals
+    @traces_refusals
     def send_signalement(self, lease_id: int, partner_id: int, sent_on: date, facts: str, *,
                          tenant_informed: bool | None, tenant_informed_note: str = "",
                          reply_expected: str = "", reply_by: date | None = None) -> SignalementView:
@@ -614,7 +597,7 @@ class SeniorsService(Service):
             session.flush()
             return _signalement_view(session, referral, self.clock.today())
 
-    @_traces_refusals
+    @traces_refusals
     def set_signalement_status(self, referral_id: int, status: str, on_date: date,
                                expected_version: int | None, note: str = "") -> SignalementView:
         access.require(self.actor, P.SENIORS_EDIT)
@@ -749,7 +732,7 @@ class SeniorsService(Service):
                                                                "observer": observer.strip(), "note": note.strip()})})
         return view
 
-    @_traces_refusals
+    @traces_refusals
     def fiche_pdf(self, referral_id: int) -> bytes:
         """The fiche de signalement (only what the partner needs)."""
         access.require(self.actor, P.SENIORS_READ)
@@ -802,7 +785,7 @@ class SeniorsService(Service):
                          details={"document": "fiche_signalement", "lease_id": referral.lease_id})
         return build_fiche(data)
 
-    @_traces_refusals
+    @traces_refusals
     def case_for_signalement(self, referral_id: int) -> int:
         """The case file of the signalement's household, opened if there is
         none (cases feature), and linked to the signalement."""
