@@ -483,6 +483,11 @@ class IntermediationTable:
     # Counted in the view's total of flats let (one breakdown per source:
     # the per-commune table and the transfers done are not added again).
     counted: bool = False
+    # "live": flats recorded in CUS Desk now; "cus": the CUS's own dated
+    # figures. Never added together: they count different things at
+    # different dates (a flat recorded now may be one the CUS counted).
+    source: str = "cus"
+    as_of: date | None = None
 
     @property
     def total(self) -> int:
@@ -509,10 +514,19 @@ class AgencyView:
         return sum(len(rows) for _, rows in self.partners_by_category)
 
     @property
-    def flat_total(self) -> int:
-        """Flats let to associations: individual flat records plus the CUS
-        counts, each flat once."""
-        return sum(t.total for t in self.tables if t.counted)
+    def recorded_flats(self) -> int:
+        """Flats let to associations recorded in CUS Desk now (current flat records)."""
+        return sum(t.total for t in self.tables if t.counted and t.source == "live")
+
+    @property
+    def cus_flats(self) -> int:
+        """The CUS's own figures (each flat once per source table), shown apart."""
+        return sum(t.total for t in self.tables if t.counted and t.source == "cus")
+
+    @property
+    def cus_as_of(self) -> date | None:
+        dates = [t.as_of for t in self.tables if t.counted and t.source == "cus" and t.as_of]
+        return max(dates) if dates else None
 
 
 def search_rows(rows, query: str) -> list[PartnerRow]:

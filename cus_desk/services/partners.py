@@ -478,10 +478,10 @@ class PartnerService(Service):
             tables.append(IntermediationTable(
                 "Logements loués aux associations – par structure (fiches logement en cours)",
                 "Structure",
-                rules.tally([(names.get(f.partner_id, "?"), 1) for f in flats]), counted=True))
+                rules.tally([(names.get(f.partner_id, "?"), 1) for f in flats]), counted=True, source="live"))
             tables.append(IntermediationTable(
                 "Logements loués aux associations – par commune (fiches logement en cours)",
-                "Commune", rules.tally([(f.commune, 1) for f in flats])))
+                "Commune", rules.tally([(f.commune, 1) for f in flats]), source="live"))
         ids = [r.id for r in rows]
         cross_agency: list[IntermediationTable] = []
         if agency_id is not None and ids:
@@ -516,7 +516,7 @@ class PartnerService(Service):
                 value_label=("Nombre de transferts" if code == "slh_2020_transferts_realises"
                              else "Nombre de logements"),
                 counted=code in ("logiest_2020_structures", "slh_2020_sans_transfert",
-                                 "slh_2020_avec_transfert")))
+                                 "slh_2020_avec_transfert"), as_of=as_of))
 
         tables.extend(cross_agency)  # after the agency's own figures
         days = int(read_setting(session, CONVENTION_EXPIRY_DAYS))

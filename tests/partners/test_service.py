@@ -400,7 +400,9 @@ def test_agency_view_dt54(svc, db):
     assert {(r.label, r.flat_count) for r in logiest.rows} == {
         ("ARELIA", 2), ("ARS", 3), ("FRANCE HORIZON", 2)}
     assert "toutes agences confondues" in logiest.note
-    assert view.flat_total == 71  # 69 + 2: the Logiest figures are not added to the DT 54's
+    assert view.cus_flats == 71  # 69 + 2: the Logiest figures are not added to the DT 54's
+    assert view.recorded_flats == 0  # the CUS's figures are never added to the flats recorded now
+    assert view.cus_as_of is not None and view.cus_as_of.year == 2020
 
 
 def test_agency_view_metz_shows_its_structures_cus_figures(svc, db):
@@ -408,13 +410,15 @@ def test_agency_view_metz_shows_its_structures_cus_figures(svc, db):
     (logiest,) = [t for t in view.tables if t.title.startswith("Logiest")]
     assert {(r.label, r.flat_count) for r in logiest.rows} == {
         ("AIEM", 59), ("AMLI", 19), ("Association Est Accompagnement", 13), ("CMSEA", 24)}
-    assert view.flat_total == 0  # no individual flat recorded yet
+    assert view.recorded_flats == 0  # no individual flat recorded yet
+    assert view.cus_flats == 0  # Logiest's per-structure figures cover all agencies: not this agency's
 
 
 def test_agency_view_all_and_with_flats(svc, db):
     whole = svc.agency_view(None)
     by_title = {t.title: t.total for t in whole.tables}
-    assert whole.flat_total == 217 + 69 + 2  # Logiest (Moselle) and SLH (DT 54), each once
+    assert whole.cus_flats == 217 + 69 + 2  # Logiest (Moselle) and SLH (DT 54), each once
+    assert whole.recorded_flats == 0
     assert by_title["Logiest – sous-locations 2020 par structure"] == 217
     assert by_title["Logiest – sous-locations 2020 par commune"] == 217
     ag = agency_ids(db)
@@ -424,5 +428,8 @@ def test_agency_view_all_and_with_flats(svc, db):
     view = svc.agency_view(ag["metz"])
     per_commune = next(t for t in view.tables if t.key_label == "Commune")
     assert [(r.label, r.flat_count) for r in per_commune.rows] == [("Metz", 2), ("Woippy", 1)]
+    whole = svc.agency_view(None)
+    # The three flats recorded now, and the CUS's 2020 figures apart: never 3 + 288.
+    assert (whole.recorded_flats, whole.cus_flats) == (3, 217 + 69 + 2)
     with pytest.raises(NotFoundError):
         svc.agency_view(424242)

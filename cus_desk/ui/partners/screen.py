@@ -733,11 +733,14 @@ class PartnersScreen(QWidget):
         self.agency_view_data = view
         rows = [(label, r) for label, group in view.partners_by_category for r in group]
         self.agency_partners_model.set_rows(rows)
-        flats = view.flat_total
+        cus = ""
+        if view.cus_flats:
+            when = f" au {format_date(view.cus_as_of)}" if view.cus_as_of else ""
+            cus = f" · chiffres de la CUS{when} : {view.cus_flats} logement(s) (à part)"
         self.agency_summary.setText(
             f"<b>{view.agency_label}</b> : {view.partner_count} structure(s) partenaire(s) "
             f"active(s) · {len(view.expiring)} convention(s) à échéance · "
-            f"{flats} logement(s) loué(s) à des associations (fiches et chiffres de la CUS)")
+            f"{view.recorded_flats} logement(s) loué(s) à des associations suivi(s) dans CUS Desk{cus}")
         self.table_choice.blockSignals(True)
         self.table_choice.clear()
         for i, t in enumerate(view.tables):
