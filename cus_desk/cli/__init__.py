@@ -14,6 +14,7 @@ CLI_MODULES = (
     "cus_desk.cli.meetings",
     "cus_desk.cli.seniors",
     "cus_desk.cli.partners",
+    "cus_desk.cli.agencies",
     "cus_desk.cli.admin",
     "cus_desk.cli.db",
 )

@@ -63,6 +63,18 @@ STAFF = [
 ]
 
 
+# Fictitious contact details: 03 53 01 xx xx is reserved by ARCEP for
+# fiction in the north-east, example.org by the IETF.
+AGENCY_CONTACTS = {
+    "metz": ("12 rue des Clercs\n57000 Metz", "03 53 01 10 00"),
+    "woippy": ("3 place Jean-Perrin\n57140 Woippy", "03 53 01 20 00"),
+    "thionville": ("8 boulevard Foch\n57100 Thionville", "03 53 01 30 00"),
+    "saint_avold": ("21 rue Poincaré\n57500 Saint-Avold", "03 53 01 40 00"),
+    "forbach": ("5 avenue Saint-Rémy\n57600 Forbach", "03 53 01 50 00"),
+    "dt54": ("40 rue Saint-Georges\n54000 Nancy", "03 53 01 60 00"),
+}
+
+
 def fictitious_phone(rng) -> str:
     # 06 39 98 xx xx is reserved by ARCEP for fiction.
     return f"06 39 98 {rng.randint(0, 99):02d} {rng.randint(0, 99):02d}"
@@ -71,6 +83,10 @@ def fictitious_phone(rng) -> str:
 def populate(session: Session, ctx) -> None:
     rng = ctx.rng("core")
     ctx.agencies = {a.code: a for a in session.scalars(select(Agency))}
+    for code, (address, phone) in AGENCY_CONTACTS.items():
+        agency = ctx.agencies[code]
+        agency.address, agency.phone = address, phone
+        agency.email = f"social.{code.replace('_', '-')}@example.org"
     password_hash = hash_password("demo")  # one hash: Argon2 is slow on purpose
     for login, name, role, agency in STAFF:
         user = User(login=login, display_name=name, role=role.value,

@@ -155,6 +155,11 @@ class AlertStatus(StrEnum):
         return ALERT_STATUS_LABELS[self]
 
 
+def signalement_reference(sent_on, referral_id: int) -> str:
+    """The reference printed on the fiche and quoted by the partner."""
+    return f"SIG-{sent_on.year}-{referral_id:04d}"
+
+
 ALERT_STATUS_LABELS = {
     AlertStatus.ENVOYE: "Envoyé",
     AlertStatus.ACCUSE_RECEPTION: "Accusé de réception",

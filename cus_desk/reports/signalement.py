@@ -49,6 +49,9 @@ class FicheData:
     reply_expected: str = ""
     reply_by: date | None = None
     sender_role: str = ""
+    agency_address: str = ""  # may hold several lines
+    agency_phone: str | None = None
+    agency_email: str | None = None
 
 
 def build_fiche(data: FicheData) -> bytes:
@@ -83,6 +86,26 @@ def build_fiche(data: FicheData) -> bytes:
         ]))
         return table
 
+    def grid2(rows: list[list[tuple[str, str | None]]]) -> Table:
+        """Two label/value pairs per line (one pair alone spans the line):
+        the fiche stays on one page."""
+        cells, spans = [], []
+        for i, pairs in enumerate(rows):
+            line = [x for k, v in pairs for x in (p(k, label_style), p(v))]
+            if len(pairs) == 1:
+                line += ["", ""]
+                spans.append(("SPAN", (1, i), (3, i)))
+            cells.append(line)
+        table = Table(cells, colWidths=[40 * mm, 45 * mm, 36 * mm, 49 * mm])
+        table.setStyle(TableStyle([
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#cccccc")),
+            ("TOPPADDING", (0, 0), (-1, -1), 2),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            *spans,
+        ]))
+        return table
+
     story = []
     header = Table(
         [[Paragraph(f"<b>{escape(data.organisation)}</b><br/>{escape(data.agency_label)}", base),
@@ -107,8 +130,10 @@ def build_fiche(data: FicheData) -> bytes:
     parties = Table([[
         block("Destinataire", [("Structure", data.partner_name), ("Type", data.partner_kind),
                                ("Adresse", data.partner_address)]),
-        block("Contact chez le bailleur", [("Organisme", data.organisation),
-                                           ("Agence", f"{data.agency_label} ({data.agency_town})"),
+        block("Contact chez le bailleur", [("Agence", f"{data.agency_label} ({data.agency_town})"),
+                                           ("Adresse", data.agency_address.replace("\n", ", ") or None),
+                                           ("Téléphone", data.agency_phone),
+                                           ("E-mail", data.agency_email),
                                            ("Signalé par", ", ".join(
                                                x for x in (data.sender_name, data.sender_role) if x))]),
     ]], colWidths=[85 * mm, 85 * mm])
@@ -119,23 +144,19 @@ def build_fiche(data: FicheData) -> bytes:
     age = f"{data.age} ans" if data.age is not None else None
     story.append(p("Personne signalée", h2))
     rows = [
-        ("Nom", data.last_name),
-        ("Prénom", data.first_name),
-        ("Date de naissance", format_date(data.birth_date) or None),
-        ("Âge", age),
+        [("Nom", data.last_name), ("Prénom", data.first_name)],
+        [("Date de naissance", format_date(data.birth_date) or None), ("Âge", age)],
     ]
     if data.cotenant_name or data.cotenant_birth_date:
-        rows.append(("Cotitulaire", ", ".join(x for x in (
+        rows.append([("Cotitulaire", ", ".join(x for x in (
             data.cotenant_name, f"né(e) le {format_date(data.cotenant_birth_date)}"
-            if data.cotenant_birth_date else None) if x)))
+            if data.cotenant_birth_date else None) if x))])
     rows += [
-        ("Adresse", data.address),
-        ("Commune", data.commune),
-        ("Téléphone", data.phone),
-        ("N° de contrat", data.contract),
-        ("Locataire depuis le", format_date(data.lease_start) or None),
+        [("Adresse", data.address), ("Commune", data.commune)],
+        [("Téléphone", data.phone), ("N° de contrat", data.contract)],
+        [("Locataire depuis", format_date(data.lease_start) or None)],
     ]
-    story.append(grid(rows))
+    story.append(grid2(rows))
 
     story.append(p("Faits observés", h2))
     if data.facts:
@@ -155,16 +176,17 @@ def build_fiche(data: FicheData) -> bytes:
 
     story.append(p("Situation de l'impayé", h2))
     situation = [
-        ("Solde dû", format_cents(data.balance_cents) if data.balance_cents is not None else None),
-        ("Mois d'impayés", str(data.months_unpaid) if data.months_unpaid is not None else None),
-        ("Dernier paiement", format_date(data.last_payment_on) or None),
-        ("Loyer + charges", format_cents(data.monthly_rent_cents) if data.monthly_rent_cents is not None else None),
-        ("Selon l'extrait du", format_date(data.extract_date) or None),
+        [("Solde dû", format_cents(data.balance_cents) if data.balance_cents is not None else None),
+         ("Mois d'impayés", str(data.months_unpaid) if data.months_unpaid is not None else None)],
+        [("Dernier paiement", format_date(data.last_payment_on) or None),
+         ("Loyer + charges", format_cents(data.monthly_rent_cents) if data.monthly_rent_cents is not None
+          else None)],
+        [("Selon l'extrait du", format_date(data.extract_date) or None)],
     ]
     if data.history:
-        situation.append(("Évolution du solde", " · ".join(
-            f"{format_date(d)} : {format_cents(c)}" for d, c in data.history)))
-    story.append(grid(situation))
+        situation.append([("Évolution du solde", " · ".join(
+            f"{format_date(d)} : {format_cents(c)}" for d, c in data.history))])
+    story.append(grid2(situation))
 
     story.append(p("Information du locataire et réponse attendue", h2))
     informed = {True: "Oui, le locataire a été informé de ce signalement.",
@@ -177,26 +199,28 @@ def build_fiche(data: FicheData) -> bytes:
         ("Réponse attendue", data.reply_expected or "Un accusé de réception, puis l'indication d'une prise en "
                                                     "charge (ou de son impossibilité)."),
         ("Avant le", format_date(data.reply_by) or None),
-        ("Répondre à", f"{data.sender_name} — {data.agency_label} ({data.agency_town}), en rappelant la "
-                       f"référence {data.reference}"),
+        ("Répondre à", f"{data.sender_name} — {data.agency_label} ({data.agency_town})"
+                       + "".join(f", {x}" for x in (data.agency_phone, data.agency_email) if x)
+                       + f", en rappelant la référence {data.reference}"),
     ]))
-    story += [
-        Spacer(1, 5 * mm),
-        p("Ce document contient des données personnelles : il est transmis au seul destinataire "
-          "ci-dessus pour l'accompagnement de la personne.", small),
-    ]
+
 
     buffer = io.BytesIO()
 
     def footer(canvas, doc):
         canvas.saveState()
         canvas.setFont(regular, 8)
+        # On every page: the fiche may be photocopied or forwarded page by page.
+        canvas.setFillColor(colors.HexColor("#444444"))
+        canvas.drawString(20 * mm, 14 * mm, "Document contenant des données personnelles, transmis au seul "
+                                            "destinataire ci-dessus pour l'accompagnement de la personne.")
+        canvas.setFillColor(colors.black)
         canvas.drawString(20 * mm, 10 * mm, f"{data.organisation} — fiche de signalement {data.reference}")
         canvas.drawRightString(190 * mm, 10 * mm, f"Page {doc.page}")
         canvas.restoreState()
 
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm,
-                            topMargin=16 * mm, bottomMargin=18 * mm,
+                            topMargin=16 * mm, bottomMargin=20 * mm,
                             title=f"Fiche de signalement {data.reference}", author=data.organisation)
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()

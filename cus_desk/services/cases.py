@@ -30,6 +30,7 @@ from cus_desk.domain.settings import REFERRAL_OVERDUE_DAYS
 from cus_desk.services import access, audit
 from cus_desk.services.access import CaseAccess, Permission
 from cus_desk.services.base import Service, check_version
+from cus_desk.services.case_signalements import CaseSignalementView, household_signalements
 from cus_desk.services.settings import read_setting
 from cus_desk.store import dialect
 from cus_desk.store.models.cases import (
@@ -330,6 +331,7 @@ class CaseDetail:
     plans: tuple[PlanView, ...] = ()
     decisions: tuple[DecisionView, ...] = ()
     history: tuple[HistoryView, ...] = ()
+    signalements: tuple[CaseSignalementView, ...] = ()  # the household's (full access only)
 
     @property
     def status_label(self) -> str:
@@ -922,6 +924,7 @@ class CaseService(Service):
             last_payment_on=case.last_payment_on,
             household=household, lease=lease_view, journal=journal, referrals=referrals,
             confidential_notes=notes, plans=plans, decisions=decisions, history=history,
+            signalements=household_signalements(session, case.id, case.household_id) if full else (),
         )
 
     # ------------------------------------------------------------ writes

@@ -737,6 +737,7 @@ class SeniorsService(Service):
         """The fiche de signalement (only what the partner needs)."""
         access.require(self.actor, P.SENIORS_READ)
         from cus_desk.reports.signalement import FicheData, build_fiche
+        from cus_desk.services.agencies import contact_of, missing_contact_message
 
         with self._write() as session:
             referral = _alert_or_404(session, referral_id)
@@ -746,12 +747,15 @@ class SeniorsService(Service):
             sender = session.get(User, referral.created_by_id) if referral.created_by_id else None
             info = session.get(SeniorAlertInfo, referral.id)
             lease = session.get(Lease, referral.lease_id)
+            contact = contact_of(lease.agency)
+            if not contact.answerable:
+                raise WorkflowError(missing_contact_message(contact))
             data = FicheData(
                 organisation=read_setting(session, ORGANISATION_NAME),
                 agency_label=lease.agency.label,
                 agency_town=lease.agency.town,
                 sender_name=sender.display_name if sender else self.actor.display_name,
-                reference=f"SIG-{referral.sent_on.year}-{referral.id:04d}",
+                reference=rules.signalement_reference(referral.sent_on, referral.id),
                 sent_on=referral.sent_on,
                 partner_name=partner.name,
                 partner_kind=SENIOR_PARTNER_KINDS.get(partner.category, partner.category),
@@ -780,6 +784,9 @@ class SeniorsService(Service):
                 reply_expected=info.reply_expected if info else "",
                 reply_by=info.reply_by if info else None,
                 sender_role=_role_label(sender.role) if sender else "",
+                agency_address=contact.address,
+                agency_phone=contact.phone,
+                agency_email=contact.email,
             )
             audit.record(session, self.actor, audit.Action.PRINT, "senior_alert", referral.id,
                          details={"document": "fiche_signalement", "lease_id": referral.lease_id})

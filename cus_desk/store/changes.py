@@ -36,6 +36,7 @@ TOPIC_BY_TABLE: dict[str, tuple[str, ...]] = {
     **{t: ("seniors",) for t in ("arrears_extracts", "arrears_lines", "field_observations",
                                   "senior_alert_events")},
     "users": ("users",),
+    "agencies": ("agencies",),
     "settings": ("settings",),
 }
 

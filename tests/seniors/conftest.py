@@ -70,3 +70,13 @@ def recovery(db, actors):
     from cus_desk.services.auth import create_user
 
     return SeniorsService(db, create_user(db, "recouvrement.siege", "Régis Siège", Role.RECOVERY, None, None))
+
+
+def set_agency_contact(db, admin, code: str = "metz", address: str = "12 rue des Clercs\n57000 Metz",
+                       phone: str = "03 53 01 10 00", email: str = "social.metz@example.org"):
+    """What an administrator enters once per agency (Administration › Agences)."""
+    from cus_desk.services.agencies import AgencyService
+
+    svc = AgencyService(db, admin)
+    agency = next(c for c in svc.list_contacts() if c.code == code)
+    return svc.set_contact(agency.id, address, phone, email)

@@ -184,7 +184,15 @@ def test_import_by_drop_filter_observe_and_signal(qtbot, db, actors, tmp_path, m
     qtbot.waitUntil(lambda: {r.contract: r.status for r in screen.listing.rows}["57-000001"] == "signale")
     assert messages == []
 
-    # the fiche de signalement: preview, then saved where the user says
+    # the fiche de signalement: refused while the agency has no phone or e-mail
+    # (the partner could not answer), with what to do; then previewed and saved
+    screen.print_current()
+    qtbot.waitUntil(lambda: bool(messages), timeout=15000)
+    assert messages[0][0] == "error" and "Administration › Agences" in messages[0][1]
+    messages.clear()
+    from .conftest import set_agency_contact
+
+    set_agency_contact(db, actors["admin"])
     from cus_desk.ui.pdf_preview import PdfPreviewDialog
 
     target = tmp_path / "fiche"
@@ -207,7 +215,7 @@ def test_import_by_drop_filter_observe_and_signal(qtbot, db, actors, tmp_path, m
     from pypdf import PdfReader
 
     text = PdfReader(io.BytesIO(seen["saved"].read_bytes())).pages[0].extract_text()
-    assert "MULLER" in text and "CLIC de Metz" in text
+    assert "MULLER" in text and "CLIC de Metz" in text and "03 53 01 10 00" in text
     assert not list(tmp_path.glob("*.part"))
 
 

@@ -33,6 +33,10 @@ class Agency(Base):
     label: Mapped[str] = mapped_column(String(120))  # "Agence de Metz"
     department: Mapped[str] = mapped_column(String(3))  # "57" / "54"
     town: Mapped[str] = mapped_column(String(80))
+    # How a partner answers a signalement; entered by an administrator.
+    address: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(120))
 
 
 class User(Timestamps, Base):

@@ -81,6 +81,7 @@ def install_admin_menu(window: QMainWindow, ctx) -> None:
         ("&Utilisateurs…", "users.UsersDialog", "action_users"),
         ("&Journal d'audit…", "audit_view.AuditDialog", "action_audit"),
         ("&Réglages…", "settings_editor.SettingsDialog", "action_settings"),
+        ("&Agences (coordonnées)…", "agencies.AgenciesDialog", "action_agencies"),
         ("&Sauvegardes et restauration…", "backups.BackupsDialog", "action_backups"),
         ("&Purge des données (RGPD)…", "purge.PurgeDialog", "action_purge"),
     ]:

@@ -181,6 +181,14 @@ class CaseDialog(QDialog):
                        r.result_label, "EN RETARD" if r.overdue else ""),
             self, tooltip_fn=lambda r: (r.reason + ("\n\nSuite : " + r.outcome if r.outcome else ""))[:2000],
         )
+        self.signalements_model = RowsModel(
+            ("Envoyé le", "Référence", "Structure", "Statut", "Dernier suivi"),
+            lambda a: (format_date(a.sent_on), a.reference, a.partner_name,
+                       a.status_label + (f" ({format_date(a.status_changed_on)})"
+                                         if a.status_changed_on and a.status_changed_on != a.sent_on else ""),
+                       a.last_event),
+            self, tooltip_fn=lambda a: a.reason[:2000],
+        )
         self.notes_model = RowsModel(
             ("Saisie le", "Catégorie", "Auteur", "Consentement", "Note"),
             lambda n: (format_datetime(n.created_at), n.category_label, n.author_name,
@@ -359,6 +367,16 @@ class CaseDialog(QDialog):
         layout = QVBoxLayout(page)
         self.referral_view = _table(self.referral_model, "Orientations du dossier", stretch=2)
         layout.addWidget(self.referral_view, 1)
+        if self.detail.signalements:
+            # Sent from the seniors screen (CUS §9.3); followed up there.
+            title = QLabel("<b>Signalements seniors (65 ans et plus) du ménage</b> — suivis dans l'écran "
+                           "« Seniors 65+ »")
+            title.setObjectName("case_signalements_title")
+            layout.addWidget(title)
+            self.signalements_view = _table(self.signalements_model, "Signalements seniors du ménage", stretch=2)
+            self.signalements_view.setMaximumHeight(self.signalements_view.verticalHeader().defaultSectionSize()
+                                                    * 5 + self.signalements_view.horizontalHeader().sizeHint().height() + 4)
+            layout.addWidget(self.signalements_view)
         if self.editable:
             self.referral_error = QLabel()
             self.referral_errors = FieldErrors(self.referral_error)
@@ -616,6 +634,7 @@ class CaseDialog(QDialog):
 
         self.journal_model.set_items(d.journal)
         self.referral_model.set_items(d.referrals)
+        self.signalements_model.set_items(d.signalements)
         if self.show_notes:
             self.notes_model.set_items(d.confidential_notes)
         self.plans_model.set_items(d.plans)
@@ -624,7 +643,8 @@ class CaseDialog(QDialog):
             self.history_model.set_items(d.history)
         self.tabs.setTabText(1, f"&Journal ({len(d.journal)})")
         overdue = sum(r.overdue for r in d.referrals)
-        self.tabs.setTabText(2, f"&Orientations ({len(d.referrals)}" + (f", {overdue} en retard)" if overdue else ")"))
+        self.tabs.setTabText(2, f"&Orientations ({len(d.referrals)}" + (f", {overdue} en retard" if overdue else "")
+                             + (f", {len(d.signalements)} signalement(s)" if d.signalements else "") + ")")
         self.errors.clear()
         self._snapshot = self._form_state()
 
