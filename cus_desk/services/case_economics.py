@@ -170,14 +170,14 @@ def debt_of(session: Session, case: Case) -> DebtView:
         cents, on, row = extract
         other = ""
         if typed is not None and typed[0] != cents:
-            other = f"Montant {typed_label(typed)} : {format_cents(typed[0])} (plus ancien)."
+            when = f" le {format_date(typed[1])}" if typed[2] else " (date de saisie non connue)"
+            other = f"Montant saisi au dossier{when} : {format_cents(typed[0])}, plus ancien."
         return DebtView(cents, on, "extrait", f"extrait d'impayés du {format_date(on)}",
                         row.months_unpaid, row.last_payment_on, other)
     if typed is not None:
         other = ""
         if extract is not None and extract[0] != typed[0]:
-            other = (f"Extrait d'impayés du {format_date(extract[1])} : {format_cents(extract[0])} "
-                     "(plus ancien).")
+            other = f"Extrait d'impayés du {format_date(extract[1])} : {format_cents(extract[0])}, plus ancien."
         return DebtView(typed[0], typed[1], "dossier", typed_label(typed), case.arrears_months,
                         case.last_payment_on, other)
     return DebtView(None, None, "", "non renseignée", case.arrears_months, case.last_payment_on)

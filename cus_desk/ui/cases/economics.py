@@ -55,14 +55,14 @@ def debt_html(debt: DebtView) -> str:
     if debt.amount_cents is None:
         return "Dette : <b>non renseignée</b> (ni extrait d'impayés, ni montant saisi au dossier)"
     parts = [f"Dette : <b style='white-space:nowrap'>{escape(format_cents(debt.amount_cents))}</b>"
-             f" — {escape(debt.origin_label)}"]
+             f" — {escape(debt.origin_label, quote=False)}"]
     if debt.months:
         parts.append(f"{debt.months} mois d'impayés")
     if debt.last_payment_on:
         parts.append(f"dernier paiement le {format_date(debt.last_payment_on)}")
     text = " · ".join(parts)
     if debt.other:
-        text += f"<br/><span style='color:#555'>{escape(debt.other)}</span>"
+        text += f"<br/><span style='color:#555'>{escape(debt.other, quote=False)}</span>"
     return text
 
 
