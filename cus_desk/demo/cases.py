@@ -215,3 +215,41 @@ def populate(session: Session, ctx) -> None:
     for year, value in sequences.items():
         session.merge(CaseSequence(year=year, last_value=value))
     session.flush()
+    _populate_economics(session, ctx)
+
+
+def _populate_economics(session: Session, ctx) -> None:
+    """Budget et procédure (#14) for the demo's open cases in arrears: a
+    budget for most, the first steps of the eviction procedure for the
+    larger debts, and one planned assignation without a CCAPEX referral
+    (the warning shows). Its own random stream: the cases above stay the same."""
+    from cus_desk.store.models.case_economics import CaseEconomics
+
+    rng = ctx.rng("case_economics")
+    today = ctx.today
+    cases = session.scalars(
+        select(Case).where(Case.status.in_(["a_presenter", "en_suivi", "action_definie", "preconisation"]),
+                           Case.arrears_cents.is_not(None)).order_by(Case.id)).all()
+    warned = False
+    for case in cases:
+        if rng.random() < 0.2:
+            continue
+        rent = rng.randint(28, 62) * 1000
+        aid = rng.choice([0, 0, rng.randint(8, 25) * 1000])
+        row = CaseEconomics(
+            case_id=case.id, rent_cents=rent, charges_cents=rng.randint(5, 14) * 1000,
+            housing_aid_cents=aid or None, housing_aid_kind=rng.choice(["apl", "al"]) if aid else None,
+            resources_cents=rng.randint(60, 210) * 1000,
+            other_charges_cents=rng.randint(8, 30) * 1000 if rng.random() < 0.6 else None)
+        if case.arrears_cents >= 150_000:
+            row.commandement_payer_on = today - timedelta(days=rng.randint(70, 200))
+            if not warned:
+                row.assignation_on = today + timedelta(days=rng.randint(20, 45))  # planned, no CCAPEX yet
+                warned = True
+            elif rng.random() < 0.5:
+                row.ccapex_referred_on = row.commandement_payer_on + timedelta(days=rng.randint(5, 20))
+                row.assignation_on = row.ccapex_referred_on + timedelta(days=rng.randint(65, 90))
+                if row.assignation_on > today + timedelta(days=60):
+                    row.assignation_on = None
+        session.add(row)
+    session.flush()

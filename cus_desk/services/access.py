@@ -85,6 +85,13 @@ class CaseAccess(Enum):
     FULL = 2  # whole file, confidential notes included
 
 
+def shows_household_budget(level: CaseAccess) -> bool:
+    """The household's resources, APL/AL, other charges and the figures
+    drawn from them (taux d'effort, reste à vivre) are FULL-only: a SUMMARY
+    shows the rent and charges, the debt and the stage of the procedure."""
+    return level is CaseAccess.FULL
+
+
 # --------------------------------------------------------------------------
 # The one case visibility rule (DESIGN.md "One clock, one visibility rule").
 #

@@ -1147,6 +1147,10 @@ class CaseService(Service):
         flag_modified(case, "updated_at")  # ...even at the same instant
         session.flush()
         self._touch(session, case, self.today())
+        if "arrears_cents" in changes:
+            from cus_desk.services.case_economics import note_typed_arrears
+
+            note_typed_arrears(session, case.id, self.today())
         audit.record(session, self.actor, audit.Action.UPDATE, ENTITY, case.id, case_id=case.id,
                      details=changes)
         return case.version

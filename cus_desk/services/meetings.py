@@ -25,6 +25,7 @@ from cus_desk.domain.settings import ORGANISATION_NAME, RELEVE_FULL_NAMES
 from cus_desk.services import access, audit
 from cus_desk.services.access import CaseAccess, Permission
 from cus_desk.services.base import Service, check_version, traces_refusals
+from cus_desk.services.case_economics import DebtView, economics_of
 from cus_desk.services.settings import read_setting
 from cus_desk.store.db import session_clock
 from cus_desk.store.models.cases import (
@@ -258,6 +259,13 @@ class CommissionSummary:
     current_decisions: tuple[DecisionView, ...]
     hidden: tuple[HiddenItem, ...]
     can_reveal: bool
+    # The one debt (case_economics.debt_of: latest of extract and typed
+    # amount, dated), the budget lines the level may see, the stage of the
+    # eviction procedure and the CCAPEX warning (#14).
+    debt: DebtView | None = None
+    budget_lines: tuple[str, ...] = ()
+    procedure_stage: str = ""
+    ccapex_warning: str | None = None
 
 
 @dataclass(frozen=True)
@@ -924,7 +932,8 @@ class MeetingService(Service):
             visible = tuple(problem_labels.get(c, c) for c in codes if not rules.is_sensitive_problem(c))
             sensitive = [c for c in codes if rules.is_sensitive_problem(c)]
 
-            points = self._balance_history(session, case)
+            economics = economics_of(session, case, level, self.today)
+            points = self._balance_history(session, case, economics.debt)
             plans = tuple(
                 f"{format_cents(p.monthly_cents)} par mois sur {p.months} mois, accordé le "
                 f"{format_date(p.agreed_on)} — {PLAN_STATUS_LABELS.get(p.status, p.status)}"
@@ -1012,6 +1021,10 @@ class MeetingService(Service):
                 current_decisions=current,
                 hidden=tuple(hidden),
                 can_reveal=can_reveal,
+                debt=economics.debt,
+                budget_lines=economics.lines,
+                procedure_stage=economics.current_stage,
+                ccapex_warning=economics.ccapex_warning,
             )
 
     @staticmethod
@@ -1029,9 +1042,10 @@ class MeetingService(Service):
             ).all()
         ]
 
-    def _balance_history(self, session: Session, case: Case) -> list[tuple[date, int]]:
+    def _balance_history(self, session: Session, case: Case, debt: DebtView | None = None) -> list[tuple[date, int]]:
         """Dated balances of the case's lease: the seniors feature's extract
-        history when it is there, else the case's own snapshot."""
+        history, then the amount typed in the case when it is the newer
+        figure (``debt``: the one debt, dated, that the summary shows)."""
         lease_id = getattr(case, "lease_id", None)
         if lease_id is None and case.household is not None:
             leases = [lease for lease in case.household.leases if lease.end_date is None] or \
@@ -1051,7 +1065,11 @@ class MeetingService(Service):
 
                     logging.getLogger(__name__).exception("lease balance history unavailable")
                     points = []
-        if case.arrears_cents is not None:
+        if debt is not None and debt.origin == "dossier" and debt.as_of is not None:
+            if not points or debt.as_of >= points[-1][0]:
+                points = [p for p in points if p[0] != debt.as_of]
+                points.append((debt.as_of, debt.amount_cents))
+        elif debt is None and case.arrears_cents is not None:
             snapshot_on = case.last_activity_on or case.opened_on
             if not points or (snapshot_on and snapshot_on > points[-1][0]):
                 points.append((snapshot_on or self.today, case.arrears_cents))

@@ -295,6 +295,7 @@ def _collect(session: Session, scope: _Scope) -> list[Section]:
 
 def _case_children(session: Session, case_id: int) -> list[tuple[str, list]]:
     from cus_desk.store.models import cases as m
+    from cus_desk.store.models.case_economics import CaseEconomics
 
     found = []
     for title, model, order in [
@@ -302,6 +303,7 @@ def _case_children(session: Session, case_id: int) -> list[tuple[str, list]]:
         ("Journal d'actions", m.JournalEntry, m.JournalEntry.occurred_on),
         ("Notes confidentielles", m.ConfidentialNote, m.ConfidentialNote.created_at),
         ("Plans d'apurement", m.RepaymentPlan, m.RepaymentPlan.agreed_on),
+        ("Budget et procédure", CaseEconomics, CaseEconomics.case_id),
     ]:
         found.append((title, list(session.scalars(select(model).where(model.case_id == case_id)
                                                   .order_by(order)))))

@@ -26,7 +26,7 @@ CLIENT_ID = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 TOPIC_BY_TABLE: dict[str, tuple[str, ...]] = {
     **{t: ("cases",) for t in ("cases", "case_problems", "confidential_notes", "journal_entries",
-                                "repayment_plans", "households", "tenants", "leases")},
+                                "repayment_plans", "case_economics", "households", "tenants", "leases")},
     # An orientation belongs to a case; a signalement (senior_alert) to the seniors list.
     "referrals": ("cases", "seniors"),
     **{t: ("meetings",) for t in ("meetings", "attendees", "agenda_items", "decisions",

@@ -4,7 +4,9 @@ partner lists (a dialog). The PDF bytes come from a service; nothing is
 generated here.
 
 - ``PdfPreview``: QPdfView (all pages, fit to width), a caption, « Imprimer… »
-  (system print dialog, every page scaled to the printable area) and
+  (system print dialog with a page range; to a PDF file, the PDF's own
+  pages are copied with their text; to a printer, each page is rendered at
+  the printer's resolution and scaled to the printable area) and
   « Enregistrer en PDF… » (whole file or nothing).
 - ``PdfPreviewDialog``: one ``PdfPreview`` in a window, with « Fermer »,
   Ctrl+P and Ctrl+S.
@@ -20,6 +22,7 @@ and are worded so that they read right whatever its gender."""
 from __future__ import annotations
 
 import errno
+import io
 import re
 import tempfile
 from pathlib import Path
@@ -48,8 +51,9 @@ except ImportError:  # pragma: no cover - depends on the installed wheels
     QPdfDocument = QPdfView = None
     HAVE_QTPDF = False
 
-#: Pages are rasterised for the printer at its resolution, but no finer than
-#: this: an A4 page at 1200 dpi would be a 550 MB image.
+#: Pages are rasterised for a physical printer at its resolution, but no
+#: finer than this: an A4 page at 1200 dpi would be a 550 MB image. (A PDF
+#: file is never rasterised: see write_pdf_pages.)
 MAX_PRINT_DPI = 300
 
 NO_QTPDF = ("L'aperçu intégré n'est pas disponible sur ce poste (module QtPdf absent). "
@@ -104,11 +108,69 @@ def save_pdf_bytes(pdf: bytes, path: str | Path, noun: str = "le document") -> P
     return target
 
 
-def print_pages(document, printer) -> None:
-    """Paint every page of ``document`` (a loaded QPdfDocument) on
-    ``printer`` (a QPrinter), one sheet a page, each scaled to the printable
-    area with its proportions kept. Raises OSError when the printer cannot
-    be opened."""
+def selected_pages(printer, page_count: int) -> list[int]:
+    """The pages (0-based, in order, each once) that the print dialog asked
+    for: every page, or the range typed (« 2-3,5 »), within the document."""
+    from PySide6.QtPrintSupport import QPrinter
+
+    if printer.printRange() != QPrinter.PrintRange.PageRange:
+        return list(range(page_count))
+    ranges = printer.pageRanges()
+    spans = [(r.from_, r.to) for r in ranges.toRangeList()] if not ranges.isEmpty() else \
+        [(printer.fromPage(), printer.toPage())]
+    pages: list[int] = []
+    for first, last in spans:
+        if first <= 0:  # 0 means "no range given"
+            return list(range(page_count))
+        for number in range(first, min(last, page_count) + 1):
+            if number - 1 not in pages:
+                pages.append(number - 1)
+    return pages
+
+
+def prints_to_pdf_file(printer) -> bool:
+    """The printer writes a PDF file (« Imprimer dans un fichier », or a
+    PDF printer set up so): the PDF itself is copied, text and all."""
+    from PySide6.QtPrintSupport import QPrinter
+
+    return printer.outputFormat() == QPrinter.OutputFormat.PdfFormat and bool(printer.outputFileName())
+
+
+def write_pdf_pages(pdf: bytes, pages: list[int], path: str | Path) -> None:
+    """Write ``pages`` (0-based) of ``pdf`` to ``path``, unchanged (vector
+    text and fonts kept): the whole file as it is when every page is asked,
+    else a copy of those pages (pypdf). A ``.part`` file first, then a
+    rename. Raises OSError when it cannot be written."""
+    from pypdf import PdfReader, PdfWriter
+
+    reader = PdfReader(io.BytesIO(pdf))
+    if pages == list(range(len(reader.pages))):
+        data = pdf
+    else:
+        writer = PdfWriter()
+        for page in pages:
+            writer.add_page(reader.pages[page])
+        out = io.BytesIO()
+        writer.write(out)
+        data = out.getvalue()
+    target = Path(path)
+    tmp = target.with_name(target.name + ".part")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(target)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def print_pages(document, printer, pages: list[int] | None = None) -> None:
+    """Paint ``pages`` (0-based; default every page) of ``document`` (a
+    loaded QPdfDocument) on ``printer`` (a physical QPrinter), one sheet a
+    page, each scaled to the printable area with its proportions kept and
+    rendered at the printer's resolution (no finer than MAX_PRINT_DPI).
+    Raises OSError when the printer cannot be opened."""
+    if pages is None:
+        pages = list(range(document.pageCount()))
     painter = QPainter()
     if not painter.begin(printer):
         raise OSError("imprimante indisponible")
@@ -116,8 +178,8 @@ def print_pages(document, printer) -> None:
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         area = painter.viewport()
         raster = min(1.0, MAX_PRINT_DPI / max(printer.resolution(), 1))
-        for page in range(document.pageCount()):
-            if page and not printer.newPage():
+        for n, page in enumerate(pages):
+            if n and not printer.newPage():
                 raise OSError("page suivante refusée par l'imprimante")
             fitted = document.pagePointSize(page).scaled(QSizeF(area.size()), Qt.AspectRatioMode.KeepAspectRatio)
             image = document.render(page, QSize(max(1, round(fitted.width() * raster)),
@@ -259,21 +321,53 @@ class PdfPreview(QWidget):
                 show_info(self, f"Le lecteur PDF du poste affiche {self.noun} : imprimez depuis celui-ci "
                                 "(Ctrl+P).")
             return
-        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+        from PySide6.QtPrintSupport import QPrinter
 
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         printer.setDocName(self.file_name)
-        dialog = QPrintDialog(printer, self)
-        dialog.setWindowTitle(f"Imprimer {self.noun}")
+        dialog = self.make_print_dialog(printer)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.print_to(printer)
 
+    def make_print_dialog(self, printer):
+        """The system print dialog for ``printer``: a page range from 1 to
+        the last page (not « 1 à 1 »), printing to a file allowed."""
+        from PySide6.QtPrintSupport import QAbstractPrintDialog, QPrintDialog
+
+        dialog = QPrintDialog(printer, self)
+        dialog.setWindowTitle(f"Imprimer {self.noun}")
+        option = QAbstractPrintDialog.PrintDialogOption
+        dialog.setOptions(option.PrintPageRange | option.PrintToFile | option.PrintShowPageSize
+                          | option.PrintCollateCopies)
+        last = max(1, self._pages)
+        dialog.setMinMax(1, last)
+        printer.setFromTo(1, last)
+        return dialog
+
     def print_to(self, printer) -> bool:
-        """Print every page on ``printer`` (a configured QPrinter)."""
-        if self.document is None or not self._pages:
+        """Print the pages asked in the dialog on ``printer`` (a configured
+        QPrinter). To a PDF file: the PDF itself, those pages copied with
+        their text. To a printer: each page rendered at the printer's
+        resolution."""
+        if not self.pdf or not self._pages:
+            return False
+        pages = selected_pages(printer, self._pages)
+        if not pages:
+            show_error(self, f"Aucune page à imprimer : {self.noun} compte {self._pages} page(s). "
+                             "Choisissez des pages entre 1 et la dernière.")
+            return False
+        if prints_to_pdf_file(printer):
+            try:
+                write_pdf_pages(self.pdf, pages, printer.outputFileName())
+            except OSError as exc:
+                show_error(self, f"Impossible d'imprimer {self.noun} dans « {printer.outputFileName()} » "
+                                 f"({_reason(exc)}). Choisissez un autre dossier.")
+                return False
+            return True
+        if self.document is None:
             return False
         try:
-            print_pages(self.document, printer)
+            print_pages(self.document, printer, pages)
         except OSError:
             show_error(self, f"L'impression n'a pas pu démarrer : vérifiez l'imprimante choisie, ou "
                              f"enregistrez {self.noun} en PDF pour l'imprimer plus tard.")

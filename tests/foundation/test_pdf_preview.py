@@ -137,29 +137,79 @@ def _pdf_printer(path, mode=QPrinter.PrinterMode.HighResolution) -> QPrinter:
     return printer
 
 
-@pytest.mark.skipif(not pdf_preview.HAVE_QTPDF, reason="QtPdf absent: printing goes through the PDF reader")
-def test_print_to_prints_every_page_scaled_to_the_sheet(panel, tmp_path, messages):
+def test_printing_to_a_pdf_file_keeps_the_text_of_every_page(panel, tmp_path, messages):
     out = tmp_path / "imprime.pdf"
-    printer = _pdf_printer(out)
-    assert printer.resolution() > pdf_preview.MAX_PRINT_DPI
-    assert panel.print_to(printer)
+    assert panel.print_to(_pdf_printer(out))
     printed = PdfReader(str(out))
-    assert len(printed.pages) == PAGES
-    for page in printed.pages:
-        images = [x.get_object() for x in page["/Resources"]["/XObject"].values()]
-        image = next(i for i in images if i["/Subtype"] == "/Image")
-        # rasterised no finer than 300 dpi across the A4 width (8.27 in), and not coarser than 150
-        assert 150 * 8.27 * 0.8 < image["/Width"] <= 300 * 8.27 + 1
-        assert abs(image["/Height"] / image["/Width"] - 297 / 210) < 0.01
+    assert [p.extract_text().strip() for p in printed.pages] == [
+        f"Relevé de test, page {n} sur {PAGES}" for n in range(1, PAGES + 1)]
+    assert all("/XObject" not in (p.get("/Resources") or {}) for p in printed.pages)  # no picture
+    assert out.stat().st_size < 20_000  # a raster at 300 dpi was ~800 KB a page
     assert messages == []
 
 
+def test_printing_to_a_pdf_file_honours_the_page_range(panel, tmp_path, messages):
+    from PySide6.QtGui import QPageRanges
+
+    out = tmp_path / "pages.pdf"
+    printer = _pdf_printer(out)
+    ranges = QPageRanges()
+    ranges.addRange(2, 3)
+    printer.setPageRanges(ranges)
+    printer.setPrintRange(QPrinter.PrintRange.PageRange)
+    assert panel.print_to(printer)
+    assert [p.extract_text().strip() for p in PdfReader(str(out)).pages] == [
+        "Relevé de test, page 2 sur 3", "Relevé de test, page 3 sur 3"]
+    # A range past the last page prints what exists, then nothing with a message.
+    ranges = QPageRanges()
+    ranges.addRange(3, 9)
+    printer.setPageRanges(ranges)
+    assert panel.print_to(printer)
+    assert len(PdfReader(str(out)).pages) == 1
+    ranges = QPageRanges()
+    ranges.addRange(7, 9)
+    printer.setPageRanges(ranges)
+    assert not panel.print_to(printer)
+    assert messages and messages[-1].startswith("Aucune page à imprimer")
+    assert len(PdfReader(str(out)).pages) == 1  # the earlier file untouched
+
+
+def test_print_dialog_offers_every_page_not_1_to_1(panel):
+    from PySide6.QtPrintSupport import QAbstractPrintDialog
+
+    printer = QPrinter()
+    dialog = panel.make_print_dialog(printer)
+    assert (dialog.minPage(), dialog.maxPage()) == (1, PAGES)
+    assert (printer.fromPage(), printer.toPage()) == (1, PAGES)
+    assert dialog.testOption(QAbstractPrintDialog.PrintDialogOption.PrintPageRange)
+    assert dialog.windowTitle() == "Imprimer le relevé de décisions"
+    dialog.deleteLater()
+
+
 @pytest.mark.skipif(not pdf_preview.HAVE_QTPDF, reason="QtPdf absent: printing goes through the PDF reader")
-def test_a_printer_that_cannot_start_is_reported(panel, tmp_path, messages):
+def test_a_physical_printer_gets_the_chosen_pages_rendered_at_its_resolution(panel, tmp_path):
+    # A PDF-format printer stands in for a physical one: print_pages is the
+    # path a real printer takes (each page rendered at no more than 300 dpi).
+    out = tmp_path / "raster.pdf"
+    printer = _pdf_printer(out)
+    assert printer.resolution() > pdf_preview.MAX_PRINT_DPI
+    pdf_preview.print_pages(panel.document, printer, [1, 2])
+    printed = PdfReader(str(out))
+    assert len(printed.pages) == 2
+    for page in printed.pages:
+        images = [x.get_object() for x in page["/Resources"]["/XObject"].values()]
+        image = next(i for i in images if i["/Subtype"] == "/Image")
+        assert 150 * 8.27 * 0.8 < image["/Width"] <= 300 * 8.27 + 1
+        assert abs(image["/Height"] / image["/Width"] - 297 / 210) < 0.01
+
+
+@pytest.mark.skipif(not pdf_preview.HAVE_QTPDF, reason="QtPdf absent: printing goes through the PDF reader")
+def test_a_pdf_file_that_cannot_be_written_is_reported(panel, tmp_path, messages):
     printer = _pdf_printer(tmp_path / "absent" / "imprime.pdf", QPrinter.PrinterMode.ScreenResolution)
     assert not panel.print_to(printer)
-    assert messages and messages[0].startswith("L'impression n'a pas pu démarrer")
-    assert "enregistrez le relevé de décisions en PDF" in messages[0]
+    assert messages and messages[0].startswith("Impossible d'imprimer le relevé de décisions dans")
+    assert "le dossier n'existe pas" in messages[0]
+    assert not (tmp_path / "absent").exists()
 
 
 def test_without_qtpdf_the_panel_offers_the_pdf_reader(qtbot, monkeypatch, tmp_path, messages):

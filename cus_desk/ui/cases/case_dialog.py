@@ -37,6 +37,7 @@ from cus_desk.domain.errors import ConflictError, CusDeskError, ValidationError
 from cus_desk.domain.formatting import format_cents, format_date, format_datetime
 from cus_desk.services import access
 from cus_desk.services.cases import CaseDetail, CaseInput, CaseService, HouseholdInput
+from cus_desk.ui.cases.economics import EconomicsPanel, debt_html
 from cus_desk.ui.cases.widgets import (
     AmountField,
     ArrearsRow,
@@ -155,6 +156,10 @@ class CaseDialog(QDialog):
         if self.show_notes:
             self._add_lazy("Notes &confidentielles", self._build_notes)
         self._add_lazy("&Plans d'apurement", self._build_plans)
+        # Budget et procédure (#14): a tab of its own, saved with Ctrl+S too.
+        self.economics = EconomicsPanel(ctx, case_id, self)
+        self.tabs.addTab(self.economics, "&Budget et procédure")
+        self.economics.saved.connect(lambda: self._fill_header(self.detail))
         self._add_lazy("&Décisions CAS", self._build_decisions)
         if self.full:
             self._add_lazy("&Historique", self._build_history)
@@ -584,23 +589,7 @@ class CaseDialog(QDialog):
     def fill(self, d: CaseDetail) -> None:
         self.detail = d
         self._fill_subjects()
-        arrears = format_cents(d.arrears_cents) if d.arrears_cents is not None else "non renseigné"
-        if d.arrears_months:
-            arrears += f" ({d.arrears_months} mois)"
-        lines = [
-            f"<span style='font-size:15pt'><b>{d.reference}</b> — {_esc(d.holder_name)}</span>",
-            f"Agence : <b>{_esc(d.agency_name)}</b> · Statut : <b>{d.status_label}</b>"
-            + (f" ({rules.RECOMMENDATIONS.get(d.recommendation, '')})" if d.recommendation else "")
-            + f" · Impayé : <b>{arrears}</b>"
-            + (f" · Dernier paiement : {format_date(d.last_payment_on)}" if d.last_payment_on else ""),
-            f"Ouvert le {format_date(d.opened_on)}" + (f" par {_esc(d.opened_by_name)}" if d.opened_by_name else "")
-            + (f" · Référente : {_esc(d.adviser_name)}" if d.adviser_name else ""),
-        ]
-        if d.closed_on:
-            lines.append(f"Clos le {format_date(d.closed_on)} : {_esc(d.closure_reason or '')}")
-        if d.judicial_requested_on:
-            lines.append(f"<b>Résiliation judiciaire du bail demandée le {format_date(d.judicial_requested_on)}</b>")
-        self.header.setText("<br>".join(lines))
+        self._fill_header(d)
         self.judicial_button.setEnabled(d.judicial_requested_on is None and d.status != "clos")
         self.judicial_button.setToolTip(
             "Autorisée par une décision de la CAS" if d.judicial_authorised
@@ -648,6 +637,25 @@ class CaseDialog(QDialog):
         self.errors.clear()
         self._snapshot = self._form_state()
 
+    def _fill_header(self, d: CaseDetail) -> None:
+        """The header: who, where, status, the one dated debt, warnings."""
+        lines = [
+            f"<span style='font-size:15pt'><b>{d.reference}</b> — {_esc(d.holder_name)}</span>",
+            f"Agence : <b>{_esc(d.agency_name)}</b> · Statut : <b>{d.status_label}</b>"
+            + (f" ({rules.RECOMMENDATIONS.get(d.recommendation, '')})" if d.recommendation else ""),
+            # One source for the debt, dated (case_economics.debt_of).
+            debt_html(self.economics.view.debt),
+            f"Ouvert le {format_date(d.opened_on)}" + (f" par {_esc(d.opened_by_name)}" if d.opened_by_name else "")
+            + (f" · Référente : {_esc(d.adviser_name)}" if d.adviser_name else ""),
+        ]
+        if d.closed_on:
+            lines.append(f"Clos le {format_date(d.closed_on)} : {_esc(d.closure_reason or '')}")
+        if d.judicial_requested_on:
+            lines.append(f"<b>Résiliation judiciaire du bail demandée le {format_date(d.judicial_requested_on)}</b>")
+        if self.economics.view.ccapex_warning:
+            lines.append(f"<span style='color:#b3261e'><b>⚠ {_esc(self.economics.view.ccapex_warning)}</b></span>")
+        self.header.setText("<br>".join(lines))
+
     def reload(self) -> None:
         try:
             self.fill(self.service.get(self.case_id, audit_read=False))
@@ -655,6 +663,8 @@ class CaseDialog(QDialog):
             show_error(self, exc)
 
     def _changed(self) -> None:
+        if not self.economics.is_dirty():
+            self.economics.reload()
         self.reload()
         self.ctx.bus.data_changed.emit("cases")
 
@@ -697,7 +707,8 @@ class CaseDialog(QDialog):
         return state[10], state[11]
 
     def is_dirty(self) -> bool:
-        return self.editable and self._snapshot is not None and self._form_state() != self._snapshot
+        return self.editable and ((self._snapshot is not None and self._form_state() != self._snapshot)
+                                  or self.economics.is_dirty())
 
     def case_input(self) -> CaseInput:
         return CaseInput(
@@ -723,7 +734,14 @@ class CaseDialog(QDialog):
             self.service.save_case_file(self.case_id, data, self.detail.version, household,
                                         self.detail.household.version)
 
-        return self._apply(store, self.errors)
+        # The budget and procedure are checked first: a bad amount there
+        # stops the whole save before anything is stored.
+        economics_dirty = self.economics.is_dirty()
+        if economics_dirty and not self.economics.check():
+            return False
+        if not self._apply(store, self.errors):
+            return False
+        return self.economics.save() if economics_dirty else True
 
     def _conflict(self, exc: ConflictError) -> None:
         box = ConflictBox(self, exc.message)

@@ -289,6 +289,16 @@ class CasesScreen(QWidget):
             return
         self.open_case(case_id)
 
+    def print_current(self) -> None:
+        """Ctrl+P, Fichier › Imprimer: the fiche dossier of the selected case."""
+        case_id = self.selected_case_id()
+        if case_id is None:
+            show_error(self, "Sélectionnez d'abord un dossier dans la liste pour imprimer sa fiche.")
+            return
+        from cus_desk.ui.print_documents import show_case_note
+
+        self.print_task = show_case_note(self, self.ctx, case_id)
+
     def open_case(self, case_id: int):
         from cus_desk.ui.cases import open_case
 

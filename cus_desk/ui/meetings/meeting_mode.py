@@ -36,6 +36,7 @@ from cus_desk.domain.formatting import format_cents, format_date
 from cus_desk.domain.meetings import DecisionType, MeetingStatus
 from cus_desk.services import access
 from cus_desk.services.meetings import CommissionSummary, MeetingService
+from cus_desk.ui.cases.economics import debt_html
 from cus_desk.ui.common import choose, choose_item, confirm, set_accessible, show_error
 
 STYLE = """
@@ -383,17 +384,22 @@ class MeetingModeWindow(QWidget):
         self.title.setText(f"{s.case_reference} — {s.household_brief}")
         adviser = f" — suivi par {s.adviser}" if s.adviser else ""
         self.subtitle.setText(f"{s.agency}{adviser} — {s.case_status_label}")
-        debt = [f"Au dossier : <b>{escape(format_cents(s.arrears_cents)) or 'non renseignée'}</b>"]
-        if s.arrears_months:
-            debt.append(f"{s.arrears_months} mois d'impayés")
-        if s.last_payment_on:
-            debt.append(f"dernier paiement le {format_date(s.last_payment_on)}")
+        # One debt, with its date and origin (case_economics.debt_of), then
+        # the stage of the procedure and the CCAPEX warning (#14).
+        debt = [debt_html(s.debt)] if s.debt is not None else [
+            f"Au dossier : <b>{escape(format_cents(s.arrears_cents)) or 'non renseignée'}</b>"]
+        if s.procedure_stage:
+            debt.append(f"<br/>Procédure : {escape(s.procedure_stage)}")
+        if s.budget_lines:
+            debt.append("<br/>" + " · ".join(escape(line) for line in s.budget_lines))
+        if s.ccapex_warning:
+            debt.append(f"<br/><span style='color:#B00020'><b>⚠ {escape(s.ccapex_warning)}</b></span>")
         trend = f"<br/>Tendance : <b>{escape(s.trend_label)}</b>"
         if len(s.trend_points) > 1:
             trend += "<br/><span style='font-size:13pt;color:#444'>Soldes : " + " → ".join(
                 f"{format_date(d)[:5]} : {escape(format_cents(c))}" for d, c in s.trend_points[-4:]
             ) + "</span>"
-        self.debt.setText(" — ".join(debt) + trend)
+        self.debt.setText("".join(debt) + trend)
         plans = "".join(f"• {escape(p)}<br/>" for p in s.repayment_plans) or "Aucun plan d'apurement.<br/>"
         refs = "".join(f"• {escape(r)}<br/>" for r in s.referrals) or "Aucune orientation."
         self.plans.setText(f"{plans}<br/><b>Orientations</b><br/>{refs}")

@@ -216,8 +216,11 @@ class MeetingsScreen(QWidget):
         self.down_button = _button("Descendre (Alt+Bas)", "Descendre le dossier", lambda: self.move_agenda(1))
         self.remove_case_button = _button("Retirer le dossier", "Retirer le dossier de l'ordre du jour",
                                           self.remove_case)
+        # The ordre du jour / convocation for the members (#14).
+        self.convocation_button = _button("Convoca&tion…", "Imprimer la convocation et l'ordre du jour",
+                                          self.print_convocation)
         for b in (self.propose_button, self.add_case_button, self.up_button, self.down_button,
-                  self.remove_case_button):
+                  self.remove_case_button, self.convocation_button):
             agenda_buttons.addWidget(b)
         agenda_buttons.addStretch(1)
         agenda_row.addLayout(agenda_buttons)
@@ -344,6 +347,7 @@ class MeetingsScreen(QWidget):
         self.addendum_button.setEnabled(manage and status == MeetingStatus.CLOTUREE)
         self.delete_button.setEnabled(manage and status == MeetingStatus.PREPAREE)
         self.mode_button.setEnabled(d is not None and bool(d.agenda))
+        self.convocation_button.setEnabled(d is not None)
         for b in (self.add_attendee_button, self.toggle_present_button, self.remove_attendee_button,
                   self.propose_button, self.add_case_button, self.up_button, self.down_button,
                   self.remove_case_button, self.save_proposal_button):
@@ -697,6 +701,14 @@ class MeetingsScreen(QWidget):
         self.inner.setCurrentWidget(self.preview)
         self.inner.blockSignals(False)
         self.load_releve(then=self.preview.print_dialog)
+
+    def print_convocation(self) -> None:
+        """The convocation / ordre du jour of the selected session."""
+        if self.detail is None:
+            return
+        from cus_desk.ui.print_documents import show_convocation
+
+        self.convocation_task = show_convocation(self, self.ctx, self.detail.id)
 
     # ------------------------------------------------------------------ meeting mode
 
