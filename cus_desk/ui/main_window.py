@@ -3,8 +3,8 @@ with the open database, geometry kept in QSettings."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QRect, QSettings, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from cus_desk import APP_NAME, APP_ORG
+from cus_desk.ui.elided_label import ElidedLabel
 from cus_desk.ui.screens import SCREENS, ScreenSpec, may_open, screen_class
 
 # Optional methods of a screen, and the window action that forwards to each.
@@ -27,6 +28,12 @@ SCREEN_HOOKS = {
     "print": "print_current",
     "meeting_mode": "toggle_meeting_mode",
 }
+
+
+def default_size(available: QRect) -> QSize:
+    """The first window: 90 % of the screen's free area (never more than
+    1600×1000), so that it fits a 1366×768 laptop, or 1920×1080 at 150 %."""
+    return QSize(min(1600, int(available.width() * 0.9)), min(1000, int(available.height() * 0.9)))
 
 
 def app_settings() -> QSettings:
@@ -103,9 +110,9 @@ class MainWindow(QMainWindow):
         row.addWidget(self._side_panel())
         row.addWidget(self.stack, 1)
         self.setCentralWidget(central)
-        self.db_label = QLabel("")
+        self.db_label = ElidedLabel("")  # a long path no longer widens the window
         self.db_label.setAccessibleName("Base de données ouverte")
-        self.user_label = QLabel("")
+        self.user_label = ElidedLabel("", mode=Qt.TextElideMode.ElideRight)
         self.user_label.setAccessibleName("Utilisateur connecté")
         self.statusBar().addWidget(self.db_label, 1)
         self.statusBar().addPermanentWidget(self.user_label)
@@ -311,11 +318,26 @@ class MainWindow(QMainWindow):
         geometry = settings.value("main/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+            self._fit_to_screen()
         else:
-            self.resize(1280, 800)
+            self.resize(default_size(self._available()))
         state = settings.value("main/state")
         if state is not None:
             self.restoreState(state)
+
+    def _available(self) -> QRect:
+        screen = QWidget.screen(self) or QGuiApplication.primaryScreen()  # self.screen(key) is ours
+        return screen.availableGeometry() if screen is not None else QRect(0, 0, 1280, 800)
+
+    def _fit_to_screen(self) -> None:
+        """A size kept from a larger screen (or before a change of scale)
+        never leaves the window taller or wider than this one."""
+        if self.isMaximized() or self.isFullScreen():
+            return
+        area = self._available()
+        if self.width() > area.width() or self.height() > area.height():
+            self.resize(min(self.width(), area.width()), min(self.height(), area.height()))
+            self.move(area.topLeft())
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         for widget in self._screens.values():

@@ -1,0 +1,94 @@
+"""Issue 14: every screen and the séance window fit 1024×768, 1280×720,
+1366×768 and 1920×1080 at 100 %, and 1920×1080 at 150 % (a subprocess with
+QT_SCALE_FACTOR=1.5: 1280×720 logical pixels, the fonts and icons really
+scaled). Screenshots of each go to ``$CUS_DESK_SCREENSHOTS`` or, without
+it, to this run's temporary folder (printed)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QRect
+from PySide6.QtWidgets import QApplication
+
+from cus_desk.demo import DEMO_LOGIN
+from cus_desk.ui.main_window import default_size
+from tests import screen_fit
+
+pytestmark = pytest.mark.gui
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def shots(tmp_path_factory, monkeypatch):
+    folder = os.environ.get("CUS_DESK_SCREENSHOTS") or str(tmp_path_factory.mktemp("screenshots"))
+    monkeypatch.setenv("CUS_DESK_SCREENSHOTS", folder)
+    print(f"\ncaptures d'écran : {folder}")
+    return Path(folder)
+
+
+@pytest.mark.parametrize("login", [DEMO_LOGIN, "pole.social"])
+def test_every_screen_and_the_seance_fit_every_size(qtbot, demo_db, shots, login):
+    db, window = screen_fit.open_windows(demo_db.url, login)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    found: list[str] = []
+    for width, height in screen_fit.SIZES:
+        for key in ("dashboard", "cases", "meetings", "seniors", "partners"):
+            window.show_screen(key)
+            found += [f"{width}×{height} {key} : {p}" for p in screen_fit.problems(window, width, height)]
+            screen_fit.shoot(window, f"{login}_{key}_{width}x{height}")
+    mode = screen_fit.seance_window(window)
+    assert mode is not None, "the demo has a session with an agenda"
+    qtbot.addWidget(mode)
+    for width, height in screen_fit.SIZES:
+        found += [f"{width}×{height} mode séance : {p}" for p in screen_fit.problems(mode, width, height)]
+        screen_fit.shoot(mode, f"{login}_seance_{width}x{height}")
+        # the summary is read without a horizontal scroll bar
+        assert not mode.summary_scroll.horizontalScrollBar().isVisible()
+    mode.close()
+    db.dispose()
+    assert not found, "\n".join(found)
+
+
+def test_the_seance_keeps_two_columns_on_a_wide_screen_and_one_on_a_narrow_one(qtbot, demo_db):
+    db, window = screen_fit.open_windows(demo_db.url, DEMO_LOGIN)
+    qtbot.addWidget(window)
+    mode = screen_fit.seance_window(window)
+    qtbot.addWidget(mode)
+    mode.resize(1920, 1080)
+    QApplication.processEvents()
+    assert mode._columns == 2 and mode.scale == 1.0
+    mode.resize(640, 480)
+    QApplication.processEvents()
+    assert mode._columns == 1 and mode.scale < 1.0
+    mode.close()
+    db.dispose()
+
+
+@pytest.mark.parametrize("screen,expected", [
+    ((1366, 728), (1229, 655)),    # 1366×768 less a 40-px task bar
+    ((1280, 680), (1152, 612)),    # 1920×1080 at 150 %
+    ((1024, 728), (921, 655)),
+    ((2560, 1400), (1600, 1000)),
+])
+def test_the_first_window_is_a_share_of_the_screen(screen, expected):
+    size = default_size(QRect(0, 0, *screen))
+    assert (size.width(), size.height()) == expected
+
+
+@pytest.mark.sqlite_only(reason="the subprocess opens the demo file")
+def test_everything_fits_1920x1080_at_150_percent(demo_db, shots):
+    env = dict(os.environ, QT_SCALE_FACTOR="1.5", QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.screen_fit", demo_db.url, DEMO_LOGIN, "1920", "1080"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.stdout.startswith("ratio 1.5 logical 1280x720"), result.stdout + result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert (shots / "seance_1920x1080_x1.5.png").exists()
