@@ -255,7 +255,7 @@ def test_save_situation_and_conflict_between_two_windows(qtbot, db, ctx, make_ca
     assert first.save()
     assert not first.is_dirty()
     second.summary.setPlainText("Version de la seconde fenêtre")
-    answer_next_box("Recharger")
+    answer_next_box("Recharger la version enregistrée")
     assert not second.save()
     # Reloaded: shows the stored version, nothing overwritten.
     assert second.summary.toPlainText() == "Version de la première fenêtre"
