@@ -56,6 +56,18 @@ def problems(window, width: int, height: int) -> list[str]:
     return found
 
 
+def clipped_labels(mode) -> list[str]:
+    """The summary cards of the séance whose text is cut off (a wrapped
+    label given less height than its text needs)."""
+    from PySide6.QtWidgets import QApplication
+
+    for _ in range(3):  # the layouts settle in a few passes
+        QApplication.processEvents()
+    return [label.accessibleName() for label in (mode.debt, mode.plans, mode.proposal, mode.previous,
+                                                  mode.journal, mode.current)
+            if label.isVisible() and label.height() < label.heightForWidth(label.width())]
+
+
 def shoot(window, name: str) -> Path | None:
     folder = os.environ.get("CUS_DESK_SCREENSHOTS")
     if not folder:

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMainWindow
 
 from cus_desk.domain.history import describe
@@ -54,7 +55,7 @@ def test_the_history_tab_speaks_french_with_names(qtbot, db, actors, make_case, 
     assert "Note confidentielle" in text and "Suivi psychiatrique" not in text
     assert "Dernier paiement : 20/10/2026" in text
     assert "Sophie Responsable" in text and "Camille Conseillère" in text
-    assert model.headerData(1, 1 if False else __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.Orientation.Horizontal) == "Par"
+    assert model.headerData(1, Qt.Orientation.Horizontal) == "Par"
 
 
 @pytest.mark.gui

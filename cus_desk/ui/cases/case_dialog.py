@@ -752,7 +752,8 @@ class CaseDialog(QDialog):
         text = f"Dossier {self.detail.reference} enregistré à {at}."
         self.saved_label.setText(text)
         self.saved_label.setAccessibleDescription(text)
-        QTimer.singleShot(10_000, lambda: self.saved_label.setText(""))
+        # Tied to the label: nothing runs if the window is gone by then.
+        QTimer.singleShot(10_000, self.saved_label, self.saved_label.clear)
         window = self.parentWidget().window() if self.parentWidget() is not None else None
         if isinstance(window, QMainWindow):
             window.statusBar().showMessage(text, 10_000)

@@ -298,9 +298,10 @@ class MeetingModeWindow(QWidget):
         splitter.setChildrenCollapsible(False)
         self.splitter = splitter
 
-    def _arrange_cards(self, columns: int) -> None:
-        """Two columns of cards when there is room, one below (#14)."""
-        if columns == self._columns:
+    def _arrange_cards(self, columns: int, force: bool = False) -> None:
+        """Two columns of cards when there is room, one below (#14); a last
+        card alone on its line takes the whole width."""
+        if columns == self._columns and not force:
             return
         self._columns = columns
         grid = self.cards_grid
@@ -308,8 +309,10 @@ class MeetingModeWindow(QWidget):
             grid.removeWidget(card)
         for row in range(grid.rowCount()):
             grid.setRowStretch(row, 0)
-        for n, card in enumerate(self._cards):
-            grid.addWidget(card, n // columns, n % columns)
+        shown = [c for c in self._cards if not (c is self._cards[-1] and c.isHidden())]
+        for n, card in enumerate(shown):
+            alone = columns == 2 and n == len(shown) - 1 and n % 2 == 0
+            grid.addWidget(card, n // columns, n % columns, 1, 2 if alone else 1)
         for col in range(2):
             grid.setColumnStretch(col, 1 if col < columns else 0)
         grid.setRowStretch(grid.rowCount(), 1)
@@ -544,7 +547,10 @@ class MeetingModeWindow(QWidget):
         s = self.summary
         # Whoever may not reveal sees nothing at all here: neither the items
         # nor a hint that some exist.
+        was_hidden = self.hidden_card.isHidden()
         self.hidden_card.setVisible(s is not None and s.can_reveal)
+        if was_hidden != self.hidden_card.isHidden():
+            self._arrange_cards(self._columns, force=True)
         if s is None or not s.can_reveal:
             return
         line = QWidget()
