@@ -101,3 +101,31 @@ def test_everything_fits_1920x1080_at_150_percent(demo_db, shots):
     assert result.stdout.startswith("ratio 1.5 logical 1280x720"), result.stdout + result.stderr
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     assert (shots / "seance_1920x1080_x1.5.png").exists()
+
+
+@pytest.mark.parametrize("screen", [(1366, 728), (1280, 680), (1024, 728)])
+def test_a_size_chosen_for_a_large_screen_is_capped(screen):
+    from cus_desk.ui.screen_size import capped
+
+    area = QRect(0, 0, *screen)
+    size = capped(1100, 760, area)
+    assert size.width() <= area.width() and size.height() <= area.height()
+    assert capped(600, 400, area).toTuple() == (600, 400)  # a small window keeps its size
+
+
+def test_the_case_windows_open_within_the_screen(qtbot, db, actors):
+    """The offscreen screen is 800×600: the case file (1100×760 wanted) and
+    the new-case form (900×720) open within it."""
+    from cus_desk.services.cases import CaseService
+    from cus_desk.ui.cases.case_dialog import CaseDialog
+    from cus_desk.ui.cases.new_case import NewCaseDialog
+    from cus_desk.ui.context import AppContext
+    from tests.cases.conftest import new_case_input
+
+    area = QApplication.primaryScreen().availableGeometry()
+    ctx = AppContext(db, actors["adviser_metz"])
+    case_id = CaseService(db, actors["adviser_metz"]).create_case(new_case_input(db))
+    for dialog in (CaseDialog(ctx, case_id), NewCaseDialog(ctx)):
+        qtbot.addWidget(dialog)
+        assert dialog.width() <= area.width() and dialog.height() <= area.height(), (
+            type(dialog).__name__, dialog.size(), area)

@@ -51,6 +51,7 @@ from cus_desk.ui.cases.widgets import (
     action_button,
 )
 from cus_desk.ui.common import confirm, show_error, show_info
+from cus_desk.ui.screen_size import initial_size
 
 
 def _table(model, name: str, stretch: int | None = None) -> QTableView:
@@ -107,7 +108,7 @@ class CaseDialog(QDialog):
         self._correcting: int | None = None
         self.setWindowTitle(f"Dossier {self.detail.reference}")
         self.setAccessibleName(f"Dossier {self.detail.reference}")
-        self.resize(1100, 760)
+        initial_size(self, 1100, 760)  # no taller than the screen (#14)
         self.setWindowFlag(Qt.WindowType.WindowMaximizeButtonHint, True)
 
         layout = QVBoxLayout(self)
