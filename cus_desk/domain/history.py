@@ -93,6 +93,9 @@ FIELD_LABELS: dict[str, str] = {
     "operation": "Opération",
     "date": "Date",
     "lieu": "Lieu",
+    "suivi": "Suivi",
+    "motif": "Motif",
+    "case_id": "Rattachement au dossier",
     "conflit": "Conflit d'enregistrement résolu",
     "champs_conserves": "Champs de sa saisie conservés",
 }
@@ -117,6 +120,18 @@ ENTITY_VALUE_LABELS: dict[tuple[str, str], dict] = {
     ("decision", "status"): {s.value if hasattr(s, "value") else s: label for s, label in FOLLOW_UP_LABELS.items()},
 }
 
+# What the séance may show on the projector, by the key of the reveal.
+REVEAL_ELEMENTS: dict[str, str] = {
+    "problematiques": "Problématiques réservées",
+    "orientations": "Orientations réservées",
+    "famille": "Composition familiale",
+    "situation": "Résumé de la situation",
+    "journal": "Contenu des dernières entrées du journal",
+    "note": "Note réservée",
+}
+VALUE_LABELS["suivi"] = {s.value if hasattr(s, "value") else s: label for s, label in FOLLOW_UP_LABELS.items()}
+VALUE_LABELS["suivi"]["commentaire"] = "commentaire ajouté"
+
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
@@ -133,10 +148,14 @@ def value_text(entity_type: str, key: str, value: Any, adviser_names: dict[int, 
     """One value as a conseillère reads it."""
     if value is None or value == "" or value == []:
         return "—"
+    if key == "element" and isinstance(value, str):
+        return REVEAL_ELEMENTS.get(value.split(":", 1)[0], "Élément réservé")
     if isinstance(value, bool):
         return "oui" if value else "non"
     if key == "adviser_id" and adviser_names is not None and isinstance(value, int):
         return adviser_names.get(value, "une autre conseillère")
+    if key == "case_id" and isinstance(value, int):
+        return "ce dossier"
     if key.endswith("_cents") and isinstance(value, int):
         return format_cents(value)
     labels = ENTITY_VALUE_LABELS.get((entity_type, key)) or VALUE_LABELS.get(key)

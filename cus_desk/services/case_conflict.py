@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from cus_desk.domain.errors import ValidationError
+from cus_desk.domain.errors import ConflictError, ValidationError
 from cus_desk.domain.history import field_label, value_text
 from cus_desk.services import audit
 from cus_desk.services.access import Permission
@@ -102,6 +102,11 @@ class CaseConflictService(CaseService):
         theirs = _stored_input(conflict.stored)
         merged = replace(theirs, **{k: getattr(mine, k) for k in chosen})
         mode = OVERWRITE if keep_mine is None or chosen == known else MERGE
+        if household is not None and household_version != conflict.stored.household.version:
+            raise ConflictError(
+                f"La composition du ménage a aussi été modifiée par {conflict.saved_by} : elle ne se "
+                "fusionne pas champ par champ. Notez vos changements d'occupants, rechargez le dossier "
+                "et saisissez-les de nouveau.")
         with self._write() as session:
             case = self._editable(session, conflict.case_id, conflict.version)
             version = self._update_case_in(session, case, merged)

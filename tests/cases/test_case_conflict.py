@@ -150,3 +150,21 @@ def test_the_second_window_merges_or_overwrites(qtbot, db, actors, make_case, mo
     assert (stored.summary, stored.fsl_number) == (expected, "FSL-CAMILLE")
     assert second.summary.toPlainText() == expected  # the form shows what is stored
     assert not second.is_dirty()
+
+
+def test_household_changes_on_both_sides_are_not_merged_silently(db, actors, make_case):
+    from cus_desk.services.cases import HouseholdInput, MemberInput
+
+    case_id = make_case()
+    camille = CaseConflictService(db, actors["adviser_metz"])
+    sophie = CaseService(db, actors["social_head"])
+    seen = camille.get(case_id, audit_read=False)
+    members = [MemberInput(m.last_name, m.first_name, m.birth_date, m.relationship_kind) for m in seen.household.members]
+    sophie.save_case_file(case_id, replace(_input(sophie, case_id), summary="Bilan de Sophie"), seen.version,
+                          HouseholdInput(members, "03 87 11 11 11"), seen.household.version)
+    mine = replace(_input(camille, case_id), summary="Bilan de Camille")
+    conflict = camille.conflict(case_id, mine)
+    with pytest.raises(ConflictError, match="composition du ménage a aussi été modifiée par Sophie"):
+        camille.resolve(conflict, mine, None, HouseholdInput(members, "03 87 22 22 22"), seen.household.version)
+    stored = camille.get(case_id, audit_read=False)
+    assert (stored.summary, stored.household.phone) == ("Bilan de Sophie", "03 87 11 11 11")

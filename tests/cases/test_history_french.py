@@ -77,3 +77,17 @@ def test_saving_shows_a_confirmation(qtbot, db, actors, make_case):
     assert not dialog.save()
     assert dialog.saved_label.text() == ""
     assert CaseService(db, actors["adviser_metz"]).get(dialog.case_id, audit_read=False).summary == "Nouvelle situation"
+
+
+@pytest.mark.parametrize("entity,details,expected", [
+    ("decision", {"seance": 4, "type": "saisine_fsl", "responsable": "CS Metz", "echeance": "2027-01-31"},
+     "Type de décision : Saisine du FSL ; Responsable : CS Metz ; Échéance : 31/01/2027"),
+    ("case", {"element": "note:17", "operation": "affiché", "seance": 4},
+     "Élément : Note réservée ; Opération : affiché"),
+    ("agenda_item", {"ordre_du_jour": ["", "CAS-2026-0042"]}, "Ordre du jour : CAS-2026-0042"),
+    ("decision", {"suivi": "commentaire"}, "Suivi : commentaire ajouté"),
+    ("journal_entry", {"kind": "entretien", "occurred_on": "2026-11-02", "corrects_id": None, "length": 80},
+     "Type : Entretien ; Date : 02/11/2026"),
+])
+def test_meeting_and_journal_events_read_like_french(entity, details, expected):
+    assert describe(entity, details) == expected
