@@ -4,7 +4,7 @@ with the open database, geometry kept in QSettings."""
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, QSettings, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from cus_desk import APP_NAME, APP_ORG
 from cus_desk.ui.elided_label import ElidedLabel
+from cus_desk.ui.screen_size import available
 from cus_desk.ui.screens import SCREENS, ScreenSpec, may_open, screen_class
 
 # Optional methods of a screen, and the window action that forwards to each.
@@ -317,27 +318,12 @@ class MainWindow(QMainWindow):
         settings = app_settings()
         geometry = settings.value("main/geometry")
         if geometry is not None:
-            self.restoreGeometry(geometry)
-            self._fit_to_screen()
+            self.restoreGeometry(geometry)  # Qt brings it within a smaller screen
         else:
-            self.resize(default_size(self._available()))
+            self.resize(default_size(available(self)))
         state = settings.value("main/state")
         if state is not None:
             self.restoreState(state)
-
-    def _available(self) -> QRect:
-        screen = QWidget.screen(self) or QGuiApplication.primaryScreen()  # self.screen(key) is ours
-        return screen.availableGeometry() if screen is not None else QRect(0, 0, 1280, 800)
-
-    def _fit_to_screen(self) -> None:
-        """A size kept from a larger screen (or before a change of scale)
-        never leaves the window taller or wider than this one."""
-        if self.isMaximized() or self.isFullScreen():
-            return
-        area = self._available()
-        if self.width() > area.width() or self.height() > area.height():
-            self.resize(min(self.width(), area.width()), min(self.height(), area.height()))
-            self.move(area.topLeft())
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         for widget in self._screens.values():

@@ -129,3 +129,4 @@ def test_the_case_windows_open_within_the_screen(qtbot, db, actors):
         qtbot.addWidget(dialog)
         assert dialog.width() <= area.width() and dialog.height() <= area.height(), (
             type(dialog).__name__, dialog.size(), area)
+
