@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QAccessible, QAccessibleEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QMainWindow,
     QAbstractItemView,
@@ -753,6 +753,8 @@ class CaseDialog(QDialog):
         text = f"Dossier {self.detail.reference} enregistré à {at}."
         self.saved_label.setText(text)
         self.saved_label.setAccessibleDescription(text)
+        # Read out by a screen reader, as a message box would be.
+        QAccessible.updateAccessibility(QAccessibleEvent(self.saved_label, QAccessible.Event.Alert))
         # Tied to the label: nothing runs if the window is gone by then.
         QTimer.singleShot(10_000, self.saved_label, self.saved_label.clear)
         window = self.parentWidget().window() if self.parentWidget() is not None else None
