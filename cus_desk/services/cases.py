@@ -7,7 +7,6 @@ index for the search box) so that 100,000 cases stay fluid."""
 
 from __future__ import annotations
 
-import json
 import time
 import weakref
 from collections.abc import Sequence
@@ -45,7 +44,6 @@ from cus_desk.store.models.cases import (
 )
 from cus_desk.store.models.core import (
     Agency,
-    AuditEvent,
     Household,
     Lease,
     Partner,
