@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime
 
 from cus_desk.domain.clock import PARIS  # noqa: E402  (re-exported)
 
-NBSP = "\u202f"  # narrow no-break space, the French thousands separator
+# The French thousands separator: a no-break space (U+00A0). Not the narrow
+# one (U+202F): reportlab breaks lines there and printed « 1 / 102,66 € » (#14).
+NBSP = "\u00a0"
 
 
 def format_cents(cents: int | None, *, currency: bool = True) -> str:

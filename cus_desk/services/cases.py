@@ -7,7 +7,6 @@ index for the search box) so that 100,000 cases stay fluid."""
 
 from __future__ import annotations
 
-import json
 import time
 import weakref
 from collections.abc import Sequence
@@ -27,7 +26,7 @@ from cus_desk.domain.meetings import is_sensitive_problem
 from cus_desk.domain.reference import LEASE_KINDS, RELATIONSHIP_KINDS, is_sensitive_partner_category
 from cus_desk.domain.roles import Role
 from cus_desk.domain.settings import REFERRAL_OVERDUE_DAYS
-from cus_desk.services import access, audit
+from cus_desk.services import access, audit, case_history
 from cus_desk.services.access import CaseAccess, Permission
 from cus_desk.services.base import Service, check_version
 from cus_desk.services.case_signalements import CaseSignalementView, household_signalements
@@ -46,7 +45,6 @@ from cus_desk.store.models.cases import (
 )
 from cus_desk.store.models.core import (
     Agency,
-    AuditEvent,
     Household,
     Lease,
     Partner,
@@ -289,6 +287,14 @@ class HistoryView:
     action: str
     entity_type: str
     details: dict
+    user_name: str = ""  # the person's name, as elsewhere (#14)
+    text: str = ""  # the details in French (domain.history)
+
+    @property
+    def entity_label(self) -> str:
+        from cus_desk.domain.history import entity_label
+
+        return entity_label(self.entity_type)
 
     @property
     def action_label(self) -> str:
@@ -872,15 +878,7 @@ class CaseService(Service):
                         .order_by(ConfidentialNote.created_at.desc(), ConfidentialNote.id.desc())
                     )
                 )
-            history = tuple(
-                HistoryView(e.occurred_at, e.user_login, e.action, e.entity_type,
-                            json.loads(e.details_json or "{}"))
-                for e in session.scalars(
-                    select(AuditEvent).where(AuditEvent.case_id == case.id)
-                    .where(AuditEvent.action != audit.Action.READ)
-                    .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(500)
-                )
-            )
+            history = case_history.history(session, case.id)
         plans = tuple(
             PlanView(p.id, p.agreed_on, p.monthly_cents, p.months, p.status, p.note if full else "",
                      p.version)

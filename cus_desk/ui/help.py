@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from cus_desk import APP_NAME
 from cus_desk.paths import resources_dir
+from cus_desk.ui.screen_size import initial_size
 
 INDEX = "index.md"
 
@@ -127,7 +128,7 @@ class HelpDialog(QDialog):
         layout.addLayout(bottom)
         self.topics.currentItemChanged.connect(self._on_topic)
         self.browser.sourceChanged.connect(self._sync_topic)
-        self.resize(980, 660)
+        initial_size(self, 980, 660)  # no taller than the screen (#14)
         self.show_page(INDEX)
 
     def _add_heading(self, text: str) -> None:

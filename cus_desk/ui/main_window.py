@@ -3,7 +3,7 @@ with the open database, geometry kept in QSettings."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QRect, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from cus_desk import APP_NAME, APP_ORG
+from cus_desk.ui.elided_label import ElidedLabel
+from cus_desk.ui.screen_size import available
 from cus_desk.ui.screens import SCREENS, ScreenSpec, may_open, screen_class
 
 # Optional methods of a screen, and the window action that forwards to each.
@@ -27,6 +29,12 @@ SCREEN_HOOKS = {
     "print": "print_current",
     "meeting_mode": "toggle_meeting_mode",
 }
+
+
+def default_size(available: QRect) -> QSize:
+    """The first window: 90 % of the screen's free area (never more than
+    1600×1000), so that it fits a 1366×768 laptop, or 1920×1080 at 150 %."""
+    return QSize(min(1600, int(available.width() * 0.9)), min(1000, int(available.height() * 0.9)))
 
 
 def app_settings() -> QSettings:
@@ -103,9 +111,9 @@ class MainWindow(QMainWindow):
         row.addWidget(self._side_panel())
         row.addWidget(self.stack, 1)
         self.setCentralWidget(central)
-        self.db_label = QLabel("")
+        self.db_label = ElidedLabel("")  # a long path no longer widens the window
         self.db_label.setAccessibleName("Base de données ouverte")
-        self.user_label = QLabel("")
+        self.user_label = ElidedLabel("", mode=Qt.TextElideMode.ElideRight)
         self.user_label.setAccessibleName("Utilisateur connecté")
         self.statusBar().addWidget(self.db_label, 1)
         self.statusBar().addPermanentWidget(self.user_label)
@@ -310,9 +318,9 @@ class MainWindow(QMainWindow):
         settings = app_settings()
         geometry = settings.value("main/geometry")
         if geometry is not None:
-            self.restoreGeometry(geometry)
+            self.restoreGeometry(geometry)  # Qt brings it within a smaller screen
         else:
-            self.resize(1280, 800)
+            self.resize(default_size(available(self)))
         state = settings.value("main/state")
         if state is not None:
             self.restoreState(state)

@@ -116,7 +116,7 @@ def test_create_case_by_typing_then_find_it(qtbot, db, ctx):
     type_text(qtbot, screen.search, "zoe mart")  # accents folded, several words
     assert screen.model.rowCount() == 1
     assert screen.model.index(0, 1).data() == "MARTIN Zoé"
-    assert screen.model.index(0, 8).data() == "1\u202f234,56\u00a0€"
+    assert screen.model.index(0, 8).data() == "1\u00a0234,56\u00a0€"
     screen.search.clear()
     type_text(qtbot, screen.search, "inconnu")
     assert screen.model.rowCount() == 0
@@ -255,7 +255,7 @@ def test_save_situation_and_conflict_between_two_windows(qtbot, db, ctx, make_ca
     assert first.save()
     assert not first.is_dirty()
     second.summary.setPlainText("Version de la seconde fenêtre")
-    answer_next_box("Recharger")
+    answer_next_box("Recharger la version enregistrée")
     assert not second.save()
     # Reloaded: shows the stored version, nothing overwritten.
     assert second.summary.toPlainText() == "Version de la première fenêtre"

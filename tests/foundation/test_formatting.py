@@ -6,10 +6,10 @@ from cus_desk.domain.formatting import age_on, format_cents, format_date, format
 
 
 def test_amounts_in_french():
-    assert format_cents(123456) == "1\u202f234,56\u00a0€"
+    assert format_cents(123456) == "1\u00a0234,56\u00a0€"
     assert format_cents(-5) == "-0,05\u00a0€"
     assert format_cents(0) == "0,00\u00a0€"
-    assert format_cents(100_000_000, currency=False) == "1\u202f000\u202f000,00"
+    assert format_cents(100_000_000, currency=False) == "1\u00a0000\u00a0000,00"
     assert format_cents(None) == ""
 
 

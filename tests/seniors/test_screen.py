@@ -319,7 +319,7 @@ def test_open_the_case_file_from_a_signalement(qtbot, db, actors, recovery, extr
         with db.read_session() as s:
             assert s.scalar(select(func.count(Case.id))) == 0
         assert "Aucun dossier n'est ouvert pour ce ménage" in asked[0]
-        assert "Impayé de 1\u202f234,56\u00a0€ (3 mois) au 31/10/2026 selon l'extrait." in asked[0]
+        assert "Impayé de 1\u00a0234,56\u00a0€ (3 mois) au 31/10/2026 selon l'extrait." in asked[0]
         screen._confirm = lambda question: (asked.append(question), True)[1]
         qtbot.mouseClick(screen.case_button, Qt.MouseButton.LeftButton)
     finally:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAccessible, QAccessibleEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QMainWindow,
     QAbstractItemView,
     QComboBox,
     QDialog,
@@ -51,6 +52,7 @@ from cus_desk.ui.cases.widgets import (
     action_button,
 )
 from cus_desk.ui.common import confirm, show_error, show_info
+from cus_desk.ui.screen_size import initial_size
 
 
 def _table(model, name: str, stretch: int | None = None) -> QTableView:
@@ -74,17 +76,6 @@ def _table(model, name: str, stretch: int | None = None) -> QTableView:
 def _first_line(text: str, limit: int = 120) -> str:
     line = text.strip().splitlines()[0] if text.strip() else ""
     return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def _history_details(details: dict) -> str:
-    parts = []
-    for key, value in details.items():
-        if isinstance(value, list) and len(value) == 2:
-            old, new = value
-            parts.append(f"{key} : {old if old not in (None, '') else '—'} → {new if new not in (None, '') else '—'}")
-        else:
-            parts.append(f"{key} : {value}")
-    return " ; ".join(parts)
 
 
 class ConflictBox(QMessageBox):
@@ -118,7 +109,7 @@ class CaseDialog(QDialog):
         self._correcting: int | None = None
         self.setWindowTitle(f"Dossier {self.detail.reference}")
         self.setAccessibleName(f"Dossier {self.detail.reference}")
-        self.resize(1100, 760)
+        initial_size(self, 1100, 760)  # no taller than the screen (#14)
         self.setWindowFlag(Qt.WindowType.WindowMaximizeButtonHint, True)
 
         layout = QVBoxLayout(self)
@@ -139,7 +130,12 @@ class CaseDialog(QDialog):
         for b in (self.status_button, self.judicial_button):
             b.setVisible(self.editable)
             actions.addWidget(b)
+        self.saved_label = QLabel("")
+        self.saved_label.setObjectName("saved_confirmation")
+        self.saved_label.setAccessibleName("Confirmation d'enregistrement")
+        self.saved_label.setStyleSheet("color: #1B6E20; font-weight: bold;")
         actions.addStretch(1)
+        actions.addWidget(self.saved_label)
         self.save_button.setVisible(self.editable)
         actions.addWidget(self.save_button)
         actions.addWidget(self.close_button)
@@ -214,10 +210,10 @@ class CaseDialog(QDialog):
             self, tooltip_fn=lambda d: d.text[:2000],
         )
         self.history_model = RowsModel(
-            ("Date", "Utilisateur", "Action", "Objet", "Détail"),
-            lambda h: (format_datetime(h.occurred_at), h.user_login, h.action_label, h.entity_type,
-                       _first_line(_history_details(h.details), 200)),
-            self, tooltip_fn=lambda h: _history_details(h.details)[:2000],
+            ("Date", "Par", "Action", "Objet", "Détail"),
+            lambda h: (format_datetime(h.occurred_at), h.user_name, h.action_label, h.entity_label,
+                       _first_line(h.text, 200)),
+            self, tooltip_fn=lambda h: h.text[:2000],
         )
 
 
@@ -668,7 +664,8 @@ class CaseDialog(QDialog):
         self.reload()
         self.ctx.bus.data_changed.emit("cases")
 
-    def _apply(self, call: Callable[[], object], errors: FieldErrors | None = None) -> bool:
+    def _apply(self, call: Callable[[], object], errors: FieldErrors | None = None,
+               on_conflict: Callable[[ConflictError], bool] | None = None) -> bool:
         """Run one service call on this case. A validation error is shown next
         to its field (in ``errors``), a conflict offers to reload, any other
         refusal is shown; on success this window and the other screens
@@ -684,6 +681,8 @@ class CaseDialog(QDialog):
                 errors.show(exc)
             return False
         except ConflictError as exc:
+            if on_conflict is not None:
+                return on_conflict(exc)
             self._conflict(exc)
             return False
         except CusDeskError as exc:
@@ -739,9 +738,66 @@ class CaseDialog(QDialog):
         economics_dirty = self.economics.is_dirty()
         if economics_dirty and not self.economics.check():
             return False
-        if not self._apply(store, self.errors):
+        if not self._apply(store, self.errors, on_conflict=self._case_conflict):
             return False
-        return self.economics.save() if economics_dirty else True
+        if economics_dirty and not self.economics.save():
+            return False
+        self._confirm_saved()
+        return True
+
+    def _household_change(self) -> HouseholdInput | None:
+        if self._household_state(self._form_state()) != self._household_state(self._snapshot):
+            return HouseholdInput(self.members.members(), self.phone.text())
+        return None
+
+    def _case_conflict(self, exc: ConflictError) -> bool:
+        """Someone saved this case meanwhile: who, when, what differs, and a
+        deliberate merge or overwrite (#14). True when saved."""
+        from cus_desk.services.case_conflict import CaseConflictService
+        from cus_desk.ui.cases.conflict_dialog import ConflictDialog
+
+        service = CaseConflictService(self.ctx.db, self.ctx.actor)
+        try:
+            mine = self.case_input()
+            conflict = service.conflict(self.case_id, mine)
+        except CusDeskError as other:
+            show_error(self, other)
+            return False
+        dialog = ConflictDialog(conflict, self)
+        dialog.exec()
+        if dialog.choice == "reload":
+            self.reload()
+            return False
+        if dialog.choice not in ("merge", "overwrite"):
+            return False  # back to the form, her input intact
+        keep = None if dialog.choice == "overwrite" else dialog.keep_mine()
+        household = self._household_change()
+        try:
+            service.resolve(conflict, mine, keep, household,
+                            self.detail.household.version if household is not None else None)
+        except ConflictError as again:
+            show_error(self, again)
+            return False
+        except CusDeskError as other:
+            show_error(self, other)
+            return False
+        self._changed()
+        return True
+
+    def _confirm_saved(self) -> None:
+        """A visible, accessible confirmation: a line under the buttons, and
+        the main window's status bar."""
+        at = format_datetime(self.service.clock.now())[-5:]
+        text = f"Dossier {self.detail.reference} enregistré à {at}."
+        self.saved_label.setText(text)
+        self.saved_label.setAccessibleDescription(text)
+        # Read out by a screen reader, as a message box would be.
+        QAccessible.updateAccessibility(QAccessibleEvent(self.saved_label, QAccessible.Event.Alert))
+        # Tied to the label: nothing runs if the window is gone by then.
+        QTimer.singleShot(10_000, self.saved_label, self.saved_label.clear)
+        window = self.parentWidget().window() if self.parentWidget() is not None else None
+        if isinstance(window, QMainWindow):
+            window.statusBar().showMessage(text, 10_000)
 
     def _conflict(self, exc: ConflictError) -> None:
         box = ConflictBox(self, exc.message)

@@ -42,6 +42,7 @@ from cus_desk.ui.cases.widgets import (
     ProblemsBox,
 )
 from cus_desk.ui.common import confirm, show_error
+from cus_desk.ui.screen_size import initial_size
 
 
 class NewCaseDialog(QDialog):
@@ -53,7 +54,7 @@ class NewCaseDialog(QDialog):
         self.existing: LeaseLookup | None = None
         self.setWindowTitle("Nouveau dossier CAS")
         self.setAccessibleName("Nouveau dossier CAS")
-        self.resize(900, 720)
+        initial_size(self, 900, 720)  # no taller than the screen (#14)
 
         outer = QVBoxLayout(self)
         self.error_label = QLabel()

@@ -25,6 +25,7 @@ from cus_desk.services import access
 from cus_desk.services.cases import CaseFilter, CaseService
 from cus_desk.ui.cases.models import COLUMNS, PAGE, CaseListModel
 from cus_desk.ui.common import show_error
+from cus_desk.ui.flow_layout import FlowLayout
 
 
 class CaseTable(QTableView):
@@ -77,8 +78,8 @@ class CasesScreen(QWidget):
         top.addWidget(self.open_button)
         layout.addLayout(top)
 
-        # Filters
-        filters = QHBoxLayout()
+        # Filters: they wrap onto a second line on a narrow screen (#14)
+        filters = FlowLayout()
         self.agency = QComboBox()
         self.agency.setAccessibleName("Filtrer par agence")
         self.agency.addItem("Toutes les agences", None)
@@ -104,7 +105,6 @@ class CasesScreen(QWidget):
             filters.addWidget(w)
         filters.addWidget(self.to_present)
         filters.addWidget(self.overdue)
-        filters.addStretch(1)
         layout.addLayout(filters)
 
         # Table

@@ -10,11 +10,13 @@ typed on: moving on or leaving asks what to do with it."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from html import escape
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QCompleter,
     QFormLayout,
@@ -39,21 +41,43 @@ from cus_desk.services.meetings import CommissionSummary, MeetingService
 from cus_desk.ui.cases.economics import debt_html
 from cus_desk.ui.common import choose, choose_item, confirm, set_accessible, show_error
 
-STYLE = """
+STYLE_TEMPLATE = """
 QWidget#meetingMode { background: #F7F9FC; }
-QWidget#meetingMode QLabel { font-size: 15pt; }
-QWidget#meetingMode QLabel#mmProgress { font-size: 20pt; color: #1F3A5F; font-weight: bold; }
-QWidget#meetingMode QLabel#mmTitle { font-size: 26pt; font-weight: bold; }
-QWidget#meetingMode QLabel#mmSub { font-size: 17pt; color: #333; }
-QWidget#meetingMode QLabel[section="true"] { font-size: 17pt; font-weight: bold; color: #1F3A5F; }
+QWidget#meetingMode QLabel { font-size: {15}pt; }
+QWidget#meetingMode QLabel#mmProgress { font-size: {20}pt; color: #1F3A5F; font-weight: bold; }
+QWidget#meetingMode QLabel#mmTitle { font-size: {26}pt; font-weight: bold; }
+QWidget#meetingMode QLabel#mmSub { font-size: {17}pt; color: #333; }
+QWidget#meetingMode QLabel[section="true"] { font-size: {17}pt; font-weight: bold; color: #1F3A5F; }
 QWidget#meetingMode QFrame#mmCard { background: white; border: 1px solid #C8D1DC; border-radius: 6px; }
-QWidget#meetingMode QLabel#mmBody { font-size: 16pt; }
-QWidget#meetingMode QPushButton { font-size: 14pt; padding: 6px 14px; }
-QWidget#meetingMode QComboBox, QWidget#meetingMode QLineEdit, QWidget#meetingMode QPlainTextEdit { font-size: 15pt; }
-QWidget#meetingMode QLabel#mmHiddenLabel { font-size: 15pt; color: #555; }
-QWidget#meetingMode QLabel#mmRevealed { font-size: 15pt; background: #FFF7E0; border: 1px solid #E5C07B; padding: 6px; }
-QWidget#meetingMode QLabel#mmFormError { font-size: 14pt; color: #B00020; }
+QWidget#meetingMode QLabel#mmBody { font-size: {16}pt; }
+QWidget#meetingMode QPushButton { font-size: {14}pt; padding: 4px 10px; }
+QWidget#meetingMode QComboBox, QWidget#meetingMode QLineEdit, QWidget#meetingMode QPlainTextEdit { font-size: {15}pt; }
+QWidget#meetingMode QLabel#mmHiddenLabel { font-size: {15}pt; color: #555; }
+QWidget#meetingMode QLabel#mmRevealed { font-size: {15}pt; background: #FFF7E0; border: 1px solid #E5C07B; padding: 6px; }
+QWidget#meetingMode QLabel#mmFormError { font-size: {14}pt; color: #B00020; }
 """
+
+# The summary is sized for a 1920×1080 projector; on a smaller screen (or at
+# 150 %) the type shrinks with the window, down to this factor, rather than
+# pushing half of the summary out of sight (#14).
+MIN_SCALE = 0.72
+
+
+def style_for(scale: float) -> str:
+    """The style sheet with every ``{N}pt`` font size multiplied by ``scale``."""
+    return re.sub(r"\{(\d+)\}pt", lambda m: f"{int(m.group(1)) * scale:.1f}pt", STYLE_TEMPLATE)
+
+
+def scale_for(width: int, height: int) -> float:
+    """1.0 from 1600×900 up; smaller below, in steps of 0.04."""
+    raw = min(width / 1600, height / 900, 1.0)
+    return max(MIN_SCALE, round(raw / 0.04) * 0.04)
+
+
+def money(cents: int | None) -> str:
+    """An amount for rich text, never split across two lines."""
+    text = escape(format_cents(cents))
+    return f"<span style='white-space:nowrap'>{text}</span>" if text else ""
 
 
 def parse_french_date(text: str) -> date | None:
@@ -74,7 +98,8 @@ def _card(title: str) -> tuple[QFrame, QVBoxLayout]:
     frame = QFrame()
     frame.setObjectName("mmCard")
     layout = QVBoxLayout(frame)
-    layout.setAlignment(Qt.AlignmentFlag.AlignTop)
+    # No AlignTop here: aligned, a wrapped label gets its one-line height
+    # and its last lines were cut off; a stretch below keeps it at the top.
     heading = QLabel(title)
     heading.setProperty("section", True)
     heading.setWordWrap(True)
@@ -110,7 +135,10 @@ class MeetingModeWindow(QWidget):
         self.form_case_id: int | None = None  # the case the decision form belongs to
         self.setObjectName("meetingMode")
         self.setWindowTitle("CUS Desk — Mode séance")
-        self.setStyleSheet(STYLE)
+        self.scale = 1.0
+        self.setStyleSheet(style_for(self.scale))
+        self._cards: list[QFrame] = []
+        self._columns = 0
         set_accessible(self, "Mode séance de la Commission d'Action Sociale")
         self._build()
         self._shortcuts()
@@ -141,6 +169,11 @@ class MeetingModeWindow(QWidget):
         self.prev_button.clicked.connect(self.previous_case)
         self.next_button.clicked.connect(self.next_case)
         self.quit_button.clicked.connect(self.close)
+        # Long session labels wrap rather than push the buttons off screen.
+        self.progress.setWordWrap(True)
+        self.progress.setMinimumWidth(120)
+        self.quit_button.setText("Quitter (Échap)")
+        self.quit_button.setToolTip("Quitter le mode séance (Échap ou F11)")
         top.addWidget(self.progress, 1)
         top.addWidget(self.prev_button)
         top.addWidget(self.next_button)
@@ -183,19 +216,20 @@ class MeetingModeWindow(QWidget):
         self.hidden_card = hidden
         self.hidden_holder = QVBoxLayout()
         self.hidden_layout.addLayout(self.hidden_holder)
-        grid.addWidget(debt, 0, 0)
-        grid.addWidget(plan, 0, 1)
-        grid.addWidget(proposal, 1, 0)
-        grid.addWidget(previous, 1, 1)
-        grid.addWidget(journal, 2, 0)
-        grid.addWidget(hidden, 2, 1)
-        grid.setRowStretch(3, 1)
-        grid.setColumnStretch(0, 1)
-        grid.setColumnStretch(1, 1)
+        self.cards_grid = grid
+        self._cards = [debt, plan, proposal, previous, journal, hidden]
+        for card in self._cards:
+            card.layout().addStretch(1)
+            card.setMinimumWidth(0)
+        self._arrange_cards(2)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(left_holder)
+        scroll.setMinimumWidth(260)
+        scroll.viewport().installEventFilter(self)  # its width decides the columns
+        self.summary_scroll = scroll
+        set_accessible(scroll, "Synthèse du dossier pour la commission")
         splitter.addWidget(scroll)
 
         # Right: decisions of this session on the case + entry form
@@ -208,6 +242,8 @@ class MeetingModeWindow(QWidget):
         self.current = _body("Décisions de la séance sur ce dossier")
         right_l.addWidget(self.current)
         form = QFormLayout()
+        # On a narrow screen the labels go above their fields.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.type_combo = QComboBox()
         for t in DecisionType:
             self.type_combo.addItem(t.label, t.value)
@@ -242,19 +278,68 @@ class MeetingModeWindow(QWidget):
         self.form_error.setWordWrap(True)
         set_accessible(self.form_error, "Erreur de saisie")
         right_l.addWidget(self.form_error)
-        self.save_button = QPushButton("Enregistrer la décision (Ctrl+Entrée)")
+        self.type_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.type_combo.setMinimumContentsLength(12)
+        self.save_button = QPushButton("Enregistrer (Ctrl+Entrée)")
+        self.save_button.setToolTip("Enregistrer la décision (Ctrl+Entrée)")
         set_accessible(self.save_button, "Enregistrer la décision")
         self.save_button.clicked.connect(self.save_decision)
         right_l.addWidget(self.save_button)
         right_l.addStretch(1)
-        splitter.addWidget(right)
-        splitter.setSizes([1000, 600])
+        right_scroll = QScrollArea()
+        right_scroll.setWidgetResizable(True)
+        right_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        right_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        right_scroll.setWidget(right)
+        right_scroll.setMinimumWidth(280)
+        self.form_scroll = right_scroll
+        splitter.addWidget(right_scroll)
+        splitter.setStretchFactor(0, 5)
+        splitter.setStretchFactor(1, 3)
+        splitter.setChildrenCollapsible(False)
+        self.splitter = splitter
+
+    def _arrange_cards(self, columns: int, force: bool = False) -> None:
+        """Two columns of cards when there is room, one below (#14); a last
+        card alone on its line takes the whole width."""
+        if columns == self._columns and not force:
+            return
+        self._columns = columns
+        grid = self.cards_grid
+        for card in self._cards:
+            grid.removeWidget(card)
+        for row in range(grid.rowCount()):
+            grid.setRowStretch(row, 0)
+        shown = [c for c in self._cards if not (c is self._cards[-1] and c.isHidden())]
+        for n, card in enumerate(shown):
+            alone = columns == 2 and n == len(shown) - 1 and n % 2 == 0
+            grid.addWidget(card, n // columns, n % columns, 1, 2 if alone else 1)
+        for col in range(2):
+            grid.setColumnStretch(col, 1 if col < columns else 0)
+        grid.setRowStretch(grid.rowCount(), 1)
+
+    def _fit(self) -> None:
+        """Type size and columns follow the window's size."""
+        scale = scale_for(self.width(), self.height())
+        if abs(scale - self.scale) > 0.001:
+            self.scale = scale
+            self.setStyleSheet(style_for(scale))
+            if self.summary is not None:
+                self.render()
+        width = self.summary_scroll.viewport().width()
+        self._arrange_cards(2 if width >= 560 * self.scale + 40 else 1)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._fit()
 
     def _shortcuts(self) -> None:
-        """Keys work wherever the focus is: the form fields pass the
-        navigation and save keys up to the window (eventFilter)."""
-        for w in (self.type_combo, self.text_edit, self.responsible_edit, self.due_edit):
-            w.installEventFilter(self)
+        """Keys work wherever the focus is in this window: an application
+        event filter sees them before the focused widget (a scroll area or
+        a selectable label used to swallow Page suivante and the arrows
+        after a click). In a form field, plain arrows stay with the field."""
+        self._fields = (self.type_combo, self.text_edit, self.responsible_edit, self.due_edit)
+        self._filtering = False
         QWidget.setTabOrder(self.type_combo, self.text_edit)
         QWidget.setTabOrder(self.text_edit, self.responsible_edit)
         QWidget.setTabOrder(self.responsible_edit, self.due_edit)
@@ -280,14 +365,49 @@ class MeetingModeWindow(QWidget):
             return False
         return True
 
+    def _in_field(self, widget) -> bool:
+        return any(widget is f or f.isAncestorOf(widget) for f in self._fields)
+
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
-        if event.type() == QEvent.Type.KeyPress and self._handle_key(event, in_field=True):
-            return True
+        kind = event.type()
+        if kind == QEvent.Type.Resize and obj is self.summary_scroll.viewport():
+            self._fit()
+        elif kind == QEvent.Type.KeyPress and isinstance(obj, QWidget) and obj.window() is self:
+            focus = QApplication.focusWidget()
+            # Once per key press: at the widget it is sent to, not again as
+            # it travels up to the parents.
+            if obj is self or obj is focus or (focus is None or focus.window() is not self):
+                if self._handle_key(event, in_field=self._in_field(obj)):
+                    return True
         return super().eventFilter(obj, event)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt API
-        if not self._handle_key(event, in_field=False):
+        # Sent straight to the window (no filter installed yet).
+        if self._filtering or not self._handle_key(event, in_field=False):
             super().keyPressEvent(event)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if not self._filtering:
+            QApplication.instance().installEventFilter(self)
+            QApplication.instance().focusChanged.connect(self._focus_changed)
+            self._filtering = True
+        super().showEvent(event)
+        self._fit()
+
+    def _stop_filtering(self) -> None:
+        if self._filtering:
+            QApplication.instance().removeEventFilter(self)
+            QApplication.instance().focusChanged.disconnect(self._focus_changed)
+            self._filtering = False
+
+    def _focus_changed(self, old, _new) -> None:
+        """Leaving « Responsable » (Alt+C, Tab, a click) closes its list of
+        names: left open, it caught the next key typed and sent it back to
+        « Responsable » (31/01/2027 became 01/01/2027)."""
+        if old is self.responsible_edit:
+            completer = self.responsible_edit.completer()
+            if completer is not None and completer.popup().isVisible():
+                completer.popup().hide()
 
     def _set_form_enabled(self, on: bool, status: str) -> None:
         for w in (self.type_combo, self.text_edit, self.responsible_edit, self.due_edit, self.save_button):
@@ -387,7 +507,7 @@ class MeetingModeWindow(QWidget):
         # One debt, with its date and origin (case_economics.debt_of), then
         # the stage of the procedure and the CCAPEX warning (#14).
         debt = [debt_html(s.debt)] if s.debt is not None else [
-            f"Au dossier : <b>{escape(format_cents(s.arrears_cents)) or 'non renseignée'}</b>"]
+            f"Au dossier : <b>{money(s.arrears_cents) or 'non renseignée'}</b>"]
         if s.procedure_stage:
             debt.append(f"<br/>Procédure : {escape(s.procedure_stage)}")
         if s.budget_lines:
@@ -396,8 +516,8 @@ class MeetingModeWindow(QWidget):
             debt.append(f"<br/><span style='color:#B00020'><b>⚠ {escape(s.ccapex_warning)}</b></span>")
         trend = f"<br/>Tendance : <b>{escape(s.trend_label)}</b>"
         if len(s.trend_points) > 1:
-            trend += "<br/><span style='font-size:13pt;color:#444'>Soldes : " + " → ".join(
-                f"{format_date(d)[:5]} : {escape(format_cents(c))}" for d, c in s.trend_points[-4:]
+            trend += f"<br/><span style='font-size:{13 * self.scale:.1f}pt;color:#444'>Soldes : " + " → ".join(
+                f"{format_date(d)[:5]} : {money(c)}" for d, c in s.trend_points[-4:]
             ) + "</span>"
         self.debt.setText("".join(debt) + trend)
         plans = "".join(f"• {escape(p)}<br/>" for p in s.repayment_plans) or "Aucun plan d'apurement.<br/>"
@@ -433,7 +553,10 @@ class MeetingModeWindow(QWidget):
         s = self.summary
         # Whoever may not reveal sees nothing at all here: neither the items
         # nor a hint that some exist.
+        was_hidden = self.hidden_card.isHidden()
         self.hidden_card.setVisible(s is not None and s.can_reveal)
+        if was_hidden != self.hidden_card.isHidden():
+            self._arrange_cards(self._columns, force=True)
         if s is None or not s.can_reveal:
             return
         line = QWidget()
@@ -578,5 +701,6 @@ class MeetingModeWindow(QWidget):
         if not self.settle_draft():
             event.ignore()
             return
+        self._stop_filtering()
         self.closed.emit()
         super().closeEvent(event)

@@ -37,6 +37,7 @@ from cus_desk.ui.meetings.dialogs import (
     ProposalsDialog,
 )
 from cus_desk.ui.meetings.follow_up import FollowUpView
+from cus_desk.ui.flow_layout import FlowLayout
 from cus_desk.ui.meetings.meeting_mode import MeetingModeWindow
 from cus_desk.ui.meetings.models import AgendaModel, AttendeesModel, DecisionsModel, MeetingsModel
 from cus_desk.ui.pdf_preview import PdfPreview
@@ -117,7 +118,8 @@ class MeetingsScreen(QWidget):
         self.header.setTextFormat(Qt.TextFormat.RichText)
         set_accessible(self.header, "Séance sélectionnée")
         right_l.addWidget(self.header)
-        actions = QHBoxLayout()
+        # Wraps onto a second line rather than widening the window (#14).
+        actions = FlowLayout()
         self.edit_button = _button("&Modifier…", "Modifier la date, le lieu ou le périmètre", self.edit_meeting)
         self.start_button = _button("&Ouvrir la séance", "Ouvrir la séance", self.start_meeting)
         self.mode_button = _button("Mode séance (F11)", "Mode séance plein écran", self.toggle_meeting_mode)
@@ -127,7 +129,6 @@ class MeetingsScreen(QWidget):
         for b in (self.edit_button, self.start_button, self.mode_button, self.close_button,
                   self.addendum_button, self.delete_button):
             actions.addWidget(b)
-        actions.addStretch(1)
         right_l.addLayout(actions)
 
         self.inner = QTabWidget()
@@ -145,9 +146,10 @@ class MeetingsScreen(QWidget):
                                             self.edit_decision)
         self.decisions_view.doubleClicked.connect(lambda _i: self.edit_decision())
         row = QHBoxLayout()
-        row.addWidget(QLabel("Les décisions se saisissent en mode séance (F11) ; après la clôture, "
-                             "une correction passe par un rectificatif."))
-        row.addStretch(1)
+        hint = QLabel("Les décisions se saisissent en mode séance (F11) ; après la clôture, "
+                      "une correction passe par un rectificatif.")
+        hint.setWordWrap(True)
+        row.addWidget(hint, 1)
         row.addWidget(self.edit_decision_button)
         row.addWidget(self.delete_decision_button)
         dec_l.addLayout(row)

@@ -157,6 +157,7 @@ class SeniorsScreen(QWidget):
         top.addWidget(title)
         self.extract_label = QLabel()
         set_accessible(self.extract_label, "Extrait affiché")
+        self.extract_label.setWordWrap(True)  # wraps on a 1024-px screen (#14)
         top.addWidget(self.extract_label, 1)
         self.import_button = QPushButton("&Importer un extrait…")
         self.import_button.setToolTip("Fichier CSV ou XLSX du logiciel de gestion (vous pouvez aussi "
