@@ -110,9 +110,10 @@ def test_case_note_at_summary_level(world):
         case_id, EconomicsInput(rent_cents=45_000, resources_cents=123_456), 0)
     prepared_meeting(world, "dupont")
     text = " ".join(_text(CasePrintoutService(world.db, world.actors["cas_member"]).case_note(case_id).pdf))
+    text = text.replace("\u202f", " ").replace("\xa0", " ")  # an amount is found whatever its separator
     assert "DUPONT J.-P." in text and "Synthèse préparée pour la commission" in text
     assert "450,00" in text
-    for secret in (SUMMARY_SECRET.split(" ;")[0], "1 234,56", "1\u202f234,56", "Jean-Pierre", "Reste à vivre"):
+    for secret in (SUMMARY_SECRET.split(" ;")[0], "1 234,56", "Jean-Pierre", "Reste à vivre"):
         assert secret not in text, secret
     with pytest.raises(AccessDeniedError):
         CasePrintoutService(world.db, world.actors["adviser_forbach"]).case_note(case_id)
