@@ -108,9 +108,9 @@ def test_purged_names_are_gone_from_the_file_its_wal_and_later_backups(db, actor
 
     report = RetentionService(db, actors["admin"]).purge()
 
+    assert _names_in(_store_bytes(db)) == []
     assert report.counts[KIND_CASE] == 2 and report.counts[KIND_EXTRACT] == 1
     assert report.notes == []
-    assert _names_in(_store_bytes(db)) == []
     # The copy written before the purge still holds them: listed, and deletable.
     assert before_backup.path in [c.path for c in report.copies]
     assert _names_in(before_backup.path.read_bytes())
@@ -136,10 +136,10 @@ def test_purge_removes_typed_members_and_the_people_only_the_extract_named(db, a
 
     report = RetentionService(db, actors["admin"]).purge()
 
-    assert report.people_deleted == 4  # holder + typed spouse (A), typed child (B), extract-only tenant
-    assert report.leases_deleted == 2  # A's lease and the extract-only lease
     for name in (TYPED[0], EXTRACT_ONLY[0], HOLDER[0]):
         assert export.find(name) == [], name
+    assert report.people_deleted == 4  # holder + typed spouse (A), typed child (B), extract-only tenant
+    assert report.leases_deleted == 2  # A's lease and the extract-only lease
     with db.read_session() as s:
         assert s.get(Household, scene["hh_a"]) is None and s.get(Household, scene["hh_c"]) is None
         assert s.get(Lease, scene["lease_a"]) is None and s.get(Lease, scene["lease_c"]) is None
@@ -155,7 +155,6 @@ def test_audit_details_of_purged_cases_are_redacted_and_the_chain_still_verifies
 
     report = RetentionService(db, actors["admin"]).purge()
 
-    assert report.audit_redacted >= len(about_a)
     with db.read_session() as s:
         events = s.scalars(select(AuditEvent).where(
             (AuditEvent.case_id == scene["case_a"]) | (
@@ -164,6 +163,7 @@ def test_audit_details_of_purged_cases_are_redacted_and_the_chain_still_verifies
         assert all(e.user_login and e.action for e in events)  # who and what stay
     chain = verify_chain(db)
     assert chain.ok, chain.message
+    assert report.audit_redacted >= len(about_a)
 
 
 def test_altering_a_redacted_event_or_faking_a_redaction_breaks_the_chain(db, actors, scene):
@@ -191,10 +191,10 @@ def test_archived_releve_is_regenerated_without_the_purged_case(db, actors, scen
 
     report = RetentionService(db, actors["admin"]).purge()
 
-    assert report.archives_regenerated == 1
     text = _releve_text(db, actors, scene["meeting"])  # its SHA-256 still matches
     assert "ZBIGNIEWSKA" not in text and "Accord FSL" not in text and "Zbigniewska" not in text
     assert "Dossier anonymisé" in text and "expurgée" in text
+    assert report.archives_regenerated == 1
     with db.read_session() as s:
         event = s.scalars(select(AuditEvent).where(AuditEvent.entity_type == "retention")).one()
         regenerated = json.loads(event.details_json)["releves_regeneres"]
