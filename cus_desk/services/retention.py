@@ -135,6 +135,16 @@ class PurgeReport:
     def total(self) -> int:
         return sum(self.counts.values())
 
+    def summary_lines(self) -> list[str]:
+        """French lines: what the purge did, copies included."""
+        lines = [f"{KIND_LABELS[k]} : {n}" for k, n in self.counts.items()]
+        lines.append(f"Personnes supprimées (membres saisis, locataires que plus rien ne cite) : "
+                     f"{self.people_deleted}")
+        lines.append(f"Baux supprimés : {self.leases_deleted}")
+        lines.append(f"Événements du journal d'audit expurgés : {self.audit_redacted}")
+        lines.append(f"Relevés de décisions archivés régénérés : {self.archives_regenerated}")
+        return lines
+
 
 # --- finding what is due -------------------------------------------------------
 
@@ -427,6 +437,9 @@ class RetentionService(Service):
         access.require(self.actor, access.Permission.PURGE)
         with self._write() as session:
             report = run_purge(session, self.actor, self.clock.today())
+        removed = report.total + report.people_deleted + report.leases_deleted + report.audit_redacted
+        if not removed:  # nothing left the store: the copies hold nothing it purged
+            return report
         notes = dialect.of(self.db.engine).reclaim_after_purge(self.db.engine, PURGED_TABLES)
         copies = purge_copies.copies_of_store(self.db)
         return dataclasses.replace(report, notes=notes, copies=copies)

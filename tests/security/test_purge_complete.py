@@ -208,3 +208,39 @@ def test_the_policy_table_and_its_documentation_agree():
     for rule in retention_policy.POLICY:
         assert rule.label in doc, rule.label
         assert rule.duration in doc, rule.duration
+
+
+@pytest.mark.sqlite_only("backup copies of the SQLite file")
+def test_cli_purge_lists_older_copies_and_deletes_them_when_asked(db, actors, scene, monkeypatch, capsys):
+    from cus_desk.cli import main
+    from tests.conftest import TEST_PASSWORD
+
+    copy = BackupService(db, actors["admin"]).backup().path
+    monkeypatch.setenv("CUS_DESK_USER", "admin")
+    monkeypatch.setenv("CUS_DESK_PASSWORD", TEST_PASSWORD)
+    assert main(["--db", str(db.path), "purge"]) == 0
+    out = capsys.readouterr().out
+    assert "Personnes supprimées" in out and str(copy) in out and "--supprimer-copies" in out
+    assert copy.exists()
+    # Nothing more to purge: the copy holds nothing this run removed, it is not listed again...
+    assert main(["--db", str(db.path), "purge", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["copies_avec_donnees_purgees"] == []
+    # ...but the next purge that removes something offers it again, and deletes it when asked.
+    with db.write_session() as s:
+        hh, _ = b.household(s, "forbach", "ENCOREUN", with_lease=False)
+        b.case(s, hh, status="clos", closed_on=date(2020, 1, 1))
+    assert main(["--db", str(db.path), "purge", "--json", "--supprimer-copies"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["copies_supprimees"] == [str(copy)] and not copy.exists()
+    assert _names_in(_store_bytes(db)) == []
+
+
+@pytest.mark.postgresql_only("VACUUM on the server")
+def test_purge_vacuums_the_purged_tables_on_postgresql(db, actors, scene):
+    from sqlalchemy import text
+
+    report = RetentionService(db, actors["admin"]).purge()
+    assert report.notes == []
+    with db.engine.connect() as conn:
+        vacuumed = conn.execute(text("SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'tenants'"))
+        assert vacuumed.scalar() is not None
