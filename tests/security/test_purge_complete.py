@@ -244,3 +244,29 @@ def test_purge_vacuums_the_purged_tables_on_postgresql(db, actors, scene):
     with db.engine.connect() as conn:
         vacuumed = conn.execute(text("SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'tenants'"))
         assert vacuumed.scalar() is not None
+
+
+@pytest.mark.sqlite_only("backup copies of the SQLite file")
+def test_purge_dialog_offers_to_delete_the_older_copies(qtbot, db, actors, scene, monkeypatch, tmp_path):
+    from cus_desk.ui.admin import purge as purge_ui
+    from cus_desk.ui.context import AppContext
+
+    copy = BackupService(db, actors["admin"]).backup().path
+    dialog = purge_ui.PurgeDialog(AppContext(db=db, actor=actors["admin"]))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.plan is not None, timeout=20000)
+    monkeypatch.setattr(purge_ui, "confirm", lambda *a, **k: True)
+    task = dialog.run_purge()
+    qtbot.waitUntil(lambda: task.result is not None or task.error is not None, timeout=30000)
+    assert task.error is None
+    assert "Personnes supprimées" in dialog.summary.text()
+    assert str(copy) in dialog.details.toPlainText()
+    assert dialog.copies_button.isVisible() and "(1)" in dialog.copies_button.text()
+    for size in ((1024, 768), (1366, 768)):
+        dialog.resize(*size)
+        dialog.grab().save(str(tmp_path / f"purge-{size[0]}.png"))
+    task = dialog.delete_copies()
+    qtbot.waitUntil(lambda: task.result is not None or task.error is not None, timeout=20000)
+    assert not copy.exists() and not dialog.copies_button.isVisible()
+    assert "1 copie(s) supprimée(s)" in dialog.details.toPlainText()
