@@ -325,7 +325,7 @@ def cmd_audit_purge(args) -> int:
 
 
 def cmd_purge(args) -> int:
-    from cus_desk.services.retention import KIND_LABELS, RetentionService
+    from cus_desk.services.retention import RetentionService
 
     db, actor = _session(args)
     svc = RetentionService(db, actor)

@@ -42,7 +42,7 @@ def meetings_showing(session: Session, case_ids: set[int]) -> set[int]:
     agenda, or in the follow-up of an earlier decision (a decision appears in
     the relevés after its session while it is open, and in the first one
     after its status changed)."""
-    from cus_desk.domain.meetings import MeetingStatus, OPEN_FOLLOW_UP
+    from cus_desk.domain.meetings import OPEN_FOLLOW_UP, MeetingStatus
     from cus_desk.store.models.meetings import AgendaItem, Decision, Meeting
 
     if not case_ids:

@@ -43,13 +43,13 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from cus_desk.domain import security as rules
+from cus_desk.domain.errors import ValidationError
 from cus_desk.domain.formatting import format_date
 from cus_desk.domain.settings import (
     CASE_RETENTION_YEARS,
     EXTRACT_RETENTION_YEARS,
     SIGNALEMENT_RETENTION_YEARS,
 )
-from cus_desk.domain.errors import ValidationError
 from cus_desk.services import access, audit, audit_redaction, purge_copies
 from cus_desk.services.audit_admin import _purge_bounds, audit_cutoff, purge_audit
 from cus_desk.services.base import Service
