@@ -6,7 +6,7 @@
     cus-desk users reset-password LOGIN | unlock LOGIN | disable LOGIN | enable LOGIN
     cus-desk password                      (change one's own password)
     cus-desk audit verify | list [...] | purge [--dry-run]
-    cus-desk purge [--dry-run]
+    cus-desk purge [--dry-run] [--json] [--supprimer-copies]
     cus-desk backup [FILE]
     cus-desk restore FILE
     cus-desk export-person --find TEXT | --tenant ID [--json FILE] [--pdf FILE]

@@ -270,3 +270,39 @@ def test_purge_dialog_offers_to_delete_the_older_copies(qtbot, db, actors, scene
     qtbot.waitUntil(lambda: task.result is not None or task.error is not None, timeout=20000)
     assert not copy.exists() and not dialog.copies_button.isVisible()
     assert "1 copie(s) supprimée(s)" in dialog.details.toPlainText()
+
+
+def test_a_later_releve_showing_the_purged_decision_in_follow_up_is_regenerated(db, actors, scene):
+    """Case A's decision, still « à faire », is in the follow-up of the next
+    session's relevé, beside a live case: A goes, the live case stays."""
+    from cus_desk.store.models.meetings import Decision
+
+    with db.write_session() as s:
+        live_hh, _ = b.household(s, "metz", "VIVANTE", "Odile")
+        live = b.case(s, live_hh, status="en_suivi", opened_on=date(2022, 3, 10))
+        later = b.meeting_with(s, live, held_on=date(2022, 4, 5), decision_text="Visite à domicile prévue")
+        s.execute(update(Decision).where(Decision.meeting_id == later.id).values(type="visite_domicile"))
+        later_id = later.id
+    text = _releve_text(db, actors, later_id)
+    assert "ZBIGNIEWSKA S." in text and "VIVANTE O." in text  # sanity: A is in the follow-up
+
+    report = RetentionService(db, actors["admin"]).purge()
+
+    text = _releve_text(db, actors, later_id)
+    assert "ZBIGNIEWSKA" not in text and "Zbigniewska" not in text
+    assert "VIVANTE O." in text and "Visite à domicile prévue" in text  # the live case is intact
+    assert report.archives_regenerated == 2
+
+
+@pytest.mark.sqlite_only("the SQLite WAL")
+def test_a_reader_holding_the_wal_is_reported_not_hidden(db, actors, scene):
+    import sqlite3
+
+    reader = sqlite3.connect(str(db.path))
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM tenants").fetchone()  # a read transaction stays open
+        report = RetentionService(db, actors["admin"]).purge()
+    finally:
+        reader.close()
+    assert any("WAL" in note or "compacté" in note for note in report.notes), report.notes
