@@ -4,14 +4,18 @@
   anonymised: its social follow-up (confidential notes, journal, repayment
   plans and any other row hanging from it), free texts (summary, closure
   reason, external numbers, proposals and decision texts, orientation
-  reasons and outcomes) are deleted; the case is detached from its
-  household (pointed at an empty "anonymised" household of its agency) so
-  that what remains — reference, agency, dates, status, problem codes,
-  decision types, amounts — is statistics about nobody. The household
-  itself is deleted too when nothing else refers to it (a running lease
-  keeps it: that is the landlord's tenancy record, not social follow-up);
+  reasons and outcomes, rectificatifs about its decisions) are deleted; the
+  case is detached from its household (pointed at an empty "anonymised"
+  household of its agency) so that what remains — reference, agency, dates,
+  status, problem codes, decision types, amounts — is statistics about
+  nobody. The members typed into the case (anyone but the titulaire and
+  cotitulaire of the landlord's record) are deleted unless another case
+  follows the household; its lease and the household with all its people
+  go too when nothing else refers to them (an extract line kept, a
+  signalement, an observation, a sublet keep the tenancy record);
 * an arrears extract (``ArrearsExtract``, with its lines) is deleted
-  ``EXTRACT_RETENTION_YEARS`` (3) after its extract date;
+  ``EXTRACT_RETENTION_YEARS`` (3) after its extract date, with the leases,
+  households and people only it referred to;
 * a closed signalement (``Referral`` of kind ``senior_alert``, status
   ``clos``) is deleted ``SIGNALEMENT_RETENTION_YEARS`` (2) after closing,
   with its status history and the field observations that led to it;

@@ -285,7 +285,19 @@ class PostgreSQLDialect(StoreDialect):
         # every table exclusively: an administrator's act (docs).
         notes: list[str] = []
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            # VACUUM by a role that does not own a table is skipped with a
+            # mere warning: say it instead of pretending.
+            not_owned = [row[0] for row in conn.exec_driver_sql(
+                "SELECT c.relname FROM pg_class c WHERE c.relkind = 'r' AND c.relname = ANY(%s) "
+                "AND c.relnamespace = to_regnamespace(current_schema())::oid "
+                "AND NOT pg_has_role(current_user, c.relowner, 'MEMBER') ORDER BY c.relname",
+                (list(tables),))]
+            if not_owned:
+                notes.append("Le compte connecté ne peut pas lancer VACUUM sur " + ", ".join(not_owned)
+                             + " : l'administrateur du serveur le lancera (docs/securite/purges.md).")
             for table in tables:
+                if table in not_owned:
+                    continue
                 try:
                     conn.exec_driver_sql(f'VACUUM (ANALYZE) "{table}"')
                 except Exception as exc:  # noqa: BLE001 - the purge itself is committed

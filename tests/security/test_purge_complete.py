@@ -306,3 +306,35 @@ def test_a_reader_holding_the_wal_is_reported_not_hidden(db, actors, scene):
     finally:
         reader.close()
     assert any("WAL" in note or "compacté" in note for note in report.notes), report.notes
+
+
+@pytest.mark.postgresql_only("VACUUM rights on the server")
+def test_a_role_that_cannot_vacuum_is_told(db, actors, scene):
+    from sqlalchemy import text
+
+    from cus_desk.store import dialect
+
+    role = f"purge_client_{db.engine.url.database}"[:60]
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'CREATE ROLE "{role}"'))
+        conn.execute(text(f'GRANT "{role}" TO CURRENT_USER'))
+    try:
+        # What the purge runs after its transaction, as a role that owns no table.
+        from sqlalchemy import create_engine, event
+
+        engine = create_engine(db.engine.url)
+
+        @event.listens_for(engine, "connect")
+        def _as_client(dbapi_conn, _record):
+            with dbapi_conn.cursor() as cur:
+                cur.execute(f'SET ROLE "{role}"')
+            dbapi_conn.commit()
+
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT current_user")).scalar() == role
+        notes = dialect.of(engine).reclaim_after_purge(engine, ["tenants", "leases"])
+        engine.dispose()
+        assert notes and "leases, tenants" in notes[0] and "administrateur du serveur" in notes[0]
+    finally:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP ROLE "{role}"'))
