@@ -102,8 +102,12 @@ def _releve_text(db, actors, meeting_id) -> str:
 
 @pytest.mark.sqlite_only("the bytes of the SQLite file, its WAL and its backup copies")
 def test_purged_names_are_gone_from_the_file_its_wal_and_later_backups(db, actors, scene):
+    from cus_desk.services.backup import backup_at_exit
+
     before_backup = BackupService(db, actors["admin"]).backup()
-    assert _names_in(before_backup.path.read_bytes())  # sanity: the copy holds them
+    automatic = backup_at_exit(db)  # the rotated automatic copy
+    for copy in (before_backup.path, automatic):
+        assert _names_in(copy.read_bytes())  # sanity: the copies hold them
     assert _names_in(_store_bytes(db))  # sanity: so does the store
 
     report = RetentionService(db, actors["admin"]).purge()
@@ -111,13 +115,16 @@ def test_purged_names_are_gone_from_the_file_its_wal_and_later_backups(db, actor
     assert _names_in(_store_bytes(db)) == []
     assert report.counts[KIND_CASE] == 2 and report.counts[KIND_EXTRACT] == 1
     assert report.notes == []
-    # The copy written before the purge still holds them: listed, and deletable.
-    assert before_backup.path in [c.path for c in report.copies]
-    assert _names_in(before_backup.path.read_bytes())
-    deleted = RetentionService(db, actors["admin"]).delete_copies([before_backup.path])
-    assert deleted == [before_backup.path] and not before_backup.path.exists()
+    # The copies written before the purge still hold them: listed, and deletable.
+    listed = [c.path for c in report.copies]
+    assert sorted(listed) == sorted([before_backup.path, automatic])
+    assert _names_in(automatic.read_bytes())
+    deleted = RetentionService(db, actors["admin"]).delete_copies(listed)
+    assert sorted(deleted) == sorted(listed) and not any(p.exists() for p in listed)
     after_backup = BackupService(db, actors["admin"]).backup()
-    assert _names_in(after_backup.path.read_bytes()) == []
+    after_automatic = backup_at_exit(db)
+    for copy in (after_backup.path, after_automatic):
+        assert _names_in(copy.read_bytes()) == []
 
 
 def test_deleting_a_file_the_purge_did_not_list_is_refused(db, actors, scene, tmp_path):
@@ -338,3 +345,16 @@ def test_a_role_that_cannot_vacuum_is_told(db, actors, scene):
     finally:
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text(f'DROP ROLE "{role}"'))
+
+
+@pytest.mark.sqlite_only("copies of the SQLite file")
+def test_copies_kept_before_a_migration_or_a_restore_are_listed_too(db, actors, scene):
+    import shutil
+
+    migration = db.path.with_name(f"{db.path.stem}.avant-migration-0009_arrears_import-20261101-0900{db.path.suffix}")
+    restore = db.path.with_name(f"{db.path.stem}.avant-restauration-20261102-0900{db.path.suffix}")
+    for copy in (migration, restore):
+        shutil.copy(db.path, copy)
+    report = RetentionService(db, actors["admin"]).purge()
+    kinds = {c.path: c.kind for c in report.copies}
+    assert kinds == {migration: "avant-migration", restore: "avant-restauration"}
