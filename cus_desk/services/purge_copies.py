@@ -43,6 +43,7 @@ def meetings_showing(session: Session, case_ids: set[int]) -> set[int]:
     the relevés after its session while it is open, and in the first one
     after its status changed)."""
     from cus_desk.domain.meetings import OPEN_FOLLOW_UP, MeetingStatus
+    from cus_desk.store.models.cases import Case
     from cus_desk.store.models.meetings import AgendaItem, Decision, Meeting
 
     if not case_ids:
@@ -50,19 +51,20 @@ def meetings_showing(session: Session, case_ids: set[int]) -> set[int]:
     ids = sorted(case_ids)
     found: set[int] = set()
     closed = list(session.execute(
-        select(Meeting.id, Meeting.held_on).where(Meeting.status == MeetingStatus.CLOTUREE.value)
-        .order_by(Meeting.held_on, Meeting.id)))
+        select(Meeting.id, Meeting.held_on, Meeting.scope_agency_id)
+        .where(Meeting.status == MeetingStatus.CLOTUREE.value).order_by(Meeting.held_on, Meeting.id)))
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         found.update(session.scalars(select(AgendaItem.meeting_id).where(AgendaItem.case_id.in_(chunk))))
-        for held_on, status, changed_on in session.execute(
-                select(Meeting.held_on, Decision.status, Decision.status_changed_on)
-                .join(Meeting, Meeting.id == Decision.meeting_id).where(Decision.case_id.in_(chunk))):
+        for held_on, status, changed_on, agency_id in session.execute(
+                select(Meeting.held_on, Decision.status, Decision.status_changed_on, Case.agency_id)
+                .join(Meeting, Meeting.id == Decision.meeting_id).join(Case, Case.id == Decision.case_id)
+                .where(Decision.case_id.in_(chunk))):
             still_open = status in OPEN_FOLLOW_UP or changed_on is None
             first_after_change = None
-            for mid, day in closed:
-                if day <= held_on:
-                    continue
+            for mid, day, scope in closed:
+                if day <= held_on or scope not in (None, agency_id):
+                    continue  # before the decision, or an agency session of another agency
                 if still_open or day < changed_on:
                     found.add(mid)
                 elif first_after_change is None:
