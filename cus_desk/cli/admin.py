@@ -6,7 +6,7 @@
     cus-desk users reset-password LOGIN | unlock LOGIN | disable LOGIN | enable LOGIN
     cus-desk password                      (change one's own password)
     cus-desk audit verify | list [...] | purge [--dry-run]
-    cus-desk purge [--dry-run]
+    cus-desk purge [--dry-run] [--json] [--supprimer-copies]
     cus-desk backup [FILE]
     cus-desk restore FILE
     cus-desk export-person --find TEXT | --tenant ID [--json FILE] [--pdf FILE]
@@ -105,6 +105,9 @@ def register(subparsers) -> None:
                     "supprime les extraits d'impayés et signalements clos anciens, purge le journal.")
     purge.add_argument("--dry-run", action="store_true", help="liste ce qui partirait, sans rien changer")
     purge.add_argument("--json", action="store_true", help="sortie JSON (UTF-8)")
+    purge.add_argument("--supprimer-copies", action="store_true", dest="delete_copies",
+                       help="supprime aussi les sauvegardes et copies de la base écrites avant la purge "
+                            "(elles contiennent encore les données purgées)")
     purge.set_defaults(handler=cmd_purge)
 
     backup = subparsers.add_parser(
@@ -322,7 +325,7 @@ def cmd_audit_purge(args) -> int:
 
 
 def cmd_purge(args) -> int:
-    from cus_desk.services.retention import KIND_LABELS, RetentionService
+    from cus_desk.services.retention import RetentionService
 
     db, actor = _session(args)
     svc = RetentionService(db, actor)
@@ -343,14 +346,30 @@ def cmd_purge(args) -> int:
             print(f"  - {item.label}")
         return 0
     report = svc.purge()
+    deleted = svc.delete_copies([c.path for c in report.copies]) if args.delete_copies and report.copies else []
+    left = [c for c in report.copies if c.path not in deleted]
     if args.json:
-        print_json({"purges": report.counts, "non_purges": report.skipped})
+        print_json({"purges": report.counts, "non_purges": report.skipped,
+                    "personnes_supprimees": report.people_deleted, "baux_supprimes": report.leases_deleted,
+                    "evenements_expurges": report.audit_redacted,
+                    "releves_regeneres": report.archives_regenerated, "remarques": report.notes,
+                    "copies_supprimees": [str(p) for p in deleted],
+                    "copies_avec_donnees_purgees": [str(c.path) for c in left]})
         return 0
     print("Purge effectuée :")
-    for kind, n in report.counts.items():
-        print(f"  {KIND_LABELS[kind]} : {n}")
-    for line in report.skipped:
+    for line in report.summary_lines():
+        print(f"  {line}")
+    for line in report.skipped + report.notes:
         print(f"  ! {line}")
+    for path in deleted:
+        print(f"  Copie supprimée : {path}")
+    if left:
+        print(f"{len(left)} sauvegarde(s) ou copie(s) de la base, écrite(s) avant la purge, contiennent "
+              "encore les données purgées :")
+        for c in left:
+            print(f"  - {c.path}")
+        print("Supprimez-les avec « cus-desk purge --supprimer-copies » (ou depuis Administration › "
+              "Purge des données) si vous n'en avez plus besoin.")
     return 0
 
 

@@ -39,6 +39,7 @@ AUDIT_RETENTION_DAYS = declare(SettingSpec("audit_retention_days", int, 365, "Co
 CASE_RETENTION_YEARS = declare(SettingSpec("case_retention_years", int, 2, "Conservation d'un dossier clos après la dernière activité (ans)", 1, 10))
 EXTRACT_RETENTION_YEARS = declare(SettingSpec("extract_retention_years", int, 3, "Conservation des extraits d'impayés (ans)", 1, 10))
 SIGNALEMENT_RETENTION_YEARS = declare(SettingSpec("signalement_retention_years", int, 2, "Conservation d'un signalement clos (ans)", 1, 10))
+STATS_MIN_CELL = declare(SettingSpec("stats_min_cell", int, 5, "Statistiques : effectif minimal affiché (secret statistique)", 3, 50))
 AGENDA_PUBLICATION_DAYS = declare(SettingSpec("agenda_publication_days", int, 15, "Ordre du jour consultable par les membres avant la séance (jours)", 0, 90))
 ATTENDANCE_ACCESS_DAYS = declare(SettingSpec("attendance_access_days", int, 60, "Accès des membres d'une séance à la synthèse des dossiers après sa clôture (jours)", 0, 365))
 TEMPORARY_PASSWORD_HOURS = declare(SettingSpec("temporary_password_hours", int, 72, "Validité d'un mot de passe provisoire (heures)", 1, 720))

@@ -1,5 +1,9 @@
 """Statistics export (activity report of the social pole): counts only,
-by agency — never a name, a contract number nor a case reference."""
+by agency — never a name, a contract number nor a case reference, and
+never a count small enough to point at a family: cells under the
+``STATS_MIN_CELL`` setting (5) are shown « < 5 », and the cells that would
+let one recover them by subtraction « secret »
+(domain.statistical_secrecy)."""
 
 from __future__ import annotations
 
@@ -11,12 +15,20 @@ from pathlib import Path
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from cus_desk.domain import statistical_secrecy
 from cus_desk.domain.errors import ValidationError
+from cus_desk.domain.settings import STATS_MIN_CELL
 from cus_desk.services import access, audit
 from cus_desk.services.base import Service
+from cus_desk.services.settings import read_setting
 from cus_desk.store.models.core import Agency, Lease, Partner, Referral
 
 HEADERS = ["Indicateur", "Détail", "Agence", "Nombre"]
+
+
+SECONDARY = "secret"
+# Counts of sessions, not of people: not subject to the secrecy rule.
+NOT_ABOUT_PEOPLE = {"Séances de CAS"}
 
 
 @dataclass(frozen=True)
@@ -24,7 +36,32 @@ class StatRow:
     indicator: str
     detail: str
     agency: str
-    value: int
+    value: int | None  # None: hidden (statistical secrecy)
+    shown: str = ""  # what the export shows: the count, « < 5 » or « secret »
+
+    @property
+    def cell(self) -> int | str:
+        """The exported cell: the count as a number, or the secrecy mark."""
+        return self.value if self.value is not None else self.shown
+
+
+def apply_secrecy(rows: list[StatRow], threshold: int) -> list[StatRow]:
+    """Hide small cells and the cells that would give them away, per indicator."""
+    by_indicator: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        if row.indicator not in NOT_ABOUT_PEOPLE:
+            by_indicator.setdefault(row.indicator, []).append(i)
+    out = [StatRow(r.indicator, r.detail, r.agency, r.value, str(r.value)) for r in rows]
+    for indexes in by_indicator.values():
+        cells = {(rows[i].agency, rows[i].detail): rows[i].value for i in indexes}
+        first, second = statistical_secrecy.suppress(cells, threshold)
+        for i in indexes:
+            key = (rows[i].agency, rows[i].detail)
+            if key in first:
+                out[i] = StatRow(rows[i].indicator, rows[i].detail, rows[i].agency, None, f"< {threshold}")
+            elif key in second:
+                out[i] = StatRow(rows[i].indicator, rows[i].detail, rows[i].agency, None, SECONDARY)
+    return out
 
 
 def _label_of(module: str, name: str, code: str) -> str:
@@ -93,7 +130,7 @@ def compute(session: Session, year: int) -> list[StatRow]:
             .where(and_(Referral.kind == "senior_alert", Referral.sent_on.between(start, end)))
             .group_by(Lease.agency_id, Partner.category, Referral.status)):
         add("Signalements seniors", f"{categories.get(category, category)} — {status}", agency_id, n)
-    return rows
+    return apply_secrecy(rows, int(read_setting(session, STATS_MIN_CELL)))
 
 
 class StatsService(Service):
@@ -115,7 +152,7 @@ class StatsService(Service):
             with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
                 writer = csv.writer(fh, delimiter=";")
                 writer.writerow(HEADERS)
-                writer.writerows([r.indicator, r.detail, r.agency, r.value] for r in rows)
+                writer.writerows([r.indicator, r.detail, r.agency, r.cell] for r in rows)
         else:
             from openpyxl import Workbook
 
@@ -124,7 +161,7 @@ class StatsService(Service):
             sheet.title = f"Statistiques {year}"
             sheet.append(HEADERS)
             for r in rows:
-                sheet.append([r.indicator, r.detail, r.agency, r.value])
+                sheet.append([r.indicator, r.detail, r.agency, r.cell])
             for col, width in zip("ABCD", (42, 48, 14, 10), strict=True):
                 sheet.column_dimensions[col].width = width
             book.save(tmp)

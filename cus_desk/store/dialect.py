@@ -21,7 +21,14 @@ testing a dialect name:
   ``cases.search_doc`` column on PostgreSQL (both kept by triggers in the
   database: ``store.models.cases`` and ``store.pg_search``);
 - whether opening a store may migrate it (SQLite: yes, after a backup copy;
-  a server: never, an administrator runs ``cus-desk db upgrade``).
+  a server: never, an administrator runs ``cus-desk db upgrade``);
+- what erasing really means (``reclaim_after_purge``): on SQLite,
+  ``secure_delete`` overwrites every deleted row with zeros, the FTS index
+  is merged (its deleted entries dropped), the file rebuilt (VACUUM: free
+  pages written before ``secure_delete`` was set) and the WAL emptied; on
+  PostgreSQL, VACUUM of the purged tables (dead rows made reusable; the
+  bytes go when PostgreSQL reuses the space, or at once with VACUUM FULL,
+  an administrator's act: docs/securite/purges.md).
 """
 
 from __future__ import annotations
@@ -83,6 +90,13 @@ class StoreDialect:
         if exc.connection_invalidated:
             return "lost"
         return None
+
+    # -- erasing -----------------------------------------------------------------
+    def reclaim_after_purge(self, engine: Engine, tables: list[str]) -> list[str]:
+        """After a purge has committed: make the purged bytes unreadable from
+        the store's files as far as this store allows. Returns French notes
+        on what could not be done (empty: done)."""
+        return []
 
     # -- per-call statements ---------------------------------------------------
     @property
@@ -148,6 +162,9 @@ class SQLiteDialect(StoreDialect):
             cur = dbapi_conn.cursor()
             cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             cur.execute("PRAGMA foreign_keys = ON")
+            # Deleted rows are overwritten with zeros, not left in free pages
+            # (a purge must not stay readable in the file: issue 15).
+            cur.execute("PRAGMA secure_delete = ON")
             if engine.url.database not in (None, "", ":memory:"):
                 cur.execute("PRAGMA journal_mode = WAL")
             cur.execute("PRAGMA synchronous = NORMAL")
@@ -159,6 +176,36 @@ class SQLiteDialect(StoreDialect):
 
     def write_engine(self, engine: Engine) -> Engine:
         return engine.execution_options(cus_begin="BEGIN IMMEDIATE", **{WRITE_OPTION: True})
+
+    def reclaim_after_purge(self, engine: Engine, tables: list[str]) -> list[str]:
+        notes: list[str] = []
+        with engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            cur = raw.cursor()
+            try:
+                # The FTS5 index keeps deleted terms in its segments until they
+                # are merged ('optimize' rewrites the index without them).
+                if cur.execute("SELECT 1 FROM sqlite_master WHERE name = 'case_search'").fetchone():
+                    cur.execute("BEGIN IMMEDIATE")
+                    cur.execute("INSERT INTO case_search(case_search) VALUES ('optimize')")
+                    cur.execute("COMMIT")
+                if engine.url.database in (None, "", ":memory:"):
+                    return notes
+                # Free pages written before secure_delete was set (an older
+                # store) still hold old rows: VACUUM rebuilds the file.
+                cur.execute("VACUUM")
+                busy = cur.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                if busy and busy[0]:
+                    notes.append("Le journal WAL n'a pas pu être vidé (un autre poste lit la base) : "
+                                 "il le sera à la fermeture du dernier poste.")
+            except Exception as exc:  # noqa: BLE001 - the purge itself is committed
+                if raw.in_transaction:
+                    cur.execute("ROLLBACK")
+                notes.append(f"Le fichier n'a pas pu être compacté après la purge ({exc}) : "
+                             "relancez la purge quand aucun autre poste n'est connecté.")
+            finally:
+                cur.close()
+        return notes
 
     def execute_final_sql(self, session: Session, sql: str, params: dict):
         # Driver-level: sqlite3 takes :name parameters itself (no compile step).
@@ -230,6 +277,33 @@ class PostgreSQLDialect(StoreDialect):
 
     def lock_audit_chain(self, session: Session) -> None:
         session.connection().exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+
+    def reclaim_after_purge(self, engine: Engine, tables: list[str]) -> list[str]:
+        # VACUUM cannot run inside a transaction block. It marks the purged
+        # rows' space reusable (their bytes stay in the table files until
+        # reused); VACUUM FULL would rewrite the files at once but locks
+        # every table exclusively: an administrator's act (docs).
+        notes: list[str] = []
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            # VACUUM by a role that does not own a table is skipped with a
+            # mere warning: say it instead of pretending.
+            not_owned = [row[0] for row in conn.exec_driver_sql(
+                "SELECT c.relname FROM pg_class c WHERE c.relkind = 'r' AND c.relname = ANY(%s) "
+                "AND c.relnamespace = to_regnamespace(current_schema())::oid "
+                "AND NOT pg_has_role(current_user, c.relowner, 'MEMBER') ORDER BY c.relname",
+                (list(tables),))]
+            if not_owned:
+                notes.append("Le compte connecté ne peut pas lancer VACUUM sur " + ", ".join(not_owned)
+                             + " : l'administrateur du serveur le lancera (docs/securite/purges.md).")
+            for table in tables:
+                if table in not_owned:
+                    continue
+                try:
+                    conn.exec_driver_sql(f'VACUUM (ANALYZE) "{table}"')
+                except Exception as exc:  # noqa: BLE001 - the purge itself is committed
+                    notes.append(f"VACUUM de la table {table} impossible ({type(exc).__name__}) : "
+                                 "l'administrateur du serveur le lancera.")
+        return notes
 
     def lock_for_migration(self, connection: Connection) -> None:
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")

@@ -33,11 +33,12 @@ def data(db):
 def test_csv_and_xlsx_have_counts_but_no_identities(db, actors, data, tmp_path):
     svc = StatsService(db, actors["social_head"])
     rows = svc.export(2026, tmp_path / "stats.csv")
-    opened = {r.agency: r.value for r in rows if r.indicator == "Dossiers ouverts"}
-    assert opened == {"Metz": 2, "Forbach": 1}
-    assert {r.agency: r.value for r in rows if r.indicator == "Dossiers clos"} == {"Forbach": 1}
-    assert any(r.indicator == "Séances de CAS" and r.value == 3 for r in rows)
-    assert sum(r.value for r in rows if r.indicator == "Signalements seniors") == 3
+    # Counts of 1 and 2 people per agency are shown « < 5 » (statistical secrecy, issue 15).
+    opened = {r.agency: r.shown for r in rows if r.indicator == "Dossiers ouverts"}
+    assert opened == {"Metz": "< 5", "Forbach": "< 5"}
+    assert {r.agency: r.shown for r in rows if r.indicator == "Dossiers clos"} == {"Forbach": "< 5"}
+    assert any(r.indicator == "Séances de CAS" and r.value == 3 for r in rows)  # sessions, not people
+    assert {r.shown for r in rows if r.indicator == "Signalements seniors"} == {"< 5"}
     content = (tmp_path / "stats.csv").read_text(encoding="utf-8-sig")
     assert next(csv.reader(content.splitlines(), delimiter=";")) == ["Indicateur", "Détail", "Agence", "Nombre"]
     svc.export(2026, tmp_path / "stats.xlsx")

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from cus_desk.services.retention import KIND_LABELS, PurgePlan, RetentionService
+from cus_desk.services.retention import PurgePlan, RetentionService
 from cus_desk.ui.common import confirm, set_accessible, show_error
 from cus_desk.ui.workers import run_in_background
 
@@ -33,10 +33,17 @@ class PurgeDialog(QDialog):
         self.purge_button = QPushButton("&Purger maintenant")
         self.purge_button.setEnabled(False)
         self.purge_button.clicked.connect(lambda: self.run_purge())
+        # After a purge: the backups and copies written before it still hold
+        # what was purged; the administrator may delete them.
+        self.copies_button = QPushButton("Supprimer les &copies antérieures")
+        self.copies_button.setVisible(False)
+        self.copies_button.clicked.connect(lambda: self.delete_copies())
+        self.copies: list = []
         close = QPushButton("Fermer")
         close.clicked.connect(self.accept)
         row = QHBoxLayout()
         row.addStretch(1)
+        row.addWidget(self.copies_button)
         row.addWidget(self.purge_button)
         row.addWidget(close)
         layout = QVBoxLayout(self)
@@ -67,12 +74,43 @@ class PurgeDialog(QDialog):
         self.purge_button.setEnabled(False)
 
         def done(report) -> None:
-            lines = [f"{KIND_LABELS[k]} : {n}" for k, n in report.counts.items()]
-            self.summary.setText("Purge effectuée.\n" + "\n".join(lines))
-            self.details.setPlainText("\n".join(report.skipped))
+            self.summary.setText("Purge effectuée.\n" + "\n".join(report.summary_lines()))
+            details = list(report.skipped) + list(report.notes)
+            self.copies = [c.path for c in report.copies]
+            if self.copies:
+                details.append(f"{len(self.copies)} sauvegarde(s) ou copie(s) de la base, écrite(s) avant "
+                               "la purge, contiennent encore les données purgées :")
+                details += [f"  {path}" for path in self.copies]
+                self.copies_button.setText(f"Supprimer les &copies antérieures ({len(self.copies)})")
+                self.copies_button.setVisible(True)
+            self.details.setPlainText("\n".join(details))
             self.ctx.bus.data_changed.emit("cases")
 
         self.task = run_in_background(self, lambda _p: self.svc.purge(), done,
                                       lambda exc: show_error(self, exc),
                                       progress_text="Purge en cours…")
+        return self.task
+
+    def delete_copies(self):
+        if not self.copies:
+            return None
+        if not confirm(self, f"Supprimer définitivement {len(self.copies)} sauvegarde(s) ou copie(s) "
+                             "de la base écrite(s) avant la purge ? Vous ne pourrez plus restaurer "
+                             "l'état d'avant la purge.", "Supprimer"):
+            return None
+        paths = list(self.copies)
+        self.copies_button.setEnabled(False)
+
+        def done(deleted) -> None:
+            self.copies = [p for p in self.copies if p not in deleted]
+            self.copies_button.setVisible(bool(self.copies))
+            self.copies_button.setEnabled(True)
+            self.details.setPlainText(f"{len(deleted)} copie(s) supprimée(s).")
+
+        def failed(exc) -> None:
+            self.copies_button.setEnabled(True)
+            show_error(self, exc)
+
+        self.task = run_in_background(self, lambda _p: self.svc.delete_copies(paths), done, failed,
+                                      progress_text="Suppression des copies…")
         return self.task

@@ -123,7 +123,10 @@ class StatsDialog(QDialog):
         self.year.setRange(2000, 2100)
         self.year.setValue(ctx.clock.today().year)
         note = QLabel("Des effectifs par agence, sans aucun nom, n° de contrat ni référence de "
-                      "dossier. Format CSV (tableur) ou XLSX (Excel).")
+                      "dossier. Secret statistique : un effectif trop petit pour être anonyme "
+                      "s'affiche «\u00a0<\u00a05\u00a0» (seuil dans Administration › Réglages), et une case qui "
+                      "permettrait de le retrouver par soustraction «\u00a0secret\u00a0». "
+                      "Format CSV (tableur) ou XLSX (Excel).")
         note.setWordWrap(True)
         self.message = QLabel("")
         self.message.setWordWrap(True)
