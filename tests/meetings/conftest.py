@@ -113,13 +113,15 @@ def world(db, actors) -> World:
 def prepared_meeting(w: World, *case_keys: str, who: str = "adviser_metz", held_on=SESSION_DAY,
                      attendees: bool = True):
     svc = w.service(who)
-    detail = svc.create_meeting(held_on, "Siège, salle du conseil — Metz")
+    detail = svc.create_meeting(held_on, "Siège, salle du conseil — Metz", copy_previous_members=False)
     for key in case_keys:
         svc.add_to_agenda(detail.id, w.cases[key], proposal=f"Proposition pour {key}")
     if attendees:
+        # Three voting members present: the default quorum (setting cas_quorum).
         svc.add_attendee(detail.id, "", "responsable_pole_social",
-                         user_id=w.actors["social_head"].user_id)
+                         user_id=w.actors["social_head"].user_id, presence="present")
         svc.add_attendee(detail.id, "", "responsable_cellule_securite",
-                         user_id=w.actors["cas_member"].user_id)
-        svc.add_attendee(detail.id, "Claire Commerce", "responsable_commercialisation", present=False)
+                         user_id=w.actors["cas_member"].user_id, presence="present")
+        svc.add_attendee(detail.id, "Paul Recouvrement", "responsable_recouvrement", presence="present")
+        svc.add_attendee(detail.id, "Claire Commerce", "responsable_commercialisation", presence="excuse")
     return svc.get_meeting(detail.id)

@@ -30,7 +30,7 @@ def test_meetings_list_json(cli, world, capsys):
     closed = prepared_meeting(world, "dupont", held_on=date(2026, 10, 22))
     svc = world.service()
     svc.start_meeting(closed.id)
-    svc.add_decision(closed.id, world.cases["dupont"], "saisine_fsl", "", "CS Metz", date(2026, 12, 1))
+    svc.add_decision(closed.id, world.cases["dupont"], "saisine_fsl", "", "Pôle social", date(2026, 12, 1))
     svc.close_meeting(closed.id)
     prepared_meeting(world, "martin")
     capsys.readouterr()
@@ -52,7 +52,7 @@ def test_releve_writes_the_archived_file(cli, world, tmp_path, capsys):
     svc = world.service()
     svc.start_meeting(detail.id)
     svc.add_decision(detail.id, world.cases["dupont"], "intervention_sociale", "Bilan global",
-                     "CS Metz", date(2026, 12, 1))
+                     "Pôle social", date(2026, 12, 1))
     closed = svc.close_meeting(detail.id)
     out = tmp_path / "releve.pdf"
     assert cli("releve", "1/2026", "-o", str(out)) == 0
@@ -97,7 +97,7 @@ def test_releve_reprints_any_archived_version(cli, world, tmp_path, capsys):
     svc = world.service()
     svc.start_meeting(detail.id)
     svc.add_decision(detail.id, world.cases["dupont"], "intervention_sociale", "Bilan global",
-                     "CS Metz", date(2026, 12, 1))
+                     "Pôle social", date(2026, 12, 1))
     closed = svc.close_meeting(detail.id)
     rectified = svc.add_addendum(detail.id, "Responsable corrigé : CS Forbach")
     capsys.readouterr()
