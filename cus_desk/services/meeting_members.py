@@ -80,6 +80,7 @@ def copy_members(session: Session, actor, meeting: Meeting) -> int:
     if source is None:
         return 0
     taken = {a.user_id for a in meeting.attendees if a.user_id is not None}
+    named = {(a.name.casefold(), a.function) for a in meeting.attendees if a.user_id is None}
     copied = 0
     for a in source.attendees:
         if a.user_id is not None:
@@ -87,6 +88,8 @@ def copy_members(session: Session, actor, meeting: Meeting) -> int:
             if user is None or not user.active or a.user_id in taken:
                 continue
             taken.add(a.user_id)
+        elif (a.name.casefold(), a.function) in named:
+            continue
         meeting.attendees.append(Attendee(meeting_id=meeting.id, user_id=a.user_id, name=a.name,
                                           function=a.function, present=True, presence=None))
         copied += 1
