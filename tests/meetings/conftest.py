@@ -125,3 +125,25 @@ def prepared_meeting(w: World, *case_keys: str, who: str = "adviser_metz", held_
         svc.add_attendee(detail.id, "Paul Recouvrement", "responsable_recouvrement", presence="present")
         svc.add_attendee(detail.id, "Claire Commerce", "responsable_commercialisation", presence="excuse")
     return svc.get_meeting(detail.id)
+
+
+def decision_alone(dialog) -> bool:
+    """The dialogs asked before recording a decision (issue 14), answered
+    as a hurried secretary would: the decision alone, nothing created; a
+    grave decision is not confirmed."""
+    from cus_desk.ui.meetings.decision_checks import EffectDialog
+
+    if isinstance(dialog, EffectDialog):
+        dialog.alone_button.click()
+        return dialog.result() == dialog.DialogCode.Accepted
+    dialog.reject()
+    return False
+
+
+@pytest.fixture(autouse=True)
+def _decision_dialogs(monkeypatch):
+    """No modal dialog may block a test: the decision dialogs answer
+    through their seam (a test that drives them replaces it)."""
+    import cus_desk.ui.meetings.decision_checks as checks
+
+    monkeypatch.setattr(checks, "run_modal", decision_alone)

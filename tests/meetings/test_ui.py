@@ -134,7 +134,7 @@ def test_meeting_mode_navigate_reveal_and_enter_a_decision(qtbot, world, message
     qtbot.keyClicks(mode.text_edit, "Dossier FSL maintien")
     mode.text_edit.insertPlainText(" à monter avec le ménage")  # QTest types ASCII only
     qtbot.keyClick(mode.text_edit, Qt.Key.Key_Tab)
-    qtbot.keyClicks(mode.responsible_edit, "Pôle social")
+    qtbot.keyClicks(mode.responsible_edit, "Service contentieux de l'agence")  # from the list
     qtbot.keyClick(mode.responsible_edit, Qt.Key.Key_Tab)
     qtbot.keyClicks(mode.due_edit, "31/13/2026")  # bad date: nothing stored
     qtbot.keyClick(mode.due_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
@@ -148,7 +148,7 @@ def test_meeting_mode_navigate_reveal_and_enter_a_decision(qtbot, world, message
     with world.db.read_session() as s:
         d = s.scalar(select(Decision))
     assert (d.type, d.responsible, d.due_on, d.case_id) == (
-        "saisine_fsl", "Pôle social", date(2026, 12, 15), world.cases["dupont"])
+        "saisine_fsl", "Service contentieux de l'agence", date(2026, 12, 15), world.cases["dupont"])
     assert d.text == "Dossier FSL maintien à monter avec le ménage"
     assert "Saisine du FSL" in mode.current.text()
     assert mode.type_combo.currentIndex() == -1 and mode.type_combo.hasFocus()
@@ -351,7 +351,7 @@ def test_edit_decision_before_closing_and_drop_reorders(qtbot, world, messages, 
         if dialog.error.text() and "jj/mm/aaaa" not in dialog.error.text():
             return QDialog.DialogCode.Rejected
         dialog.due_edit.setText(next(answers))
-        dialog.responsible_edit.setText("Cellule sécurité")
+        dialog.responsible_combo.setCurrentIndex(dialog.responsible_combo.findData("service:cellule_securite"))
         return QDialog.DialogCode.Accepted
 
     monkeypatch.setattr(dialogs.DecisionDialog, "exec", fake_exec)

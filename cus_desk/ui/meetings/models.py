@@ -89,7 +89,8 @@ class AttendeesModel(RowsModel):
     columns = (
         ("Nom", lambda r: r.name),
         ("Fonction", lambda r: r.function_label),
-        ("Présence", lambda r: "Présent(e)" if r.present else "Excusé(e)"),
+        ("Présence", lambda r: r.presence_label),
+        ("Voix", lambda r: "délibérative" if r.voting else "consultative"),
         ("Compte", lambda r: "oui" if r.user_id else "—"),
     )
 
