@@ -296,3 +296,32 @@ def test_a_full_session_prepared_held_with_quorum_and_closed(qtbot, world, messa
         assert s.scalar(select(Referral.id).where(Referral.case_id == world.cases["martin"])) is None
     assert not screen.present_button.isEnabled()
     _shot(screen, "session-closed-1366x768")
+
+
+def test_an_effect_declined_at_the_session_can_be_created_later_from_the_decisions_tab(qtbot, world, messages,
+                                                                                   monkeypatch):
+    from cus_desk.ui.meetings import decision_checks
+
+    detail = prepared_meeting(world, "martin")
+    svc = world.service()
+    svc.start_meeting(detail.id)
+    alone = svc.add_decision(detail.id, world.cases["martin"], "orientation_partenaire", "", "Pôle social")
+    svc.close_meeting(detail.id)  # confirmed with the partner after the session
+    screen = _screen(qtbot, world)
+    screen.inner.setCurrentIndex(1)
+    screen.decisions_view.selectRow(0)
+    assert screen.effect_button.isEnabled()
+    chosen: list[str] = []
+
+    def create(dialog) -> bool:
+        chosen.append(dialog.partner_combo.currentText())
+        dialog.create_button.click()
+        return dialog.result() == QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(decision_checks, "run_modal", create)
+    qtbot.mouseClick(screen.effect_button, Qt.MouseButton.LeftButton)
+    stored = svc.get_meeting(detail.id).decisions[0]
+    assert stored.id == alone.id and stored.referral_id is not None and chosen
+    screen.decisions_view.selectRow(0)
+    qtbot.mouseClick(screen.effect_button, Qt.MouseButton.LeftButton)
+    assert "déjà créé" in messages[-1]

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cus_desk.domain.commission import effect_of
 from cus_desk.domain.errors import CusDeskError, ValidationError
 from cus_desk.domain.formatting import format_datetime
 from cus_desk.domain.meetings import MeetingStatus, clean_text
@@ -149,6 +150,10 @@ class MeetingsScreen(QWidget):
         row.addWidget(QLabel("Les décisions se saisissent en mode séance (F11) ; après la clôture, "
                              "une correction passe par un rectificatif."))
         row.addStretch(1)
+        # What a decision recorded « seule » implies, created later once confirmed.
+        self.effect_button = _button("Créer dans le dossier…", "Créer l'orientation, la saisine ou le plan "
+                                     "que la décision implique", self.create_effect)
+        row.addWidget(self.effect_button)
         row.addWidget(self.edit_decision_button)
         row.addWidget(self.delete_decision_button)
         dec_l.addLayout(row)
@@ -371,6 +376,7 @@ class MeetingsScreen(QWidget):
             b.setEnabled(manage and open_)
         self.proposal_edit.setReadOnly(not (manage and open_))
         self.delete_decision_button.setEnabled(manage and status == MeetingStatus.EN_COURS)
+        self.effect_button.setEnabled(manage and status in (MeetingStatus.EN_COURS, MeetingStatus.CLOTUREE))
         self.edit_decision_button.setEnabled(manage and status == MeetingStatus.EN_COURS)
 
     def _tab_changed(self, _index: int) -> None:
@@ -654,6 +660,27 @@ class MeetingsScreen(QWidget):
 
         if self._run_dialog(dialog, save):
             self._changed()
+
+    def create_effect(self) -> None:
+        index = self.decisions_view.currentIndex()
+        decision = self.decisions_model.row_at(index.row()) if index.isValid() else None
+        if decision is None:
+            return
+        if effect_of(decision.type) is None:
+            show_info(self, f"Une décision « {decision.type_label} » ne crée rien dans le dossier.")
+            return
+        if decision.referral_id or decision.repayment_plan_id:
+            show_info(self, "Cette décision a déjà créé son orientation ou son plan dans le dossier.")
+            return
+        try:
+            extra = ask_before_saving(self, self.service, decision.case_id, decision.case_reference,
+                                      decision.type, decision.text)
+        except CusDeskError as exc:
+            show_error(self, exc)
+            return
+        if extra and "effect" in extra:
+            if self._call(self.service.apply_decision_effect, decision.id, extra["effect"]) is not None:
+                self._changed()
 
     def delete_decision(self) -> None:
         index = self.decisions_view.currentIndex()
