@@ -230,7 +230,7 @@ def test_a_full_session_prepared_held_with_quorum_and_closed(qtbot, world, messa
     # Members copied from October, presence not recorded yet.
     assert [a.name for a in detail.attendees] == [a.name for a in october.attendees]
     assert screen.attendees_model.rowCount() == 4
-    assert {screen.attendees_model.index(r, 2).data() for r in range(4)} == {"Non indiquée"}
+    assert {screen.attendees_model.index(r, 1).data() for r in range(4)} == {"Non indiquée"}
     assert "Quorum non atteint : 0 membre votant présent sur 3 requis" in screen.quorum_label.text()
 
     # « Proposer… »: the adjourned case first, with the time of each.
@@ -254,10 +254,14 @@ def test_a_full_session_prepared_held_with_quorum_and_closed(qtbot, world, messa
     screen.attendees_view.selectRow(0)
     for button in (screen.present_button, screen.present_button, screen.absent_button, screen.excused_button):
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    labels = [screen.attendees_model.index(r, 2).data() for r in range(4)]
+    labels = [screen.attendees_model.index(r, 1).data() for r in range(4)]
     assert labels == ["Présent(e)", "Présent(e)", "Absent(e)", "Excusé(e)"]
     assert "Quorum non atteint : 2 membres votants présents sur 3 requis" in screen.quorum_label.text()
     _shot(screen, "preparation-quorum-not-reached-1366x768")
+    screen.resize(1024, 768)  # an agency laptop / old projector: fits, presence in view
+    assert screen.minimumSizeHint().width() <= 1024
+    _shot(screen, "preparation-quorum-not-reached-1024x768")
+    screen.resize(1366, 768)
 
     # A decision without the quorum: refused, with how many are present.
     monkeypatch.setattr(decision_checks, "run_modal", lambda dialog: False)

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -147,9 +148,10 @@ class MeetingsScreen(QWidget):
                                             self.edit_decision)
         self.decisions_view.doubleClicked.connect(lambda _i: self.edit_decision())
         row = QHBoxLayout()
-        row.addWidget(QLabel("Les décisions se saisissent en mode séance (F11) ; après la clôture, "
-                             "une correction passe par un rectificatif."))
-        row.addStretch(1)
+        hint = QLabel("Les décisions se saisissent en mode séance (F11) ; après la clôture, "
+                      "une correction passe par un rectificatif.")
+        hint.setWordWrap(True)
+        row.addWidget(hint, 1)
         # What a decision recorded « seule » implies, created later once confirmed.
         self.effect_button = _button("Créer dans le dossier…", "Créer l'orientation, la saisine ou le plan "
                                      "que la décision implique", self.create_effect)
@@ -186,7 +188,7 @@ class MeetingsScreen(QWidget):
         self.attendees_model = AttendeesModel(self)
         self.attendees_view = _table("Membres de la séance")
         self.attendees_view.setModel(self.attendees_model)
-        self.attendees_view.setMaximumHeight(190)
+        self.attendees_view.setMaximumHeight(200)
         members.addWidget(self.attendees_view, 1)
         member_buttons = QVBoxLayout()
         self.add_attendee_button = _button("Ajouter un &membre…", "Ajouter un membre", self.add_attendee)
@@ -195,16 +197,15 @@ class MeetingsScreen(QWidget):
                                       lambda: self.set_presence("present"))
         self.excused_button = _button("E&xcusé(e)", "Membre excusé", lambda: self.set_presence("excuse"))
         self.absent_button = _button("A&bsent(e)", "Membre absent", lambda: self.set_presence("absent"))
-        presence_row = QHBoxLayout()
-        for b in (self.present_button, self.excused_button, self.absent_button):
-            presence_row.addWidget(b)
-        self.copy_members_button = _button("Reprendre les membres de la séance précédente",
-                                           "Reprendre les membres de la séance précédente", self.copy_members)
+        self.copy_members_button = _button("Reprendre les membres", "Reprendre les membres de la séance précédente",
+                                           self.copy_members)
+        self.copy_members_button.setToolTip("Reprendre les membres de la séance précédente (présence non indiquée)")
         self.remove_attendee_button = _button("Retirer le membre", "Retirer le membre", self.remove_attendee)
-        member_buttons.addWidget(self.add_attendee_button)
-        member_buttons.addLayout(presence_row)
-        for b in (self.copy_members_button, self.remove_attendee_button):
-            member_buttons.addWidget(b)
+        grid = QGridLayout()
+        for n, b in enumerate((self.add_attendee_button, self.present_button, self.copy_members_button,
+                               self.excused_button, self.remove_attendee_button, self.absent_button)):
+            grid.addWidget(b, n // 2, n % 2)
+        member_buttons.addLayout(grid)
         member_buttons.addStretch(1)
         members.addLayout(member_buttons)
         self.quorum_label = QLabel("")
