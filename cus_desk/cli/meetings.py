@@ -1,7 +1,10 @@
 """Headless access to the CAS sessions:
 
     cus-desk meetings list [--year 2026] [--status cloturee] [--json]
-    cus-desk meetings suivi [--tout] [--json]
+    cus-desk meetings suivi [--tout] [--mes] [--json]
+    cus-desk meetings decider 3/2026 CAS-2026-0042 plan_apurement --responsable "Pôle social"
+        [--texte T] [--echeance jj/mm/aaaa] [--confirme]
+        [--creer-effet (--partenaire ID | --mensualite 80,00 --mois 12)]
     cus-desk releve 3/2026 -o releve.pdf
     cus-desk releve 3/2026 --version 1 -o releve-signe.pdf
 """
@@ -38,8 +41,33 @@ def register(subparsers) -> None:
 
     follow = sub.add_parser("suivi", help="décisions à suivre (en retard d'abord)")
     follow.add_argument("--tout", action="store_true", help="inclure les décisions closes")
+    follow.add_argument("--mes", action="store_true",
+                        help="mes décisions à suivre (confiées à moi ou à un service dont je réponds)")
     follow.add_argument("--json", action="store_true", help="sortie JSON (UTF-8)")
     follow.set_defaults(handler=cmd_follow_up)
+
+    decide = sub.add_parser(
+        "decider", help="enregistre une décision pendant la séance (quorum atteint)",
+        description="Enregistre une décision de la CAS sur un dossier de l'ordre du jour d'une "
+                    "séance ouverte. Le responsable est une personne (compte) ou un service de la "
+                    "liste. Une demande de résiliation judiciaire exige une motivation et --confirme ; "
+                    "--creer-effet crée l'orientation, la saisine (FSL, CCAPEX) ou le plan "
+                    "d'apurement que la décision implique.",
+    )
+    decide.add_argument("meeting", metavar="SÉANCE", help="numéro/année (ex. 3/2026) ou identifiant")
+    decide.add_argument("case", metavar="DOSSIER", help="référence du dossier (ex. CAS-2026-0042)")
+    decide.add_argument("type", metavar="TYPE", help="type de décision (ex. saisine_fsl, plan_apurement)")
+    decide.add_argument("--responsable", default="", metavar="NOM",
+                        help="personne ou service de la liste (ex. « Pôle social »)")
+    decide.add_argument("--texte", default="", metavar="TEXTE", help="texte (motivation) de la décision")
+    decide.add_argument("--echeance", metavar="JJ/MM/AAAA", help="échéance")
+    decide.add_argument("--confirme", action="store_true", help="confirme une décision grave")
+    decide.add_argument("--creer-effet", action="store_true", dest="effect",
+                        help="crée ce que la décision implique dans le dossier")
+    decide.add_argument("--partenaire", type=int, metavar="ID", help="structure saisie (orientation, FSL, CCAPEX)")
+    decide.add_argument("--mensualite", metavar="MONTANT", help="mensualité du plan d'apurement (ex. 80,00)")
+    decide.add_argument("--mois", type=int, metavar="N", help="durée du plan d'apurement en mois")
+    decide.set_defaults(handler=cmd_decide)
 
     releve = subparsers.add_parser(
         "releve", help="écrit le relevé de décisions d'une séance en PDF",
@@ -97,7 +125,8 @@ def cmd_list(args) -> int:
 
 
 def cmd_follow_up(args) -> int:
-    rows = _service(args).follow_up_list(include_closed=args.tout)
+    svc = _service(args)
+    rows = svc.my_decisions(include_closed=args.tout) if args.mes else svc.follow_up_list(include_closed=args.tout)
     if args.json:
         print_json([
             {
@@ -146,4 +175,35 @@ def cmd_releve(args) -> int:
     else:
         kind = "projet de relevé (séance non clôturée)"
     sys.stderr.write(f"{meeting.label} : {kind} écrit dans {target} (SHA-256 {releve.sha256}).\n")
+    return 0
+
+
+def cmd_decide(args) -> int:
+    from cus_desk.domain.parsing import ParseError, parse_amount_cents, parse_date
+    from cus_desk.services.decision_effects import EffectRequest
+
+    due = None
+    if args.echeance:
+        try:
+            due = parse_date(args.echeance)
+        except ParseError:
+            raise CliError(f"Échéance illisible « {args.echeance} » : écrivez-la jj/mm/aaaa.") from None
+    effect = None
+    if args.effect:
+        monthly = None
+        if args.mensualite is not None:
+            try:
+                monthly = parse_amount_cents(args.mensualite)
+            except ParseError:
+                raise CliError(f"Mensualité illisible « {args.mensualite} » (ex. 80,00).") from None
+        effect = EffectRequest(partner_id=args.partenaire, monthly_cents=monthly, months=args.mois)
+    elif args.partenaire is not None or args.mensualite is not None or args.mois is not None:
+        raise CliError("--partenaire, --mensualite et --mois vont avec --creer-effet.")
+    svc = _service(args)
+    meeting = svc.find_meeting(args.meeting)
+    case = svc.find_case(args.case)
+    d = svc.add_decision(meeting.id, case.case_id, args.type, args.texte, args.responsable, due,
+                         confirmed=args.confirme, effect=effect)
+    made = " ; orientation créée" if d.referral_id else " ; plan d'apurement créé" if d.repayment_plan_id else ""
+    print(f"{meeting.label} — {d.case_reference} : {d.type_label} — {d.responsible or '—'}{made}.")
     return 0

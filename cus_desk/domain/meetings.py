@@ -265,12 +265,14 @@ class AgendaCandidate:
     case_status: str
     agency_id: int
     open_due_dates: tuple[date, ...] = ()  # due dates of its open decisions
+    adjourned_on: tuple[date, ...] = ()  # sessions that adjourned it (follow-up still open)
 
 
 @dataclass(frozen=True)
 class AgendaProposalRule:
     case_id: int
     reasons: tuple[str, ...]
+    kinds: tuple[str, ...] = ()  # domain.commission.ProposalKind values
 
 
 def propose_agenda(
@@ -279,11 +281,12 @@ def propose_agenda(
     scope_agency_id: int | None,
     already: set[int],
 ) -> list[AgendaProposalRule]:
-    """The cases to propose for a session on ``held_on``: those marked
+    """The cases to propose for a session on ``held_on``: those adjourned at
+    an earlier session (« ajournement — à représenter »), those marked
     "à présenter en CAS", and those with an open decision due on or before
     the session date. Closed cases, cases outside the session's scope and
-    cases already on the agenda are left out. Earliest due date first, then
-    the cases to present."""
+    cases already on the agenda are left out. Adjourned cases first, then
+    by earliest due date, then the cases to present."""
     out: list[tuple[tuple, AgendaProposalRule]] = []
     for c in candidates:
         if c.case_id in already or c.case_status == CASE_CLOSED:
@@ -291,14 +294,21 @@ def propose_agenda(
         if scope_agency_id is not None and c.agency_id != scope_agency_id:
             continue
         reasons: list[str] = []
+        kinds: list[str] = []
+        adjourned = sorted(d for d in c.adjourned_on if d < held_on)
+        if adjourned:
+            reasons.append(f"Ajourné le {adjourned[-1]:%d/%m/%Y} — à représenter")
+            kinds.append("ajourne")
+        elif c.case_status == CASE_TO_PRESENT:
+            reasons.append("À présenter en CAS")
+            kinds.append("nouveau")
         due = sorted(d for d in c.open_due_dates if d <= held_on)
         if due:
             reasons.append(f"Décision échue le {due[0]:%d/%m/%Y}")
-        if c.case_status == CASE_TO_PRESENT:
-            reasons.insert(0, "À présenter en CAS")
+            kinds.append("suivi")
         if reasons:
-            key = (due[0] if due else date.max, c.case_id)
-            out.append((key, AgendaProposalRule(c.case_id, tuple(reasons))))
+            key = (0 if adjourned else 1, due[0] if due else date.max, c.case_id)
+            out.append((key, AgendaProposalRule(c.case_id, tuple(reasons), tuple(kinds))))
     out.sort(key=lambda kv: kv[0])
     return [rule for _, rule in out]
 

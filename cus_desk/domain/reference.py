@@ -53,8 +53,15 @@ CAS_FUNCTIONS: dict[str, str] = {
     "responsable_commercialisation": "Responsable coordinateur commercialisation",
     "responsable_pole_social": "Responsable du pôle social",
     "conseillere_sociale": "Conseillère sociale",
+    "gestionnaire_contentieux": "Gestionnaire contentieux (voix consultative)",
+    "partenaire_ccas_cms": "Partenaire extérieur — CCAS / CMS (voix consultative)",
     "autre": "Autre fonction",
 }
+
+# Functions that sit with a consultative voice: they do not count towards
+# the quorum (outside partners, and the litigation officer who executes
+# what the commission decides).
+NON_VOTING_FUNCTIONS: frozenset[str] = frozenset({"gestionnaire_contentieux", "partenaire_ccas_cms"})
 
 LEASE_KINDS: dict[str, str] = {
     "bail_classique": "Bail classique",

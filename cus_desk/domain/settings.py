@@ -43,3 +43,7 @@ STATS_MIN_CELL = declare(SettingSpec("stats_min_cell", int, 5, "Statistiques : e
 AGENDA_PUBLICATION_DAYS = declare(SettingSpec("agenda_publication_days", int, 15, "Ordre du jour consultable par les membres avant la séance (jours)", 0, 90))
 ATTENDANCE_ACCESS_DAYS = declare(SettingSpec("attendance_access_days", int, 60, "Accès des membres d'une séance à la synthèse des dossiers après sa clôture (jours)", 0, 365))
 TEMPORARY_PASSWORD_HOURS = declare(SettingSpec("temporary_password_hours", int, 72, "Validité d'un mot de passe provisoire (heures)", 1, 720))
+CAS_QUORUM = declare(SettingSpec("cas_quorum", int, 3, "Quorum de la CAS : membres votants présents au minimum", 1, 30))
+CAS_MINUTES_NEW_CASE = declare(SettingSpec("cas_minutes_new_case", int, 15, "Durée estimée d'un dossier présenté en CAS (minutes)", 1, 120))
+CAS_MINUTES_ADJOURNED = declare(SettingSpec("cas_minutes_adjourned", int, 10, "Durée estimée d'un dossier ajourné représenté (minutes)", 1, 120))
+CAS_MINUTES_FOLLOW_UP = declare(SettingSpec("cas_minutes_follow_up", int, 5, "Durée estimée du suivi d'une décision échue (minutes)", 1, 120))

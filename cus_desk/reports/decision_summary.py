@@ -22,6 +22,7 @@ class ReleveAttendee:
     function_label: str
     present: bool
     function: str = ""  # reference code: "president", "secretaire_seance"...
+    presence_label: str = ""  # « Présent(e) », « Excusé(e) », « Absent(e) », « Non indiquée »
 
 
 @dataclass(frozen=True)
@@ -262,7 +263,7 @@ def build_releve_pdf(data: ReleveData) -> bytes:
                  Paragraph("Présence", cell_bold)]]
         for a in sorted(data.attendees, key=lambda a: not a.present):
             rows.append([Paragraph(_p(a.name), base), Paragraph(_p(a.function_label), base),
-                         Paragraph("Présent(e)" if a.present else "Excusé(e)", base)])
+                         Paragraph(a.presence_label or ("Présent(e)" if a.present else "Excusé(e)"), base)])
         table = Table(rows, colWidths=[width * 0.36, width * 0.44, width * 0.20], repeatRows=1)
         table.setStyle(grid)
         story.append(table)

@@ -352,3 +352,31 @@ def require_case(session: Session, actor, case_id: int, case_agency_id: int | No
     if granted.value < level.value:
         raise AccessDeniedError(CASE_WRITE_DENIED if granted is CaseAccess.SUMMARY else CASE_DENIED)
     return granted
+
+
+def presented_cases(actor):
+    """SELECT of the ids of the cases an adviser put on an earlier agenda, or
+    follows as their adviser: she brings their open decisions back to the
+    commission (« Proposer… »), whatever agency the case now belongs to."""
+    from cus_desk.store.models.cases import Case
+    from cus_desk.store.models.meetings import AgendaItem
+
+    if Role(actor.role) is not Role.SOCIAL_ADVISER:
+        return select(Case.id).where(false())
+    return select(AgendaItem.case_id).where(AgendaItem.presented_by_id == actor.user_id).union(
+        select(Case.id).where(Case.adviser_id == actor.user_id))
+
+
+def may_present_follow_up(session: Session, actor, case_id: int) -> bool:
+    """An adviser may put back on an agenda a case outside her agency that
+    she presented before (or follows), while it has an open CAS decision:
+    the follow-up of what the commission decided on her presentation. The
+    agenda shows such a case at summary level only."""
+    from cus_desk.domain.meetings import OPEN_FOLLOW_UP
+    from cus_desk.store.models.meetings import Decision
+
+    if Role(actor.role) is not Role.SOCIAL_ADVISER:
+        return False
+    return bool(session.scalar(select(exists().where(
+        Decision.case_id == case_id, Decision.status.in_(OPEN_FOLLOW_UP),
+        Decision.case_id.in_(presented_cases(actor))))))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -897,7 +897,9 @@ class CaseService(Service):
                 .where(Decision.case_id == case.id).order_by(Meeting.held_on.desc(), Decision.id)
             ).all()
         )
-        authorised = any(d.type == rules.JUDICIAL_DECISION_TYPE for d in decisions)
+        from cus_desk.services import judicial
+
+        authorised = judicial.is_authorised(session, case, self.today())
         return CaseDetail(
             id=case.id, version=case.version, reference=case.reference,
             access="full" if full else "summary", status=case.status,
@@ -1216,23 +1218,25 @@ class CaseService(Service):
     def request_judicial_termination(self, case_id: int, expected_version: int) -> int:
         """Record the "demande de résiliation judiciaire du bail": refused
         unless a CAS decision on this case authorises it (seed §9.3)."""
-        from cus_desk.store.models.meetings import Decision
+        from cus_desk.services import judicial
 
         with self._write() as session:
             case = self._editable(session, case_id, expected_version)
-            authorised = bool(session.scalar(select(exists().where(Decision.case_id == case.id).where(
-                Decision.type == rules.JUDICIAL_DECISION_TYPE))))
-            rules.check_judicial_request(case.status, authorised, case.judicial_requested_on is not None)
+            rules.check_judicial_request(case.status, True, case.judicial_requested_on is not None)
             today = self.today()
+            # The collegial decision it rests on (services.judicial, issue 14).
+            decision, meeting = judicial.find_ground(session, case, today)
             case.judicial_requested_on = today
+            decision.judicial_used_on = today
             session.add(JournalEntry(
                 case_id=case.id, kind="note", occurred_on=today, author_id=self.actor.user_id,
-                text="Demande de résiliation judiciaire du bail, autorisée par décision de la CAS.",
+                text=judicial.journal_text(decision, meeting),
             ))
             self._touch(session, case, today)
             session.flush()
             audit.record(session, self.actor, audit.Action.UPDATE, ENTITY, case.id, case_id=case.id,
-                         details={"judicial_requested_on": [None, today.isoformat()]})
+                         details={"judicial_requested_on": [None, today.isoformat()],
+                                  "decision": decision.id})
             return case.version
 
     def add_journal_entry(self, case_id: int, kind: str, occurred_on: date | None, text_: str,

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
+from cus_desk.domain import commission
 from cus_desk.domain import meetings as rules
 from cus_desk.domain.errors import AccessDeniedError, NotFoundError, ValidationError
 from cus_desk.domain.formatting import format_cents, format_date
@@ -22,10 +23,38 @@ from cus_desk.domain.reference import (
 )
 from cus_desk.domain.roles import Role
 from cus_desk.domain.settings import ORGANISATION_NAME, RELEVE_FULL_NAMES
-from cus_desk.services import access, audit
+from cus_desk.services import access, audit, judicial
 from cus_desk.services.access import CaseAccess, Permission
+from cus_desk.services.agenda_proposals import AgendaProposal, AgendaProposals  # noqa: F401
 from cus_desk.services.base import Service, check_version, traces_refusals
 from cus_desk.services.case_economics import DebtView, economics_of
+from cus_desk.services.decision_effects import EffectRequest, apply_case_statuses  # noqa: F401
+from cus_desk.services.meeting_common import (  # noqa: F401 - re-exported names
+    CASE_NOT_FOUND,
+    DECISION_NOT_FOUND,
+    MEETING_NOT_FOUND,
+    DecisionView,
+    FollowUpView,
+    _case_load_options,
+    _decision_view,
+    _get_case,
+    _get_meeting,
+    _holder,
+    _meeting_label,
+    _scope_label,
+    _user_name,
+    household_name,
+)
+from cus_desk.services.meeting_decisions import MeetingDecisions, ResponsibleOption  # noqa: F401
+from cus_desk.services.meeting_members import (  # noqa: F401 - re-exported names
+    AttendeeCandidate,
+    AttendeeView,
+    MeetingMembers,
+    attendee_view,
+    copy_members,
+    meeting_quorum,
+    require_quorum,
+)
 from cus_desk.services.settings import read_setting
 from cus_desk.store.db import session_clock
 from cus_desk.store.models.cases import (
@@ -37,26 +66,17 @@ from cus_desk.store.models.cases import (
 from cus_desk.store.models.core import (
     Agency,
     AuditEvent,
-    Household,
     Partner,
     Referral,
-    Tenant,
-    User,
 )
 from cus_desk.store.models.meetings import (
     AgendaItem,
-    Attendee,
     Decision,
     DecisionFollowUp,
     Meeting,
     MeetingAddendum,
     MeetingArchive,
 )
-
-MEETING_NOT_FOUND = "Cette séance de CAS n'existe pas (ou plus). Actualisez la liste des séances."
-DECISION_NOT_FOUND = "Cette décision n'existe pas (ou plus). Actualisez l'écran."
-CASE_NOT_FOUND = "Ce dossier n'existe pas (ou plus). Vérifiez sa référence."
-
 
 # ----------------------------------------------------------------------------- labels
 # The case-files feature owns these lists; fall back to the code when its
@@ -87,48 +107,6 @@ PLAN_STATUS_LABELS = {
 
 
 # ----------------------------------------------------------------------------- views
-
-
-@dataclass(frozen=True)
-class FollowUpView:
-    on: date
-    author: str
-    status: str | None
-    status_label: str
-    comment: str
-
-
-@dataclass(frozen=True)
-class DecisionView:
-    id: int
-    meeting_id: int
-    meeting_label: str
-    held_on: date
-    case_id: int
-    case_reference: str
-    household: str
-    type: str
-    type_label: str
-    text: str
-    responsible: str
-    due_on: date | None
-    status: str
-    status_label: str
-    status_changed_on: date | None
-    overdue: bool
-    locked: bool  # the session is closed: content no longer editable
-    version: int
-    follow_ups: tuple[FollowUpView, ...] = ()
-
-
-@dataclass(frozen=True)
-class AttendeeView:
-    id: int
-    name: str
-    function: str
-    function_label: str
-    present: bool
-    user_id: int | None
 
 
 @dataclass(frozen=True)
@@ -186,6 +164,7 @@ class MeetingDetail:
     agenda: tuple[AgendaEntry, ...]
     addenda: tuple[AddendumView, ...]
     archives: tuple[ArchiveView, ...]
+    quorum: commission.Quorum | None = None
 
     @property
     def id(self) -> int:
@@ -198,23 +177,6 @@ class MeetingDetail:
     @property
     def decisions(self) -> list[DecisionView]:
         return [d for item in self.agenda for d in item.decisions]
-
-
-@dataclass(frozen=True)
-class AgendaProposal:
-    case_id: int
-    case_reference: str
-    household: str
-    agency: str
-    reasons: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class AttendeeCandidate:
-    user_id: int
-    name: str
-    role_label: str
-    suggested_function: str
 
 
 @dataclass(frozen=True)
@@ -282,105 +244,6 @@ class ReleveFile:
 # ----------------------------------------------------------------------------- helpers
 
 
-def _holder(household: Household | None) -> Tenant | None:
-    if household is None or not household.members:
-        return None
-    for member in household.members:
-        if member.relationship_kind == "titulaire":
-            return member
-    return household.members[0]
-
-
-def household_name(household: Household | None, full: bool = False) -> str:
-    holder = _holder(household)
-    if holder is None:
-        return "Ménage sans titulaire"
-    if full:
-        return rules.full_name(holder.last_name, holder.first_name)
-    return rules.short_name(holder.last_name, holder.first_name)
-
-
-def _meeting_label(m: Meeting) -> str:
-    return rules.meeting_label(m.year, m.number)
-
-
-def _scope_label(session: Session, m: Meeting) -> str:
-    if m.scope_agency_id is None:
-        return "Séance centrale (toutes agences)"
-    agency = session.get(Agency, m.scope_agency_id)
-    return agency.label if agency else "Agence inconnue"
-
-
-def _user_name(session: Session, user_id: int | None, cache: dict[int, str] | None = None) -> str:
-    if user_id is None:
-        return ""
-    if cache is not None and user_id in cache:
-        return cache[user_id]
-    user = session.get(User, user_id)
-    name = user.display_name if user else "Compte supprimé"
-    if cache is not None:
-        cache[user_id] = name
-    return name
-
-
-def _get_meeting(session: Session, meeting_id: int) -> Meeting:
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is None:
-        raise NotFoundError(MEETING_NOT_FOUND)
-    return meeting
-
-
-def _get_case(session: Session, case_id: int) -> Case:
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFoundError(CASE_NOT_FOUND)
-    return case
-
-
-def _decision_view(session: Session, d: Decision, meeting: Meeting, case: Case,
-                   today: date, full_names: bool = False, with_follow_ups: bool = False,
-                   users: dict[int, str] | None = None) -> DecisionView:
-    follow_ups: tuple[FollowUpView, ...] = ()
-    if with_follow_ups:
-        rows = session.scalars(
-            select(DecisionFollowUp)
-            .where(DecisionFollowUp.decision_id == d.id)
-            .order_by(DecisionFollowUp.on.desc(), DecisionFollowUp.id.desc())
-        )
-        follow_ups = tuple(
-            FollowUpView(
-                on=f.on,
-                author=_user_name(session, f.author_id, users),
-                status=f.status,
-                status_label=rules.FollowUpStatus(f.status).label if f.status else "",
-                comment=f.comment,
-            )
-            for f in rows
-        )
-    dtype = rules.DecisionType(d.type) if d.type in rules.DecisionType.__members__.values() else None
-    return DecisionView(
-        id=d.id,
-        meeting_id=meeting.id,
-        meeting_label=_meeting_label(meeting),
-        held_on=meeting.held_on,
-        case_id=case.id,
-        case_reference=case.reference,
-        household=household_name(case.household, full_names),
-        type=d.type,
-        type_label=dtype.label if dtype else d.type,
-        text=d.text,
-        responsible=d.responsible,
-        due_on=d.due_on,
-        status=d.status,
-        status_label=rules.FollowUpStatus(d.status).label,
-        status_changed_on=d.status_changed_on,
-        overdue=rules.is_overdue(d.due_on, d.status, today),
-        locked=meeting.status == rules.MeetingStatus.CLOTUREE,
-        version=d.version,
-        follow_ups=follow_ups,
-    )
-
-
 def _row(session: Session, m: Meeting, counts: dict[int, tuple[int, int]] | None = None) -> MeetingRow:
     if counts is not None:
         agenda_count, decision_count = counts.get(m.id, (0, 0))
@@ -405,14 +268,6 @@ def _row(session: Session, m: Meeting, counts: dict[int, tuple[int, int]] | None
         decision_count=decision_count,
         version=m.version,
     )
-
-
-def _case_load_options():
-    """Load a case's household, members and agency with it (no lazy load
-    per case when a list or a relevé is built)."""
-    return (selectinload(Case.household).selectinload(Household.members), selectinload(Case.agency))
-
-
 
 
 REVEAL_DENIED = (
@@ -440,7 +295,7 @@ def may_reveal(actor, case: Case, level: CaseAccess) -> bool:
 # ----------------------------------------------------------------------------- service
 
 
-class MeetingService(Service):
+class MeetingService(MeetingMembers, MeetingDecisions, AgendaProposals, Service):
     """``MeetingService(db, actor)``; every method opens its own short
     session, so it can run on a worker thread."""
 
@@ -563,11 +418,7 @@ class MeetingService(Service):
                     for d in decisions_by_case.get(case.id, [])
                 ),
             ))
-        attendees = tuple(
-            AttendeeView(a.id, a.name, a.function, CAS_FUNCTIONS.get(a.function, a.function),
-                         a.present, a.user_id)
-            for a in m.attendees
-        )
+        attendees = tuple(attendee_view(a) for a in m.attendees)
         addenda = tuple(
             AddendumView(a.id, a.created_at, _user_name(session, a.author_id, users), a.text,
                          a.decision_id)
@@ -583,12 +434,15 @@ class MeetingService(Service):
                 .where(MeetingArchive.meeting_id == m.id).order_by(MeetingArchive.id)
             ).all()
         )
-        return MeetingDetail(_row(session, m), attendees, tuple(agenda), addenda, archives)
+        return MeetingDetail(_row(session, m), attendees, tuple(agenda), addenda, archives,
+                             meeting_quorum(session, m))
 
     # ------------------------------------------------------------------ session lifecycle
 
     def create_meeting(self, held_on: date | None, place: str = "",
-                       scope_agency_id: int | None = None) -> MeetingDetail:
+                       scope_agency_id: int | None = None, copy_previous_members: bool = True) -> MeetingDetail:
+        """A session in preparation; its members are those of the previous
+        session (same scope first), presence not recorded."""
         access.require(self.actor, Permission.MEETING_MANAGE)
         if not isinstance(held_on, date):
             raise ValidationError("Indiquez la date de la séance (jj/mm/aaaa).", "held_on")
@@ -610,6 +464,8 @@ class MeetingService(Service):
             session.flush()
             audit.record(session, self.actor, audit.Action.CREATE, "meeting", meeting.id,
                          details={"seance": _meeting_label(meeting), "date": held_on.isoformat()})
+            if copy_previous_members:
+                copy_members(session, self.actor, meeting)
             return self._detail(session, meeting)
 
     def update_meeting(self, meeting_id: int, held_on: date | None, place: str,
@@ -670,128 +526,21 @@ class MeetingService(Service):
         with self._write() as session:
             meeting = _get_meeting(session, meeting_id)
             check_version(expected_version, meeting.version)
-            present = sum(1 for a in meeting.attendees if a.present)
+            present = sum(1 for a in meeting.attendees if a.presence == commission.Presence.PRESENT)
             rules.check_close(meeting.status, present)
+            commission.check_presence_recorded([a.name for a in meeting.attendees if a.presence is None])
+            require_quorum(session, meeting, "clôture de la séance")
             meeting.status = rules.MeetingStatus.CLOTUREE.value
             meeting.closed_at = self.clock.now()
             meeting.closed_by_id = self.actor.user_id
             session.flush()
+            apply_case_statuses(session, self.actor, meeting)
             archive = self._archive(session, meeting)
             audit.record(session, self.actor, audit.Action.UPDATE, "meeting", meeting.id,
                          details={"statut": ["en_cours", "cloturee"], "releve_sha256": archive.sha256})
             return self._detail(session, meeting)
 
-    # ------------------------------------------------------------------ attendees
-
-    def attendee_candidates(self) -> list[AttendeeCandidate]:
-        """Active accounts that may sit on the commission, with the CAS
-        function their role suggests."""
-        access.require(self.actor, Permission.MEETING_VIEW)
-        suggestion = {
-            Role.SOCIAL_HEAD: "responsable_pole_social",
-            Role.SOCIAL_ADVISER: "conseillere_sociale",
-            Role.RECOVERY: "responsable_recouvrement",
-            Role.CAS_MEMBER: "autre",
-        }
-        with self._read() as session:
-            users = session.scalars(
-                select(User).where(User.active.is_(True), User.role != Role.ADMIN.value)
-                .order_by(User.display_name)
-            )
-            return [
-                AttendeeCandidate(u.id, u.display_name, Role(u.role).label,
-                                  suggestion.get(Role(u.role), "autre"))
-                for u in users
-            ]
-
-    def add_attendee(self, meeting_id: int, name: str, function: str, present: bool = True,
-                     user_id: int | None = None) -> AttendeeView:
-        access.require(self.actor, Permission.MEETING_MANAGE)
-        if function not in CAS_FUNCTIONS:
-            raise ValidationError("Choisissez la fonction du membre dans la liste.", "function")
-        with self._write() as session:
-            meeting = _get_meeting(session, meeting_id)
-            rules.check_editable(meeting.status, "la liste des membres")
-            if user_id is not None:
-                user = session.get(User, user_id)
-                if user is None:
-                    raise ValidationError("Ce compte n'existe pas : choisissez un membre dans la liste.",
-                                          "user")
-                if any(a.user_id == user_id for a in meeting.attendees):
-                    raise ValidationError(f"{user.display_name} figure déjà parmi les membres de la séance.",
-                                          "user")
-                name = name.strip() or user.display_name
-            name = rules.clean_text(name, label="Nom", field="name", maximum=120, required=True)
-            attendee = Attendee(meeting_id=meeting.id, user_id=user_id, name=name, function=function,
-                                present=bool(present))
-            session.add(attendee)
-            session.flush()
-            audit.record(session, self.actor, audit.Action.CREATE, "attendee", attendee.id,
-                         details={"seance": meeting.id, "nom": name, "fonction": function})
-            return AttendeeView(attendee.id, name, function, CAS_FUNCTIONS[function],
-                                attendee.present, user_id)
-
-    def set_attendee_present(self, attendee_id: int, present: bool) -> None:
-        access.require(self.actor, Permission.MEETING_MANAGE)
-        with self._write() as session:
-            attendee = session.get(Attendee, attendee_id)
-            if attendee is None:
-                raise NotFoundError("Ce membre ne figure plus dans la séance. Actualisez l'écran.")
-            meeting = _get_meeting(session, attendee.meeting_id)
-            rules.check_editable(meeting.status, "la liste des membres")
-            if attendee.present != bool(present):
-                attendee.present = bool(present)
-                audit.record(session, self.actor, audit.Action.UPDATE, "attendee", attendee.id,
-                             details={"present": [not present, bool(present)]})
-
-    def remove_attendee(self, attendee_id: int) -> None:
-        access.require(self.actor, Permission.MEETING_MANAGE)
-        with self._write() as session:
-            attendee = session.get(Attendee, attendee_id)
-            if attendee is None:
-                return
-            meeting = _get_meeting(session, attendee.meeting_id)
-            rules.check_editable(meeting.status, "la liste des membres")
-            session.delete(attendee)
-            audit.record(session, self.actor, audit.Action.DELETE, "attendee", attendee_id,
-                         details={"seance": meeting.id, "nom": attendee.name})
-
     # ------------------------------------------------------------------ agenda
-
-    def propose_agenda(self, meeting_id: int) -> list[AgendaProposal]:
-        """Cases marked "à présenter en CAS" and cases with an open decision
-        due on or before the session date, not yet on the agenda, among the
-        cases the actor may put on it."""
-        access.require(self.actor, Permission.MEETING_MANAGE)
-        with self._read() as session:
-            meeting = _get_meeting(session, meeting_id)
-            due_rows = session.execute(
-                select(Decision.case_id, Decision.due_on).where(
-                    Decision.status.in_(rules.OPEN_FOLLOW_UP),
-                    Decision.due_on.is_not(None),
-                    Decision.due_on <= meeting.held_on,
-                )
-            ).all()
-            due: dict[int, list[date]] = {}
-            for case_id, due_on in due_rows:
-                due.setdefault(case_id, []).append(due_on)
-            query = select(Case.id, Case.status, Case.agency_id).where(
-                or_(Case.status == rules.CASE_TO_PRESENT, Case.id.in_(list(due)))
-            )
-            if Role(self.actor.role) is Role.SOCIAL_ADVISER:
-                query = query.where(Case.agency_id == self.actor.agency_id)
-            candidates = [
-                rules.AgendaCandidate(cid, status, agency_id, tuple(due.get(cid, ())))
-                for cid, status, agency_id in session.execute(query).all()
-            ]
-            already = {i.case_id for i in meeting.agenda_items}
-            proposals = rules.propose_agenda(candidates, meeting.held_on, meeting.scope_agency_id, already)
-            out = []
-            for p in proposals:
-                case = session.get(Case, p.case_id)
-                out.append(AgendaProposal(case.id, case.reference, household_name(case.household),
-                                          case.agency.label if case.agency else "", p.reasons))
-            return out
 
     def find_case(self, reference: str) -> AgendaProposal:
         """A case by its reference (``CAS-2026-0042``, case-insensitive), to
@@ -818,7 +567,8 @@ class MeetingService(Service):
             meeting = _get_meeting(session, meeting_id)
             rules.check_editable(meeting.status, "l'ordre du jour")
             case = _get_case(session, case_id)
-            access.require_case(session, self.actor, case.id, case.agency_id)
+            if not access.may_present_follow_up(session, self.actor, case.id):
+                access.require_case(session, self.actor, case.id, case.agency_id)
             if meeting.scope_agency_id is not None and case.agency_id != meeting.scope_agency_id:
                 raise ValidationError(
                     f"Le dossier {case.reference} relève d'une autre agence que celle de la séance : "
@@ -833,7 +583,8 @@ class MeetingService(Service):
                     "avant de l'inscrire à une séance.", "case")
             position = max((i.position for i in meeting.agenda_items), default=0) + 1
             meeting.agenda_items.append(
-                AgendaItem(meeting_id=meeting.id, case_id=case.id, position=position, proposal=proposal)
+                AgendaItem(meeting_id=meeting.id, case_id=case.id, position=position, proposal=proposal,
+                           presented_by_id=self.actor.user_id)
             )
             session.flush()
             audit.record(session, self.actor, audit.Action.UPDATE, "meeting", meeting.id,
@@ -1151,86 +902,6 @@ class MeetingService(Service):
                         f"du {format_date(note.created_at.date())}", note.text)
         raise NotFoundError("Cette information n'existe pas (ou plus) dans le dossier.")
 
-    # ------------------------------------------------------------------ decisions
-
-    @traces_refusals
-    def add_decision(self, meeting_id: int, case_id: int, type_code: str, text: str = "",
-                     responsible: str = "", due_on: date | None = None) -> DecisionView:
-        access.require(self.actor, Permission.MEETING_MANAGE)
-        dtype, text, responsible = self._validate_decision(type_code, text, responsible)
-        with self._write() as session:
-            meeting = _get_meeting(session, meeting_id)
-            rules.check_decision_entry(meeting.status)
-            if not any(i.case_id == case_id for i in meeting.agenda_items):
-                raise ValidationError(
-                    "Ce dossier n'est pas à l'ordre du jour de la séance : ajoutez-le d'abord.", "case"
-                )
-            rules.validate_due_date(due_on, meeting.held_on)
-            case = _get_case(session, case_id)
-            self._require_decide(session, meeting.id, case.id)
-            decision = Decision(
-                meeting_id=meeting.id, case_id=case.id, type=dtype.value, text=text,
-                responsible=responsible, due_on=due_on, status=rules.FollowUpStatus.A_FAIRE.value,
-                created_by_id=self.actor.user_id,
-            )
-            session.add(decision)
-            session.flush()
-            audit.record(session, self.actor, audit.Action.CREATE, "decision", decision.id,
-                         case_id=case.id, details={"seance": meeting.id, "type": dtype.value,
-                                                   "responsable": responsible,
-                                                   "echeance": due_on.isoformat() if due_on else None})
-            return _decision_view(session, decision, meeting, case, self.today)
-
-    @traces_refusals
-    def update_decision(self, decision_id: int, type_code: str, text: str, responsible: str,
-                        due_on: date | None, expected_version: int | None) -> DecisionView:
-        access.require(self.actor, Permission.MEETING_MANAGE)
-        dtype, text, responsible = self._validate_decision(type_code, text, responsible)
-        with self._write() as session:
-            decision = session.get(Decision, decision_id)
-            if decision is None:
-                raise NotFoundError(DECISION_NOT_FOUND)
-            meeting = _get_meeting(session, decision.meeting_id)
-            self._require_decide(session, meeting.id, decision.case_id)
-            rules.check_editable(meeting.status, "ses décisions")
-            check_version(expected_version, decision.version)
-            rules.validate_due_date(due_on, meeting.held_on)
-            before = {"type": decision.type, "texte": decision.text, "responsable": decision.responsible,
-                      "echeance": decision.due_on}
-            decision.type, decision.text = dtype.value, text
-            decision.responsible, decision.due_on = responsible, due_on
-            session.flush()
-            audit.record(session, self.actor, audit.Action.UPDATE, "decision", decision.id,
-                         case_id=decision.case_id,
-                         details=audit.diff_fields(before, {"type": dtype.value, "texte": text,
-                                                            "responsable": responsible,
-                                                            "echeance": due_on}))
-            return _decision_view(session, decision, meeting, session.get(Case, decision.case_id), self.today)
-
-    @traces_refusals
-    def delete_decision(self, decision_id: int) -> None:
-        access.require(self.actor, Permission.MEETING_MANAGE)
-        with self._write() as session:
-            decision = session.get(Decision, decision_id)
-            if decision is None:
-                raise NotFoundError(DECISION_NOT_FOUND)
-            meeting = _get_meeting(session, decision.meeting_id)
-            self._require_decide(session, meeting.id, decision.case_id)
-            rules.check_editable(meeting.status, "ses décisions")
-            session.delete(decision)
-            audit.record(session, self.actor, audit.Action.DELETE, "decision", decision_id,
-                         case_id=decision.case_id, details={"type": decision.type})
-
-    @staticmethod
-    def _validate_decision(type_code: str, text: str, responsible: str):
-        dtype = rules.parse_decision_type(type_code or "")
-        text = rules.clean_text(text, label="Texte de la décision", field="text",
-                                required=dtype == rules.DecisionType.AUTRE)
-        responsible = rules.clean_text(responsible, label="Responsable", field="responsible",
-                                       maximum=rules.MAX_SHORT,
-                                       required=dtype != rules.DecisionType.AJOURNEMENT)
-        return dtype, text, responsible
-
     # ------------------------------------------------------------------ addenda & relevé
 
     def add_addendum(self, meeting_id: int, text: str, decision_id: int | None = None) -> MeetingDetail:
@@ -1249,6 +920,9 @@ class MeetingService(Service):
                                        author_id=self.actor.user_id, text=text)
             session.add(addendum)
             session.flush()
+            if decision_id is not None:
+                judicial.cancel_on_rectification(session, self.actor, session.get(Decision, decision_id),
+                                                 meeting)
             archive = self._archive(session, meeting)
             audit.record(session, self.actor, audit.Action.CREATE, "meeting_addendum", addendum.id,
                          details={"seance": meeting.id, "releve_sha256": archive.sha256})
@@ -1481,7 +1155,9 @@ class MeetingService(Service):
             final=final,
             generated_at=generated_at or session_clock(session).now(),
             attendees=tuple(
-                ReleveAttendee(a.name, CAS_FUNCTIONS.get(a.function, a.function), a.present, a.function)
+                ReleveAttendee(a.name, CAS_FUNCTIONS.get(a.function, a.function),
+                               a.presence == commission.Presence.PRESENT, a.function,
+                               commission.presence_label(a.presence))
                 for a in meeting.attendees
             ),
             cases=tuple(cases),
@@ -1571,14 +1247,6 @@ class MeetingService(Service):
         views.sort(key=lambda v: (*rules.follow_up_sort_key(v.due_on, v.status, v.responsible,
                                                             self.today, by_responsible), v.id))
         return views
-
-    def responsibles(self) -> list[str]:
-        access.require(self.actor, Permission.DECISION_FOLLOW_UP)
-        with self._read() as session:
-            rows = session.scalars(
-                select(Decision.responsible).where(Decision.responsible != "").distinct()
-            )
-            return sorted(set(rows), key=str.casefold)
 
     @traces_refusals
     def decisions_for_case(self, case_id: int) -> list[DecisionView]:

@@ -91,10 +91,10 @@ def test_decision_text_change_is_marked_not_copied(db, actors):
     detail = prepared_meeting(world, "x", held_on=date(2026, 11, 26))
     svc = world.service()
     svc.start_meeting(detail.id)
-    decision = svc.add_decision(detail.id, world.cases["x"], "saisine_fsl", "Premier texte", "CS Metz")
+    decision = svc.add_decision(detail.id, world.cases["x"], "saisine_fsl", "Premier texte", "Pôle social")
     with db.read_session() as s:
         version = s.get(Decision, decision.id).version
-    svc.update_decision(decision.id, "saisine_fsl", "Orientation de Madame vers le CMP", "CS Metz", None,
+    svc.update_decision(decision.id, "saisine_fsl", "Orientation de Madame vers le CMP", "Pôle social", None,
                         version)
     _assert_clean(db, "Premier texte", "Orientation de Madame", "CMP")
     _ = CaseInput

@@ -20,7 +20,7 @@ from cus_desk.services.cases import CaseFilter, CaseService, HouseholdInput, Mem
 from cus_desk.store.db import open_database
 from cus_desk.store.models.cases import Case, ConfidentialNote, JournalEntry
 from cus_desk.store.models.core import AuditEvent, Household, Lease, Referral, Tenant
-from cus_desk.store.models.meetings import Decision, Meeting
+from cus_desk.store.models.meetings import Attendee, Decision, Meeting
 
 from .conftest import TODAY, agency_id, new_case_input
 
@@ -260,6 +260,9 @@ def test_judicial_step_needs_cas_decision(db, svc, make_case):
         meeting = Meeting(year=2026, number=7, held_on=date(2026, 11, 10), status="cloturee")
         session.add(meeting)
         session.flush()
+        for name in ("Présidente", "Recouvrement", "Sécurité"):  # the quorum (issue 14)
+            session.add(Attendee(meeting_id=meeting.id, name=name, function="autre", present=True,
+                                 presence="present"))
         session.add(Decision(meeting_id=meeting.id, case_id=case_id, type="plan_apurement", text="Plan"))
     with pytest.raises(WorkflowError):  # another decision type does not authorise it
         svc().request_judicial_termination(case_id, v)

@@ -113,13 +113,37 @@ def world(db, actors) -> World:
 def prepared_meeting(w: World, *case_keys: str, who: str = "adviser_metz", held_on=SESSION_DAY,
                      attendees: bool = True):
     svc = w.service(who)
-    detail = svc.create_meeting(held_on, "Siège, salle du conseil — Metz")
+    detail = svc.create_meeting(held_on, "Siège, salle du conseil — Metz", copy_previous_members=False)
     for key in case_keys:
         svc.add_to_agenda(detail.id, w.cases[key], proposal=f"Proposition pour {key}")
     if attendees:
+        # Three voting members present: the default quorum (setting cas_quorum).
         svc.add_attendee(detail.id, "", "responsable_pole_social",
-                         user_id=w.actors["social_head"].user_id)
+                         user_id=w.actors["social_head"].user_id, presence="present")
         svc.add_attendee(detail.id, "", "responsable_cellule_securite",
-                         user_id=w.actors["cas_member"].user_id)
-        svc.add_attendee(detail.id, "Claire Commerce", "responsable_commercialisation", present=False)
+                         user_id=w.actors["cas_member"].user_id, presence="present")
+        svc.add_attendee(detail.id, "Paul Recouvrement", "responsable_recouvrement", presence="present")
+        svc.add_attendee(detail.id, "Claire Commerce", "responsable_commercialisation", presence="excuse")
     return svc.get_meeting(detail.id)
+
+
+def decision_alone(dialog) -> bool:
+    """The dialogs asked before recording a decision (issue 14), answered
+    as a hurried secretary would: the decision alone, nothing created; a
+    grave decision is not confirmed."""
+    from cus_desk.ui.meetings.decision_checks import EffectDialog
+
+    if isinstance(dialog, EffectDialog):
+        dialog.alone_button.click()
+        return dialog.result() == dialog.DialogCode.Accepted
+    dialog.reject()
+    return False
+
+
+@pytest.fixture(autouse=True)
+def _decision_dialogs(monkeypatch):
+    """No modal dialog may block a test: the decision dialogs answer
+    through their seam (a test that drives them replaces it)."""
+    import cus_desk.ui.meetings.decision_checks as checks
+
+    monkeypatch.setattr(checks, "run_modal", decision_alone)

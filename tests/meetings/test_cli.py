@@ -30,7 +30,7 @@ def test_meetings_list_json(cli, world, capsys):
     closed = prepared_meeting(world, "dupont", held_on=date(2026, 10, 22))
     svc = world.service()
     svc.start_meeting(closed.id)
-    svc.add_decision(closed.id, world.cases["dupont"], "saisine_fsl", "", "CS Metz", date(2026, 12, 1))
+    svc.add_decision(closed.id, world.cases["dupont"], "saisine_fsl", "", "Pôle social", date(2026, 12, 1))
     svc.close_meeting(closed.id)
     prepared_meeting(world, "martin")
     capsys.readouterr()
@@ -52,7 +52,7 @@ def test_releve_writes_the_archived_file(cli, world, tmp_path, capsys):
     svc = world.service()
     svc.start_meeting(detail.id)
     svc.add_decision(detail.id, world.cases["dupont"], "intervention_sociale", "Bilan global",
-                     "CS Metz", date(2026, 12, 1))
+                     "Pôle social", date(2026, 12, 1))
     closed = svc.close_meeting(detail.id)
     out = tmp_path / "releve.pdf"
     assert cli("releve", "1/2026", "-o", str(out)) == 0
@@ -97,7 +97,7 @@ def test_releve_reprints_any_archived_version(cli, world, tmp_path, capsys):
     svc = world.service()
     svc.start_meeting(detail.id)
     svc.add_decision(detail.id, world.cases["dupont"], "intervention_sociale", "Bilan global",
-                     "CS Metz", date(2026, 12, 1))
+                     "Pôle social", date(2026, 12, 1))
     closed = svc.close_meeting(detail.id)
     rectified = svc.add_addendum(detail.id, "Responsable corrigé : CS Forbach")
     capsys.readouterr()
@@ -114,3 +114,43 @@ def test_releve_reprints_any_archived_version(cli, world, tmp_path, capsys):
     assert cli("releve", "1/2026", "--version", "3", "-o", str(tmp_path / "x.pdf")) == 2
     assert "versions archivées de 1 à 2" in capsys.readouterr().err
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_decide_from_the_command_line_with_the_effect_flag_and_the_grave_confirmation(cli, world, capsys):
+    from sqlalchemy import func, select
+
+    from cus_desk.store.models.cases import RepaymentPlan
+    from cus_desk.store.models.meetings import Decision
+
+    detail = prepared_meeting(world, "martin", "dupont")
+    world.service().start_meeting(detail.id)
+    capsys.readouterr()
+    ref = world.service().get_meeting(detail.id).agenda[0].case_reference
+    assert cli("meetings", "decider", "1/2026", ref, "plan_apurement", "--responsable", "Pôle social",
+               "--creer-effet", "--mensualite", "80,00", "--mois", "0") == 2
+    assert "durée du plan" in capsys.readouterr().err
+    with world.db.read_session() as s:
+        assert s.scalar(select(func.count(Decision.id))) == 0
+    assert cli("meetings", "decider", "1/2026", ref, "plan_apurement", "--responsable", "Pôle social",
+               "--creer-effet", "--mensualite", "80,00", "--mois", "12") == 0
+    assert "plan d'apurement créé" in capsys.readouterr().out
+    with world.db.read_session() as s:
+        plan = s.scalar(select(RepaymentPlan).where(RepaymentPlan.case_id == world.cases["martin"],
+                                                    RepaymentPlan.monthly_cents == 8_000))
+        assert plan is not None and plan.months == 12
+    motivation = "Échec du plan et de la saisine FSL, aucun contact depuis six mois."
+    assert cli("meetings", "decider", "1/2026", ref, "demande_resiliation_judiciaire", "--texte", motivation,
+               "--responsable", "Service contentieux de l'agence") == 2
+    assert "--confirme" in capsys.readouterr().err
+    assert cli("meetings", "decider", "1/2026", ref, "demande_resiliation_judiciaire", "--texte", motivation,
+               "--responsable", "Service contentieux de l'agence", "--confirme") == 0
+    assert cli("meetings", "decider", "1/2026", ref, "visite_domicile", "--responsable", "Mme Inconnue") == 2
+    assert "Choisissez le responsable dans la liste" in capsys.readouterr().err
+    assert cli("meetings", "suivi", "--mes", "--json") == 0
+    assert json.loads(capsys.readouterr().out) == []  # nothing entrusted to cs.metz yet
+    assert cli("meetings", "decider", "1/2026", ref, "visite_domicile",
+               "--responsable", "Conseillère sociale de l'agence", "--echeance", "15/12/2026") == 0
+    capsys.readouterr()
+    assert cli("meetings", "suivi", "--mes", "--json") == 0
+    [mine] = json.loads(capsys.readouterr().out)
+    assert (mine["dossier"], mine["type"], mine["echeance"]) == (ref, "visite_domicile", "2026-12-15")

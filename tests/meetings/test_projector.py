@@ -239,7 +239,7 @@ def test_projector_shows_nothing_reserved_to_a_cas_member(qtbot, world, seams):
 def _type_draft(qtbot, window, text="Texte pour BERNARD"):
     window.type_combo.setCurrentIndex(window.type_combo.findData("saisine_fsl"))
     window.text_edit.setPlainText(text)
-    window.responsible_edit.setText("CS Metz")
+    window.responsible_edit.setText("Pôle social")
 
 
 def _decisions(db) -> list[tuple[int, str]]:

@@ -42,9 +42,9 @@ def test_releve_content_and_no_confidential_text(world):
     prev = prepared_meeting(world, "nguyen", held_on=date(2026, 10, 22))
     svc.start_meeting(prev.id)
     open_d = svc.add_decision(prev.id, world.cases["nguyen"], "visite_domicile", "Visite conjointe",
-                              "Agence de Metz", date(2026, 11, 10))
+                              "Cellule sécurité", date(2026, 11, 10))
     done_d = svc.add_decision(prev.id, world.cases["nguyen"], "saisine_fsl", "FSL maintien",
-                              "CS Metz", date(2026, 11, 30))
+                              "Pôle social", date(2026, 11, 30))
     svc.close_meeting(prev.id)
     svc.set_follow_up(done_d.id, "realisee", "Aide accordée", date(2026, 11, 12))
 
@@ -52,9 +52,9 @@ def test_releve_content_and_no_confidential_text(world):
     svc.start_meeting(detail.id)
     svc.add_decision(detail.id, world.cases["dupont"], "intervention_sociale",
                      "Bilan global avec la famille & <b>le CCAS</b> ; dette 2 450,00 €",
-                     "Conseillère sociale Metz", date(2026, 12, 15))
+                     "Conseillère sociale de l'agence", date(2026, 12, 15))
     svc.add_decision(detail.id, world.cases["dupont"], "suspension_contentieux", "Le temps du bilan",
-                     "Gestionnaire contentieux", date(2026, 12, 31))
+                     "Service contentieux de l'agence", date(2026, 12, 31))
     releve = svc.releve(detail.id)
     assert not releve.archived and releve.file_name.endswith("-projet.pdf")
     pages = pdf_pages(releve.pdf)
@@ -100,7 +100,7 @@ def test_many_pages_are_numbered(world):
     svc, detail = _run_session(world, keys=("dupont", "martin", "nguyen"))
     for i in range(40):
         svc.add_decision(detail.id, world.cases[("dupont", "martin", "nguyen")[i % 3]], "autre",
-                         f"Décision numéro {i} — " + "texte long " * 20, "CS Metz")
+                         f"Décision numéro {i} — " + "texte long " * 20, "Pôle social")
     pages = pdf_pages(svc.releve(detail.id).pdf)
     assert len(pages) >= 3
     assert f"Page {len(pages)} / {len(pages)}" in pages[-1]
@@ -109,7 +109,7 @@ def test_many_pages_are_numbered(world):
 def test_closed_session_reprint_is_the_archived_file(world):
     svc, detail = _run_session(world, held_on=date(2026, 11, 12))
     svc.add_decision(detail.id, world.cases["martin"], "plan_apurement", "150 € par mois",
-                     "Recouvrement Metz", date(2026, 12, 5))
+                     "Service recouvrement de l'agence", date(2026, 12, 5))
     closed = svc.close_meeting(detail.id)
     with world.db.read_session() as s:
         archive = s.scalar(select(MeetingArchive).where(MeetingArchive.meeting_id == detail.id))
@@ -132,7 +132,7 @@ def test_closed_session_reprint_is_the_archived_file(world):
 
 def test_addendum_after_closing_is_printed_next_time(world):
     svc, detail = _run_session(world)
-    d = svc.add_decision(detail.id, world.cases["martin"], "visite_domicile", "", "CS Metz",
+    d = svc.add_decision(detail.id, world.cases["martin"], "visite_domicile", "", "Pôle social",
                          date(2026, 12, 5))
     with pytest.raises(WorkflowError, match="clôturée"):
         svc.add_addendum(detail.id, "Trop tôt")
@@ -168,7 +168,7 @@ def test_a_very_long_decision_never_breaks_the_relevé(world):
     cell; the relevé continues the text on the next pages."""
     svc, detail = _run_session(world, keys=("martin",))
     text = "".join(f"Ligne {i:04d}\n" for i in range(363))[:4000]
-    svc.add_decision(detail.id, world.cases["martin"], "autre", text, "CS Metz")
+    svc.add_decision(detail.id, world.cases["martin"], "autre", text, "Pôle social")
     svc.add_decision(detail.id, world.cases["martin"], "ajournement", "Après le long texte", "")
     closed = svc.close_meeting(detail.id)
     pages = pdf_pages(svc.releve(detail.id).pdf)
@@ -183,17 +183,20 @@ def test_releve_is_a_document_the_president_signs(world):
     points without decision with their outcome, next session, signatures."""
     svc = world.service()
     detail = prepared_meeting(world, "dupont", "martin", "nguyen", attendees=False)
-    svc.add_attendee(detail.id, "", "president", user_id=world.actors["social_head"].user_id)
-    svc.add_attendee(detail.id, "Marc Secrétaire", "secretaire_seance")
-    svc.add_attendee(detail.id, "Claire Commerce", "responsable_commercialisation", present=False)
+    svc.add_attendee(detail.id, "", "president", user_id=world.actors["social_head"].user_id,
+                     presence="present")
+    svc.add_attendee(detail.id, "Marc Secrétaire", "secretaire_seance", presence="present")
+    svc.add_attendee(detail.id, "Paul Recouvrement", "responsable_recouvrement", presence="present")
+    svc.add_attendee(detail.id, "Claire Commerce", "responsable_commercialisation", presence="excuse")
+    svc.add_attendee(detail.id, "Luc Absent", "responsable_cellule_securite", presence="absent")
     later = svc.create_meeting(date(2026, 12, 17), "Agence de Metz")
     svc.start_meeting(detail.id)
     svc.add_decision(detail.id, world.cases["dupont"], "saisine_fsl", "FSL maintien",
-                     "Conseillère sociale Metz", date(2026, 12, 15))
+                     "Conseillère sociale de l'agence", date(2026, 12, 15))
     svc.add_decision(detail.id, world.cases["martin"], "ajournement", "Pièces manquantes", "")
     for i in range(30):  # enough decisions for several pages
         svc.add_decision(detail.id, world.cases["dupont"], "autre",
-                         f"Décision {i} — " + "texte long " * 30, "CS Metz")
+                         f"Décision {i} — " + "texte long " * 30, "Pôle social")
     svc.close_meeting(detail.id)
     pages = pdf_pages(svc.releve(detail.id).pdf)
     text = " ".join(pages)
@@ -206,10 +209,10 @@ def test_releve_is_a_document_the_president_signs(world):
     assert "Séance ouverte à 10 h 00, clôturée à 10 h 00" in text
     assert "Présidence de séance : Sophie Responsable" in text
     assert "Secrétaire de séance : Marc Secrétaire" in text
-    assert "Président(e) de séance" in text and "Excusé(e)" in text
-    assert "2 membres présents sur 3" in text
+    assert "Président(e) de séance" in text and "Excusé(e)" in text and "Absent(e)" in text
+    assert "3 membres présents sur 5" in text
     decisions = text.split("Décisions de la séance", 1)[1].split("Points examinés sans décision", 1)[0]
-    assert "Saisine du FSL" in decisions and "Conseillère sociale Metz" in decisions
+    assert "Saisine du FSL" in decisions and "Conseillère sociale de l'agence" in decisions
     assert "15/12/2026" in decisions and "MARTIN" not in decisions
     points = text.split("Points examinés sans décision", 1)[1].split("Suivi des décisions", 1)[0]
     assert "MARTIN É." in points and "Ajourné — à représenter : Pièces manquantes" in points
@@ -242,7 +245,7 @@ def test_a_follow_up_longer_than_a_page_keeps_its_case_and_header(world):
     prev = prepared_meeting(world, "nguyen", held_on=date(2026, 10, 22))
     svc.start_meeting(prev.id)
     text = "".join(f"Ligne {i:04d}\n" for i in range(150))
-    svc.add_decision(prev.id, world.cases["nguyen"], "autre", text, "CS Metz", date(2026, 12, 30))
+    svc.add_decision(prev.id, world.cases["nguyen"], "autre", text, "Pôle social", date(2026, 12, 30))
     svc.close_meeting(prev.id)
     svc2, detail = _run_session(world, keys=("martin",))
     pages = pdf_pages(svc2.releve(detail.id).pdf)
@@ -257,7 +260,7 @@ def test_a_follow_up_longer_than_a_page_keeps_its_case_and_header(world):
 
 def test_every_archived_version_can_be_reprinted_and_says_which_it_is(world):
     svc, detail = _run_session(world)
-    d = svc.add_decision(detail.id, world.cases["martin"], "visite_domicile", "", "CS Metz",
+    d = svc.add_decision(detail.id, world.cases["martin"], "visite_domicile", "", "Pôle social",
                          date(2026, 12, 5))
     with pytest.raises(ValidationError, match="n'est pas clôturée"):
         svc.releve(detail.id, version=1)

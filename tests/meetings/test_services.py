@@ -63,13 +63,13 @@ def test_lifecycle_prepared_open_closed(world):
     assert [a.function for a in detail.attendees if a.user_id] == [
         "responsable_pole_social", "responsable_cellule_securite"]
     with pytest.raises(WorkflowError, match="ouvrez d'abord la séance"):
-        svc.add_decision(detail.id, world.cases["dupont"], "saisine_fsl", "", "CS Metz")
+        svc.add_decision(detail.id, world.cases["dupont"], "saisine_fsl", "", "Pôle social")
     with pytest.raises(WorkflowError, match="ouvrez d'abord"):
         svc.close_meeting(detail.id)
     opened = svc.start_meeting(detail.id, expected_version=detail.meeting.version)
     assert opened.status == "en_cours"
     d = svc.add_decision(detail.id, world.cases["dupont"], "saisine_fsl",
-                         "Monter un dossier FSL maintien", "Conseillère sociale Metz", date(2026, 12, 15))
+                         "Monter un dossier FSL maintien", "Conseillère sociale de l'agence", date(2026, 12, 15))
     assert d.type_label == "Saisine du FSL" and d.status == "a_faire" and not d.locked
     closed = svc.close_meeting(detail.id)
     assert closed.status == "cloturee"
@@ -95,7 +95,7 @@ def test_closing_locks_decisions_and_preparation(world):
     svc = world.service()
     svc.start_meeting(detail.id)
     d = svc.add_decision(detail.id, world.cases["martin"], "visite_domicile", "Visite conjointe",
-                         "CS Metz", date(2026, 12, 10))
+                         "Pôle social", date(2026, 12, 10))
     svc.close_meeting(detail.id)
     with pytest.raises(WorkflowError, match="rectificatif"):
         svc.update_decision(d.id, "ajournement", "", "", None, d.version)
@@ -111,7 +111,7 @@ def test_closing_locks_decisions_and_preparation(world):
         svc.update_meeting(detail.id, SESSION_DAY, "Ailleurs", None, None)
     with world.db.read_session() as s:
         stored = s.get(Decision, d.id)
-        assert (stored.type, stored.text, stored.responsible) == ("visite_domicile", "Visite conjointe", "CS Metz")
+        assert (stored.type, stored.text, stored.responsible) == ("visite_domicile", "Visite conjointe", "Pôle social")
 
 
 def test_decision_edit_conflict_and_bad_input(world):
@@ -120,20 +120,20 @@ def test_decision_edit_conflict_and_bad_input(world):
     svc.start_meeting(detail.id)
     cid = world.cases["martin"]
     with pytest.raises(ValidationError, match="type de décision"):
-        svc.add_decision(detail.id, cid, "expulsion", "", "CS")
+        svc.add_decision(detail.id, cid, "expulsion", "", "Pôle social")
     with pytest.raises(ValidationError, match="Responsable") as err:
         svc.add_decision(detail.id, cid, "saisine_fsl", "", "  ")
     assert err.value.field == "responsible"
     with pytest.raises(ValidationError, match="Texte"):
-        svc.add_decision(detail.id, cid, "autre", "", "CS")
+        svc.add_decision(detail.id, cid, "autre", "", "Pôle social")
     with pytest.raises(ValidationError, match="précède"):
-        svc.add_decision(detail.id, cid, "saisine_fsl", "", "CS", date(2026, 1, 1))
+        svc.add_decision(detail.id, cid, "saisine_fsl", "", "Pôle social", date(2026, 1, 1))
     with pytest.raises(ValidationError, match="trop long"):
-        svc.add_decision(detail.id, cid, "saisine_fsl", "x" * 10_000, "CS")
+        svc.add_decision(detail.id, cid, "saisine_fsl", "x" * 10_000, "Pôle social")
     with pytest.raises(ValidationError, match="ordre du jour"):
-        svc.add_decision(detail.id, world.cases["nguyen"], "saisine_fsl", "", "CS")
+        svc.add_decision(detail.id, world.cases["nguyen"], "saisine_fsl", "", "Pôle social")
     with pytest.raises(NotFoundError):
-        svc.add_decision(999_999, cid, "saisine_fsl", "", "CS")
+        svc.add_decision(999_999, cid, "saisine_fsl", "", "Pôle social")
     # an adjournment needs no responsible
     adj = svc.add_decision(detail.id, cid, "ajournement", "", "")
     assert adj.type_label == "Ajournement"
@@ -142,7 +142,7 @@ def test_decision_edit_conflict_and_bad_input(world):
     # two windows edit the same decision: the second save is refused
     first = svc.update_decision(adj.id, "ajournement", "Revoir en janvier", "", None, adj.version)
     with pytest.raises(ConflictError):
-        svc.update_decision(adj.id, "autre", "Écrasement", "CS", None, adj.version)
+        svc.update_decision(adj.id, "autre", "Écrasement", "Pôle social", None, adj.version)
     assert svc.get_meeting(detail.id).decisions[0].text == first.text == "Revoir en janvier"
 
 
@@ -189,7 +189,7 @@ def test_agenda_proposal_includes_due_decisions(world):
     svc = world.service()
     first = prepared_meeting(world, "nguyen", held_on=date(2026, 10, 22))
     svc.start_meeting(first.id)
-    svc.add_decision(first.id, world.cases["nguyen"], "visite_domicile", "Visite", "CS Metz",
+    svc.add_decision(first.id, world.cases["nguyen"], "visite_domicile", "Visite", "Pôle social",
                      date(2026, 11, 15))
     svc.close_meeting(first.id)
     nxt = svc.create_meeting(SESSION_DAY, "Metz")
@@ -228,7 +228,7 @@ def test_agenda_reorder_remove_and_proposal(world):
     assert [a.case_id for a in after.agenda] == [ids[2], ids[0]]
     assert after.agenda[1].proposal == "Proposer une saisine FSL"
     svc.start_meeting(detail.id)
-    svc.add_decision(detail.id, ids[0], "saisine_fsl", "", "CS Metz")
+    svc.add_decision(detail.id, ids[0], "saisine_fsl", "", "Pôle social")
     with pytest.raises(WorkflowError, match="supprimez-les"):
         svc.remove_from_agenda(detail.id, ids[0])
 
@@ -313,19 +313,23 @@ def test_follow_up_statuses_comments_and_overdue_listing(world):
     svc = world.service()
     detail = prepared_meeting(world, "dupont", "martin", held_on=date(2026, 10, 22))
     svc.start_meeting(detail.id)
-    late = svc.add_decision(detail.id, world.cases["dupont"], "saisine_fsl", "", "Conseillère Metz",
+    late = svc.add_decision(detail.id, world.cases["dupont"], "saisine_fsl", "", "Conseillère sociale de l'agence",
                             date(2026, 11, 1))
-    later = svc.add_decision(detail.id, world.cases["martin"], "visite_domicile", "", "Agence Metz",
+    later = svc.add_decision(detail.id, world.cases["martin"], "visite_domicile", "", "Cellule sécurité",
                              date(2026, 12, 1))
-    undated = svc.add_decision(detail.id, world.cases["martin"], "plan_apurement", "", "Recouvrement")
+    undated = svc.add_decision(detail.id, world.cases["martin"], "plan_apurement", "", "Service recouvrement de l'agence")
     svc.close_meeting(detail.id)
     listing = svc.follow_up_list()
     assert [d.id for d in listing] == [late.id, later.id, undated.id]
     assert listing[0].overdue and not listing[1].overdue
     by_resp = svc.follow_up_list(by_responsible=True)
-    assert [d.responsible for d in by_resp] == ["Agence Metz", "Conseillère Metz", "Recouvrement"]
-    assert [d.id for d in svc.follow_up_list(responsible="Recouvrement")] == [undated.id]
-    assert svc.responsibles() == ["Agence Metz", "Conseillère Metz", "Recouvrement"]
+    assert [d.responsible for d in by_resp] == ["Cellule sécurité", "Conseillère sociale de l'agence",
+                                                "Service recouvrement de l'agence"]
+    assert [d.id for d in svc.follow_up_list(responsible="Service recouvrement de l'agence")] == [undated.id]
+    # The responsibles offered: the services, then the accounts (issue 14).
+    offered = svc.responsibles()
+    assert offered[:3] == ["Pôle social", "Conseillère sociale de l'agence", "Service recouvrement de l'agence"]
+    assert "Service contentieux de l'agence" in offered
 
     step = svc.set_follow_up(late.id, "en_cours", "Dossier FSL déposé", date(2026, 11, 5), late.version)
     assert step.status == "en_cours" and step.follow_ups[0].comment == "Dossier FSL déposé"
@@ -361,7 +365,7 @@ def test_judicial_decision_is_queryable_by_the_case_files_feature(world):
     svc = world.service()
     svc.start_meeting(detail.id)
     svc.add_decision(detail.id, world.cases["martin"], "demande_resiliation_judiciaire",
-                     "Après échec du plan et de la saisine FSL", "Gestionnaire contentieux")
+                     "Après échec du plan et de la saisine FSL", "Service contentieux de l'agence", confirmed=True)
     with world.db.read_session() as s:
         found = s.scalar(select(Decision.id).where(Decision.case_id == world.cases["martin"],
                                                    Decision.type == "demande_resiliation_judiciaire"))

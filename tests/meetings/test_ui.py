@@ -134,7 +134,7 @@ def test_meeting_mode_navigate_reveal_and_enter_a_decision(qtbot, world, message
     qtbot.keyClicks(mode.text_edit, "Dossier FSL maintien")
     mode.text_edit.insertPlainText(" à monter avec le ménage")  # QTest types ASCII only
     qtbot.keyClick(mode.text_edit, Qt.Key.Key_Tab)
-    qtbot.keyClicks(mode.responsible_edit, "CS Metz")
+    qtbot.keyClicks(mode.responsible_edit, "Service contentieux de l'agence")  # from the list
     qtbot.keyClick(mode.responsible_edit, Qt.Key.Key_Tab)
     qtbot.keyClicks(mode.due_edit, "31/13/2026")  # bad date: nothing stored
     qtbot.keyClick(mode.due_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
@@ -148,7 +148,7 @@ def test_meeting_mode_navigate_reveal_and_enter_a_decision(qtbot, world, message
     with world.db.read_session() as s:
         d = s.scalar(select(Decision))
     assert (d.type, d.responsible, d.due_on, d.case_id) == (
-        "saisine_fsl", "CS Metz", date(2026, 12, 15), world.cases["dupont"])
+        "saisine_fsl", "Service contentieux de l'agence", date(2026, 12, 15), world.cases["dupont"])
     assert d.text == "Dossier FSL maintien à monter avec le ménage"
     assert "Saisine du FSL" in mode.current.text()
     assert mode.type_combo.currentIndex() == -1 and mode.type_combo.hasFocus()
@@ -182,7 +182,7 @@ def test_close_preview_save_and_addendum(qtbot, world, messages, tmp_path):
     detail = prepared_meeting(world, "martin", held_on=date(2026, 11, 12))
     svc = world.service()
     svc.start_meeting(detail.id)
-    svc.add_decision(detail.id, world.cases["martin"], "plan_apurement", "150 € par mois", "Recouvrement")
+    svc.add_decision(detail.id, world.cases["martin"], "plan_apurement", "150 € par mois", "Service recouvrement de l'agence")
     screen = _screen(qtbot, world)
     screen.close_meeting(ask=False)
     qtbot.waitUntil(lambda: screen.detail is not None and screen.detail.status == "cloturee", timeout=15000)
@@ -207,9 +207,9 @@ def test_follow_up_view(qtbot, world, messages):
     detail = prepared_meeting(world, "dupont", "martin", held_on=date(2026, 10, 22))
     svc = world.service()
     svc.start_meeting(detail.id)
-    late = svc.add_decision(detail.id, world.cases["martin"], "visite_domicile", "", "Agence Metz",
+    late = svc.add_decision(detail.id, world.cases["martin"], "visite_domicile", "", "Cellule sécurité",
                             date(2026, 11, 1))
-    svc.add_decision(detail.id, world.cases["dupont"], "saisine_fsl", "", "CS Metz", date(2026, 12, 1))
+    svc.add_decision(detail.id, world.cases["dupont"], "saisine_fsl", "", "Pôle social", date(2026, 12, 1))
     svc.close_meeting(detail.id)
     screen = _screen(qtbot, world)
     screen.tabs.setCurrentWidget(screen.follow_up)
@@ -233,9 +233,9 @@ def test_follow_up_view(qtbot, world, messages):
     view.closed_check.setChecked(True)
     assert view.model.rowCount() == 2
     view.order_combo.setCurrentIndex(1)
-    assert [r.responsible for r in view.model.rows()] == ["Agence Metz", "CS Metz"]
-    view.responsible_combo.setCurrentIndex(view.responsible_combo.findData("CS Metz"))
-    assert [r.responsible for r in view.model.rows()] == ["CS Metz"]
+    assert [r.responsible for r in view.model.rows()] == ["Cellule sécurité", "Pôle social"]
+    view.responsible_combo.setCurrentIndex(view.responsible_combo.findData("Pôle social"))
+    assert [r.responsible for r in view.model.rows()] == ["Pôle social"]
     assert messages == []
 
 
@@ -287,7 +287,7 @@ def test_print_goes_through_qprinter(qtbot, world, messages, tmp_path, monkeypat
     svc.start_meeting(detail.id)
     for i in range(30):
         svc.add_decision(detail.id, world.cases[("dupont", "martin", "nguyen")[i % 3]], "autre",
-                         "Décision détaillée " * 12, "CS Metz")
+                         "Décision détaillée " * 12, "Pôle social")
     screen = _screen(qtbot, world)
     target = tmp_path / "imprime.pdf"
 
@@ -334,7 +334,7 @@ def test_edit_decision_before_closing_and_drop_reorders(qtbot, world, messages, 
     detail = prepared_meeting(world, "dupont", "martin", "nguyen")
     svc = world.service()
     svc.start_meeting(detail.id)
-    d = svc.add_decision(detail.id, world.cases["martin"], "visite_domicile", "Visite", "CS Metz")
+    d = svc.add_decision(detail.id, world.cases["martin"], "visite_domicile", "Visite", "Pôle social")
     screen = _screen(qtbot, world)
     # drag and drop: the first case dropped after the last one
     model = screen.agenda_model
@@ -351,7 +351,7 @@ def test_edit_decision_before_closing_and_drop_reorders(qtbot, world, messages, 
         if dialog.error.text() and "jj/mm/aaaa" not in dialog.error.text():
             return QDialog.DialogCode.Rejected
         dialog.due_edit.setText(next(answers))
-        dialog.responsible_edit.setText("Cellule sécurité")
+        dialog.responsible_combo.setCurrentIndex(dialog.responsible_combo.findData("service:cellule_securite"))
         return QDialog.DialogCode.Accepted
 
     monkeypatch.setattr(dialogs.DecisionDialog, "exec", fake_exec)
@@ -388,7 +388,7 @@ def test_addendum_from_the_screen(qtbot, world, messages, monkeypatch):
     detail = prepared_meeting(world, "martin", held_on=date(2026, 11, 12))
     svc = world.service()
     svc.start_meeting(detail.id)
-    d = svc.add_decision(detail.id, world.cases["martin"], "visite_domicile", "", "CS Metz")
+    d = svc.add_decision(detail.id, world.cases["martin"], "visite_domicile", "", "Pôle social")
     svc.close_meeting(detail.id)
     screen = _screen(qtbot, world)
     texts = iter(["   ", "Le responsable est la cellule sécurité."])
@@ -414,7 +414,7 @@ def test_preview_shows_any_archived_version(qtbot, world, messages):
     detail = prepared_meeting(world, "martin", held_on=date(2026, 11, 12))
     svc = world.service()
     svc.start_meeting(detail.id)
-    svc.add_decision(detail.id, world.cases["martin"], "visite_domicile", "", "CS Metz")
+    svc.add_decision(detail.id, world.cases["martin"], "visite_domicile", "", "Pôle social")
     svc.close_meeting(detail.id)
     screen = _screen(qtbot, world)
     screen.inner.setCurrentWidget(screen.preview)

@@ -86,14 +86,18 @@ def build_fixture(root: Path):
     earlier = svc.create_meeting(date(2026, 10, 22), "Metz")
     for cid in cases[:10]:
         svc.add_to_agenda(earlier.id, cid)
-    svc.add_attendee(earlier.id, "Sophie Responsable", "responsable_pole_social")
+    for name, function in (("Sophie Responsable", "responsable_pole_social"),
+                           ("Serge Sécurité", "responsable_cellule_securite"),
+                           ("Rachel Recouvrement", "responsable_recouvrement")):  # the quorum
+        svc.add_attendee(earlier.id, name, function, presence="present")
     svc.start_meeting(earlier.id)
     for cid in cases[:10]:
         svc.add_decision(earlier.id, cid, "visite_domicile", "Visite conjointe à organiser",
-                         "Conseillère sociale Metz", date(2026, 11, 10))
+                         "Conseillère sociale de l'agence", date(2026, 11, 10))
     svc.close_meeting(earlier.id)
 
-    meeting = svc.create_meeting(date(2026, 11, 26), "Siège, salle du conseil — Metz")
+    meeting = svc.create_meeting(date(2026, 11, 26), "Siège, salle du conseil — Metz",
+                                 copy_previous_members=False)
     for cid in cases:
         svc.add_to_agenda(meeting.id, cid)
     for name, function in (("Sophie Responsable", "responsable_pole_social"),
@@ -101,7 +105,7 @@ def build_fixture(root: Path):
                            ("Rachel Recouvrement", "responsable_recouvrement"),
                            ("Cédric Commerce", "responsable_commercialisation"),
                            ("Camille Banc", "conseillere_sociale")):
-        svc.add_attendee(meeting.id, name, function)
+        svc.add_attendee(meeting.id, name, function, presence="present")
     svc.start_meeting(meeting.id)
     types = ["intervention_sociale", "saisine_fsl", "plan_apurement", "orientation_partenaire",
              "suspension_contentieux", "mutation_relogement"]
@@ -109,7 +113,7 @@ def build_fixture(root: Path):
         svc.add_decision(meeting.id, cases[i % 15], types[i % len(types)],
                          "Rencontrer le ménage, faire le point sur le budget et les droits CAF ; "
                          "proposer un plan adapté (1 234,56 € restant dû).",
-                         "Conseillère sociale Metz" if i % 2 else "Service recouvrement",
+                         "Conseillère sociale de l'agence" if i % 2 else "Service recouvrement de l'agence",
                          date(2026, 12, 15))
     return db, svc, meeting.id
 

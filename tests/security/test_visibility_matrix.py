@@ -130,10 +130,11 @@ def world(db, actors, _test_password_hash, clock) -> World:
         for key, (_, _, _, present) in CAST.items():
             if present is not None:
                 s.add(Attendee(meeting_id=meeting.id, user_id=cast[key].user_id, name=key,
-                               function="autre", present=present))
+                               function="autre", present=present,
+                               presence="present" if present else "excuse"))
         s.add(AgendaItem(meeting_id=meeting.id, case_id=case_id, position=1, proposal="FSL"))
         s.add(Decision(meeting_id=meeting.id, case_id=case_id, type="saisine_fsl", text="Saisir le FSL",
-                       responsible="Conseillère", status="a_faire"))
+                       responsible="Pôle social", status="a_faire"))
         b.extract(s, date(2026, 10, 31), [lease])
         world = World(db, cast, case_id, case.reference, lease.id, lease.contract_number, meeting.id,
                       off_agenda_id)

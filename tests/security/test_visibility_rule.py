@@ -193,22 +193,25 @@ def test_only_members_present_or_the_file_holder_record_a_decision(world):
     """An adviser of another agency, absent from the session, recorded CAS
     decisions on its cases (nothing but MEETING_MANAGE was checked)."""
     from cus_desk.services.meetings import MeetingService
-    from cus_desk.store.models.meetings import Meeting
+    from cus_desk.store.models.meetings import Attendee, Meeting
 
     with world.db.write_session() as s:
         m = s.get(Meeting, world.meeting_id)
         m.status, m.closed_at = "en_cours", None
+        # The quorum (3 voting members present, issue 14): a third member without an account.
+        s.add(Attendee(meeting_id=m.id, name="Présidente", function="president", present=True,
+                       presence="present"))
     with pytest.raises(AccessDeniedError, match="membres présents"):
         MeetingService(world.db, world.actors["adviser_other"]).add_decision(
-            world.meeting_id, world.case_id, "visite_domicile", "Visite", "Conseillère")
+            world.meeting_id, world.case_id, "visite_domicile", "Visite", "Pôle social")
     with pytest.raises(AccessDeniedError):
         MeetingService(world.db, world.actors["adviser_excused"]).add_decision(
-            world.meeting_id, world.case_id, "visite_domicile", "Visite", "Conseillère")
+            world.meeting_id, world.case_id, "visite_domicile", "Visite", "Pôle social")
     assert [e.user_login for e in _events(world.db, Action.ACCESS_DENIED)] == ["cs.forbach", "cs.woippy"]
     made = MeetingService(world.db, world.actors["adviser_present"]).add_decision(
-        world.meeting_id, world.case_id, "visite_domicile", "Visite à domicile", "Conseillère")
+        world.meeting_id, world.case_id, "visite_domicile", "Visite à domicile", "Pôle social")
     MeetingService(world.db, world.actors["adviser_own"]).update_decision(
-        made.id, "visite_domicile", "Visite à domicile sous 15 jours", "Conseillère", None, None)
+        made.id, "visite_domicile", "Visite à domicile sous 15 jours", "Pôle social", None, None)
     with pytest.raises(AccessDeniedError):
         MeetingService(world.db, world.actors["adviser_other"]).delete_decision(made.id)
 

@@ -51,7 +51,11 @@ class Attendee(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     function: Mapped[str] = mapped_column(String(60))  # reference code cas_function
+    # Invited and not excused nor absent (the access rule reads it);
+    # mirrors ``presence``, recorded at the meeting.
     present: Mapped[bool] = mapped_column(Boolean, default=True)
+    # domain.commission.Presence: present | excuse | absent; None = not recorded yet.
+    presence: Mapped[str | None] = mapped_column(String(12))
 
 
 class AgendaItem(Base):
@@ -66,6 +70,8 @@ class AgendaItem(Base):
     position: Mapped[int] = mapped_column(Integer)
     # The adviser's proposal for the commission (shown in the commission summary).
     proposal: Mapped[str] = mapped_column(Text, default="")
+    # Who put the case on the agenda (the adviser presenting it).
+    presented_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class Decision(Versioned, Timestamps, Base):
@@ -76,7 +82,17 @@ class Decision(Versioned, Timestamps, Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     type: Mapped[str] = mapped_column(String(48))  # domain decision type code
     text: Mapped[str] = mapped_column(Text, default="")
-    responsible: Mapped[str] = mapped_column(String(200), default="")
+    responsible: Mapped[str] = mapped_column(String(200), default="")  # label as shown
+    # The responsible chosen from the list: an account, or a service
+    # (domain.commission.ResponsibleService) — « mes décisions à suivre ».
+    responsible_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    responsible_service: Mapped[str | None] = mapped_column(String(40))
+    # What the decision created in the case file, once confirmed.
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"))
+    repayment_plan_id: Mapped[int | None] = mapped_column(ForeignKey("repayment_plans.id"))
+    # The day a demande de résiliation judiciaire was recorded on the
+    # strength of this decision (None: it grounds no demand).
+    judicial_used_on: Mapped[date | None] = mapped_column(Date)
     due_on: Mapped[date | None] = mapped_column(Date, index=True)
     status: Mapped[str] = mapped_column(String(20), default="a_faire")
     status_changed_on: Mapped[date | None] = mapped_column(Date)

@@ -7,7 +7,6 @@ from datetime import date
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QDateEdit,
     QDialog,
@@ -22,7 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cus_desk.domain.commission import Presence
 from cus_desk.domain.reference import CAS_FUNCTIONS
+from cus_desk.services.agenda_proposals import duration_summary
 from cus_desk.ui.common import french_locale, set_accessible
 
 
@@ -101,14 +102,18 @@ class AttendeeDialog(QDialog):
         for code, label in CAS_FUNCTIONS.items():
             self.function_combo.addItem(label, code)
         set_accessible(self.function_combo, "Fonction à la CAS")
-        self.present_check = QCheckBox("&Présent(e)")
-        self.present_check.setChecked(True)
+        # Presence is recorded at the meeting: « non indiquée » until then.
+        self.presence_combo = QComboBox()
+        self.presence_combo.addItem("Non indiquée (à la séance)", None)
+        for presence in Presence:
+            self.presence_combo.addItem(presence.label, presence.value)
+        set_accessible(self.presence_combo, "Présence du membre")
         self.error = ErrorLabel()
         form = QFormLayout()
         form.addRow("&Compte :", self.user_combo)
         form.addRow("&Nom :", self.name_edit)
         form.addRow("&Fonction :", self.function_combo)
-        form.addRow("", self.present_check)
+        form.addRow("&Présence :", self.presence_combo)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
@@ -128,10 +133,11 @@ class AttendeeDialog(QDialog):
         else:
             self.name_edit.clear()
 
-    def values(self) -> tuple[str, str, bool, int | None]:
+    def values(self) -> tuple[str, str, None, int | None, str | None]:
+        """Arguments of ``add_attendee`` after the session id."""
         uid = self.user_combo.currentData()
-        return (self.name_edit.text(), self.function_combo.currentData(), self.present_check.isChecked(),
-                None if uid == self.OTHER else uid)
+        return (self.name_edit.text(), self.function_combo.currentData(), None,
+                None if uid == self.OTHER else uid, self.presence_combo.currentData())
 
 
 class ProposalsDialog(QDialog):
@@ -143,23 +149,38 @@ class ProposalsDialog(QDialog):
         self.resize(720, 420)
         self.list = QListWidget()
         set_accessible(self.list, "Dossiers proposés pour l'ordre du jour")
+        self.proposals = list(proposals)
         for p in proposals:
-            item = QListWidgetItem(f"{p.case_reference} — {p.household} — {p.agency} : {', '.join(p.reasons)}")
+            item = QListWidgetItem(f"{p.case_reference} — {p.household} — {p.agency} : {', '.join(p.reasons)}"
+                                   f" — {p.minutes} min")
             item.setData(Qt.ItemDataRole.UserRole, p.case_id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked)
             self.list.addItem(item)
+        # The time the ticked cases will take, kept up to date.
+        self.total_label = QLabel("")
+        self.total_label.setObjectName("heading")
+        set_accessible(self.total_label, "Durée estimée de l'ordre du jour")
+        self.list.itemChanged.connect(lambda _item: self._update_total())
+        self._update_total()
         layout = QVBoxLayout(self)
         intro = QLabel(
-            "Dossiers « à présenter en CAS » et dossiers dont une décision arrive à échéance "
-            "au plus tard le jour de la séance. Décochez ceux à ne pas inscrire."
+            "Dossiers ajournés à représenter, dossiers « à présenter en CAS » et dossiers dont une "
+            "décision arrive à échéance au plus tard le jour de la séance, avec le temps estimé de "
+            "chacun (réglages). Décochez ceux à ne pas inscrire."
             if proposals else "Aucun dossier à proposer : rien n'est « à présenter en CAS » "
             "et aucune décision n'arrive à échéance d'ici la séance."
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
         layout.addWidget(self.list, 1)
+        layout.addWidget(self.total_label)
         layout.addWidget(_buttons(self, "Inscrire à l'ordre du jour"))
+
+    def _update_total(self) -> None:
+        chosen = set(self.chosen())
+        self.total_label.setText("Sélection : " + duration_summary(
+            [p for p in self.proposals if p.case_id in chosen]))
 
     def chosen(self) -> list[int]:
         return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())
@@ -199,7 +220,7 @@ class AddendumDialog(QDialog):
 class DecisionDialog(QDialog):
     """Correct a decision before the session is closed."""
 
-    def __init__(self, decision, parent: QWidget | None = None) -> None:
+    def __init__(self, decision, parent: QWidget | None = None, responsibles: list | None = None) -> None:
         super().__init__(parent)
         from cus_desk.domain.meetings import DecisionType
 
@@ -213,9 +234,16 @@ class DecisionDialog(QDialog):
         self.text_edit = QPlainTextEdit(decision.text)
         self.text_edit.setTabChangesFocus(True)
         set_accessible(self.text_edit, "Texte de la décision")
-        self.responsible_edit = QLineEdit(decision.responsible)
-        self.responsible_edit.setMaxLength(200)
-        set_accessible(self.responsible_edit, "Responsable de la décision")
+        # A person or a service from the list linked to accounts (issue 14).
+        self.responsible_combo = QComboBox()
+        self.responsible_combo.addItem("— Aucun (ajournement) —", "")
+        for option in responsibles or []:
+            self.responsible_combo.addItem(f"{option.label} — {option.detail}", option.ref)
+        current = max(0, self.responsible_combo.findData(
+            f"user:{decision.responsible_user_id}" if decision.responsible_user_id
+            else f"service:{decision.responsible_service}" if decision.responsible_service else ""))
+        self.responsible_combo.setCurrentIndex(current)
+        set_accessible(self.responsible_combo, "Responsable de la décision")
         self.due_edit = QLineEdit(decision.due_on.strftime("%d/%m/%Y") if decision.due_on else "")
         self.due_edit.setPlaceholderText("jj/mm/aaaa")
         set_accessible(self.due_edit, "Échéance de la décision")
@@ -223,7 +251,7 @@ class DecisionDialog(QDialog):
         form = QFormLayout()
         form.addRow("&Type :", self.type_combo)
         form.addRow("Te&xte :", self.text_edit)
-        form.addRow("&Responsable :", self.responsible_edit)
+        form.addRow("&Responsable :", self.responsible_combo)
         form.addRow("É&chéance :", self.due_edit)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -233,5 +261,5 @@ class DecisionDialog(QDialog):
     def values(self) -> tuple[str, str, str, date | None]:
         from cus_desk.ui.meetings.meeting_mode import parse_french_date
 
-        return (self.type_combo.currentData(), self.text_edit.toPlainText(), self.responsible_edit.text(),
+        return (self.type_combo.currentData(), self.text_edit.toPlainText(), self.responsible_combo.currentData(),
                 parse_french_date(self.due_edit.text()))

@@ -33,6 +33,7 @@ from cus_desk.ui.meetings.meeting_mode import parse_french_date
 from cus_desk.ui.meetings.models import DecisionsModel
 
 ALL = "__all__"
+MINE = "__mine__"  # « Mes décisions à suivre »: entrusted to me or to a service I answer for
 
 
 class FollowUpView(QWidget):
@@ -131,11 +132,18 @@ class FollowUpView(QWidget):
         self.responsible_combo.blockSignals(True)
         self.responsible_combo.clear()
         self.responsible_combo.addItem("Tous", ALL)
+        self.responsible_combo.addItem("Mes décisions à suivre", MINE)
         for name in self.service.responsibles():
             self.responsible_combo.addItem(name, name)
         index = self.responsible_combo.findData(current) if current else 0
         self.responsible_combo.setCurrentIndex(max(0, index))
         self.responsible_combo.blockSignals(False)
+
+    def show_mine(self) -> None:
+        """Select « Mes décisions à suivre »."""
+        if self.responsible_combo.count() == 0:
+            self._fill_responsibles()
+        self.responsible_combo.setCurrentIndex(max(0, self.responsible_combo.findData(MINE)))
 
     def refresh(self, keep_id: int | None = None) -> None:
         if not self.allowed:
@@ -147,11 +155,14 @@ class FollowUpView(QWidget):
             if self.responsible_combo.count() == 0:
                 self._fill_responsibles()
             who = self.responsible_combo.currentData()
-            rows = self.service.follow_up_list(
-                include_closed=self.closed_check.isChecked(),
-                responsible=None if who in (None, ALL) else who,
-                by_responsible=bool(self.order_combo.currentData()),
-            )
+            if who == MINE:
+                rows = self.service.my_decisions(include_closed=self.closed_check.isChecked())
+            else:
+                rows = self.service.follow_up_list(
+                    include_closed=self.closed_check.isChecked(),
+                    responsible=None if who in (None, ALL) else who,
+                    by_responsible=bool(self.order_combo.currentData()),
+                )
         except CusDeskError as exc:
             show_error(self, exc)
             return

@@ -40,6 +40,7 @@ from cus_desk.services import access
 from cus_desk.services.meetings import CommissionSummary, MeetingService
 from cus_desk.ui.cases.economics import debt_html
 from cus_desk.ui.common import choose, choose_item, confirm, set_accessible, show_error
+from cus_desk.ui.meetings.decision_checks import ask_before_saving
 
 STYLE_TEMPLATE = """
 QWidget#meetingMode { background: #F7F9FC; }
@@ -672,8 +673,13 @@ class MeetingModeWindow(QWidget):
             if not code:
                 raise ValidationError("Choisissez le type de décision.", "type")
             due = parse_french_date(self.due_edit.text())
+            # Confirmation of a grave decision, and of what it creates (issue 14).
+            extra = ask_before_saving(self, self.service, self.form_case_id, s.case_reference, code,
+                                      self.text_edit.toPlainText())
+            if extra is None:
+                return False
             self.service.add_decision(self.meeting_id, self.form_case_id, code,
-                                      self.text_edit.toPlainText(), self.responsible_edit.text(), due)
+                                      self.text_edit.toPlainText(), self.responsible_edit.text(), due, **extra)
         except ValidationError as exc:
             self.form_error.setText(exc.message)
             target = {"type": self.type_combo, "text": self.text_edit,

@@ -87,9 +87,12 @@ class MeetingsModel(RowsModel):
 
 class AttendeesModel(RowsModel):
     columns = (
+        # Presence next to the name: the column taken down at the meeting
+        # stays in view on a narrow screen.
         ("Nom", lambda r: r.name),
+        ("Présence", lambda r: r.presence_label),
+        ("Voix", lambda r: "délibérative" if r.voting else "consultative"),
         ("Fonction", lambda r: r.function_label),
-        ("Présence", lambda r: "Présent(e)" if r.present else "Excusé(e)"),
         ("Compte", lambda r: "oui" if r.user_id else "—"),
     )
 

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cus_desk.domain.commission import effect_of
 from cus_desk.domain.errors import CusDeskError, ValidationError
 from cus_desk.domain.formatting import format_datetime
 from cus_desk.domain.meetings import MeetingStatus, clean_text
@@ -29,6 +31,7 @@ from cus_desk.services import access
 from cus_desk.services.meetings import MeetingDetail, MeetingService
 from cus_desk.services.reference import ReferenceService
 from cus_desk.ui.common import confirm, set_accessible, show_error, show_info
+from cus_desk.ui.meetings.decision_checks import ask_before_saving
 from cus_desk.ui.meetings.dialogs import (
     AddendumDialog,
     AttendeeDialog,
@@ -150,6 +153,10 @@ class MeetingsScreen(QWidget):
                       "une correction passe par un rectificatif.")
         hint.setWordWrap(True)
         row.addWidget(hint, 1)
+        # What a decision recorded « seule » implies, created later once confirmed.
+        self.effect_button = _button("Créer dans le dossier…", "Créer l'orientation, la saisine ou le plan "
+                                     "que la décision implique", self.create_effect)
+        row.addWidget(self.effect_button)
         row.addWidget(self.edit_decision_button)
         row.addWidget(self.delete_decision_button)
         dec_l.addLayout(row)
@@ -182,18 +189,32 @@ class MeetingsScreen(QWidget):
         self.attendees_model = AttendeesModel(self)
         self.attendees_view = _table("Membres de la séance")
         self.attendees_view.setModel(self.attendees_model)
-        self.attendees_view.setMaximumHeight(190)
+        self.attendees_view.setMaximumHeight(200)
         members.addWidget(self.attendees_view, 1)
         member_buttons = QVBoxLayout()
         self.add_attendee_button = _button("Ajouter un &membre…", "Ajouter un membre", self.add_attendee)
-        self.toggle_present_button = _button("Présent / e&xcusé", "Basculer présent ou excusé",
-                                             self.toggle_present)
+        # Presence is recorded at the meeting, in three states (issue 14).
+        self.present_button = _button("Présen&t(e)", "Membre présent",
+                                      lambda: self.set_presence("present"))
+        self.excused_button = _button("E&xcusé(e)", "Membre excusé", lambda: self.set_presence("excuse"))
+        self.absent_button = _button("A&bsent(e)", "Membre absent", lambda: self.set_presence("absent"))
+        self.copy_members_button = _button("Reprendre les membres", "Reprendre les membres de la séance précédente",
+                                           self.copy_members)
+        self.copy_members_button.setToolTip("Reprendre les membres de la séance précédente (présence non indiquée)")
         self.remove_attendee_button = _button("Retirer le membre", "Retirer le membre", self.remove_attendee)
-        for b in (self.add_attendee_button, self.toggle_present_button, self.remove_attendee_button):
-            member_buttons.addWidget(b)
+        grid = QGridLayout()
+        for n, b in enumerate((self.add_attendee_button, self.present_button, self.copy_members_button,
+                               self.excused_button, self.remove_attendee_button, self.absent_button)):
+            grid.addWidget(b, n // 2, n % 2)
+        member_buttons.addLayout(grid)
         member_buttons.addStretch(1)
         members.addLayout(member_buttons)
-        layout.addWidget(QLabel("<b>Membres</b>"))
+        self.quorum_label = QLabel("")
+        set_accessible(self.quorum_label, "Quorum de la séance")
+        title = QHBoxLayout()
+        title.addWidget(QLabel("<b>Membres</b>"))
+        title.addWidget(self.quorum_label, 1)
+        layout.addLayout(title)
         layout.addLayout(members)
 
         layout.addWidget(QLabel("<b>Ordre du jour</b> (glisser-déposer ou Alt+Haut / Alt+Bas pour réordonner)"))
@@ -311,12 +332,17 @@ class MeetingsScreen(QWidget):
             self._update_buttons()
             return
         m = d.meeting
-        present = sum(1 for a in d.attendees if a.present)
+        present = sum(1 for a in d.attendees if a.presence == "present")
         self.header.setText(
             f"<h2>{m.label} — {m.held_on:%d/%m/%Y}</h2>"
             f"{m.place or 'Lieu non précisé'} — {m.scope_label} — <b>{m.status_label}</b> — "
             f"{len(d.agenda)} dossier(s), {present} présent(s), {len(d.decisions)} décision(s)"
         )
+        q = d.quorum
+        if q is not None:
+            missing = f" — présence non indiquée pour {q.not_recorded} membre(s)" if q.not_recorded else ""
+            color = "#1B5E20" if q.reached else "#B00020"
+            self.quorum_label.setText(f"<span style='color:{color}'>{q.label}</span>{missing}")
         self.attendees_model.set_rows(list(d.attendees))
         self.attendees_view.resizeColumnsToContents()
         self.agenda_model.movable = self.can_manage and m.status != MeetingStatus.CLOTUREE
@@ -350,12 +376,13 @@ class MeetingsScreen(QWidget):
         self.delete_button.setEnabled(manage and status == MeetingStatus.PREPAREE)
         self.mode_button.setEnabled(d is not None and bool(d.agenda))
         self.convocation_button.setEnabled(d is not None)
-        for b in (self.add_attendee_button, self.toggle_present_button, self.remove_attendee_button,
-                  self.propose_button, self.add_case_button, self.up_button, self.down_button,
+        for b in (self.add_attendee_button, self.present_button, self.excused_button, self.absent_button,
+                  self.copy_members_button, self.remove_attendee_button, self.propose_button, self.add_case_button, self.up_button, self.down_button,
                   self.remove_case_button, self.save_proposal_button):
             b.setEnabled(manage and open_)
         self.proposal_edit.setReadOnly(not (manage and open_))
         self.delete_decision_button.setEnabled(manage and status == MeetingStatus.EN_COURS)
+        self.effect_button.setEnabled(manage and status in (MeetingStatus.EN_COURS, MeetingStatus.CLOTUREE))
         self.edit_decision_button.setEnabled(manage and status == MeetingStatus.EN_COURS)
 
     def _tab_changed(self, _index: int) -> None:
@@ -509,11 +536,23 @@ class MeetingsScreen(QWidget):
         index = self.attendees_view.currentIndex()
         return self.attendees_model.row_at(index.row()) if index.isValid() else None
 
-    def toggle_present(self) -> None:
+    def set_presence(self, presence: str) -> None:
         a = self._current_attendee()
         if a is None:
+            show_info(self, "Sélectionnez d'abord un membre dans la liste.")
             return
-        if self._call(self.service.set_attendee_present, a.id, not a.present) is None:
+        row = self.attendees_view.currentIndex().row()
+        if self._call(self.service.set_presence, a.id, presence) is not None:
+            self._changed()
+            # The next member, so that presence is taken down the list by keyboard.
+            self.attendees_view.selectRow(min(row + 1, self.attendees_model.rowCount() - 1))
+
+    def copy_members(self) -> None:
+        d = self.detail
+        if d is None:
+            return
+        copied = self._call(self.service.copy_previous_members, d.id)
+        if copied:
             self._changed()
 
     def remove_attendee(self) -> None:
@@ -615,10 +654,39 @@ class MeetingsScreen(QWidget):
         decision = self.decisions_model.row_at(index.row()) if index.isValid() else None
         if decision is None or not self.edit_decision_button.isEnabled():
             return
-        dialog = DecisionDialog(decision, self)
-        if self._run_dialog(dialog, lambda dlg: self.service.update_decision(
-                decision.id, *dlg.values(), decision.version)):
+        dialog = DecisionDialog(decision, self, self._call(self.service.responsible_options) or [])
+
+        def save(dlg) -> None:
+            type_code, text, responsible, due = dlg.values()
+            extra = ask_before_saving(self, self.service, decision.case_id, decision.case_reference, type_code,
+                                      text, with_effect=False)
+            if extra is None:
+                return
+            self.service.update_decision(decision.id, type_code, text, responsible, due, decision.version, **extra)
+
+        if self._run_dialog(dialog, save):
             self._changed()
+
+    def create_effect(self) -> None:
+        index = self.decisions_view.currentIndex()
+        decision = self.decisions_model.row_at(index.row()) if index.isValid() else None
+        if decision is None:
+            return
+        if effect_of(decision.type) is None:
+            show_info(self, f"Une décision « {decision.type_label} » ne crée rien dans le dossier.")
+            return
+        if decision.referral_id or decision.repayment_plan_id:
+            show_info(self, "Cette décision a déjà créé son orientation ou son plan dans le dossier.")
+            return
+        try:
+            extra = ask_before_saving(self, self.service, decision.case_id, decision.case_reference,
+                                      decision.type, decision.text)
+        except CusDeskError as exc:
+            show_error(self, exc)
+            return
+        if extra and "effect" in extra:
+            if self._call(self.service.apply_decision_effect, decision.id, extra["effect"]) is not None:
+                self._changed()
 
     def delete_decision(self) -> None:
         index = self.decisions_view.currentIndex()
