@@ -102,24 +102,27 @@ def test_alt_c_after_the_completion_list_keeps_the_due_date_whole(qtbot, world):
     other = prepared_meeting(detail_world, "nguyen")
     svc = detail_world.service()
     svc.start_meeting(other.id)
-    svc.add_decision(other.id, detail_world.cases["nguyen"], "visite_domicile", "Visite", "CS Metz",
+    svc.add_decision(other.id, detail_world.cases["nguyen"], "visite_domicile", "Visite", "Camille Conseillère",
                      date(2026, 12, 1))
     mode = _mode(qtbot, world, "martin")
     mode.type_combo.setCurrentIndex(mode.type_combo.findData("saisine_fsl"))
     mode.responsible_edit.setFocus()
     qtbot.waitUntil(mode.responsible_edit.hasFocus)
-    _type("cs")  # the list is case-insensitive: « CS Metz » is proposed
+    _type("cam")  # the list is case-insensitive: « Camille Conseillère » is proposed
     popup = mode.responsible_edit.completer().popup()
     qtbot.waitUntil(popup.isVisible)
     _type("c", Qt.KeyboardModifier.AltModifier)  # É&chéance
     _type("31/01/2027")
     assert mode.due_edit.text() == "31/01/2027"
-    assert mode.responsible_edit.text() == "cs"
+    assert mode.responsible_edit.text() == "cam"
     assert not popup.isVisible()
+    # A responsible is chosen from the list (#14): the name completed, then saved.
+    mode.responsible_edit.setText("Camille Conseillère")
+    mode.due_edit.setFocus()
     _type(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     with world.db.read_session() as s:
         stored = s.scalar(select(Decision).where(Decision.case_id == world.cases["martin"]))
-    assert (stored.responsible, stored.due_on) == ("cs", date(2027, 1, 31))
+    assert (stored.responsible, stored.due_on) == ("Camille Conseillère", date(2027, 1, 31))
 
 
 def test_an_amount_never_breaks_across_lines(qtbot, world):

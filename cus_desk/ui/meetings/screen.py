@@ -210,6 +210,7 @@ class MeetingsScreen(QWidget):
         member_buttons.addStretch(1)
         members.addLayout(member_buttons)
         self.quorum_label = QLabel("")
+        self.quorum_label.setWordWrap(True)  # long on a narrow projector: wraps, never widens the window
         set_accessible(self.quorum_label, "Quorum de la séance")
         title = QHBoxLayout()
         title.addWidget(QLabel("<b>Membres</b>"))
@@ -217,7 +218,9 @@ class MeetingsScreen(QWidget):
         layout.addLayout(title)
         layout.addLayout(members)
 
-        layout.addWidget(QLabel("<b>Ordre du jour</b> (glisser-déposer ou Alt+Haut / Alt+Bas pour réordonner)"))
+        agenda_title = QLabel("<b>Ordre du jour</b> (glisser-déposer ou Alt+Haut / Alt+Bas pour réordonner)")
+        agenda_title.setWordWrap(True)
+        layout.addWidget(agenda_title)
         agenda_row = QHBoxLayout()
         self.agenda_model = AgendaModel(self)
         self.agenda_model.on_reordered = self._reorder
