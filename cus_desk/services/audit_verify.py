@@ -54,6 +54,7 @@ class _Broken(Exception):
     def __init__(self, reason: str, event_id: int | None = None):
         super().__init__(reason)
         self.reason, self.event_id = reason, event_id
+        self.checked = 0  # events verified before the break
 
 
 def _anchor_fields(a: AuditAnchor):
@@ -94,7 +95,17 @@ def _check_anchors(session: Session, key):
 
 
 def _walk(session: Session, key, seal, purge, legacy_only: bool = False) -> tuple[int, int]:
-    """(events checked, of which legacy). Raises _Broken at the first break."""
+    """(events checked, of which legacy). Raises _Broken at the first break
+    (with the number of events verified before it)."""
+    progress = [0]
+    try:
+        return _walk_events(session, key, seal, purge, legacy_only, progress)
+    except _Broken as exc:
+        exc.checked = progress[0]
+        raise
+
+
+def _walk_events(session: Session, key, seal, purge, legacy_only: bool, progress: list[int]) -> tuple[int, int]:
     start = purge.last_event_hash if purge else audit.GENESIS
     after = purge.through_event_id if purge else 0
     boundary = seal.through_event_id if seal else after  # ids <= boundary: legacy SHA-256
@@ -150,6 +161,7 @@ def _walk(session: Session, key, seal, purge, legacy_only: bool = False) -> tupl
                           "(son empreinte ne correspond plus à son contenu) ou fabriqué.", row.id)
         expected, prev_id = row.hash, row.id
         count += 1
+        progress[0] = count
     if not crossed and seal is not None and seal.through_event_id > after:
         if expected != seal.last_event_hash:
             raise _Broken(f"Les derniers événements antérieurs à la clé (jusqu'au n° {seal.through_event_id}) "
@@ -222,7 +234,7 @@ def verify_session(session: Session, head_file: Path | None = None, *, backup_co
                          f"héritée, scellée le {format_datetime(seal.created_at)} (ancre n° {seal.id}).")
     except _Broken as exc:
         problems.append(exc.reason)
-        broken = exc.event_id
+        broken, checked = exc.event_id, exc.checked
     heads: list[tuple[str, audit_head.SignedHead]] = []
     row = None if backup_copy and not _has_head_table(session) else audit_head.current_head(session)
     if row is not None:
