@@ -326,13 +326,13 @@ def restore_damaged(url: str, source: Path | str, login: str, password: str, clo
         raise WorkflowError("Seule une base SQLite (un fichier) peut être restaurée ici.")
     check_backup_file(source)  # a bad file changes nothing, whoever asks
     authorisation = authorise_damaged_restore(target, source, login, password)
-    audit_restore.require_intact_chain(source, force)
+    chain = audit_restore.require_intact_chain(source, force)
     result = restore_file(target, source, clock)
     from cus_desk.store.db import open_database
 
     reopened = open_database(url, clock=clock)
     try:
-        audit_restore.adopt_restored_head(reopened)
+        audit_restore.adopt_restored_head(reopened, None, chain, login=(login or "").strip()[:64])
         record_restore(reopened, None, result, login=(login or "").strip()[:64], authorisation=authorisation)
     finally:
         reopened.dispose()
@@ -402,14 +402,14 @@ class BackupService(Service):
         if self.db.path is None:
             return self._server_restore(Path(source))
         check_backup_file(source)  # before closing anything
-        audit_restore.require_intact_chain(source, force)
+        chain = audit_restore.require_intact_chain(source, force)
         self.db.dispose()
         result = restore_file(self.db.path, source, self.clock)
         from cus_desk.store.db import open_database
 
         reopened = open_database(self.db.url, clock=self.clock)
         try:
-            audit_restore.adopt_restored_head(reopened)
+            audit_restore.adopt_restored_head(reopened, self.actor, chain)
             record_restore(reopened, self.actor, result)
         finally:
             reopened.dispose()

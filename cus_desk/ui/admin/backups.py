@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 from cus_desk import paths
 from cus_desk.services.backup import BackupService
 from cus_desk.ui.admin.models import RowsModel
-from cus_desk.ui.common import confirm, set_accessible, show_error, show_info
+from cus_desk.services import audit_restore
+from cus_desk.ui.common import choose, confirm, set_accessible, show_error, show_info
 from cus_desk.ui.workers import run_in_background
 
 KIND_LABELS = {"auto": "automatique (fermeture)", "manuel": "manuelle", "fichier": "fichier"}
@@ -116,11 +117,31 @@ class BackupsDialog(QDialog):
         if name:
             self.restore(name)
 
+    def confirm_altered_journal(self, source) -> bool | None:
+        """False: the copy's journal d'audit is intact. When it is not, the
+        administrator is warned and must confirm: True (restore anyway),
+        None (cancelled)."""
+        try:
+            report = audit_restore.backup_chain_report(source)
+        except Exception as exc:  # noqa: BLE001 - shown in French
+            show_error(self, exc)
+            return None
+        if report.ok:
+            return False
+        answer = choose(self, audit_restore.warning_text(source, report) + "\n\nRestaurer quand même ? "
+                        "La restauration sera notée dans le journal d'audit.",
+                        [("force", "Restaurer quand même"), ("cancel", "Annuler")],
+                        default="cancel", escape="cancel", title="Journal d'audit altéré")
+        return True if answer == "force" else None
+
     def restore(self, source):
         try:
             check = self.svc.check(source)
         except Exception as exc:  # noqa: BLE001 - shown in French
             show_error(self, exc)
+            return None
+        force = self.confirm_altered_journal(source)
+        if force is None:
             return None
         if not confirm(self, f"Restaurer « {check.path.name} » ? Tout ce qui a été saisi depuis "
                              "cette sauvegarde sera perdu (la base actuelle est conservée à côté). "
@@ -137,6 +158,6 @@ class BackupsDialog(QDialog):
             if app is not None:
                 app.closeAllWindows()
 
-        return run_in_background(self, lambda _p: self.svc.restore(source), done,
+        return run_in_background(self, lambda _p: self.svc.restore(source, force=force), done,
                                  lambda exc: show_error(self, exc),
                                  progress_text="Restauration de la base…")
