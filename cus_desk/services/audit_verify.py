@@ -235,8 +235,19 @@ def verify_session(session: Session, head_file: Path | None = None, *, backup_co
     except _Broken as exc:
         problems.append(exc.reason)
         broken, checked = exc.event_id, exc.checked
+    with_table = not backup_copy or _has_head_table(session)
+    heads = _gather_heads(session, key, head_file, with_table, total, problems, notes)
+    problems.extend(p for p in _head_problems(session, heads) if p not in problems)
+    if problems:
+        return ChainReport(False, checked, total, after, broken, " ".join(problems), tuple(problems),
+                           tuple(notes))
+    return ChainReport(True, checked, total, after, None, None, (), tuple(notes))
+
+
+def _gather_heads(session: Session, key, head_file: Path | None, with_table: bool, total: int,
+                  problems: list[str], notes: list[str]) -> list[tuple[str, audit_head.SignedHead]]:
     heads: list[tuple[str, audit_head.SignedHead]] = []
-    row = None if backup_copy and not _has_head_table(session) else audit_head.current_head(session)
+    row = audit_head.current_head(session) if with_table else None
     if row is not None:
         heads.append(("la tête de chaîne de la base",
                       audit_head.SignedHead(row.last_id, row.last_hash, row.total, "", "", "")))
@@ -253,11 +264,31 @@ def verify_session(session: Session, head_file: Path | None = None, *, backup_co
                                     "signée par la clé de l'installation : elle a été modifiée ou fabriquée.")
                 else:
                     heads.append((f"la tête de chaîne signée ({head_file.name}, ligne {no})", head))
-    problems.extend(p for p in _head_problems(session, heads) if p not in problems)
-    if problems:
-        return ChainReport(False, checked, total, after, broken, " ".join(problems), tuple(problems),
-                           tuple(notes))
-    return ChainReport(True, checked, total, after, None, None, (), tuple(notes))
+    return heads
+
+
+def check_at_open(db) -> str | None:
+    """The cheap part of the verification, run when the program opens a
+    store: do the chain heads (signed file, head table) still find their
+    last events? A French sentence for the status bar / stderr, or None.
+    The full walk of the chain stays ``audit verify``'s."""
+    import logging
+
+    try:
+        key = audit_key.load_key()
+        problems: list[str] = []
+        with db.read_session() as session:
+            total = session.scalar(select(func.count(AuditEvent.id))) or 0
+            heads = _gather_heads(session, key, audit_head.head_path_of(session), True, total, problems, [])
+            problems.extend(_head_problems(session, heads))
+    except Exception:  # noqa: BLE001 - opening the store must not fail on this check
+        logging.getLogger(__name__).exception("Contrôle de la tête du journal d'audit impossible")
+        return None
+    if not problems:
+        return None
+    logging.getLogger(__name__).error("Journal d'audit à l'ouverture : %s", " ".join(problems))
+    return (f"Journal d'audit altéré : {problems[0]} Prévenez l'administrateur "
+            "(« cus-desk audit verify »).")
 
 
 def _has_head_table(session: Session) -> bool:

@@ -108,7 +108,11 @@ def open_app_database(url: str, demo: bool, clock=None):
     from cus_desk.store.db import open_database
 
     if not demo:
-        return open_database(url, clock=clock)
+        db = open_database(url, clock=clock)
+        from cus_desk.services.audit_verify import check_at_open
+
+        db.notice = check_at_open(db)  # the audit chain's heads (status bar)
+        return db
     from cus_desk.demo import open_demo
 
     db, note = open_demo(url, clock)

@@ -265,3 +265,36 @@ def test_cli_verify_lists_each_problem(store, monkeypatch, capsys):
     assert main(["--db", str(store), "audit", "verify"]) == 1
     err = capsys.readouterr().err
     assert "Journal d'audit altéré" in err and "dernier(s) événement(s) manquent" in err
+
+
+def test_heads_are_checked_at_open(store, monkeypatch, capsys):
+    from cus_desk.cli import main
+    from cus_desk.services.audit_verify import check_at_open
+    from tests.conftest import TEST_PASSWORD
+
+    db = open_database(sqlite_url(store))
+    assert check_at_open(db) is None
+    db.dispose()
+    ids = _ids(store)
+    _sql(store, f"DELETE FROM audit_events WHERE id > {ids[-3]}")
+    db = open_database(sqlite_url(store))
+    warning = check_at_open(db)
+    db.dispose()
+    assert warning and "Les 2 dernier(s) événement(s) manquent" in warning
+    monkeypatch.setenv("CUS_DESK_USER", "admin")
+    monkeypatch.setenv("CUS_DESK_PASSWORD", TEST_PASSWORD)
+    assert main(["--db", str(store), "users", "list"]) == 0  # any command: warned on stderr
+    assert "attention : Journal d'audit altéré" in capsys.readouterr().err
+
+
+def test_the_gui_says_it_at_open(store):
+    """The window's status bar shows ``db.notice`` (ui.main_window)."""
+    from cus_desk.ui.app import open_app_database
+
+    db = open_app_database(sqlite_url(store), demo=False)
+    assert db.notice is None
+    db.dispose()
+    _sql(store, "DELETE FROM audit_events")
+    db = open_app_database(sqlite_url(store), demo=False)
+    db.dispose()
+    assert db.notice and "Tous les événements du journal ont été supprimés" in db.notice
