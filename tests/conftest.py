@@ -17,6 +17,10 @@ if "CUS_DESK_AUDIT_KEY_FILE" not in os.environ:
     import tempfile
 
     os.environ["CUS_DESK_AUDIT_KEY_FILE"] = os.path.join(tempfile.mkdtemp(prefix="cus-audit-key-"), "audit.key")
+    # Deployed before any store is opened, as IT does for a server.
+    from cus_desk.services.audit_key import create_key
+
+    create_key()
 
 import pytest
 from sqlalchemy import select

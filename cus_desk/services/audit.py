@@ -168,7 +168,16 @@ def signing_key(session: Session):
     else:
         unusable = False
     sealed = session.scalar(select(AuditAnchor.id).where(AuditAnchor.purged_count == 0).limit(1))
-    if sealed is None and not unusable:
+    head_file = audit_head.head_path_of(session)
+    if sealed is None and head_file is not None and head_file.exists():
+        # A store that had a signed head was sealed before: its seal was removed
+        # (a journal re-chained without the key). Never re-seal it silently.
+        log.error("Journal d'audit : le scellement a disparu alors qu'une tête de chaîne signée existe "
+                  "(%s) ; les événements ne sont plus signés. Lancez « cus-desk audit verify ».", head_file)
+        key, unusable = None, True
+    if sealed is None and not unusable and (key is not None or head_file is not None):
+        # A key is drawn here only for a store file (one PC); a server's key is
+        # deployed by IT to every workstation (services.audit_key).
         key = key or audit_key.create_key()
         _seal(session, key)
     elif key is None:

@@ -298,3 +298,44 @@ def test_the_gui_says_it_at_open(store):
     db = open_app_database(sqlite_url(store), demo=False)
     db.dispose()
     assert db.notice and "Tous les événements du journal ont été supprimés" in db.notice
+
+
+def test_a_removed_seal_is_not_silently_replaced(store, clock):
+    """Re-chained with SHA-256 and the seal removed: the program, writing
+    again, does not seal that forged history (the signed head exists)."""
+    _sql(store, "DELETE FROM audit_anchors")
+    _rechain_sha256(store)
+    db = open_database(sqlite_url(store), clock=clock)
+    with db.write_session() as s:
+        audit.record(s, None, audit.Action.ADMIN, "test", None)
+    report = verify_chain(db)
+    db.dispose()
+    assert not report.ok and "jamais été scellé" in report.message
+
+
+def test_an_old_store_is_sealed_and_its_legacy_chain_verified(db, actors, db_path, clock):
+    """A store written before the key (plain SHA-256 chain, no seal, no head
+    file), opened by this version: the first write seals it; verify checks
+    the legacy events as such and says so."""
+    with db.write_session() as s:
+        for i in range(6):
+            audit.record(s, actors["adviser_metz"], audit.Action.READ, "case", i, case_id=i)
+    db.dispose()
+    from cus_desk.services import audit_head
+
+    audit_head.head_path(db_path).unlink()
+    _sql(db_path, "DELETE FROM audit_anchors")
+    _rechain_sha256(db_path)  # what the former version wrote
+    legacy = len(_ids(db_path))
+    db = open_database(sqlite_url(db_path), clock=clock)
+    with db.write_session() as s:
+        audit.record(s, actors["admin"], audit.Action.LOGIN, "user", actors["admin"].user_id)
+    report = verify_chain(db)
+    db.dispose()
+    assert report.ok, report.message
+    assert f"Dont {legacy} événement(s) antérieur(s) à la clé, vérifié(s) comme chaîne SHA-256 héritée" \
+        in report.message
+    # Altering a legacy event afterwards is still seen.
+    _sql(db_path, f"UPDATE audit_events SET user_login = 'x' WHERE id = {_ids(db_path)[2]}")
+    report = _verify(db_path)
+    assert not report.ok and "a été modifié" in report.message
