@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 GENESIS = "0" * 64
 SEAL_BY = "scellement"  # AuditAnchor.purged_by of a seal: "scellement <key id>"
 _KEY_INFO = "cus_audit_key"  # session.info: the key of this transaction (or None)
+_SEALED: set[str] = set()  # stores (URLs) already seen sealed by this process
 
 
 class Action:
@@ -167,8 +168,10 @@ def signing_key(session: Session):
         unusable = True
     else:
         unusable = False
-    sealed = session.scalar(select(AuditAnchor.id).where(AuditAnchor.purged_count == 0).limit(1))
     head_file = audit_head.head_path_of(session)
+    store = str(session.get_bind().url)
+    sealed = True if store in _SEALED else session.scalar(
+        select(AuditAnchor.id).where(AuditAnchor.purged_count == 0).limit(1))
     if sealed is None and head_file is not None and head_file.exists():
         # A store that had a signed head was sealed before: its seal was removed
         # (a journal re-chained without the key). Never re-seal it silently.
@@ -184,8 +187,15 @@ def signing_key(session: Session):
         log.error("Journal d'audit : clé de l'installation introuvable (%s) ; les événements "
                   "sont enregistrés sans signature et la vérification le signalera.",
                   audit_key.key_path())
+    if sealed is not None and key is not None:
+        _SEALED.add(store)  # a seal is never removed by the program: no need to ask again
     session.info[_KEY_INFO] = key
     return key
+
+
+def forget_sealed() -> None:
+    """After a store file was replaced (a restore): ask it again."""
+    _SEALED.clear()
 
 
 def _seal(session: Session, key) -> None:

@@ -9,11 +9,14 @@ services.audit_key) into a small file next to the store file
 (services.audit_verify) checks every head of that file against the store:
 "the last N events are missing", "every event was deleted".
 
-The file normally holds one line (the latest head replaces the previous
-one once the previous one is confirmed present in the store). When the
-previous head is *not* found (the store was tampered with between two
-writes), the new head is appended instead and the old one kept, so that a
-later write never launders a deletion; the mismatch is logged.
+Each write appends one line (an append is cheap; replacing a file costs
+a rename per write). Every line is a head the store must still contain,
+and ``audit verify`` checks them all. When the file reaches ``COMPACT_AT``
+lines and the previous head is confirmed present in the store, the file is
+replaced by the latest head alone. When the previous head is *not* found
+(the store was tampered with between two writes), the new line is marked
+``alerte`` and the file is never compacted again, so that a later write
+never launders a deletion; the mismatch is logged.
 
 A server store has no file: its head is the ``audit_chain_head`` table,
 advanced by a database trigger (migration 0010) that client roles cannot
@@ -38,6 +41,7 @@ from cus_desk.store.models.security import AuditAnchor, AuditChainHead
 log = logging.getLogger(__name__)
 
 SUFFIX = ".audit-head"
+COMPACT_AT = 64
 _PENDING = "cus_audit_head"  # session.info: an event was appended in this transaction
 _WRITE = "cus_audit_head_write"  # session.info: (path, line, replace) to write after commit
 
@@ -51,6 +55,7 @@ class SignedHead:
     written_at: str
     mac: str
     line_no: int = 0
+    alert: bool = False  # written after the previous head was found missing
 
     def payload(self) -> bytes:
         return json.dumps([self.last_id, self.last_hash, self.total], separators=(",", ":")).encode()
@@ -59,9 +64,11 @@ class SignedHead:
         return key is not None and hmac.compare_digest(key.mac(self.payload()), self.mac)
 
     def as_line(self) -> str:
-        return json.dumps({"dernier_n": self.last_id, "empreinte": self.last_hash, "total": self.total,
-                           "cle": self.key_id, "ecrit_le": self.written_at, "mac": self.mac},
-                          ensure_ascii=False, separators=(",", ":")) + "\n"
+        data = {"dernier_n": self.last_id, "empreinte": self.last_hash, "total": self.total,
+                "cle": self.key_id, "ecrit_le": self.written_at, "mac": self.mac}
+        if self.alert:
+            data["alerte"] = True
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def head_path(store_file: Path) -> Path:
@@ -80,17 +87,16 @@ def read_heads(path: Path) -> list[SignedHead | None] | None:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
-    heads: list[SignedHead | None] = []
-    for no, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            d = json.loads(line)
-            heads.append(SignedHead(d["dernier_n"], d["empreinte"], int(d["total"]), str(d["cle"]),
-                                    str(d["ecrit_le"]), str(d["mac"]), no))
-        except (ValueError, KeyError, TypeError):
-            heads.append(None)
-    return heads
+    return [_parse(line, no) for no, line in enumerate(text.splitlines(), start=1) if line.strip()]
+
+
+def _parse(line: str, no: int) -> SignedHead | None:
+    try:
+        d = json.loads(line)
+        return SignedHead(d["dernier_n"], d["empreinte"], int(d["total"]), str(d["cle"]),
+                          str(d["ecrit_le"]), str(d["mac"]), no, bool(d.get("alerte")))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def current_head(session: Session) -> AuditChainHead | None:
@@ -131,25 +137,42 @@ def _before_commit(session: Session) -> None:
     if key is None or path is None:
         return
     session.flush()
-    row = current_head(session)
+    # Only the last line is parsed here (verification reads them all).
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    lines = text.splitlines()
+    last = _parse(lines[-1], len(lines)) if lines else None
+    previous = lines
+    # One round trip: the head the trigger advanced, and the digest stored
+    # now under the previous signed head's event id.
+    prev_id = last.last_id if last is not None and last.last_id is not None else -1
+    row = session.execute(
+        select(AuditChainHead.last_id, AuditChainHead.last_hash, AuditChainHead.total,
+               select(AuditEvent.hash).where(AuditEvent.id == prev_id).scalar_subquery())
+        .where(AuditChainHead.id == 1)).one_or_none()
     if row is None:
         return
     from cus_desk.store.db import session_clock
 
-    previous = read_heads(path)
-    replace = True
+    alert = False
     if previous:
-        last = previous[-1]
         # Under the store's write lock: the previous head must still be there.
-        if last is None or not last.signed_by(key) or not head_found(session, last):
-            replace = False
+        found = (last is not None and (last.last_id is None or row[3] == last.last_hash
+                                       or (row[3] is None and head_found(session, last))))
+        if last is None or not last.signed_by(key) or not found:
+            alert = True
             log.error("Journal d'audit : la tête de chaîne précédente (%s) ne se retrouve plus "
                       "dans la base ; elle est conservée et la nouvelle lui est ajoutée. "
                       "Lancez « cus-desk audit verify ».", path)
-        elif len(previous) > 1:
-            replace = False  # earlier evidence of tampering is kept
+    # Compacted only when nothing is amiss: earlier evidence of tampering is kept.
+    replace = (not previous or len(previous) >= COMPACT_AT) and not alert and '"alerte"' not in text
     head = sign(key, row.last_id, row.last_hash, row.total,
                 session_clock(session).now().isoformat(timespec="seconds"))
+    if alert:
+        head = SignedHead(head.last_id, head.last_hash, head.total, head.key_id, head.written_at,
+                          head.mac, alert=True)
     session.info[_WRITE] = (path, head.as_line(), replace)
 
 

@@ -101,11 +101,31 @@ def _read(path: Path) -> bytes | None:
     return secret
 
 
+_cache: dict[Path, tuple[tuple[int, int], AuditKey]] = {}
+
+
 def load_key(path: Path | None = None) -> AuditKey | None:
-    """The installation's key, or None when its file does not exist."""
+    """The installation's key, or None when its file does not exist (read
+    again whenever the file changes)."""
     path = path or key_path()
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        _cache.pop(path, None)
+        return None
+    except OSError:
+        st = None
+    stamp = (st.st_mtime_ns, st.st_size) if st is not None else None
+    cached = _cache.get(path)
+    if cached is not None and stamp is not None and cached[0] == stamp:
+        return cached[1]
     secret = _read(path)
-    return AuditKey(secret, path) if secret is not None else None
+    if secret is None:
+        return None
+    key = AuditKey(secret, path)
+    if stamp is not None:
+        _cache[path] = (stamp, key)
+    return key
 
 
 def create_key(path: Path | None = None) -> AuditKey:

@@ -18,7 +18,7 @@ import logging
 from pathlib import Path
 
 from cus_desk.domain.errors import WorkflowError
-from cus_desk.services import audit, audit_head, audit_key, audit_verify
+from cus_desk.services import audit, audit_head, audit_verify
 from cus_desk.services.audit_verify import ChainReport
 
 log = logging.getLogger(__name__)
@@ -56,18 +56,21 @@ def require_intact_chain(source: Path | str, force: bool = False) -> ChainReport
 
 
 def adopt_restored_head(db, actor=None, chain: ChainReport | None = None, login: str | None = None) -> Path | None:
-    """Reset the signed head to the restored store; when the copy's journal
-    was altered and the restore confirmed anyway, that is traced in it."""
-    try:
-        key = audit_key.load_key()
-    except audit_key.AuditKeyError:
-        key = None
+    """Right after the restored store is opened: its journal legitimately
+    went back in time, so the signed head file of the replaced store is
+    removed (logged); the next write signs the restored store's own head,
+    and seals it first if the copy predates the key. When the copy's
+    journal was altered and the restore confirmed anyway, that is traced."""
+    audit.forget_sealed()
     with db.read_session() as session:
-        path = audit_head.reset_head(session, key, db.clock.now().isoformat(timespec="seconds"))
+        path = audit_head.head_path_of(session)
+    if path is not None and path.exists():
+        path.unlink()
+        log.warning("Journal d'audit : tête de chaîne de la base remplacée retirée (%s) ; "
+                    "la base restaurée reprend sa propre tête.", path)
     if chain is not None and not chain.ok:
         with db.write_session() as session:
             audit.record(session, actor, audit.Action.RESTORE, "audit", None, login=login, details={
                 "journal_audit_altere": True, "restauration_confirmee": True,
-                "premier_evenement_en_cause": chain.broken_event_id,
-                "constats": len(chain.problems)})
+                "premier_evenement_en_cause": chain.broken_event_id, "constats": len(chain.problems)})
     return path

@@ -174,7 +174,10 @@ def _head_problems(session: Session, heads: list[tuple[str, audit_head.SignedHea
     max_id = session.scalar(select(func.max(AuditEvent.id)))
     purged_through = session.scalar(
         select(func.max(AuditAnchor.through_event_id)).where(AuditAnchor.purged_count > 0)) or 0
-    for where, head in heads:
+    tail_reported = False
+    # The latest head first: it tells the most; an older head only adds
+    # what the latest does not already say (e.g. "rewritten after").
+    for where, head in sorted(heads, key=lambda h: (h[1].total, h[1].last_id or 0), reverse=True):
         if head.last_id is None or head.last_id <= purged_through:
             continue
         stored = session.scalar(select(AuditEvent.hash).where(AuditEvent.id == head.last_id))
@@ -183,11 +186,15 @@ def _head_problems(session: Session, heads: list[tuple[str, audit_head.SignedHea
                                 .where(AuditAnchor.through_event_id <= head.last_id)) or 0
         missing = head.total - present - purged
         if max_id is None:
-            problems.append(f"Tous les événements du journal ont été supprimés : {where} en comptait "
-                            f"{head.total}, jusqu'au n° {head.last_id}.")
+            if not tail_reported:
+                problems.append(f"Tous les événements du journal ont été supprimés : {where} en comptait "
+                                f"{head.total}, jusqu'au n° {head.last_id}.")
+            tail_reported = True
         elif stored is None and max_id < head.last_id:
-            problems.append(f"Les {max(missing, 1)} dernier(s) événement(s) manquent : {where} s'arrête "
-                            f"au n° {head.last_id}, la base au n° {max_id}.")
+            if not tail_reported:
+                problems.append(f"Les {max(missing, 1)} dernier(s) événement(s) manquent : {where} s'arrête "
+                                f"au n° {head.last_id}, la base au n° {max_id}.")
+            tail_reported = True
         elif stored is None:
             problems.append(f"L'événement n° {head.last_id}, dernier de {where}, a été supprimé.")
         elif stored != head.last_hash:

@@ -327,6 +327,7 @@ def test_an_old_store_is_sealed_and_its_legacy_chain_verified(db, actors, db_pat
     _sql(db_path, "DELETE FROM audit_anchors")
     _rechain_sha256(db_path)  # what the former version wrote
     legacy = len(_ids(db_path))
+    audit.forget_sealed()  # a new program process (this one saw the store sealed)
     db = open_database(sqlite_url(db_path), clock=clock)
     with db.write_session() as s:
         audit.record(s, actors["admin"], audit.Action.LOGIN, "user", actors["admin"].user_id)
