@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
 )
 
 from cus_desk import paths
+from cus_desk.services import audit_restore
 from cus_desk.services.backup import BackupService
 from cus_desk.ui.admin.models import RowsModel
-from cus_desk.services import audit_restore
 from cus_desk.ui.common import choose, confirm, set_accessible, show_error, show_info
 from cus_desk.ui.workers import run_in_background
 
