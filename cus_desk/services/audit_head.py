@@ -5,7 +5,8 @@ still perfectly linked. So after every committed write that appended audit
 events, the chain head — last event id, its digest, how many events were
 ever appended — is signed with the installation's key (HMAC-SHA256,
 services.audit_key) into a small file next to the store file
-(``<store>.audit-head``, one JSON line per head). ``audit verify``
+(``<store>.audit-head``, one JSON line per head; a copy goes to the
+application log each time the file is compacted). ``audit verify``
 (services.audit_verify) checks every head of that file against the store:
 "the last N events are missing", "every event was deleted".
 
@@ -189,6 +190,11 @@ def _after_commit(session: Session) -> None:
         write_head_line(path, line, replace)
     except OSError as exc:  # the change is committed: say so, never fail it
         log.error("Journal d'audit : tête de chaîne non écrite dans %s (%s).", path, exc)
+        return
+    if replace:
+        # A copy in the application log (user log folder), at each compaction:
+        # one more place, outside the store, where the head can be read back.
+        log.info("Tête du journal d'audit (%s) : %s", path.name, line.strip())
 
 
 @event.listens_for(Session, "after_rollback")

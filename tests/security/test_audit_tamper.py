@@ -337,3 +337,31 @@ def test_an_old_store_is_sealed_and_its_legacy_chain_verified(db, actors, db_pat
     _sql(db_path, f"UPDATE audit_events SET user_login = 'x' WHERE id = {_ids(db_path)[2]}")
     report = _verify(db_path)
     assert not report.ok and "a été modifié" in report.message
+
+
+def test_head_file_is_user_only_compacted_and_keeps_evidence(db, actors, db_path, clock):
+    import os
+    import stat
+
+    from cus_desk.services import audit_head, audit_key
+
+    for i in range(70):
+        with db.write_session() as s:
+            audit.record(s, actors["admin"], audit.Action.READ, "case", i, case_id=i)
+    path = audit_head.head_path(db_path)
+    lines = audit_head.read_heads(path)
+    assert 1 <= len(lines) < audit_head.COMPACT_AT  # compacted once it reached the limit
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(audit_key.key_path()).st_mode) == 0o600
+    db.dispose()
+    ids = _ids(db_path)
+    _sql(db_path, f"DELETE FROM audit_events WHERE id > {ids[-3]}")
+    db = open_database(sqlite_url(db_path), clock=clock)
+    for i in range(70):  # the program keeps writing: the evidence is never compacted away
+        with db.write_session() as s:
+            audit.record(s, actors["admin"], audit.Action.READ, "case", i, case_id=i)
+    report = verify_chain(db)
+    db.dispose()
+    heads = audit_head.read_heads(path)
+    assert len(heads) > audit_head.COMPACT_AT and any(h.alert for h in heads)
+    assert not report.ok and f"L'événement n° {ids[-1]} ne correspond plus" in report.message
