@@ -139,18 +139,38 @@ def test_restore_dialog_warns_and_asks(qtbot, db, actors, copies, tmp_path):
     dialog.show()
     shots: list = []
     _answer_modals([_click("Annuler")], shots)
-    assert dialog.restore(tampered) is None  # cancelled at the warning
+    check = dialog.restore(tampered)  # the copy's journal is verified off the GUI thread
+    qtbot.waitUntil(lambda: len(shots) == 1 and check.result is not None, timeout=30000)
+    qtbot.wait(100)
+    assert dialog.restore_task is None  # cancelled at the warning
     title, text, pixmap = shots[0]
     assert title == "Journal d'audit altéré"
     assert "n'est pas intact" in text and "Restaurer quand même" in text
     pixmap.save(str(tmp_path / "restore-warning.png"))
     assert not dialog.restored and _users(db) == 7
-    # Confirmed: the warning, then the usual question.
+    # Confirmed: the warning, then the usual question, then the restore.
     _answer_modals([_click("Restaurer quand même"), _click("Oui"), lambda box: box.accept()], shots)
-    task = dialog.restore(tampered)
-    assert task is not None
+    dialog.restore(tampered)
+    qtbot.waitUntil(lambda: dialog.restore_task is not None, timeout=30000)
+    task = dialog.restore_task
     qtbot.waitUntil(lambda: task.result is not None or task.error is not None, timeout=30000)
     assert task.error is None, task.error
     qtbot.waitUntil(lambda: len(shots) == 4, timeout=30000)
     assert [t for t, _x, _p in shots[1:]] == ["Journal d'audit altéré", "Restaurer", "Restauration terminée"]
     assert dialog.restored
+
+
+@pytest.mark.gui
+def test_restore_dialog_intact_copy_asks_once(qtbot, db, actors, copies):
+    from cus_desk.ui.admin.backups import BackupsDialog
+
+    intact, _ = copies
+    dialog = BackupsDialog(AppContext(db=db, actor=actors["admin"]))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    shots: list = []
+    _answer_modals([_click("Non")], shots)
+    dialog.restore(intact)
+    qtbot.waitUntil(lambda: len(shots) == 1, timeout=30000)
+    qtbot.wait(100)
+    assert shots[0][0] == "Restaurer" and dialog.restore_task is None and _users(db) == 7
