@@ -111,7 +111,9 @@ def open_app_database(url: str, demo: bool, clock=None):
         db = open_database(url, clock=clock)
         from cus_desk.services.audit_verify import check_at_open
 
-        db.notice = check_at_open(db)  # the audit chain's heads (status bar)
+        if check_at_open(db):  # the audit chain's heads; the details are in the log
+            db.notice = ("Journal d'audit altéré : des événements manquent ou ne correspondent plus. "
+                         "Prévenez l'administrateur.")
         return db
     from cus_desk.demo import open_demo
 
