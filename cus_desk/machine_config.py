@@ -6,6 +6,9 @@ installer's silent ``/SERVER=…`` parameter):
     [database]
     url = "postgresql://cusdesk@pg.vivest.local/cusdesk?sslmode=verify-full"
 
+    [audit]
+    key_file = "C:/ProgramData/cus-desk/audit.key"   # optional (services.audit_key)
+
 Where: ``%ProgramData%\\cus-desk\\config.toml`` on Windows,
 ``/etc/cus-desk/config.toml`` on Linux, ``/Library/Application
 Support/cus-desk/config.toml`` on macOS; ``CUS_DESK_MACHINE_CONFIG`` names
@@ -40,6 +43,9 @@ def machine_config_path() -> Path:
 class MachineConfig:
     database_url: str | None = None
     path: Path | None = None
+    # The key of the journal d'audit shared by every workstation of the
+    # installation (services.audit_key); None: the user data folder's.
+    audit_key_file: str | None = None
 
 
 def load_machine_config() -> MachineConfig:
@@ -63,4 +69,9 @@ def load_machine_config() -> MachineConfig:
         raise DatabaseOpenError(
             f"Dans « {path} », [database] url doit être une adresse de base de données "
             "(ex. postgresql://cusdesk@serveur/cusdesk) : adressez-vous au service informatique.")
-    return MachineConfig(url.strip() if url else None, path)
+    key_file = (data.get("audit") or {}).get("key_file")
+    if key_file is not None and (not isinstance(key_file, str) or not key_file.strip()):
+        raise DatabaseOpenError(
+            f"Dans « {path} », [audit] key_file doit être le chemin du fichier de clé du journal "
+            "d'audit : adressez-vous au service informatique.")
+    return MachineConfig(url.strip() if url else None, path, key_file.strip() if key_file else None)

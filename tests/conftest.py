@@ -11,6 +11,16 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# One audit key for the whole run (session templates, every test, CLI
+# subprocesses), never the real installation's (services.audit_key).
+if "CUS_DESK_AUDIT_KEY_FILE" not in os.environ:
+    import tempfile
+
+    os.environ["CUS_DESK_AUDIT_KEY_FILE"] = os.path.join(tempfile.mkdtemp(prefix="cus-audit-key-"), "audit.key")
+    # Deployed before any store is opened, as IT does for a server.
+    from cus_desk.services.audit_key import create_key
+
+    create_key()
 
 import pytest
 from sqlalchemy import select

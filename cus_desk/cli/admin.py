@@ -122,6 +122,8 @@ def register(subparsers) -> None:
         description="Vérifie l'intégrité et la version du fichier, met la base actuelle de côté, "
                     "puis la remplace. Fermez CUS Desk sur tous les postes avant.")
     restore.add_argument("file", metavar="FICHIER")
+    restore.add_argument("--force", action="store_true",
+                         help="restaurer même si le journal d'audit de la sauvegarde est altéré")
     restore.set_defaults(handler=cmd_restore)
 
     export = subparsers.add_parser(
@@ -291,7 +293,11 @@ def cmd_audit_verify(args) -> int:
     if report.ok:
         print(report.message)
         return 0
-    sys.stderr.write(f"cus-desk : {report.message}\n")
+    sys.stderr.write("cus-desk : Journal d'audit altéré :\n")
+    for problem in report.problems or (report.reason,):
+        sys.stderr.write(f"  - {problem}\n")
+    for note in report.notes:
+        print(note)
     if report.broken_event_id is not None:
         print(f"Premier lien rompu : événement n° {report.broken_event_id}")
     return 1
@@ -393,6 +399,14 @@ def cmd_restore(args) -> int:
         raise CliError("La restauration ne concerne qu'une base SQLite (un fichier).")
     source = Path(args.file)
     backup.check_backup_file(source)  # before anything else: a bad file changes nothing
+    from cus_desk.services import audit_restore
+
+    chain = audit_restore.backup_chain_report(source)
+    if not chain.ok:
+        sys.stderr.write(f"cus-desk : attention : {audit_restore.warning_text(source, chain)}\n")
+        if not args.force:
+            raise CliError("Restauration refusée : relancez avec --force pour restaurer quand même "
+                           "cette sauvegarde (la restauration sera tracée).")
     try:
         check_sqlite_file(target_path)
         healthy = target_path.exists()
@@ -400,7 +414,7 @@ def cmd_restore(args) -> int:
         healthy = False
     if healthy:
         db, actor = _session(args)
-        result = backup.BackupService(db, actor).restore(source)
+        result = backup.BackupService(db, actor).restore(source, force=args.force)
     else:
         # The current base is damaged: an administrator of THIS base is checked
         # in it, read-only; only if its accounts are unreadable does the backup's
@@ -413,7 +427,7 @@ def cmd_restore(args) -> int:
                              "identifiez-vous comme administrateur de la sauvegarde.\n")
         user = os.environ.get("CUS_DESK_USER") or input("Identifiant : ").strip()
         password = os.environ.get("CUS_DESK_PASSWORD") or getpass.getpass("Mot de passe : ")
-        result = backup.restore_damaged(url, source, user, password, program_clock(args))
+        result = backup.restore_damaged(url, source, user, password, program_clock(args), force=args.force)
     print(f"Base restaurée depuis {result.restored_from}.")
     if result.kept_aside:
         print(f"L'ancienne base est conservée : {result.kept_aside}")

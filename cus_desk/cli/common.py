@@ -61,13 +61,24 @@ def open_db(args):
         return db
     url = database_url(args)
     try:
-        return open_database(url, clock=program_clock(args))
+        db = open_database(url, clock=program_clock(args))
     except ServerPasswordError:
         if not (sys.stdin is not None and sys.stdin.isatty()):
             raise
         # The server wants a password that no pgpass file gave: ask, once.
         password = getpass.getpass("Mot de passe du serveur de base de données : ")
-        return open_database(with_password(url, password), clock=program_clock(args))
+        db = open_database(with_password(url, password), clock=program_clock(args))
+    _warn_audit_head(db)
+    return db
+
+
+def _warn_audit_head(db) -> None:
+    """The chain heads are checked at open (services.audit_verify)."""
+    from cus_desk.services.audit_verify import check_at_open
+
+    warning = check_at_open(db)
+    if warning:
+        sys.stderr.write(f"cus-desk : attention : {warning}\n")
 
 
 def login(args, db):

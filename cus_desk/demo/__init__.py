@@ -107,7 +107,7 @@ def open_demo(url: str, clock) -> tuple[Database, str | None]:
     if is_stale(db) and db.path is not None:
         path = db.path
         db.dispose()
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", ".audit-head"):  # a new store: a new audit chain head
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         db = open_database(url, clock=clock)
         note = (f"Données de démonstration recréées pour le {clock.today():%d/%m/%Y} "

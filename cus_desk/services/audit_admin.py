@@ -1,7 +1,8 @@
 """The administrator's side of the journal d'audit: chain verification,
 viewer queries, purge of events older than the retention period.
 
-Purge and anchor: the chain is purged from its oldest end only. Before
+Verification itself lives in services.audit_verify (keyed chain, legacy
+chain, anchors, chain heads). Purge and anchor: the chain is purged from its oldest end only. Before
 deleting, the purge appends its own event (so the journal is never empty
 and the purge itself is traced), then deletes every event older than the
 first one to keep, and stores an *anchor*: the hash of the last deleted
@@ -24,7 +25,8 @@ from cus_desk.domain import security as rules
 from cus_desk.domain.formatting import PARIS
 from cus_desk.domain.security import printable, printable_value
 from cus_desk.domain.settings import AUDIT_RETENTION_DAYS
-from cus_desk.services import access, audit, audit_redaction
+from cus_desk.services import access, audit, audit_verify
+from cus_desk.services.audit_verify import ChainReport  # noqa: F401  (re-exported)
 from cus_desk.services.base import Service
 from cus_desk.services.settings import read_setting
 from cus_desk.store.db import Database
@@ -32,66 +34,10 @@ from cus_desk.store.models.core import AuditEvent
 from cus_desk.store.models.security import AuditAnchor
 
 
-@dataclass(frozen=True)
-class ChainReport:
-    ok: bool
-    checked: int
-    total: int
-    anchored_after: int | None  # id of the last purged event, if a purge happened
-    broken_event_id: int | None = None
-    reason: str | None = None
-
-    @property
-    def message(self) -> str:
-        if self.ok:
-            base = f"Journal d'audit intact : {self.checked} événement(s) vérifié(s)"
-            if self.anchored_after is not None:
-                base += f" depuis la dernière purge (événements jusqu'au n° {self.anchored_after} purgés)"
-            return base + "."
-        return f"Journal d'audit altéré : {self.reason}"
-
-
-def _links(session: Session, after_id: int | None = None):
-    query = select(
-        AuditEvent.id, AuditEvent.prev_hash, AuditEvent.hash, AuditEvent.occurred_at,
-        AuditEvent.user_id, AuditEvent.user_login, AuditEvent.action, AuditEvent.entity_type,
-        AuditEvent.entity_id, AuditEvent.case_id, AuditEvent.details_json,
-    ).order_by(AuditEvent.id)
-    # Details blanked by a purge: vouched for by a chained redaction event
-    # (services.audit_redaction), the rest of the event still checked.
-    redactions = audit_redaction.recorded_redactions(session)
-    for row in session.execute(query.execution_options(yield_per=5000)):
-        computed = audit_redaction.redacted_hash(row, redactions) if redactions else None
-        if computed is None:
-            computed = audit.event_digest(
-                row.prev_hash, row.occurred_at, row.user_id, row.user_login, row.action,
-                row.entity_type, row.entity_id, row.case_id, row.details_json,
-            )
-        yield rules.ChainLink(row.id, row.prev_hash, row.hash, computed)
-
-
 def verify_chain(db: Database) -> ChainReport:
-    """Check every link of the journal (and of the purge anchors)."""
-    with db.read_session() as session:
-        total = session.scalar(select(func.count(AuditEvent.id))) or 0
-        expected = audit.GENESIS
-        anchor: AuditAnchor | None = None
-        for anchor in session.scalars(select(AuditAnchor).order_by(AuditAnchor.id)):
-            digest = rules.anchor_digest(anchor.prev_hash, anchor.created_at,
-                                         anchor.through_event_id, anchor.last_event_hash,
-                                         anchor.purged_count)
-            if anchor.prev_hash != expected or digest != anchor.hash:
-                return ChainReport(
-                    False, 0, total, anchor.through_event_id, None,
-                    f"l'ancre de purge n° {anchor.id} a été modifiée ou une ancre a été "
-                    "supprimée : le début du journal ne peut plus être garanti.")
-            expected = anchor.hash
-        start = anchor.last_event_hash if anchor else audit.GENESIS
-        after = anchor.through_event_id if anchor else None
-        checked, broken = rules.first_break(_links(session), start, after)
-    if broken is None:
-        return ChainReport(True, checked, total, after)
-    return ChainReport(False, checked, total, after, broken.event_id, broken.reason)
+    """Check every link of the journal, the purge anchors and the chain
+    heads (services.audit_verify)."""
+    return audit_verify.verify_database(db)
 
 
 @dataclass(frozen=True)
@@ -247,8 +193,11 @@ def purge_audit(session: Session, actor, now: datetime) -> AuditPurgeResult:
                          last_event_hash=last_deleted.hash, purged_count=count,
                          purged_by=actor.login if actor else "système",
                          prev_hash=prev or audit.GENESIS)
-    anchor.hash = rules.anchor_digest(anchor.prev_hash, created, last_deleted.id,
-                                      last_deleted.hash, count)
+    key = audit.signing_key(session)
+    anchor.hash = (audit.keyed_anchor_digest(key, anchor.prev_hash, created, last_deleted.id,
+                                             last_deleted.hash, count) if key is not None
+                   else rules.anchor_digest(anchor.prev_hash, created, last_deleted.id,
+                                            last_deleted.hash, count))
     session.add(anchor)
     session.flush()
     return AuditPurgeResult(cutoff, count, last_deleted.id, False)

@@ -24,7 +24,7 @@ from cus_desk import paths
 from cus_desk.domain.clock import Clock
 from cus_desk.domain.errors import ValidationError, WorkflowError
 from cus_desk.domain.security import backups_to_keep
-from cus_desk.services import access, audit
+from cus_desk.services import access, audit, audit_restore
 from cus_desk.services.base import Actor, Service
 from cus_desk.store.db import BUSY_TIMEOUT_MS, Database
 
@@ -316,7 +316,8 @@ def current_accounts_readable(current: Path | str) -> bool:
     return auth.credentials_in_file(Path(current), "", "") != auth.UNREADABLE
 
 
-def restore_damaged(url: str, source: Path | str, login: str, password: str, clock: Clock) -> RestoreResult:
+def restore_damaged(url: str, source: Path | str, login: str, password: str, clock: Clock,
+                    force: bool = False) -> RestoreResult:
     """Restore ``source`` over the damaged SQLite database of ``url`` (not
     open), once ``authorise_damaged_restore`` agrees; the restore, and how it
     was authorised, is audited in the restored store."""
@@ -325,11 +326,13 @@ def restore_damaged(url: str, source: Path | str, login: str, password: str, clo
         raise WorkflowError("Seule une base SQLite (un fichier) peut être restaurée ici.")
     check_backup_file(source)  # a bad file changes nothing, whoever asks
     authorisation = authorise_damaged_restore(target, source, login, password)
+    chain = audit_restore.require_intact_chain(source, force)
     result = restore_file(target, source, clock)
     from cus_desk.store.db import open_database
 
     reopened = open_database(url, clock=clock)
     try:
+        audit_restore.adopt_restored_head(reopened, None, chain, login=(login or "").strip()[:64])
         record_restore(reopened, None, result, login=(login or "").strip()[:64], authorisation=authorisation)
     finally:
         reopened.dispose()
@@ -391,19 +394,22 @@ class BackupService(Service):
         access.require(self.actor, access.Permission.BACKUP)
         return check_backup_file(source)
 
-    def restore(self, source: Path | str) -> RestoreResult:
+    def restore(self, source: Path | str, force: bool = False) -> RestoreResult:
         """Close this database, replace its file, reopen and trace it. The
-        ``Database`` object must not be used afterwards: reopen it."""
+        ``Database`` object must not be used afterwards: reopen it. A copy
+        whose journal d'audit is altered needs ``force`` (services.audit_restore)."""
         access.require(self.actor, access.Permission.BACKUP)
         if self.db.path is None:
             return self._server_restore(Path(source))
         check_backup_file(source)  # before closing anything
+        chain = audit_restore.require_intact_chain(source, force)
         self.db.dispose()
         result = restore_file(self.db.path, source, self.clock)
         from cus_desk.store.db import open_database
 
         reopened = open_database(self.db.url, clock=self.clock)
         try:
+            audit_restore.adopt_restored_head(reopened, self.actor, chain)
             record_restore(reopened, self.actor, result)
         finally:
             reopened.dispose()

@@ -13,13 +13,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, insert, inspect, select
+from sqlalchemy import delete, func, insert, inspect, select
 
 from cus_desk.domain.errors import ValidationError, WorkflowError
 from cus_desk.services import access, audit
 from cus_desk.services.base import Service
 from cus_desk.store.db import Database, make_engine, open_database
 from cus_desk.store.models.base import Base
+from cus_desk.store.models.security import AuditChainHead
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,12 @@ def copy_store(source: Database, target_url: str, *,
         grand_total, done = sum(counts.values()), 0
         with source.read_session() as src, target.write_session() as dst:
             conn = dst.connection()
+            # The audit chain head is advanced by a trigger on each copied event:
+            # it is set to the source's own row once everything is in.
+            head = AuditChainHead.__table__
             for table in tables:
+                if table is head:
+                    continue
                 rows = src.connection().execute(select(table)).mappings()
                 batch: list[dict] = []
                 for row in rows:
@@ -102,6 +108,10 @@ def copy_store(source: Database, target_url: str, *,
                     done += len(batch)
                     if progress:
                         progress(done, grand_total)
+            conn.execute(delete(head))
+            head_rows = [dict(r) for r in src.connection().execute(select(head)).mappings()]
+            if head_rows:
+                conn.execute(insert(head), head_rows)
             from cus_desk.store.sequences import reset_sequences
 
             reset_sequences(conn, tables)

@@ -20,6 +20,9 @@ testing a dialect name:
 - the case search: FTS5 trigram on SQLite, ``pg_trgm`` over the folded
   ``cases.search_doc`` column on PostgreSQL (both kept by triggers in the
   database: ``store.models.cases`` and ``store.pg_search``);
+- where the store's file is, if it is one (``store_file``: the signed head
+  of the audit chain is kept next to it, services.audit_head; a server
+  keeps its head in the ``audit_chain_head`` table, migration 0010);
 - whether opening a store may migrate it (SQLite: yes, after a backup copy;
   a server: never, an administrator runs ``cus-desk db upgrade``);
 - what erasing really means (``reclaim_after_purge``): on SQLite,
@@ -34,6 +37,7 @@ testing a dialect name:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event, text
@@ -97,6 +101,10 @@ class StoreDialect:
         the store's files as far as this store allows. Returns French notes
         on what could not be done (empty: done)."""
         return []
+
+    def store_file(self, bind) -> Path | None:
+        """The file the store lives in (None: a server, or in memory)."""
+        return None
 
     # -- per-call statements ---------------------------------------------------
     @property
@@ -206,6 +214,12 @@ class SQLiteDialect(StoreDialect):
             finally:
                 cur.close()
         return notes
+
+    def store_file(self, bind) -> Path | None:
+        if isinstance(bind, Session):
+            bind = bind.get_bind()
+        name = bind.engine.url.database if isinstance(bind, Connection) else bind.url.database
+        return Path(name) if name and name != ":memory:" and not name.startswith("file:") else None
 
     def execute_final_sql(self, session: Session, sql: str, params: dict):
         # Driver-level: sqlite3 takes :name parameters itself (no compile step).

@@ -15,7 +15,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 # The last migration of the chain; tests/foundation/test_migrations.py proves
 # it is Alembic's one head.
-HEAD = "0012_cas_commission"
+HEAD = "0013_audit_chain_head"
 
 
 def alembic_config(engine: Engine | None = None):

@@ -108,7 +108,13 @@ def open_app_database(url: str, demo: bool, clock=None):
     from cus_desk.store.db import open_database
 
     if not demo:
-        return open_database(url, clock=clock)
+        db = open_database(url, clock=clock)
+        from cus_desk.services.audit_verify import check_at_open
+
+        if check_at_open(db):  # the audit chain's heads; the details are in the log
+            db.notice = ("Journal d'audit altéré : des événements manquent ou ne correspondent plus. "
+                         "Prévenez l'administrateur.")
+        return db
     from cus_desk.demo import open_demo
 
     db, note = open_demo(url, clock)

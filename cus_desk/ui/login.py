@@ -437,16 +437,21 @@ def offer_restore(parent: QWidget | None, url: str, error: BaseException, clock)
         box.exec()
         return False
     when = latest.created_at.strftime("%d/%m/%Y à %H:%M")
+    from cus_desk.services import audit_restore
+
+    chain = audit_restore.backup_chain_report(latest.path)
+    warning = "" if chain.ok else "\n\nAttention : " + audit_restore.warning_text(latest.path, chain)
     box.setText(f"{text}\n\nLa base n'a pas été ouverte en écriture. La dernière sauvegarde "
                 f"intacte date du {when}. Voulez-vous la restaurer ? La base endommagée sera "
-                "conservée à côté ; ce qui a été saisi depuis cette sauvegarde sera perdu.")
-    restore = box.addButton("Restaurer cette sauvegarde", QMessageBox.ButtonRole.AcceptRole)
+                f"conservée à côté ; ce qui a été saisi depuis cette sauvegarde sera perdu.{warning}")
+    restore = box.addButton("Restaurer cette sauvegarde" if chain.ok else "Restaurer malgré l'alerte",
+                            QMessageBox.ButtonRole.AcceptRole)
     box.addButton("Quitter", QMessageBox.ButtonRole.RejectRole)
     box.exec()
     if box.clickedButton() is not restore:
         return False
     # Never without an administrator (services.backup.authorise_damaged_restore).
-    dialog = RestoreSignInDialog(url, latest.path, clock, parent)
+    dialog = RestoreSignInDialog(url, latest.path, clock, parent, force=not chain.ok)
     return dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_restore is not None
 
 
@@ -455,11 +460,12 @@ class RestoreSignInDialog(QDialog):
     base signs in (its accounts are read read-only); when they cannot be
     read at all, an administrator of the backup unlocks a recovery."""
 
-    def __init__(self, url: str, source, clock, parent: QWidget | None = None) -> None:
+    def __init__(self, url: str, source, clock, parent: QWidget | None = None, force: bool = False) -> None:
         from cus_desk.services import backup
 
         super().__init__(parent)
         self.url, self.source, self.clock = url, source, clock
+        self.force = force  # the copy's altered journal d'audit was shown and accepted
         self.result_restore = None
         path = backup.sqlite_path_of(url)
         self.recovery = path is None or not backup.current_accounts_readable(path)
@@ -500,7 +506,8 @@ class RestoreSignInDialog(QDialog):
 
         try:
             self.result_restore = backup.restore_damaged(self.url, self.source, self.login.text(),
-                                                         self.password.text(), self.clock)
+                                                         self.password.text(), self.clock,
+                                                         force=self.force)
         except CusDeskError as exc:
             self.message.setText(exc.message)
             self.password.clear()

@@ -35,7 +35,7 @@ def test_upgrade_head_yields_exactly_the_models(empty_db_url):
 
 
 def test_single_linear_head():
-    assert migrate.head_revision() == migrate.HEAD == "0012_cas_commission"
+    assert migrate.head_revision() == migrate.HEAD == "0013_audit_chain_head"
 
 
 @pytest.mark.sqlite_only(reason="a copy of the SQLite file is taken before migrating it; "

@@ -26,6 +26,11 @@ def main() -> None:
     from cus_desk.store.models.core import AuditEvent
 
     with tempfile.TemporaryDirectory() as tmp:
+        import os
+
+        # Never the real installation's audit key or data folder.
+        os.environ.setdefault("CUS_DESK_AUDIT_KEY_FILE", str(Path(tmp) / "audit.key"))
+        os.environ.setdefault("CUS_DESK_DATA_DIR", str(Path(tmp) / "data"))
         path = Path(tmp) / "bench.sqlite3"
         db = open_database(sqlite_url(path))
         admin = create_user(db, "admin", "Admin", Role.ADMIN, "Bench-Admin-2026")
@@ -36,9 +41,7 @@ def main() -> None:
 
         from sqlalchemy import delete, insert
 
-        from cus_desk.store.models.base import utcnow
-
-        start = utcnow()
+        start = db.clock.now()
         batch = []
         with db.write_session() as s:
             s.execute(delete(AuditEvent))  # the two account creations: the chain starts afresh
@@ -59,6 +62,15 @@ def main() -> None:
                     batch = []
             if batch:
                 s.execute(insert(AuditEvent), batch)
+            # The history was written at once: the chain heads follow it.
+            from sqlalchemy import func, update
+
+            from cus_desk.services import audit_head, audit_key
+            from cus_desk.store.models.security import AuditChainHead
+
+            s.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(
+                total=s.scalar(select(func.count(AuditEvent.id)))))
+            audit_head.reset_head(s, audit_key.load_key(), "bench")
         # audit.record itself, appended one transaction per event as the services do.
         appends = 300
         t0 = time.perf_counter()

@@ -31,6 +31,12 @@ def age_audit_events(db, days: int, up_to_id: int | None = None) -> None:
                                         e.details_json)
             s.flush()
             prev = e.hash
+        # The heads (database trigger's row, signed file) follow the rewritten history.
+        from cus_desk.services import audit_head, audit_key
+        from cus_desk.store.models.security import AuditChainHead
+
+        s.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=prev))
+        audit_head.reset_head(s, audit_key.load_key(), "test")
 
 
 @pytest.fixture(autouse=True)

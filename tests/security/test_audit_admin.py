@@ -167,5 +167,6 @@ def test_purge_when_every_event_is_old(db, actors):
     assert result.count >= 6
     with db.read_session() as s:
         assert s.scalar(select(func.count(AuditEvent.id))) == 1  # the purge's own event
-        assert s.scalar(select(func.count(AuditAnchor.id))) == 1
+        # One purge anchor (besides the seal written with the first keyed event).
+        assert s.scalar(select(func.count(AuditAnchor.id)).where(AuditAnchor.purged_count > 0)) == 1
     assert verify_chain(db).ok

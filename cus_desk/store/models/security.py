@@ -41,3 +41,19 @@ class RetentionRecord(Base):
     entity_id: Mapped[int] = mapped_column(Integer)
     mode: Mapped[str] = mapped_column(String(20))  # anonymise | delete
     purged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock_now)
+
+
+class AuditChainHead(Base):
+    """One row (id 1): the last audit event appended and how many were ever
+    appended. Advanced by a database trigger on every insert into
+    ``audit_events`` (migration 0013_audit_chain_head); on PostgreSQL the
+    trigger's function runs as the owner (SECURITY DEFINER), so client roles
+    that may only read this table still advance it, and deleting the last
+    events afterwards is seen by ``audit verify``."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_id: Mapped[int | None] = mapped_column(Integer)
+    last_hash: Mapped[str | None] = mapped_column(String(64))
+    total: Mapped[int] = mapped_column(Integer, default=0)  # events ever appended (purged included)

@@ -16,9 +16,10 @@ from PySide6.QtWidgets import (
 )
 
 from cus_desk import paths
+from cus_desk.services import audit_restore
 from cus_desk.services.backup import BackupService
 from cus_desk.ui.admin.models import RowsModel
-from cus_desk.ui.common import confirm, set_accessible, show_error, show_info
+from cus_desk.ui.common import choose, confirm, set_accessible, show_error, show_info
 from cus_desk.ui.workers import run_in_background
 
 KIND_LABELS = {"auto": "automatique (fermeture)", "manuel": "manuelle", "fichier": "fichier"}
@@ -37,6 +38,7 @@ class BackupsDialog(QDialog):
         self.ctx = ctx
         self.svc = BackupService(ctx.db, ctx.actor)
         self.restored = False
+        self.restore_task = None
         self.setWindowTitle("Sauvegardes")
         intro = QLabel(f"Une copie est faite automatiquement à chaque fermeture (7 quotidiennes et "
                        f"4 hebdomadaires sont gardées) dans {paths.backup_dir()}.")
@@ -116,16 +118,41 @@ class BackupsDialog(QDialog):
         if name:
             self.restore(name)
 
+    def confirm_altered_journal(self, source, report) -> bool | None:
+        """False: the copy's journal d'audit is intact. When it is not, the
+        administrator is warned and must confirm: True (restore anyway),
+        None (cancelled)."""
+        if report.ok:
+            return False
+        answer = choose(self, audit_restore.warning_text(source, report) + "\n\nRestaurer quand même ? "
+                        "La restauration sera notée dans le journal d'audit.",
+                        [("force", "Restaurer quand même"), ("cancel", "Annuler")],
+                        default="cancel", escape="cancel", title="Journal d'audit altéré")
+        return True if answer == "force" else None
+
     def restore(self, source):
+        """Check the file, then verify its journal d'audit off the GUI thread
+        (a year of events takes seconds); ``restore_task`` is the restore
+        itself once confirmed. Returns the verification's task."""
+        self.restore_task = None
         try:
             check = self.svc.check(source)
         except Exception as exc:  # noqa: BLE001 - shown in French
             show_error(self, exc)
             return None
+        return run_in_background(self, lambda _p: audit_restore.backup_chain_report(source),
+                                 lambda report: self._confirm_and_restore(source, check, report),
+                                 lambda exc: show_error(self, exc),
+                                 progress_text="Vérification du journal d'audit de la sauvegarde…")
+
+    def _confirm_and_restore(self, source, check, report) -> None:
+        force = self.confirm_altered_journal(source, report)
+        if force is None:
+            return
         if not confirm(self, f"Restaurer « {check.path.name} » ? Tout ce qui a été saisi depuis "
                              "cette sauvegarde sera perdu (la base actuelle est conservée à côté). "
                              "CUS Desk se fermera ensuite : relancez-le.", "Restaurer"):
-            return None
+            return
 
         def done(result) -> None:
             self.restored = True
@@ -137,6 +164,6 @@ class BackupsDialog(QDialog):
             if app is not None:
                 app.closeAllWindows()
 
-        return run_in_background(self, lambda _p: self.svc.restore(source), done,
-                                 lambda exc: show_error(self, exc),
-                                 progress_text="Restauration de la base…")
+        self.restore_task = run_in_background(self, lambda _p: self.svc.restore(source, force=force), done,
+                                              lambda exc: show_error(self, exc),
+                                              progress_text="Restauration de la base…")
