@@ -58,7 +58,9 @@ def cmd_upgrade(args) -> int:
         before = None
     finally:
         engine.dispose()
-    db = upgrade_database(url, clock=program_clock(args))
+    from cus_desk.cli.common import may_create
+
+    db = upgrade_database(url, clock=program_clock(args), create=may_create(url, args))
     try:
         name = db.display_name
     finally:

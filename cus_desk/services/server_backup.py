@@ -109,14 +109,16 @@ def check_dump(path: Path | str) -> DumpCheck:
 
 def other_sessions(engine) -> int:
     """Other connections to this database (other workstations, tools)."""
+    from cus_desk.store import dialect
+
     with engine.connect() as conn:
-        return conn.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")).scalar() or 0
+        return conn.execute(text(dialect.of(engine).other_sessions_sql)).scalar() or 0
 
 
-def restore_dump(url: str, engine, source: Path | str) -> DumpCheck:
-    """Replace the store's content by the dump, in one transaction."""
+def restore_dump(url: str, engine, source: Path | str, before=None) -> DumpCheck:
+    """Replace the store's content by the dump, in one transaction.
+    ``before(check)``: the pre-restore checks (services.backup), run once the
+    dump passed its own checks, before anything is touched."""
     from cus_desk.store import migrate
 
     check = check_dump(source)
@@ -125,6 +127,8 @@ def restore_dump(url: str, engine, source: Path | str) -> DumpCheck:
             f"Cette sauvegarde a le schéma {check.revision}, cette version de CUS Desk le schéma "
             f"{migrate.HEAD} : restaurez-la avec la version qui l'a faite, puis mettez à jour "
             "(cus-desk db upgrade). Rien n'a été modifié.")
+    if before is not None:
+        before(check)
     others = other_sessions(engine)
     if others:
         raise WorkflowError(
