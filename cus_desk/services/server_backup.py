@@ -78,6 +78,9 @@ def dump(url: str, target: Path) -> Path:
         _run([find_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
               f"--file={part}", f"--dbname={conninfo}"], env, "La sauvegarde (pg_dump)")
         check_dump(part)
+        from cus_desk.store.copies import private_file
+
+        private_file(part)  # the user's only, whatever pg_dump's umask
         os.replace(part, target)
     finally:
         part.unlink(missing_ok=True)
