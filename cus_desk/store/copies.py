@@ -150,7 +150,9 @@ def clean_stale_parts(folder: Path) -> list[Path]:
     """Remove the ``.*.part`` copies of writers that died (call under the
     folder's lock: a live writer holds it, so none is being written)."""
     removed = []
-    for entry in folder.glob(".*.part"):
+    leftovers = [p for pattern in (".*.part", ".*.part-journal", ".*.part-wal", ".*.part-shm")
+                 for p in folder.glob(pattern)]
+    for entry in leftovers:
         try:
             entry.unlink()
             removed.append(entry)
