@@ -77,6 +77,7 @@ def register(db_path: Path, wait_s: float = OPEN_WAIT_S) -> Presence:
     try:
         folder = _folder(db_path)
         folder.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+        others(db_path)  # on the way, removes the files of processes gone (a CLI run, a kill)
         path = folder / f"{os.getpid()}-{uuid.uuid4().hex}.lock"
         lock = FileLock(str(path), timeout=0, mode=PRIVATE_FILE)
         lock.acquire()
