@@ -23,7 +23,15 @@ import os
 import sys
 from pathlib import Path
 
-from cus_desk.cli.common import CliError, database_url, login, may_create, open_db, print_json, program_clock
+from cus_desk.cli.common import (
+    CliError,
+    database_url,
+    login,
+    may_create,
+    open_db,
+    print_json,
+    program_clock,
+)
 from cus_desk.domain.formatting import format_date, format_datetime
 from cus_desk.domain.roles import Role
 

@@ -23,7 +23,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from cus_desk.domain import security as rules
-from cus_desk.domain.errors import AccessDeniedError, SessionRevokedError, StoreBusyError, ValidationError
+from cus_desk.domain.errors import (
+    AccessDeniedError,
+    SessionRevokedError,
+    StoreBusyError,
+    ValidationError,
+)
 from cus_desk.domain.formatting import PARIS
 from cus_desk.domain.roles import Role
 from cus_desk.services import audit

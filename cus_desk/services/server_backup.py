@@ -132,6 +132,7 @@ def restore_dump(url: str, engine, source: Path | str, before=None) -> DumpCheck
             "(cus-desk db upgrade). Rien n'a été modifié.")
     if before is not None:
         before(check)
+    engine.dispose()  # this program's idle pooled connections are not "others"
     others = other_sessions(engine)
     if others:
         raise WorkflowError(

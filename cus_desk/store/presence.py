@@ -105,10 +105,15 @@ def others(db_path: Path) -> int:
 
 
 OTHERS_CONNECTED = (
-    "{n} autre(s) fenêtre(s) ou poste(s) de CUS Desk ont cette base ouverte : fermez CUS Desk "
-    "partout ailleurs (ou attendez la fin de leur travail) avant de restaurer. Rien n'a été "
-    "remplacé."
+    "{who} cette base ouverte : fermez CUS Desk partout ailleurs (ou attendez la fin du travail "
+    "en cours) avant de restaurer. Rien n'a été remplacé."
 )
+
+
+def others_connected(n: int) -> str:
+    who = ("Une autre fenêtre ou un autre poste de CUS Desk a" if n == 1
+           else f"{n} autres fenêtres ou postes de CUS Desk ont")
+    return OTHERS_CONNECTED.format(who=who)
 
 
 @contextmanager
@@ -125,7 +130,7 @@ def exclusive(db_path: Path, wait_s: float = RESTORE_WAIT_S) -> Iterator[None]:
     try:
         n = others(db_path)
         if n:
-            raise WorkflowError(OTHERS_CONNECTED.format(n=n))
+            raise WorkflowError(others_connected(n))
         yield
     finally:
         gate.release()

@@ -6,6 +6,7 @@ one; a killed migration leaves no half-written copy under its final name."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from cus_desk.services import backup
 from cus_desk.services.settings import SettingsService
 from cus_desk.store.db import backup_before_upgrade, open_database, sqlite_url
 from cus_desk.store.models.core import AuditEvent
+from tests.conftest import TEST_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 SQLITE_COPIES = pytest.mark.sqlite_only(reason="copies of the SQLite file")
@@ -94,7 +96,7 @@ def test_a_copy_is_refused_when_the_disk_lacks_room(db, actors):
     from cus_desk.domain.settings import BACKUP_FREE_SPACE_PERCENT
 
     folder = paths.backup_dir()
-    real_free = __import__("shutil").disk_usage(folder).free
+    real_free = shutil.disk_usage(folder).free
     size = db.path.stat().st_size
     percent = (real_free // size + 10) * 100  # size × percent > the real free space
     SettingsService(db, actors["admin"]).set(BACKUP_FREE_SPACE_PERCENT, percent)
@@ -113,7 +115,7 @@ def test_a_copy_is_refused_when_the_disk_lacks_room(db, actors):
 @SQLITE_COPIES
 def test_a_killed_backup_leaves_a_part_that_the_next_backup_removes(db, actors, db_path):
     db.dispose()
-    env = dict(os.environ, CUS_DESK_USER="admin", CUS_DESK_PASSWORD=__import__("tests.conftest").conftest.TEST_PASSWORD)
+    env = dict(os.environ, CUS_DESK_USER="admin", CUS_DESK_PASSWORD=TEST_PASSWORD)
     proc = subprocess.Popen([sys.executable, "-c", BACKUP_CLI, str(db_path)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     folder = paths.backup_dir()

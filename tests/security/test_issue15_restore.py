@@ -200,3 +200,49 @@ def test_pre_restore_checks_run_before_anything_is_touched(db, actors, case_and_
         backup._PRE_RESTORE_CHECKS.remove(refuse)
     assert seen and seen[0][0] == Path(copy).name
     assert "entree-x" in _texts(db.url)
+
+
+HOLDS_OPEN = r"""
+import sys
+from cus_desk.store.db import open_database, sqlite_url
+db = open_database(sqlite_url(sys.argv[1]))
+print("ready", flush=True)
+sys.stdin.readline()
+db.dispose()
+"""
+
+
+@pytest.mark.sqlite_only(reason="a damaged SQLite file restored from a backup file")
+@pytest.mark.gui
+def test_gui_restore_dialog_refuses_while_another_window_has_the_store(qtbot, db, actors, db_path,
+                                                                       case_and_copy, tmp_path):
+    """The restore dialog (damaged store) says in French that another
+    window has the store open; nothing replaced; once it closed, it works."""
+    from cus_desk.ui.login import RestoreSignInDialog
+    from tests.security.test_issue11_accounts import _damage
+
+    _, copy = case_and_copy
+    db.dispose()
+    other = subprocess.Popen([sys.executable, "-c", HOLDS_OPEN, str(db_path)], cwd=ROOT,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout.readline().strip() == "ready", other.stderr.read()
+        _damage(db_path, accounts_readable=True)  # damaged while the other window has it open
+        before = db_path.read_bytes()
+        dialog = RestoreSignInDialog(sqlite_url(db_path), copy, db.clock)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        dialog.login.setText("admin")
+        dialog.password.setText(TEST_PASSWORD)
+        dialog.ok.click()
+        assert dialog.message.text().startswith("Une autre fenêtre ou un autre poste de CUS Desk a "
+                                                "cette base ouverte : fermez CUS Desk partout ailleurs")
+        assert dialog.result_restore is None and db_path.read_bytes() == before
+        dialog.grab().save(str(tmp_path / "restauration-refusee.png"))
+        other.communicate("fin\n", timeout=60)
+        dialog.password.setText(TEST_PASSWORD)
+        dialog.ok.click()
+        assert dialog.result_restore is not None
+    finally:
+        if other.poll() is None:
+            other.kill()
