@@ -74,6 +74,10 @@ def register(db_path: Path, wait_s: float = OPEN_WAIT_S) -> Presence:
         raise DatabaseOpenError(
             f"La base « {db_path} » est en cours de restauration sur un autre poste ou dans une "
             "autre fenêtre : réessayez dans un instant.") from exc
+    except OSError as exc:
+        raise DatabaseOpenError(
+            f"Le dossier « {db_path.parent} » n'est pas accessible en écriture ({exc.strerror}) : "
+            "CUS Desk doit pouvoir y écrire à côté de la base. Vérifiez vos droits.") from exc
     try:
         folder = _folder(db_path)
         folder.mkdir(mode=PRIVATE_DIR, exist_ok=True)
