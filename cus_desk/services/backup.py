@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import text
+
 from cus_desk import paths
 from cus_desk.domain.clock import Clock
 from cus_desk.domain.errors import ValidationError, WorkflowError
@@ -38,7 +40,7 @@ from cus_desk.domain.settings import BACKUP_FREE_SPACE_PERCENT, BACKUPS_MANUAL_K
 from cus_desk.services import access, audit
 from cus_desk.services.base import Actor, Service
 from cus_desk.services.settings import read_setting
-from cus_desk.store import copies, presence
+from cus_desk.store import copies, dialect, presence
 from cus_desk.store.db import BUSY_TIMEOUT_MS, Database
 
 log = logging.getLogger(__name__)
@@ -463,10 +465,19 @@ class BackupService(Service):
             path = path / name
         if not path.parent.is_dir():
             raise ValidationError(f"Le dossier « {path.parent} » n'existe pas.")
+        with self._read() as session:
+            percent = read_setting(session, BACKUP_FREE_SPACE_PERCENT)
+            keep = read_setting(session, BACKUPS_MANUAL_KEEP)
+            size = int(session.execute(text(dialect.of(session).database_size_sql)).scalar() or 0)
+        copies.check_free_space(size, path.parent, percent)  # before anything is recorded
         with self._write() as session:
             audit.record(session, self.actor, audit.Action.BACKUP, "database", None,
                          details={"type": "pg_dump", "fichier": path.name})
         server_backup.dump(self.db.url, path)
+        if target is None:
+            stem = self.db.engine.url.database
+            manual = sorted(paths.backup_dir().glob(f"{stem}-manuel-*.dump"), reverse=True)
+            copies.keep_newest(manual, keep)
         return BackupInfo(path, stamp.replace(tzinfo=None, microsecond=0),
                           "manuel" if target is None else "fichier", path.stat().st_size)
 

@@ -106,8 +106,10 @@ def store_size(path: Path) -> int:
     return size
 
 
-def check_free_space(source: Path, folder: Path, percent: int = DEFAULT_FREE_SPACE_PERCENT) -> None:
-    need = store_size(source) * percent // 100
+def check_free_space(source: Path | int, folder: Path, percent: int = DEFAULT_FREE_SPACE_PERCENT) -> None:
+    """``source``: the store file, or its size in bytes (a server's)."""
+    size = source if isinstance(source, int) else store_size(source)
+    need = size * percent // 100
     free = FREE_SPACE_FN(folder)
     if free < need:
         mb = 1024 * 1024

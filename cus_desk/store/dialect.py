@@ -245,6 +245,9 @@ class PostgreSQLDialect(StoreDialect):
     def lock_for_migration(self, connection: Connection) -> None:
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
+    # The database's size on the server (the free-space check before a dump).
+    database_size_sql = "SELECT pg_database_size(current_database())"
+
     # Other connections to this database (other workstations, tools), not
     # counting this one: a restore is refused while there are any.
     other_sessions_sql = (

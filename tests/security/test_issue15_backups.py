@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from cus_desk import paths
 from cus_desk.domain.errors import WorkflowError
-from cus_desk.services import backup
+from cus_desk.services import audit, backup
 from cus_desk.services.settings import SettingsService
 from cus_desk.store.db import backup_before_upgrade, open_database, sqlite_url
 from cus_desk.store.models.core import AuditEvent
@@ -58,7 +58,7 @@ print("done", flush=True)
 
 def _backups_recorded(db) -> int:
     with db.read_session() as s:
-        return s.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "sauvegarde"))
+        return s.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == audit.Action.BACKUP))
 
 
 def _wait_for(pattern_dir: Path, pattern: str, proc, timeout_s: float = 120) -> Path:
@@ -73,7 +73,13 @@ def _wait_for(pattern_dir: Path, pattern: str, proc, timeout_s: float = 120) -> 
     raise AssertionError("no partial copy appeared")
 
 
-@SQLITE_COPIES
+def _manual_copies(db) -> list[Path]:
+    """Manual copies in the backup folder, newest first (SQLite files or
+    PostgreSQL dumps: the stamp in the name sorts them)."""
+    return sorted((p for p in paths.backup_dir().iterdir() if "-manuel-" in p.name and not p.name.startswith(".")),
+                  reverse=True)
+
+
 def test_manual_copies_are_bounded_by_a_setting(db, actors, clock):
     from cus_desk.domain.settings import BACKUPS_MANUAL_KEEP
 
@@ -83,33 +89,31 @@ def test_manual_copies_are_bounded_by_a_setting(db, actors, clock):
     for _ in range(4):
         clock.advance(timedelta(minutes=1))
         made.append(svc.backup().path)
-    manual = [b.path for b in backup.list_backups(db.path) if b.kind == "manuel"]
-    assert manual == [made[3], made[2]]  # the two newest; the oldest rotated out
+    assert _manual_copies(db) == [made[3], made[2]]  # the two newest; the oldest rotated out
     assert not made[0].exists() and not made[1].exists()
 
 
-@SQLITE_COPIES
 def test_a_copy_is_refused_when_the_disk_lacks_room(db, actors):
     """The real free space of the backup folder (shutil.disk_usage) against
-    a margin set so high that it cannot be enough: refused in French,
-    nothing written, nothing recorded as done."""
+    a margin set so high that it cannot be enough (size × margin > free for
+    any size of at least one byte): refused in French, nothing written,
+    nothing recorded as done."""
     from cus_desk.domain.settings import BACKUP_FREE_SPACE_PERCENT
 
     folder = paths.backup_dir()
-    real_free = shutil.disk_usage(folder).free
-    size = db.path.stat().st_size
-    percent = (real_free // size + 10) * 100  # size × percent > the real free space
+    percent = (shutil.disk_usage(folder).free + 1) * 100
     SettingsService(db, actors["admin"]).set(BACKUP_FREE_SPACE_PERCENT, percent)
     before = _backups_recorded(db)
     with pytest.raises(WorkflowError) as refused:
         backup.BackupService(db, actors["admin"]).backup()
     assert "Espace disque insuffisant" in refused.value.message
     assert "Rien n'a été écrit" in refused.value.message
-    assert list(folder.iterdir()) == [] or all(p.name.startswith(".cus-desk") for p in folder.iterdir())
+    assert _manual_copies(db) == [] and list(folder.glob(".*.part")) == []
     assert _backups_recorded(db) == before
-    # With the default margin, the same copy goes through.
+    # With the default margin, the same copy goes through (and is recorded).
     SettingsService(db, actors["admin"]).set(BACKUP_FREE_SPACE_PERCENT, 200)
     assert backup.BackupService(db, actors["admin"]).backup().path.exists()
+    assert _backups_recorded(db) == before + 1
 
 
 @SQLITE_COPIES
