@@ -265,17 +265,64 @@ def _keep_aside(target: Path, clock: Clock) -> Path | None:
     return aside
 
 
+RESTORE_BUSY = (
+    "La base est occupée par un autre programme qui y écrit (un outil, une ancienne version de "
+    "CUS Desk) : la restauration n'a pas pu la prendre. Fermez-le, puis réessayez. Rien n'a été "
+    "remplacé."
+)
+# How long (seconds) the restore waits for a writer it cannot see.
+RESTORE_BUSY_WAIT_S = 30.0
+
+
+class _StillBusy(Exception):
+    pass
+
+
+def _intact(target: Path) -> bool:
+    """Whether SQLite can still copy into ``target`` (else it is replaced)."""
+    if not target.exists() or target.stat().st_size == 0:
+        return False
+    try:
+        con = _connect_ro(target)
+        try:
+            row = con.execute("PRAGMA quick_check").fetchone()
+        finally:
+            con.close()
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise WorkflowError(RESTORE_BUSY) from exc
+        return False
+    except sqlite3.DatabaseError:
+        return False
+    return bool(row) and row[0] == "ok"
+
+
 def _restore_into(target: Path, source: Path) -> None:
     """Copy ``source`` into the live file ``target`` (SQLite backup API, one
     step = one transaction on the target, under its write lock). The file
     stays the same file: a connection still open on it (outside CUS Desk)
     reads the restored content at its next transaction and can never write
-    to an orphan."""
+    to an orphan. A writer holding the target longer than
+    ``RESTORE_BUSY_WAIT_S``: refused, nothing replaced."""
+    import time
+
+    busy_codes = {getattr(sqlite3, "SQLITE_BUSY", 5), getattr(sqlite3, "SQLITE_LOCKED", 6)}
+    since: list[float] = []
+
+    def progress(status, _remaining, _total):
+        if status in busy_codes:  # sqlite3 retries a busy step forever: bound it here
+            since.append(time.monotonic())
+            if since[-1] - since[0] > RESTORE_BUSY_WAIT_S:
+                raise _StillBusy()
+
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
         dst = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         try:
-            src.backup(dst)  # pages=-1: all pages in one step, one transaction
+            try:
+                src.backup(dst, progress=progress)  # pages=-1: all pages in one step, one transaction
+            except (_StillBusy, sqlite3.OperationalError) as exc:
+                raise WorkflowError(RESTORE_BUSY) from exc
             row = dst.execute("PRAGMA quick_check").fetchone()
         finally:
             dst.close()
@@ -318,12 +365,11 @@ def restore_file(target: Path | str, source: Path | str, clock: Clock,
     if check is None:
         check = prepare_restore(target, source)
     with presence.exclusive(target):
+        intact = _intact(target)
         aside = _keep_aside(target, clock)
-        try:
-            if not target.exists() or target.stat().st_size == 0:
-                raise sqlite3.DatabaseError("no store yet")
+        if intact:
             _restore_into(target, source)
-        except sqlite3.DatabaseError:
+        else:  # missing, empty or damaged: nothing SQLite can copy into
             _replace_damaged(target, source)
     copies.rotate_glob(target.parent, f"{target.stem}.avant-restauration-*{target.suffix}", ASIDE_KEEP)
     return RestoreResult(source, aside, check.revision)

@@ -246,3 +246,29 @@ def test_gui_restore_dialog_refuses_while_another_window_has_the_store(qtbot, db
     finally:
         if other.poll() is None:
             other.kill()
+
+
+@pytest.mark.sqlite_only(reason="a writer holding the SQLite file during a restore")
+def test_a_restore_blocked_by_an_unseen_writer_is_refused_not_forced(db, actors, db_path, case_and_copy,
+                                                                     monkeypatch):
+    """A client the restore cannot see holds the writer's lock: the restore
+    waits (bounded), then refuses in French — it never falls back to
+    replacing the file."""
+    case_id, copy = case_and_copy
+    CaseService(db, actors["adviser_metz"]).add_journal_entry(case_id, "entretien", db.clock.today(), "entree-y")
+    monkeypatch.setattr(backup, "RESTORE_BUSY_WAIT_S", 1.0)
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sqlite3, sys, time; con = sqlite3.connect(sys.argv[1], isolation_level=None); "
+        "con.execute('BEGIN IMMEDIATE'); print('held', flush=True); time.sleep(120)"), str(db_path)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held", holder.stderr.read()
+        inode = db_path.stat().st_ino
+        with pytest.raises(WorkflowError) as refused:
+            backup.BackupService(db, actors["admin"]).restore(copy)
+        assert "Rien n'a été remplacé" in refused.value.message
+        assert db_path.stat().st_ino == inode  # the same file, never replaced
+    finally:
+        holder.kill()
+        holder.wait()
+    assert "entree-y" in _texts(db.url)
