@@ -19,6 +19,9 @@ def configure_logging() -> None:
     global _configured
     if _configured:
         return
+    from cus_desk.store.copies import create_private_empty
+
+    create_private_empty(log_file_path())  # the log is the user's only (POSIX)
     handler = logging.handlers.RotatingFileHandler(
         log_file_path(), maxBytes=2_000_000, backupCount=3, encoding="utf-8"
     )

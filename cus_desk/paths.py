@@ -17,7 +17,7 @@ _APP_DIR_NAME = "cus-desk"
 def data_dir() -> Path:
     override = os.environ.get("CUS_DESK_DATA_DIR")
     path = Path(override) if override else Path(platformdirs.user_data_dir(_APP_DIR_NAME, False))
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)  # the user's only (POSIX)
     return path
 
 
@@ -28,13 +28,13 @@ def log_dir() -> Path:
         if override
         else Path(platformdirs.user_log_dir(_APP_DIR_NAME, False))
     )
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)  # the user's only (POSIX)
     return path
 
 
 def backup_dir() -> Path:
     path = data_dir() / "sauvegardes"
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)  # the user's only (POSIX)
     return path
 
 

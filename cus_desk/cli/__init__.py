@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="affiche la version et quitte")
     parser.add_argument("--db", metavar="URL",
                         help="base de données (ex. sqlite:///C:/chemin/cus-desk.sqlite3 ou un chemin de fichier)")
+    parser.add_argument("--create", action="store_true",
+                        help="crée une nouvelle base si le fichier indiqué par --db est vide (0 octet)")
     parser.add_argument("--demo", action="store_true",
                         help="ouvre (et crée la première fois) la base de démonstration")
     parser.add_argument("--capture", metavar="FICHIER.png",
@@ -70,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from cus_desk.cli.common import run_command
+    from cus_desk.store.copies import restrict_umask
 
+    restrict_umask()  # the store, copies, exports and logs: the user's only
     parser = build_parser()
     args = parser.parse_args(argv)
     from cus_desk.domain.clock import system_clock
@@ -110,14 +114,15 @@ def _nobody_watching() -> bool:
 def _run_gui(args) -> int:
     from pathlib import Path
 
-    from cus_desk.cli.common import database_url
+    from cus_desk.cli.common import database_url, may_create
     from cus_desk.domain.errors import DatabaseDamagedError
     from cus_desk.store.db import preflight
 
     url = database_url(args)
     preflight(url, check_file=False)  # a bad URL or folder: refused before any window opens
+    create = may_create(url, args)
     try:
-        preflight(url)
+        preflight(url, create=create)
     except DatabaseDamagedError:
         if _nobody_watching():
             raise  # nobody could answer the restore offer: say it and exit 2
@@ -139,7 +144,7 @@ def _run_gui(args) -> int:
     except ImportError as exc:
         sys.stderr.write(QT_LIBS_HELP.format(error=exc))
         return 3
-    code = run_gui(url, demo=args.demo, capture=capture, clock=args.clock)
+    code = run_gui(url, demo=args.demo, capture=capture, clock=args.clock, create=create)
     if capture is not None and code == 0:
         sys.stderr.write(f"cus-desk : capture enregistrée : {capture}\n")
     return code

@@ -23,7 +23,15 @@ import os
 import sys
 from pathlib import Path
 
-from cus_desk.cli.common import CliError, database_url, login, open_db, print_json, program_clock
+from cus_desk.cli.common import (
+    CliError,
+    database_url,
+    login,
+    may_create,
+    open_db,
+    print_json,
+    program_clock,
+)
 from cus_desk.domain.formatting import format_date, format_datetime
 from cus_desk.domain.roles import Role
 
@@ -198,7 +206,8 @@ def cmd_init(args) -> int:
 
     if getattr(args, "demo", False):
         raise CliError("La base de démonstration a déjà ses comptes (mot de passe « demo »).")
-    db = open_database(database_url(args), clock=program_clock(args))
+    url = database_url(args)
+    db = open_database(url, clock=program_clock(args), create=may_create(url, args))
     try:
         if not auth.needs_first_admin(db):
             raise CliError(f"La base « {db.display_name} » a déjà un administrateur : "

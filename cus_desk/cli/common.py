@@ -40,6 +40,15 @@ def database_url(args) -> str:
     return sqlite_url(os.path.abspath(raw))  # a plain file path
 
 
+def may_create(url: str, args=None) -> bool:
+    """Whether an empty (0-byte) file at ``url`` may become a new store:
+    asked with ``--create``, or the per-user store of the first start (a
+    file only the program creates)."""
+    from cus_desk.store.db import program_owned
+
+    return bool(getattr(args, "create", False)) or program_owned(url)
+
+
 def program_clock(args):
     """The clock ``main`` created for this run (one per process)."""
     from cus_desk.domain.clock import system_clock
@@ -61,13 +70,14 @@ def open_db(args):
         return db
     url = database_url(args)
     try:
-        db = open_database(url, clock=program_clock(args))
+        db = open_database(url, clock=program_clock(args), create=may_create(url, args))
     except ServerPasswordError:
         if not (sys.stdin is not None and sys.stdin.isatty()):
             raise
         # The server wants a password that no pgpass file gave: ask, once.
         password = getpass.getpass("Mot de passe du serveur de base de données : ")
-        db = open_database(with_password(url, password), clock=program_clock(args))
+        db = open_database(with_password(url, password), clock=program_clock(args),
+                           create=may_create(url, args))
     _warn_audit_head(db)
     return db
 

@@ -47,10 +47,12 @@ def register(subparsers) -> None:
 
 
 def cmd_upgrade(args) -> int:
+    from cus_desk.cli.common import may_create
     from cus_desk.store import migrate
-    from cus_desk.store.db import make_engine, upgrade_database
+    from cus_desk.store.db import make_engine, preflight, upgrade_database
 
     url = database_url(args)
+    preflight(url, create=may_create(url, args))  # an empty file is refused before any connection
     engine = make_engine(url)
     try:
         before = migrate.current_revision(engine)
@@ -58,7 +60,7 @@ def cmd_upgrade(args) -> int:
         before = None
     finally:
         engine.dispose()
-    db = upgrade_database(url, clock=program_clock(args))
+    db = upgrade_database(url, clock=program_clock(args), create=may_create(url, args))
     try:
         name = db.display_name
     finally:
@@ -75,9 +77,10 @@ def cmd_upgrade(args) -> int:
 def cmd_status(args) -> int:
     from cus_desk import __version__
     from cus_desk.store import migrate
-    from cus_desk.store.db import make_engine, schema_status
+    from cus_desk.store.db import make_engine, preflight, schema_status
 
     url = database_url(args)
+    preflight(url)  # reading an empty file would make it a store (SQLite's WAL header)
     engine = make_engine(url)
     name = engine.url.render_as_string(hide_password=True)
     engine.dispose()

@@ -102,14 +102,14 @@ def open_demo(url: str, clock) -> tuple[Database, str | None]:
     sentence for the status bar."""
     from cus_desk.store.db import open_database
 
-    db = open_database(url, clock=clock)
+    db = open_database(url, clock=clock, create=True)  # the program's own file
     note = None
     if is_stale(db) and db.path is not None:
         path = db.path
         db.dispose()
         for suffix in ("", "-wal", "-shm", ".audit-head"):  # a new store: a new audit chain head
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-        db = open_database(url, clock=clock)
+        db = open_database(url, clock=clock, create=True)  # the program's own file
         note = (f"Données de démonstration recréées pour le {clock.today():%d/%m/%Y} "
                 f"(elles dataient de plus de {DEMO_MAX_AGE_DAYS} jours).")
     ensure_demo(db)

@@ -42,6 +42,9 @@ SIGNALEMENT_RETENTION_YEARS = declare(SettingSpec("signalement_retention_years",
 STATS_MIN_CELL = declare(SettingSpec("stats_min_cell", int, 5, "Statistiques : effectif minimal affiché (secret statistique)", 3, 50))
 AGENDA_PUBLICATION_DAYS = declare(SettingSpec("agenda_publication_days", int, 15, "Ordre du jour consultable par les membres avant la séance (jours)", 0, 90))
 ATTENDANCE_ACCESS_DAYS = declare(SettingSpec("attendance_access_days", int, 60, "Accès des membres d'une séance à la synthèse des dossiers après sa clôture (jours)", 0, 365))
+BACKUPS_MANUAL_KEEP = declare(SettingSpec("backups_manual_keep", int, 10, "Sauvegardes manuelles conservées dans le dossier des sauvegardes (nombre)", 1, 100))
+# Free space needed before writing a copy, as a percentage of the store's size.
+BACKUP_FREE_SPACE_PERCENT = declare(SettingSpec("backup_free_space_percent", int, 200, "Espace libre exigé avant une sauvegarde (% de la taille de la base)", 100, None))
 TEMPORARY_PASSWORD_HOURS = declare(SettingSpec("temporary_password_hours", int, 72, "Validité d'un mot de passe provisoire (heures)", 1, 720))
 CAS_QUORUM = declare(SettingSpec("cas_quorum", int, 3, "Quorum de la CAS : membres votants présents au minimum", 1, 30))
 CAS_MINUTES_NEW_CASE = declare(SettingSpec("cas_minutes_new_case", int, 15, "Durée estimée d'un dossier présenté en CAS (minutes)", 1, 120))

@@ -23,7 +23,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from cus_desk.domain import security as rules
-from cus_desk.domain.errors import AccessDeniedError, SessionRevokedError, ValidationError
+from cus_desk.domain.errors import (
+    AccessDeniedError,
+    SessionRevokedError,
+    StoreBusyError,
+    ValidationError,
+)
 from cus_desk.domain.formatting import PARIS
 from cus_desk.domain.roles import Role
 from cus_desk.services import audit
@@ -156,17 +161,42 @@ def sign_in(db: Database, login: str, password: str, *, unlock: bool = False,
     so other workstations are not held up; the outcome is then recorded in
     one write transaction that re-reads the account (a lock set meanwhile
     by another attempt wins)."""
+    from cus_desk.services import deferred_audit
+
     login = (login or "").strip()
+    try:
+        deferred_audit.flush(db)  # sign-ins deferred earlier on this store, if any
+    except StoreBusyError:
+        pass  # still busy: they wait for the next turn
     with db.read_session() as session:
-        found = session.execute(
-            select(User.password_hash, User.locked_until).where(User.login == login)
-        ).first() if login else None
+        found = session.scalar(select(User).where(User.login == login)) if login else None
     locked_before = found is not None and rules.is_locked(found.locked_until, db.clock.now())
     ok = _verify(None if found is None or locked_before else found.password_hash, password)
     ok = ok and found is not None and not locked_before
+    try:
+        return _record_sign_in(db, login, ok, unlock, session_actor)
+    except StoreBusyError:
+        # The writer's lock is held by another writer (a long import). A
+        # sign-in that succeeds on what was just read does not need it: its
+        # audit event is deferred, never skipped (services.deferred_audit).
+        # A failure is never deferred (the lockout must count it first).
+        now = db.clock.now()
+        if not (ok and found.active and not _temporary_expired(found, now)
+                and (session_actor is None or (found.credentials_epoch or 0) == session_actor.epoch)):
+            raise
+        deferred_audit.defer_login(db, found.id, found.login, unlock, now)
+        return SignIn(actor_of(found), bool(found.must_change_password))
+
+
+def _record_sign_in(db: Database, login: str, ok: bool, unlock: bool,
+                    session_actor: Actor | None) -> SignIn:
+    """The outcome of a sign-in, recorded in one write transaction that
+    re-reads the account (a lock set meanwhile by another attempt wins)."""
+    from cus_desk.services import deferred_audit
+
     error: AccessDeniedError | None = None
     result: SignIn | None = None
-    with db.write_session() as session:
+    with db.write_session(wait_ms=deferred_audit.LOGIN_WAIT_MS, attempts=1) as session:
         user = session.scalar(select(User).where(User.login == login)) if login else None
         now = db.clock.now()
         if user is not None and rules.is_locked(user.locked_until, now):

@@ -78,6 +78,9 @@ def dump(url: str, target: Path) -> Path:
         _run([find_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
               f"--file={part}", f"--dbname={conninfo}"], env, "La sauvegarde (pg_dump)")
         check_dump(part)
+        from cus_desk.store.copies import private_file
+
+        private_file(part)  # the user's only, whatever pg_dump's umask
         os.replace(part, target)
     finally:
         part.unlink(missing_ok=True)
@@ -109,14 +112,16 @@ def check_dump(path: Path | str) -> DumpCheck:
 
 def other_sessions(engine) -> int:
     """Other connections to this database (other workstations, tools)."""
+    from cus_desk.store import dialect
+
     with engine.connect() as conn:
-        return conn.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")).scalar() or 0
+        return conn.execute(text(dialect.of(engine).other_sessions_sql)).scalar() or 0
 
 
-def restore_dump(url: str, engine, source: Path | str) -> DumpCheck:
-    """Replace the store's content by the dump, in one transaction."""
+def restore_dump(url: str, engine, source: Path | str, before=None) -> DumpCheck:
+    """Replace the store's content by the dump, in one transaction.
+    ``before(check)``: the pre-restore checks (services.backup), run once the
+    dump passed its own checks, before anything is touched."""
     from cus_desk.store import migrate
 
     check = check_dump(source)
@@ -125,6 +130,9 @@ def restore_dump(url: str, engine, source: Path | str) -> DumpCheck:
             f"Cette sauvegarde a le schéma {check.revision}, cette version de CUS Desk le schéma "
             f"{migrate.HEAD} : restaurez-la avec la version qui l'a faite, puis mettez à jour "
             "(cus-desk db upgrade). Rien n'a été modifié.")
+    if before is not None:
+        before(check)
+    engine.dispose()  # this program's idle pooled connections are not "others"
     others = other_sessions(engine)
     if others:
         raise WorkflowError(

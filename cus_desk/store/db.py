@@ -17,7 +17,12 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session
 
 from cus_desk.domain.clock import Clock, system_clock
-from cus_desk.domain.errors import DatabaseDamagedError, DatabaseOpenError, ServerPasswordError
+from cus_desk.domain.errors import (
+    DatabaseDamagedError,
+    DatabaseOpenError,
+    ServerPasswordError,
+    StoreBusyError,
+)
 from cus_desk.store import changes  # noqa: F401  (registers the change announcements)
 from cus_desk.store import dialect as dialects
 from cus_desk.store.dialect import BUSY_TIMEOUT_MS  # noqa: F401  (re-exported)
@@ -34,7 +39,17 @@ def sqlite_url(path: Path | str) -> str:
     return f"sqlite:///{Path(path)}"
 
 
+def program_owned(url: str) -> bool:
+    """The per-user store or the demo's: files only the program creates (an
+    empty one is a first start interrupted, not a file chosen by mistake)."""
+    from cus_desk import paths
+
+    return url in (sqlite_url(paths.default_db_path()), sqlite_url(paths.demo_db_path()))
+
+
 CLOCK_OPTION = "cus_clock"
+# How many times a write asks for the writer's lock before saying the store is busy.
+WRITE_ATTEMPTS = 3
 
 
 def make_engine(url: str, clock: Clock | None = None) -> Engine:
@@ -74,6 +89,11 @@ class Database:
     _checked_accounts: dict = field(default_factory=dict, repr=False)
     # Settings as read recently: key -> (raw JSON or None, monotonic seconds).
     _settings: dict = field(default_factory=dict, repr=False)
+    # This process's registration on a SQLite file (store.presence).
+    _presence: object | None = field(default=None, repr=False)
+    # Called before a write session opens (and at dispose): writes deferred
+    # while the store was busy (services.deferred_audit) get their turn.
+    deferred_writes: list = field(default_factory=list, repr=False)
 
     @property
     def path(self) -> Path | None:
@@ -92,16 +112,49 @@ class Database:
             yield session
 
     @contextmanager
-    def write_session(self) -> Iterator[Session]:
+    def write_session(self, *, wait_ms: int | None = None,
+                      attempts: int = WRITE_ATTEMPTS) -> Iterator[Session]:
         """One transaction: committed if the block ends normally, rolled back
-        (nothing half written) if it raises."""
-        with Session(self._write_engine, expire_on_commit=False, info=self._session_info()) as session:
+        (nothing half written) if it raises.
+
+        The writer's lock is taken first thing (SQLite ``BEGIN IMMEDIATE``, a
+        PostgreSQL advisory lock), before the block runs: when another
+        writer (a long import) holds it past the wait (``wait_ms``, else the
+        store's busy timeout), the lock is asked again, ``attempts`` times in
+        all, then a French StoreBusyError says that nothing was saved. The
+        block itself never runs twice and never half-runs."""
+        self._run_deferred_writes()
+        engine = self._write_engine
+        if wait_ms is not None:
+            engine = engine.execution_options(**{dialects.WAIT_OPTION: int(wait_ms)})
+        with Session(engine, expire_on_commit=False, info=self._session_info()) as session:
+            self._take_write_lock(session, attempts)
             try:
                 yield session
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+
+    def _take_write_lock(self, session: Session, attempts: int) -> None:
+        for attempt in range(1, max(1, attempts) + 1):
+            try:
+                session.connection()  # runs the dialect's BEGIN (the lock)
+                return
+            except DBAPIError as exc:
+                if dialects.of(self.engine).error_kind(exc) != "busy":
+                    raise
+                session.rollback()
+                log.warning("store busy (attempt %d of %d)", attempt, attempts)
+                if attempt >= attempts:
+                    raise StoreBusyError() from exc
+
+    def _run_deferred_writes(self) -> None:
+        for flush in list(self.deferred_writes):
+            try:
+                flush(self)
+            except Exception:  # noqa: BLE001 - a deferred write waits for its next turn
+                log.warning("deferred write not done yet", exc_info=True)
 
     def _session_info(self) -> dict:
         return {"clock": self.clock, "changed": self.forget_cached, "settings_cache": self._settings}
@@ -126,13 +179,34 @@ class Database:
         if "settings" in topics:
             self._settings.clear()
 
+    def register_presence(self) -> None:
+        """Mark this process as having the SQLite file open (store.presence)."""
+        if self.path is not None and self._presence is None:
+            from cus_desk.store import presence
+
+            self._presence = presence.register(self.path)
+
     def dispose(self) -> None:
+        if self.deferred_writes:
+            self._run_deferred_writes()
         self.engine.dispose()
+        if self._presence is not None:
+            self._presence.release()
+            self._presence = None
 
 
-def check_sqlite_file(path: Path) -> None:
+EMPTY_FILE = (
+    "Le fichier « {path} » est vide (0 octet) : ce n'est pas une base CUS Desk. Rien n'y a été "
+    "écrit. Indiquez le bon fichier, ou, pour créer une nouvelle base à cet endroit, relancez "
+    "la commande avec --create."
+)
+
+
+def check_sqlite_file(path: Path, *, allow_empty: bool = False) -> None:
     """Refuse, with a French sentence, a file that is not a readable SQLite
-    database, before SQLAlchemy or Alembic touch it."""
+    database, before SQLAlchemy or Alembic touch it. An empty file (0 byte)
+    is refused unless ``allow_empty`` (creating a store there was asked):
+    SQLite would silently make it a new, empty store."""
     if not path.exists():
         return
     if path.is_dir():
@@ -150,7 +224,9 @@ def check_sqlite_file(path: Path) -> None:
             f"Le fichier « {path} » n'est pas une base CUS Desk (ce n'est pas une base SQLite)."
         )
     if not header:
-        return  # empty file: SQLite treats it as a new database
+        if allow_empty:
+            return  # SQLite treats it as a new database
+        raise DatabaseOpenError(EMPTY_FILE.format(path=path))
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
         try:
@@ -175,26 +251,28 @@ def session_clock(session: Session) -> Clock:
     return session.info["clock"]
 
 
+# Copies kept before a migration (next to the store): how many.
+MIGRATION_COPIES_KEPT = 3
+
+
 def backup_before_upgrade(path: Path, from_revision: str | None, clock: Clock) -> Path | None:
-    """Copy the file aside before migrating it (nothing to copy when new)."""
+    """Copy the file aside before migrating it (nothing to copy when new):
+    written as ``.<name>.part`` then renamed (a killed migration leaves no
+    half-written copy under the final name; the next copy or opening cleans
+    the part), user-only, the newest ``MIGRATION_COPIES_KEPT`` kept."""
+    from cus_desk.store import copies
+
     if not path.exists() or path.stat().st_size == 0 or from_revision is None:
         return None
     stamp = clock.local_now().strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.stem}.avant-migration-{from_revision}-{stamp}{path.suffix}")
-    src = sqlite3.connect(str(path))
-    try:
-        dst = sqlite3.connect(str(target))
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()
+    copies.online_copy(path, target, pages=-1)
+    copies.rotate_glob(path.parent, f"{path.stem}.avant-migration-*{path.suffix}", MIGRATION_COPIES_KEPT)
     log.info("backup before migration: %s", target)
     return target
 
 
-def preflight(url: str, *, check_file: bool = True) -> None:
+def preflight(url: str, *, check_file: bool = True, create: bool = False) -> None:
     """Refuse a bad URL, a missing folder or (``check_file``) an unusable
     file before any window opens."""
     engine = make_engine(url)
@@ -206,7 +284,7 @@ def preflight(url: str, *, check_file: bool = True) -> None:
                     f"Le dossier « {path.parent} » n'existe pas : impossible d'y créer la base."
                 )
             if check_file:
-                check_sqlite_file(path)
+                check_sqlite_file(path, allow_empty=create)
     finally:
         engine.dispose()
 
@@ -324,7 +402,7 @@ def _open_error(db: Database, exc: DBAPIError) -> DatabaseOpenError:
 
 
 def open_database(url: str, *, migrate: bool | None = None, seed: bool = True,
-                  clock: Clock | None = None) -> Database:
+                  clock: Clock | None = None, create: bool = False) -> Database:
     """Open the database at ``url`` and make sure the CUS reference data is
     there. ``clock`` is the program's one clock (the machine's by default).
 
@@ -335,7 +413,11 @@ def open_database(url: str, *, migrate: bool | None = None, seed: bool = True,
     schema is refused with a French SchemaError. True upgrades (the
     administrator's act), False checks nothing. A store holding another
     application's tables, or a schema newer than this program, is always
-    refused, before anything is written."""
+    refused, before anything is written.
+
+    A SQLite file that does not exist is created (user-only); an existing
+    empty file (0 byte) is refused unless ``create``. The process registers
+    its presence on the file (store.presence) until ``dispose``."""
     from cus_desk.store import migrate as migrations
     from cus_desk.store.seed import seed_reference_data
 
@@ -352,7 +434,12 @@ def open_database(url: str, *, migrate: bool | None = None, seed: bool = True,
             raise DatabaseOpenError(
                 f"Le dossier « {db.path.parent} » n'existe pas : impossible d'y créer la base."
             )
-        check_sqlite_file(db.path)
+        check_sqlite_file(db.path, allow_empty=create)
+        from cus_desk.store import copies
+
+        copies.create_private_empty(db.path)
+        db.register_presence()
+        copies.clean_stale_parts_now(db.path.parent)
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
@@ -360,7 +447,7 @@ def open_database(url: str, *, migrate: bool | None = None, seed: bool = True,
             current = migrations.current_revision(engine)
             refusal = _schema_refusal(db, current, upgrading=migrate_now)
             if refusal:
-                engine.dispose()
+                db.dispose()
                 raise SchemaError(refusal)
             if migrate_now and current != migrations.HEAD:
                 if db.path is not None:
@@ -370,8 +457,11 @@ def open_database(url: str, *, migrate: bool | None = None, seed: bool = True,
         if seed:
             seed_reference_data(db)
     except DBAPIError as exc:
-        engine.dispose()
+        db.dispose()
         raise _open_error(db, exc) from exc
+    except BaseException:
+        db.dispose()
+        raise
     return db
 
 
@@ -385,9 +475,10 @@ def _record_app_version(db: Database) -> None:
         session.merge(Setting(key=APP_VERSION_KEY, value_json=json.dumps(__version__)))
 
 
-def upgrade_database(url: str, *, clock: Clock | None = None, seed: bool = True) -> Database:
+def upgrade_database(url: str, *, clock: Clock | None = None, seed: bool = True,
+                     create: bool = False) -> Database:
     """The administrator's schema upgrade (``cus-desk db upgrade``): create
     the schema in an empty store or bring an older one to this program's
     latest migration, then seed the reference data. Refuses another
     application's database and a newer schema (nothing written)."""
-    return open_database(url, migrate=True, seed=seed, clock=clock)
+    return open_database(url, migrate=True, seed=seed, clock=clock, create=create)

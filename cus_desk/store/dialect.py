@@ -50,6 +50,8 @@ BUSY_TIMEOUT_MS = 10_000
 WRITE_LOCK_KEY = 0x43555344
 
 WRITE_OPTION = "cus_write"
+# Milliseconds a write session waits for the writer's lock (else BUSY_TIMEOUT_MS).
+WAIT_OPTION = "cus_wait_ms"
 
 
 @dataclass(frozen=True)
@@ -180,7 +182,13 @@ class SQLiteDialect(StoreDialect):
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn):  # pragma: no cover - exercised by every test
-            conn.exec_driver_sql(conn.get_execution_options().get("cus_begin", "BEGIN"))
+            options = conn.get_execution_options()
+            if options.get(WRITE_OPTION):
+                # How long BEGIN IMMEDIATE waits for another writer (set at
+                # every write: a short wait asked once does not stick).
+                wait = int(options.get(WAIT_OPTION, BUSY_TIMEOUT_MS))
+                conn.exec_driver_sql(f"PRAGMA busy_timeout = {wait}")
+            conn.exec_driver_sql(options.get("cus_begin", "BEGIN"))
 
     def write_engine(self, engine: Engine) -> Engine:
         return engine.execution_options(cus_begin="BEGIN IMMEDIATE", **{WRITE_OPTION: True})
@@ -286,7 +294,10 @@ class PostgreSQLDialect(StoreDialect):
     def prepare_engine(self, engine: Engine) -> None:
         @event.listens_for(engine, "begin")
         def _on_begin(conn):  # pragma: no cover - exercised by every PostgreSQL test
-            if conn.get_execution_options().get(WRITE_OPTION):
+            options = conn.get_execution_options()
+            if options.get(WRITE_OPTION):
+                if WAIT_OPTION in options:  # a short wait for the writer's lock (55P03 = busy)
+                    conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(options[WAIT_OPTION])}")
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
     def lock_audit_chain(self, session: Session) -> None:
@@ -321,6 +332,15 @@ class PostgreSQLDialect(StoreDialect):
 
     def lock_for_migration(self, connection: Connection) -> None:
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+
+    # The database's size on the server (the free-space check before a dump).
+    database_size_sql = "SELECT pg_database_size(current_database())"
+
+    # Other connections to this database (other workstations, tools), not
+    # counting this one: a restore is refused while there are any.
+    other_sessions_sql = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
 
 
 _DIALECTS: dict[str, StoreDialect] = {

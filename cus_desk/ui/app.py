@@ -20,10 +20,11 @@ class Startup:
     """The steps after the window is shown; kept as an object so tests and
     the start-up benchmark can wait for ``ready``."""
 
-    def __init__(self, window, url: str, demo: bool, capture=None, clock=None) -> None:
+    def __init__(self, window, url: str, demo: bool, capture=None, clock=None, create: bool = False) -> None:
         from cus_desk.domain.clock import system_clock
 
         self.window, self.url, self.demo, self.capture = window, url, demo, capture
+        self.create = create
         self.clock = clock or system_clock()
         self._asked_password = False
         self.ctx = None
@@ -37,7 +38,7 @@ class Startup:
         self.window.loading.setText(
             "Création des données de démonstration…" if self.demo else "Ouverture de la base de données…"
         )
-        run_in_background(self.window, lambda _p: open_app_database(self.url, self.demo, self.clock),
+        run_in_background(self.window, lambda _p: open_app_database(self.url, self.demo, self.clock, self.create),
                           self._opened, self._failed)
 
     def _opened(self, db) -> None:
@@ -102,13 +103,14 @@ def ask_server_password(parent, reason: str) -> str | None:
     return text if ok and text else None
 
 
-def open_app_database(url: str, demo: bool, clock=None):
+def open_app_database(url: str, demo: bool, clock=None, create: bool = False):
     """The database (the demo one rebuilt when stale); the demo's rebuild
-    note, if any, is kept on the database for the status bar."""
-    from cus_desk.store.db import open_database
+    note, if any, is kept on the database for the status bar. ``create``: an
+    empty file given may become a new store (``--create``)."""
+    from cus_desk.store.db import open_database, program_owned
 
     if not demo:
-        db = open_database(url, clock=clock)
+        db = open_database(url, clock=clock, create=create or program_owned(url))
         from cus_desk.services.audit_verify import check_at_open
 
         if check_at_open(db):  # the audit chain's heads; the details are in the log
@@ -195,7 +197,7 @@ def _install_excepthook(window) -> None:
     sys.excepthook = hook
 
 
-def run_gui(url: str, demo: bool = False, capture=None, clock=None) -> int:
+def run_gui(url: str, demo: bool = False, capture=None, clock=None, create: bool = False) -> int:
     configure_logging()
     app = make_application()
     from cus_desk.ui import qt_binding
@@ -209,7 +211,7 @@ def run_gui(url: str, demo: bool = False, capture=None, clock=None) -> int:
     window = MainWindow()
     _install_excepthook(window)
     window.show()
-    startup = Startup(window, url, demo, capture, clock)
+    startup = Startup(window, url, demo, capture, clock, create)
     QTimer.singleShot(0, startup.start)
     code = app.exec()
     if startup.db is not None:
