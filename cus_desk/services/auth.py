@@ -28,6 +28,7 @@ from cus_desk.domain.formatting import PARIS
 from cus_desk.domain.roles import Role
 from cus_desk.services import audit
 from cus_desk.services.base import PASSWORD_RESET, Actor
+from cus_desk.store import dialect
 from cus_desk.store.db import Database
 from cus_desk.store.models.core import User
 
@@ -159,10 +160,12 @@ def sign_in(db: Database, login: str, password: str, *, unlock: bool = False,
     login = (login or "").strip()
     with db.read_session() as session:
         found = session.execute(
-            select(User.password_hash, User.locked_until).where(User.login == login)
+            select(User.locked_until).where(User.login == login)
         ).first() if login else None
+        # Through the seam: on a secured server a person reads her own hash only.
+        stored_hash = dialect.of(session).password_hash(session, login) if found is not None else None
     locked_before = found is not None and rules.is_locked(found.locked_until, db.clock.now())
-    ok = _verify(None if found is None or locked_before else found.password_hash, password)
+    ok = _verify(None if found is None or locked_before else stored_hash, password)
     ok = ok and found is not None and not locked_before
     error: AccessDeniedError | None = None
     result: SignIn | None = None
@@ -256,12 +259,13 @@ def change_password(db: Database, actor: Actor, old_password: str, new_password:
             raise AccessDeniedError(INACTIVE_ACCOUNT)
         if (user.credentials_epoch or 0) != actor.epoch:
             raise SessionRevokedError(PASSWORD_RESET)
-        if not _verify(user.password_hash, old_password):
+        if not _verify(dialect.of(session).password_hash(session, user.login), old_password):
             failed = True
             audit.record(session, actor, audit.Action.LOGIN_FAILED, "user", user.id,
                          details={"motif": "ancien mot de passe erroné (changement)"})
         else:
             user.password_hash = hash_password(new_password)
+            dialect.of(session).set_own_server_password(session, user.login, new_password)
             user.must_change_password = False
             user.temporary_password_expires_at = None
             audit.record(session, actor, audit.Action.UPDATE, "user", user.id,
@@ -306,6 +310,7 @@ def create_first_admin(db: Database, login: str, display_name: str, password: st
                     failed_logins=0, must_change_password=False)
         session.add(user)
         session.flush()
+        dialect.of(session).set_server_account(session, login, Role.ADMIN, True, password)
         actor = actor_of(user)
         audit.record(session, actor, audit.Action.CREATE, "user", user.id,
                      details={"login": login, "role": Role.ADMIN.value, "premier_demarrage": True})

@@ -21,7 +21,10 @@ testing a dialect name:
   ``cases.search_doc`` column on PostgreSQL (both kept by triggers in the
   database: ``store.models.cases`` and ``store.pg_search``);
 - whether opening a store may migrate it (SQLite: yes, after a backup copy;
-  a server: never, an administrator runs ``cus-desk db upgrade``).
+  a server: never, an administrator runs ``cus-desk db upgrade``);
+- the rights the server enforces (``store.pg_rights``: group roles, grants,
+  row-level security, one server account per person); a SQLite file has
+  none (its file permissions are its only protection).
 """
 
 from __future__ import annotations
@@ -112,6 +115,30 @@ class StoreDialect:
     def lock_for_migration(self, connection: Connection) -> None:
         """Inside the migration transaction: one upgrade at a time, and no
         client write while it runs."""
+
+    # -- rights the server enforces --------------------------------------------------
+    def secure_store(self, connection: Connection, access) -> list[str]:
+        """Install the server's rights (``cus-desk db secure``, the owner).
+        ``access``: services.access, from which the row rules are generated.
+        Returns the statements run; none on a store without server rights."""
+        return []
+
+    def is_secured(self, connection: Connection) -> bool:
+        return False
+
+    def set_server_account(self, session: Session, login: str, role, active: bool,
+                           password: str | None = None) -> None:
+        """Create or update the person's server account (same transaction
+        as the ``users`` row): group of ``role``, able to log in when
+        ``active``, ``password`` (when given) as its SCRAM secret."""
+
+    def set_own_server_password(self, session: Session, login: str, password: str) -> None:
+        """The signed-in person's own server password follows her new one."""
+
+    def password_hash(self, session: Session, login: str) -> str | None:
+        """The stored password hash of ``login`` (the application checks it)."""
+        return session.execute(text("SELECT password_hash FROM users WHERE login = :l"),
+                               {"l": login}).scalar()
 
     # -- search ------------------------------------------------------------------
     def case_search(self, plan, words: list[str]) -> SearchSQL:
@@ -233,6 +260,37 @@ class PostgreSQLDialect(StoreDialect):
 
     def lock_for_migration(self, connection: Connection) -> None:
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+
+    def secure_store(self, connection: Connection, access) -> list[str]:
+        from cus_desk.store import pg_rights
+
+        return pg_rights.secure(connection, access)
+
+    def is_secured(self, connection: Connection) -> bool:
+        from cus_desk.store import pg_rights
+
+        return pg_rights.is_secured(connection)
+
+    def set_server_account(self, session: Session, login: str, role, active: bool,
+                           password: str | None = None) -> None:
+        from cus_desk.store import pg_rights
+
+        conn = session.connection()
+        if pg_rights.accounts_enabled(conn):
+            pg_rights.set_account(conn, login, role, active, password)
+
+    def set_own_server_password(self, session: Session, login: str, password: str) -> None:
+        from cus_desk.store import pg_rights
+
+        conn = session.connection()
+        if pg_rights.accounts_enabled(conn) and pg_rights.session_account(conn).startswith(
+                pg_rights.LOGIN_PREFIX):
+            pg_rights.set_own_password(conn, login, password)
+
+    def password_hash(self, session: Session, login: str) -> str | None:
+        from cus_desk.store import pg_rights
+
+        return pg_rights.password_hash(session.connection(), login)
 
 
 _DIALECTS: dict[str, StoreDialect] = {

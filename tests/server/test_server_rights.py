@@ -1,0 +1,402 @@
+"""Rights the PostgreSQL server enforces (issue 15): one server account per
+person, group roles with table grants, an append-only audit trail and
+row-level security on case data, tried from outside the program — with the
+real ``psql`` and with psycopg — as each role."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
+
+from cus_desk.domain.meetings import MeetingStatus
+from cus_desk.domain.roles import Role
+from cus_desk.services import access, auth
+from cus_desk.services.users import UsersService
+from cus_desk.store import dialect, pg_rights
+from cus_desk.store.db import open_database, with_password
+from cus_desk.store.models.cases import Case, JournalEntry
+from cus_desk.store.models.core import Agency, AuditEvent, User
+from cus_desk.store.models.meetings import AgendaItem, Attendee, Meeting
+from tests.meetings.conftest import make_case
+
+PSQL = Path(os.environ.get("CUS_DESK_PG_BIN", "/usr/lib/postgresql/15/bin")) / "psql"
+PASSWORD = "Motdepasse-Solide-42"
+# Logins unique to this run: server roles are cluster-wide.
+TAG = f"t{os.getpid()}"
+
+
+@dataclass
+class Person:
+    key: str
+    login: str
+    role: Role
+    user_id: int
+    agency_id: int | None
+
+    @property
+    def account(self) -> str:
+        return pg_rights.login_role(self.login)
+
+
+PEOPLE = {  # key -> (role, agency code or None)
+    "adviser_metz": (Role.SOCIAL_ADVISER, "metz"),
+    "adviser_forbach": (Role.SOCIAL_ADVISER, "forbach"),
+    "social_head": (Role.SOCIAL_HEAD, None),
+    "cas_member": (Role.CAS_MEMBER, None),
+    "recovery_metz": (Role.RECOVERY, "metz"),
+    "recovery_hq": (Role.RECOVERY, None),
+    "admin": (Role.ADMIN, None),
+}
+
+
+def _agency(db, code):
+    with db.read_session() as s:
+        return s.scalar(select(Agency.id).where(Agency.code == code))
+
+
+@pytest.fixture
+def secured(db, actors, pg_cluster):
+    """The run's store, secured by ``db secure`` (the owner), with one
+    person per role added by the administrator (``users add``), each with
+    her own server account. Roles are dropped afterwards."""
+    with db.engine.begin() as conn:
+        # What the keyed-audit branch adds: granted when present.
+        conn.execute(text("CREATE TABLE IF NOT EXISTS audit_chain_head "
+                          "(id integer PRIMARY KEY, head text NOT NULL)"))
+        conn.execute(text("INSERT INTO audit_chain_head VALUES (1, 'head') ON CONFLICT DO NOTHING"))
+        dialect.of(conn).secure_store(conn, access)
+    users = UsersService(db, actors["admin"])
+    people = {}
+    for key, (role, code) in PEOPLE.items():
+        agency_id = _agency(db, code) if code else None
+        info, _ = users.add(f"{TAG}.{key}", key, role, agency_id, password=PASSWORD)
+        people[key] = Person(key, info.login, role, info.id, agency_id)
+    yield people
+    db.dispose()
+    for person in people.values():
+        pg_cluster.execute(f"DROP OWNED BY {pg_rights.quote_ident(person.account)}",
+                           make_url(db.url).database)
+        pg_cluster.execute(f"DROP ROLE IF EXISTS {pg_rights.quote_ident(person.account)}")
+
+
+@pytest.fixture
+def world(db, secured):
+    """Cases in Metz and Forbach; a Forbach case on the agenda of a session
+    the CAS member attends (but not the Metz adviser): secret to her."""
+    metz, forbach = _agency(db, "metz"), _agency(db, "forbach")
+    ids = {
+        "metz": make_case(db, metz, "MARTIN", "Anne", journal=[(datetime(2026, 10, 1).date(), "entretien",
+                                                             "Journal Metz")]),
+        "forbach": make_case(db, forbach, "SECRET", "Bruno", journal=[(datetime(2026, 10, 2).date(),
+                                                                   "entretien", "Journal Forbach")]),
+        "forbach_agenda": make_case(db, forbach, "AGENDA", "Chloe"),
+    }
+    with db.write_session() as s:
+        today = s.execute(text("SELECT (now() AT TIME ZONE 'Europe/Paris')::date")).scalar()
+        meeting = Meeting(year=today.year, number=900, held_on=today + timedelta(days=3),
+                          status=MeetingStatus.PREPAREE.value)
+        s.add(meeting)
+        s.flush()
+        s.add(Attendee(meeting_id=meeting.id, user_id=secured["cas_member"].user_id, name="CAS",
+                       function="autre", present=True))
+        s.add(AgendaItem(meeting_id=meeting.id, case_id=ids["forbach_agenda"], position=1))
+    return ids
+
+
+def psql(person: Person, db, sql: str) -> subprocess.CompletedProcess:
+    url = make_url(db.url)
+    env = dict(os.environ, PGPASSWORD=PASSWORD)
+    return subprocess.run(
+        [str(PSQL), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", url.host,
+         "-p", str(url.port), "-U", person.account, "-d", url.database, "-c", sql],
+        capture_output=True, text=True, env=env, timeout=60)
+
+
+def as_person(person: Person, db) -> psycopg.Connection:
+    url = make_url(db.url)
+    return psycopg.connect(host=url.host, port=url.port, dbname=url.database, user=person.account,
+                           password=PASSWORD, autocommit=True)
+
+
+# --- accounts -----------------------------------------------------------------------
+
+
+def test_users_add_creates_a_scram_login_role_in_its_group(db, secured, pg_cluster):
+    with db.engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT r.rolname, r.rolcanlogin, a.rolpassword, "
+            "array(SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
+            "      WHERE m.member = r.oid ORDER BY 1) "
+            "FROM pg_roles r JOIN pg_authid a ON a.oid = r.oid WHERE r.rolname LIKE :p"),
+            {"p": f"cus_u_{TAG}.%"}).all()
+    found = {name: (login, secret, groups) for name, login, secret, groups in rows}
+    for person in secured.values():
+        login, secret, groups = found[person.account]
+        assert login is True
+        assert secret.startswith("SCRAM-SHA-256$")
+        assert groups == [pg_rights.GROUPS[person.role]]
+
+
+def test_role_change_and_deactivation_follow_on_the_server(db, secured, actors):
+    users = UsersService(db, actors["admin"])
+    person = secured["adviser_forbach"]
+    users.update(person.user_id, role=Role.CAS_MEMBER, agency_id=None)
+
+    def state():
+        with db.engine.connect() as conn:
+            return conn.execute(text(
+                "SELECT r.rolcanlogin, array(SELECT g.rolname FROM pg_auth_members m "
+                "JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid ORDER BY 1) "
+                "FROM pg_roles r WHERE r.rolname = :n"), {"n": person.account}).one()
+
+    assert tuple(state()) == (True, ["cus_cas_member"])
+    users.set_active(person.user_id, False)
+    assert tuple(state()) == (False, [])
+    refused = psql(person, db, "SELECT 1")
+    assert refused.returncode != 0 and "not permitted to log in" in refused.stderr
+    users.set_active(person.user_id, True)
+    assert tuple(state()) == (True, ["cus_cas_member"])
+
+
+def test_a_login_that_cannot_map_is_refused_and_nothing_is_stored(db, secured, actors):
+    from cus_desk.domain.errors import ValidationError
+
+    users = UsersService(db, actors["admin"])
+    long_login = "x" * 60  # valid for the application, too long for a role name
+    with pytest.raises(ValidationError, match="trop long pour un compte du serveur"):
+        users.add(long_login, "Trop long", Role.CAS_MEMBER, password=PASSWORD)
+    with db.read_session() as s:
+        assert s.scalar(select(User.id).where(User.login == long_login)) is None
+
+
+def test_the_password_is_sent_as_a_scram_verifier_never_in_clear(db, secured, actors):
+    """The statements the server receives carry a verifier, not the
+    password: a server log (log_statement = all) never holds it."""
+    seen = []
+    from sqlalchemy import event
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def _spy(conn, cursor, statement, parameters, context, executemany):
+        seen.append(f"{statement} {parameters}")
+
+    try:
+        UsersService(db, actors["admin"]).add(f"{TAG}.spy", "Spy", Role.CAS_MEMBER,
+                                              password="Tres-Secret-Mot-99")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", _spy)
+        pg_rights_drop(db, f"{TAG}.spy")
+    assert any("cus_account_set" in s and "SCRAM-SHA-256$" in s for s in seen)
+    assert not any("Tres-Secret-Mot-99" in s for s in seen)
+
+
+def pg_rights_drop(db, login):
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP ROLE IF EXISTS {pg_rights.quote_ident(pg_rights.login_role(login))}")
+
+
+# --- attacks with psql -------------------------------------------------------------
+
+
+def test_psql_an_adviser_reads_no_other_agency_case_nor_secret_one(db, secured, world):
+    adviser = secured["adviser_metz"]
+    forbach = _agency(db, "forbach")
+    out = psql(adviser, db, f"SELECT count(*) FROM cases WHERE agency_id = {forbach}")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "0"
+    out = psql(adviser, db, f"SELECT id FROM cases WHERE id = {world['forbach_agenda']}")
+    assert out.returncode == 0 and out.stdout.strip() == ""
+    out = psql(adviser, db, "SELECT text FROM journal_entries")
+    assert out.stdout.strip() == "Journal Metz"
+    # The owner (the suite, purges) sees everything: no FORCE.
+    with db.read_session() as s:
+        assert s.scalar(select(text("count(*)")).select_from(Case)) == 3
+
+
+def test_psql_a_cas_member_sees_the_agenda_summary_only(db, secured, world):
+    member = secured["cas_member"]
+    out = psql(member, db, "SELECT id FROM cases ORDER BY id")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [str(world["forbach_agenda"])]
+    out = psql(member, db, "SELECT text FROM journal_entries")
+    assert out.returncode != 0 and "permission denied" in out.stderr
+
+
+@pytest.mark.parametrize("key", list(PEOPLE))
+def test_psql_the_audit_trail_is_append_only_for_every_role(db, secured, key):
+    person = secured[key]
+    for sql in ("UPDATE audit_events SET details_json = '{}'", "DELETE FROM audit_events",
+                "TRUNCATE audit_events", "UPDATE audit_chain_head SET head = 'forged'",
+                "DELETE FROM audit_chain_head", "DELETE FROM audit_anchors",
+                "SELECT password_hash FROM users"):
+        out = psql(person, db, sql)
+        assert out.returncode != 0, sql
+        assert "permission denied" in out.stderr, (sql, out.stderr)
+    out = psql(person, db, "SELECT head FROM audit_chain_head")
+    assert out.returncode == 0 and out.stdout.strip() == "head"
+    out = psql(person, db, "SELECT count(*) > 0 FROM audit_events")
+    assert out.returncode == 0 and out.stdout.strip() == "t"
+
+
+def test_psql_no_write_across_agencies(db, secured, world):
+    adviser = secured["adviser_metz"]
+    out = psql(adviser, db, f"UPDATE cases SET summary = 'x' WHERE id = {world['forbach']}")
+    assert out.returncode == 0 and out.stderr == ""
+    out = psql(adviser, db, f"INSERT INTO journal_entries (case_id, kind, occurred_on, text) "
+                            f"VALUES ({world['forbach']}, 'entretien', current_date, 'forged')")
+    assert out.returncode != 0 and "row-level security" in out.stderr, out.stderr
+    with db.read_session() as s:
+        assert s.get(Case, world["forbach"]).summary == ""
+        assert s.scalar(select(text("count(*)")).select_from(JournalEntry)) == 2
+    # A case moved to another agency by its own adviser: refused too.
+    out = psql(adviser, db, f"UPDATE cases SET agency_id = {_agency(db, 'forbach')} "
+                            f"WHERE id = {world['metz']}")
+    assert out.returncode != 0 and "row-level security" in out.stderr
+
+
+def test_psql_recovery_staff_never_read_the_case_text(db, secured, world):
+    recovery = secured["recovery_metz"]
+    out = psql(recovery, db, "SELECT summary FROM cases")
+    assert out.returncode != 0 and "permission denied" in out.stderr
+    out = psql(recovery, db, "SELECT reference FROM cases ORDER BY id")
+    assert out.returncode == 0
+    assert len(out.stdout.split()) == 1  # the Metz case only (decisions to follow up)
+    out = psql(recovery, db, "SELECT * FROM confidential_notes")
+    assert out.returncode != 0 and "permission denied" in out.stderr
+
+
+def test_psql_a_client_cannot_raise_its_own_role(db, secured):
+    adviser = secured["adviser_metz"]
+    out = psql(adviser, db, f"UPDATE users SET role = 'responsable_pole_social' "
+                            f"WHERE id = {adviser.user_id}")
+    assert out.returncode != 0 and "permission denied" in out.stderr
+    out = psql(adviser, db, f"SELECT cus_account_set('{adviser.login}', 'cus_pole_social', true, NULL)")
+    assert out.returncode != 0 and "permission denied" in out.stderr
+    out = psql(adviser, db, f"GRANT cus_pole_social TO \"{adviser.account}\"")
+    assert out.returncode != 0
+
+
+# --- the same with psycopg ------------------------------------------------------------
+
+
+def test_psycopg_as_each_role(db, secured, world):
+    with as_person(secured["adviser_forbach"], db) as conn:
+        ids = {r[0] for r in conn.execute("SELECT id FROM cases")}
+        assert ids == {world["forbach"], world["forbach_agenda"]}
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM audit_events")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT password_hash FROM users")
+        assert conn.execute("SELECT cus_password_hash(%s)", (secured["admin"].login,)).scalar() is None
+        assert conn.execute("SELECT cus_password_hash(%s)",
+                            (secured["adviser_forbach"].login,)).scalar().startswith("$argon2")
+    with as_person(secured["social_head"], db) as conn:
+        assert conn.execute("SELECT count(*) FROM cases").scalar() == 3
+    with as_person(secured["admin"], db) as conn:
+        assert conn.execute("SELECT count(*) FROM cases").scalar() == 0
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("TRUNCATE audit_events")
+
+
+# --- one rule: the server's rows == access.py, cell by cell ------------------------------
+
+
+def test_row_security_matches_access_py_cell_by_cell(db, secured, clock):
+    """For every role × agency × case × session state: what access.py
+    says (NONE/SUMMARY/FULL) equals what a session as that role may SELECT
+    and UPDATE on the server."""
+    metz, forbach = _agency(db, "metz"), _agency(db, "forbach")
+    with db.read_session() as s:
+        now = s.execute(text("SELECT now()")).scalar().astimezone(UTC)
+    clock.set(now)
+    today = clock.today()
+    cases = [make_case(db, agency, f"CAS{i}", "X") for i, agency in
+             enumerate([metz, forbach, metz, forbach, forbach, metz, forbach, forbach])]
+    states = [  # (held_on, status, closed_at)
+        (today + timedelta(days=10), MeetingStatus.PREPAREE, None),   # agenda published
+        (today + timedelta(days=40), MeetingStatus.PREPAREE, None),   # not yet published
+        (today, MeetingStatus.EN_COURS, None),
+        (today - timedelta(days=20), MeetingStatus.CLOTUREE, now - timedelta(days=20)),
+        (today - timedelta(days=90), MeetingStatus.CLOTUREE, now - timedelta(days=90)),
+        (today - timedelta(days=30), MeetingStatus.CLOTUREE, None),
+    ]
+    members = [secured["cas_member"], secured["adviser_metz"], secured["adviser_forbach"]]
+    with db.write_session() as s:
+        for n, (held_on, status, closed_at) in enumerate(states):
+            meeting = Meeting(year=held_on.year, number=800 + n, held_on=held_on, status=status.value,
+                              closed_at=closed_at)
+            s.add(meeting)
+            s.flush()
+            for i, person in enumerate(members):
+                # Each member present at some sessions, excused at others.
+                s.add(Attendee(meeting_id=meeting.id, user_id=person.user_id, name=person.key,
+                               function="autre", present=(n + i) % 3 != 0))
+            for pos, case_id in enumerate(cases[n:n + 3]):
+                s.add(AgendaItem(meeting_id=meeting.id, case_id=case_id, position=pos))
+    expected, actual = {}, {}
+    for person in secured.values():
+        actor = auth.actor_for_login(db, person.login)
+        with db.read_session() as s:
+            window = access.attendance_window(s, clock)
+            for case_id in cases:
+                level = access.case_access(s, actor, case_id, window=window)
+                follow = s.scalar(select(Case.id).where(
+                    Case.id == case_id, access.follow_up_cases(actor, window))) is not None
+                expected[person.key, case_id] = (level.value, follow)
+        with as_person(person, db) as conn:
+            readable = {r[0] for r in conn.execute("SELECT id FROM cases")}
+            with conn.transaction(force_rollback=True):
+                writable = {r[0] for r in conn.execute(
+                    "UPDATE cases SET version = version WHERE id = ANY(%s) RETURNING id", (cases,))} \
+                    if person.role in (Role.SOCIAL_ADVISER, Role.SOCIAL_HEAD) else set()
+            summary = set()
+            if person.role is not Role.RECOVERY:
+                summary = readable
+        for case_id in cases:
+            level = 2 if case_id in writable else 1 if case_id in summary else 0
+            actual[person.key, case_id] = (level, case_id in readable)
+    assert actual == expected
+    levels = {v[0] for v in expected.values()}
+    assert levels == {0, 1, 2}  # the fixture exercises every level
+
+
+# --- the program itself, connected as the person -------------------------------------------
+
+
+def test_the_program_works_connected_as_the_person(db, secured, world, clock):
+    """Signing in, listing, opening and writing a case, the audit trail,
+    settings and the writer's lock, all as the adviser's own account."""
+    from cus_desk.services.cases import CaseFilter, CaseService
+    from tests.cases.conftest import new_case_input
+
+    person = secured["adviser_metz"]
+    url = make_url(db.url).set(username=person.account).render_as_string(hide_password=False)
+    client = open_database(with_password(url, PASSWORD), clock=clock)
+    try:
+        actor = auth.authenticate(client, person.login, PASSWORD)
+        svc = CaseService(client, actor)
+        listed = {row.id for row in svc.list_cases(CaseFilter())}
+        assert listed == {world["metz"]}
+        case_id = svc.create_case(new_case_input(client, contract="MZ-777001"))
+        detail = svc.get(case_id)
+        svc.add_journal_entry(case_id, "entretien", clock.today(), "Visite à domicile", )
+        assert svc.get(case_id).version >= detail.version
+        auth.change_password(client, actor, PASSWORD, "Nouveau-Motdepasse-77")
+    finally:
+        client.dispose()
+    with db.read_session() as s:
+        assert s.get(Case, case_id).agency_id == person.agency_id
+        assert s.scalar(select(text("count(*)")).select_from(AuditEvent)
+                        .where(AuditEvent.user_id == person.user_id)) >= 3
+    # The server account's password followed the change.
+    with db.engine.connect() as conn:
+        secret = conn.execute(text("SELECT rolpassword FROM pg_authid WHERE rolname = :n"),
+                              {"n": person.account}).scalar()
+    assert secret.startswith("SCRAM-SHA-256$")
