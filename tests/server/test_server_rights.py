@@ -410,3 +410,74 @@ def test_the_program_works_connected_as_the_person(db, secured, world, clock):
         secret = conn.execute(text("SELECT rolpassword FROM pg_authid WHERE rolname = :n"),
                               {"n": person.account}).scalar()
     assert secret.startswith("SCRAM-SHA-256$")
+
+
+# --- SCRAM: the server asks the person's password ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def scram_cluster(pg_cluster):
+    """A server that asks personal accounts for their SCRAM password: the
+    run's one when tests/pg_server.py made it (its pg_hba rule), else a
+    throw-away one started for this module."""
+    from tests import pg_server
+    from tests.backends import PgCluster
+
+    with pg_cluster._admin.connect() as conn:
+        enforced = conn.execute(text(
+            "SELECT count(*) FROM pg_hba_file_rules WHERE auth_method = 'scram-sha-256' "
+            "AND '+cus_client' = ANY(user_name)")).scalar()
+    if enforced:
+        yield pg_cluster
+        return
+    server = pg_server.start(log=lambda m: None)
+    cluster = PgCluster(server.url)
+    try:
+        yield cluster
+    finally:
+        cluster.drop_own_databases()
+        cluster.dispose()
+        server.stop()
+
+
+def test_users_add_makes_an_account_that_logs_in_with_scram_only(scram_cluster, clock):
+    from cus_desk.store.db import upgrade_database
+
+    name = scram_cluster.unique_name("scram")
+    url = scram_cluster.create(name)
+    db = upgrade_database(url, clock=clock)
+    login = f"{TAG}.scram"
+    try:
+        with db.engine.begin() as conn:
+            dialect.of(conn).secure_store(conn, access)
+        admin = auth.create_first_admin(db, f"{TAG}.firstadmin", "Admin", PASSWORD)
+        UsersService(db, admin).add(login, "Scram", Role.SOCIAL_ADVISER,
+                                    UsersService(db, admin).agency_id_by_name("Metz"),
+                                    password=PASSWORD)
+        person = Person("scram", login, Role.SOCIAL_ADVISER, 0, None)
+        ok = _psql_url(url, person.account, PASSWORD, "SELECT current_user")
+        assert ok.returncode == 0, ok.stderr
+        assert ok.stdout.strip() == person.account
+        wrong = _psql_url(url, person.account, "pas-le-bon", "SELECT 1")
+        assert wrong.returncode != 0
+        assert "password authentication failed" in wrong.stderr
+        # The program refuses the wrong server password with its French sentence.
+        from cus_desk.domain.errors import ServerPasswordError
+
+        bad = make_url(url).set(username=person.account, password="pas-le-bon")
+        with pytest.raises(ServerPasswordError, match="mot de passe absent ou incorrect"):
+            open_database(bad.render_as_string(hide_password=False), clock=clock)
+    finally:
+        db.dispose()
+        scram_cluster.drop(name)
+        for who in (login, f"{TAG}.firstadmin"):
+            scram_cluster.execute(
+                f"DROP ROLE IF EXISTS {pg_rights.quote_ident(pg_rights.login_role(who))}")
+
+
+def _psql_url(url: str, user: str, password: str, sql: str) -> subprocess.CompletedProcess:
+    parsed = make_url(url)
+    return subprocess.run(
+        [str(PSQL), "-X", "-q", "-A", "-t", "-w", "-h", parsed.host, "-p", str(parsed.port),
+         "-U", user, "-d", parsed.database, "-c", sql],
+        capture_output=True, text=True, env=dict(os.environ, PGPASSWORD=password), timeout=60)
