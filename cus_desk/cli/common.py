@@ -59,7 +59,7 @@ def open_db(args):
         if note:
             sys.stderr.write(f"cus-desk : {note}\n")
         return db
-    url = database_url(args)
+    url = personal_url(database_url(args))
     try:
         return open_database(url, clock=program_clock(args))
     except ServerPasswordError:
@@ -68,6 +68,24 @@ def open_db(args):
         # The server wants a password that no pgpass file gave: ask, once.
         password = getpass.getpass("Mot de passe du serveur de base de données : ")
         return open_database(with_password(url, password), clock=program_clock(args))
+
+
+def personal_url(url: str) -> str:
+    """On a server whose address names no account, each person connects
+    with her own server account: the one of CUS_DESK_USER, with
+    CUS_DESK_PASSWORD (the same password as in CUS Desk)."""
+    from cus_desk.store import dialect
+    from cus_desk.store.db import make_engine
+
+    user = os.environ.get("CUS_DESK_USER")
+    if not user:
+        return url
+    engine = make_engine(url)
+    try:
+        seam = dialect.of(engine)
+    finally:
+        engine.dispose()
+    return seam.personal_url(url, user.strip(), os.environ.get("CUS_DESK_PASSWORD"))
 
 
 def login(args, db):

@@ -135,6 +135,11 @@ class StoreDialect:
     def set_own_server_password(self, session: Session, login: str, password: str) -> None:
         """The signed-in person's own server password follows her new one."""
 
+    def personal_url(self, url: str, login: str, password: str | None) -> str:
+        """The address a person connects with: on a server whose address
+        names no account, her own server account (``login``'s) and password."""
+        return url
+
     def password_hash(self, session: Session, login: str) -> str | None:
         """The stored password hash of ``login`` (the application checks it)."""
         return session.execute(text("SELECT password_hash FROM users WHERE login = :l"),
@@ -291,6 +296,19 @@ class PostgreSQLDialect(StoreDialect):
         from cus_desk.store import pg_rights
 
         return pg_rights.password_hash(session.connection(), login)
+
+    def personal_url(self, url: str, login: str, password: str | None) -> str:
+        from sqlalchemy.engine import make_url
+
+        from cus_desk.store import pg_rights
+
+        parsed = make_url(url)
+        if parsed.username:
+            return url  # an account named by IT (the owner, a shared account): kept
+        parsed = parsed.set(username=pg_rights.login_role(login))
+        if password is not None and not parsed.password:
+            parsed = parsed.set(password=password)
+        return parsed.render_as_string(hide_password=False)
 
 
 _DIALECTS: dict[str, StoreDialect] = {

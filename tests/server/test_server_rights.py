@@ -481,3 +481,24 @@ def _psql_url(url: str, user: str, password: str, sql: str) -> subprocess.Comple
         [str(PSQL), "-X", "-q", "-A", "-t", "-w", "-h", parsed.host, "-p", str(parsed.port),
          "-U", user, "-d", parsed.database, "-c", sql],
         capture_output=True, text=True, env=dict(os.environ, PGPASSWORD=password), timeout=60)
+
+
+def test_the_cli_connects_with_the_persons_own_account(db, secured, world, monkeypatch):
+    """An address naming no account: the command connects as CUS_DESK_USER's
+    server account (and the server shows her only her cases)."""
+    from types import SimpleNamespace
+
+    from cus_desk.cli.common import open_db
+
+    person = secured["adviser_metz"]
+    owner = make_url(db.url)
+    bare = f"postgresql+psycopg://{owner.host}:{owner.port}/{owner.database}"
+    monkeypatch.setenv("CUS_DESK_USER", person.login)
+    monkeypatch.setenv("CUS_DESK_PASSWORD", PASSWORD)
+    client = open_db(SimpleNamespace(db=bare, demo=False, clock=None))
+    try:
+        with client.read_session() as s:
+            assert s.execute(text("SELECT session_user")).scalar() == person.account
+            assert set(s.scalars(text("SELECT id FROM cases"))) == {world["metz"]}
+    finally:
+        client.dispose()
