@@ -74,18 +74,12 @@ def personal_url(url: str) -> str:
     """On a server whose address names no account, each person connects
     with her own server account: the one of CUS_DESK_USER, with
     CUS_DESK_PASSWORD (the same password as in CUS Desk)."""
-    from cus_desk.store import dialect
-    from cus_desk.store.db import make_engine
+    from cus_desk.store import db
 
     user = os.environ.get("CUS_DESK_USER")
     if not user:
         return url
-    engine = make_engine(url)
-    try:
-        seam = dialect.of(engine)
-    finally:
-        engine.dispose()
-    return seam.personal_url(url, user.strip(), os.environ.get("CUS_DESK_PASSWORD"))
+    return db.personal_url(url, user.strip(), os.environ.get("CUS_DESK_PASSWORD"))
 
 
 def login(args, db):

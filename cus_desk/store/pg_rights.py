@@ -86,7 +86,7 @@ def _lit(value: str) -> str:
 # --------------------------------------------------------------------------
 # Grants: what each group may do, table by table.
 
-S, I, U, D = "SELECT", "INSERT", "UPDATE", "DELETE"
+S, I, U, D = "SELECT", "INSERT", "UPDATE", "DELETE"  # noqa: E741 (I = INSERT)
 RW = (S, I, U)
 RWD = (S, I, U, D)
 

@@ -73,7 +73,11 @@ def secured(db, actors, pg_cluster):
         conn.execute(text("CREATE TABLE IF NOT EXISTS audit_chain_head "
                           "(id integer PRIMARY KEY, head text NOT NULL)"))
         conn.execute(text("INSERT INTO audit_chain_head VALUES (1, 'head') ON CONFLICT DO NOTHING"))
-        dialect.of(conn).secure_store(conn, access)
+    from types import SimpleNamespace
+
+    from cus_desk.cli.db import cmd_secure
+
+    assert cmd_secure(SimpleNamespace(db=db.url, demo=False, clock=db.clock)) == 0
     users = UsersService(db, actors["admin"])
     people = {}
     for key, (role, code) in PEOPLE.items():
