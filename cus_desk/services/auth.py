@@ -144,6 +144,12 @@ def check_strength(password: str, login: str = "") -> None:
         raise ValidationError(" ".join(problems), "password")
 
 
+OTHER_SERVER_ACCOUNT = (
+    "Cette connexion au serveur est celle d'une autre personne : chacun se connecte avec son "
+    "propre compte. Relancez CUS Desk et saisissez votre identifiant et votre mot de passe."
+)
+
+
 def sign_in(db: Database, login: str, password: str, *, unlock: bool = False,
             session_actor: Actor | None = None) -> SignIn:
     """Check a login and password; every attempt is audited (a login that
@@ -159,6 +165,8 @@ def sign_in(db: Database, login: str, password: str, *, unlock: bool = False,
     by another attempt wins)."""
     login = (login or "").strip()
     with db.read_session() as session:
+        if login and not dialect.of(session).may_sign_in_as(session, login):
+            raise AccessDeniedError(OTHER_SERVER_ACCOUNT)
         found = session.execute(
             select(User.locked_until).where(User.login == login)
         ).first() if login else None

@@ -140,6 +140,10 @@ class StoreDialect:
         names no account, her own server account (``login``'s) and password."""
         return url
 
+    def may_sign_in_as(self, session: Session, login: str) -> bool:
+        """False when this connection is another person's server account."""
+        return True
+
     def password_hash(self, session: Session, login: str) -> str | None:
         """The stored password hash of ``login`` (the application checks it)."""
         return session.execute(text("SELECT password_hash FROM users WHERE login = :l"),
@@ -296,6 +300,11 @@ class PostgreSQLDialect(StoreDialect):
         from cus_desk.store import pg_rights
 
         return pg_rights.password_hash(session.connection(), login)
+
+    def may_sign_in_as(self, session: Session, login: str) -> bool:
+        from cus_desk.store import pg_rights
+
+        return pg_rights.may_sign_in_as(session.connection(), login)
 
     def personal_url(self, url: str, login: str, password: str | None) -> str:
         from sqlalchemy.engine import make_url

@@ -273,7 +273,16 @@ def policies(access) -> dict[str, list[tuple[str, str, str | None, str | None]]]
     full_ids = f"(SELECT cases.id FROM cases WHERE {full})"
     sensitive = ", ".join(_lit(code) for code in sorted(SENSITIVE_PROBLEMS))
     seniors = _seniors_policy(access, "lease_id")
+    own_row = f"({login_role_sql('login')} = session_user OR cus_is_admin())"
     return {
+        # Accounts: everyone reads them (names of authors, sessions' members:
+        # the hashes are out of reach by column grants); a person updates
+        # her own row (sign-in counters, her password), the administrator any.
+        "users": [
+            ("cus_users_read", "SELECT", "true", None),
+            ("cus_users_insert", "INSERT", None, "cus_is_admin()"),
+            ("cus_users_update", "UPDATE", own_row, own_row),
+        ],
         "cases": [
             ("cus_cases_read", "SELECT", read, None),
             ("cus_cases_insert", "INSERT", None, full),
@@ -340,6 +349,14 @@ def _functions_sql(schema: str) -> list[str]:
             AND ({login_role_sql('u.login')} = session_user
                  OR has_column_privilege(session_user, 'users', 'password_hash', 'SELECT'))
         $$""",
+        # Whether the session is an active administrator's (the users
+        # policies ask it; a function so that the policy on users does not
+        # read users through itself).
+        f"""CREATE OR REPLACE FUNCTION cus_is_admin() RETURNS boolean
+        LANGUAGE sql STABLE SECURITY DEFINER {path} AS $$
+          SELECT EXISTS (SELECT 1 FROM users u WHERE {login_role_sql('u.login')} = session_user
+                         AND u.active AND u.role = {_lit(Role.ADMIN.value)})
+        $$""",
         f"""CREATE OR REPLACE FUNCTION cus_account_set(p_login text, p_group text,
                                                      p_active boolean, p_verifier text)
         RETURNS void LANGUAGE plpgsql SECURITY DEFINER {path} AS $$
@@ -376,6 +393,7 @@ def _functions_sql(schema: str) -> list[str]:
 
 FUNCTION_GRANTS = {
     "cus_password_hash(text)": (CLIENT_GROUP,),
+    "cus_is_admin()": (CLIENT_GROUP,),
     "cus_account_own_password(text)": (CLIENT_GROUP,),
     "cus_account_set(text, text, boolean, text)": ("cus_admin",),
 }
@@ -510,6 +528,18 @@ def password_hash(conn, login: str) -> str | None:
         return conn.exec_driver_sql("SELECT password_hash FROM users WHERE login = %s",
                                     (login,)).scalar()
     return conn.exec_driver_sql("SELECT cus_password_hash(%s)", (login,)).scalar()
+
+
+def may_sign_in_as(conn, login: str) -> bool:
+    """A connection opened with a personal account signs in as that person
+    only (the owner's or a shared account: anyone)."""
+    account = session_account(conn)
+    if not account.startswith(LOGIN_PREFIX):
+        return True
+    try:
+        return login_role(login) == account
+    except ValidationError:
+        return False
 
 
 def session_account(conn) -> str:

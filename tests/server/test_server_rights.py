@@ -506,3 +506,83 @@ def test_the_cli_connects_with_the_persons_own_account(db, secured, world, monke
             assert set(s.scalars(text("SELECT id FROM cases"))) == {world["metz"]}
     finally:
         client.dispose()
+
+
+def test_the_administrator_manages_accounts_from_her_own_account(db, secured, clock):
+    """``users add``, role change, deactivation and reset, run by the
+    administrator connected as herself (no CREATEROLE): the server accounts
+    follow through the owner's functions."""
+    admin = secured["admin"]
+    url = make_url(db.url).set(username=admin.account).render_as_string(hide_password=False)
+    client = open_database(with_password(url, PASSWORD), clock=clock)
+    login = f"{TAG}.byadmin"
+    try:
+        actor = auth.authenticate(client, admin.login, PASSWORD)
+        users = UsersService(client, actor)
+        info, temporary = users.add(login, "Par l'admin", Role.RECOVERY,
+                                    users.agency_id_by_name("Metz"))
+        person = Person("byadmin", login, Role.RECOVERY, info.id, info.agency_id)
+        ok = psql(person, db, "SELECT current_user")
+        assert ok.returncode == 0 and ok.stdout.strip() == person.account
+        users.update(info.id, role=Role.SOCIAL_ADVISER)
+        users.set_active(info.id, False)
+        users.set_active(info.id, True)
+        users.reset_password(info.id)
+        # The administrator still reads no case and no password hash.
+        with client.read_session() as s:
+            with pytest.raises(Exception, match="permission denied"):
+                s.execute(text("SELECT password_hash FROM users")).all()
+    finally:
+        client.dispose()
+    with db.engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT r.rolcanlogin, array(SELECT g.rolname FROM pg_auth_members m "
+            "JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid) FROM pg_roles r "
+            "WHERE r.rolname = :n"), {"n": person.account}).one()
+    pg_rights_drop(db, login)
+    assert tuple(row) == (True, ["cus_adviser"])
+
+
+def test_db_upgrade_reapplies_the_rights_of_a_secured_store(db, secured):
+    from types import SimpleNamespace
+
+    from cus_desk.cli.db import cmd_upgrade
+
+    with db.engine.begin() as conn:
+        conn.execute(text("REVOKE SELECT ON agencies FROM cus_client"))
+        conn.execute(text("DROP POLICY cus_journal_entries ON journal_entries"))
+    assert cmd_upgrade(SimpleNamespace(db=db.url, demo=False, clock=db.clock)) == 0
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT has_table_privilege('cus_client', 'agencies', 'SELECT')")).scalar()
+        assert conn.execute(text("SELECT count(*) FROM pg_policies WHERE tablename = 'journal_entries'")).scalar() == 1
+
+
+def test_a_person_updates_only_her_own_account_row(db, secured, world):
+    adviser, other = secured["adviser_metz"], secured["social_head"]
+    out = psql(adviser, db, f"UPDATE users SET locked_until = now() + interval '1 day' "
+                            f"WHERE id = {other.user_id}")
+    assert out.returncode == 0 and out.stdout.strip() == ""  # the row is out of her reach: 0 rows
+    out = psql(adviser, db, f"UPDATE users SET password_hash = 'x' WHERE id = {other.user_id} "
+                            "RETURNING id")
+    assert out.returncode == 0 and out.stdout.strip() == ""
+    with db.read_session() as s:
+        assert s.get(User, other.user_id).locked_until is None
+    out = psql(adviser, db, f"UPDATE users SET failed_logins = 0 WHERE id = {adviser.user_id} "
+                            "RETURNING id")
+    assert out.returncode == 0 and out.stdout.strip() == str(adviser.user_id)
+
+
+def test_connected_as_one_person_nobody_signs_in_as_another(db, secured, clock):
+    from cus_desk.domain.errors import AccessDeniedError
+
+    person = secured["adviser_metz"]
+    url = make_url(db.url).set(username=person.account).render_as_string(hide_password=False)
+    client = open_database(with_password(url, PASSWORD), clock=clock)
+    try:
+        with pytest.raises(AccessDeniedError, match="celle d'une autre personne"):
+            auth.authenticate(client, secured["social_head"].login, PASSWORD)
+        assert auth.authenticate(client, person.login, PASSWORD).login == person.login
+    finally:
+        client.dispose()
+    with db.read_session() as s:
+        assert s.get(User, secured["social_head"].user_id).failed_logins == 0
