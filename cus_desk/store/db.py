@@ -40,6 +40,13 @@ def personal_url(url: str, login: str, password: str | None) -> str:
         engine.dispose()
 
 
+def server_address(url: str) -> str:
+    """« hôte:port, base nom » of a server address, for people."""
+    parsed = make_url(url)
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.host or 'localhost'}{port}, base {parsed.database}"
+
+
 def needs_personal_account(url: str) -> bool:
     """A server address that names no account: each person connects with
     her own (login and password asked before the connection)."""

@@ -54,14 +54,11 @@ class Startup:
         """Ask the person's login and password (her server account's too)."""
         import os
 
-        from sqlalchemy.engine import make_url
-
         from cus_desk.domain.errors import CusDeskError
-        from cus_desk.store.db import personal_url
+        from cus_desk.store.db import personal_url, server_address
         from cus_desk.ui.login import ask_personal_account
 
-        parsed = make_url(self._base_url)
-        where = f"{parsed.host or 'localhost'}{f':{parsed.port}' if parsed.port else ''}, base {parsed.database}"
+        where = server_address(self._base_url)
         login = self.person[0] if self.person else os.environ.get("CUS_DESK_USER", "")
         while True:
             typed = ask_personal_account(self.window, where, login, message)
