@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from cus_desk.domain import meetings as rules
 from cus_desk.domain.errors import AccessDeniedError, NotFoundError, ValidationError
@@ -401,8 +401,19 @@ def _row(session: Session, m: Meeting, counts: dict[int, tuple[int, int]] | None
 
 def _case_load_options():
     """Load a case's household, members and agency with it (no lazy load
-    per case when a list or a relevé is built)."""
-    return (selectinload(Case.household).selectinload(Household.members), selectinload(Case.agency))
+    per case when a list or a relevé is built), without its text."""
+    return (selectinload(Case.household).selectinload(Household.members), selectinload(Case.agency),
+            *_case_text_deferred())
+
+
+def _case_text_deferred():
+    """The case's text is not loaded with agendas and decisions (read on
+    demand where a commission summary shows it): recovery staff follow the
+    decisions but may not read it (on a secured server the database refuses
+    them these columns: store.pg_rights.CASE_TEXT_COLUMNS)."""
+    return tuple(defer(column) for column in (
+        Case.summary, Case.closure_reason, Case.caf_number, Case.fsl_number, Case.ccapex_number,
+        Case.external_worker_ref, Case.search_doc, Case.recommendation, Case.judicial_requested_on))
 
 
 
@@ -1544,7 +1555,7 @@ class MeetingService(Service):
                 query = query.where(Decision.responsible == responsible)
             if case_id is not None:
                 query = query.where(Decision.case_id == case_id)
-            query = query.where(self._follow_up_condition(session))
+            query = query.where(self._follow_up_condition(session)).options(*_case_text_deferred())
             users: dict[int, str] = {}
             views = [
                 _decision_view(session, d, m, c, self.today, users=users, with_follow_ups=True)

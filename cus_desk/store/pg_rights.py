@@ -103,6 +103,9 @@ CLIENT_GRANTS: dict[str, tuple[str, ...]] = {
     "partner_conventions": (S,),
     "sublet_flats": (S,),
     "sublet_counts": (S,),
+    # Orientations and signalements: counted per partner and on the
+    # dashboard; row-level security keeps the rows to those of visible cases.
+    "referrals": (S,),
     # Sessions and agendas (the visibility rule reads them; no case content).
     "meetings": (S,),
     "attendees": (S,),
@@ -156,12 +159,11 @@ GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 # Recovery staff follow the CAS decisions on their agency's cases
 # (access.follow_up_cases) but never read the case file: the case row
-# without its text.
-RECOVERY_CASE_COLUMNS = ("id", "reference", "year", "sequence", "household_id", "lease_id",
-                         "agency_id", "status", "opened_on", "adviser_id", "closed_on",
-                         "last_activity_on", "arrears_cents", "arrears_months", "last_payment_on",
-                         "holder_name", "contract_number", "commune", "version", "created_at",
-                         "updated_at")
+# without its text. The administrator's screens (purge reminders) name
+# cases too; row-level security shows her none.
+CASE_TEXT_COLUMNS = ("summary", "closure_reason", "caf_number", "fsl_number", "ccapex_number",
+                     "external_worker_ref", "search_doc", "recommendation", "judicial_requested_on")
+CASE_METADATA_GROUPS = ("cus_recovery", "cus_admin")
 
 # Trigger functions that maintain denormalised columns of rows the writer
 # may not see (the case search): run as the owner.
@@ -449,7 +451,14 @@ def secure(conn, access) -> list[str]:
     run(f"GRANT UPDATE ({', '.join(USERS_CLIENT_UPDATE)}) ON TABLE users TO {quote_ident(CLIENT_GROUP)}")
     run("GRANT UPDATE (display_name, role, agency_id, active, credentials_epoch) ON TABLE users "
         "TO cus_admin")
-    run(f"GRANT SELECT ({', '.join(RECOVERY_CASE_COLUMNS)}) ON TABLE cases TO cus_recovery")
+    metadata = [c for c in conn.execute(text(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND table_name = 'cases' ORDER BY ordinal_position")).scalars() if c not in CASE_TEXT_COLUMNS]
+    for group in CASE_METADATA_GROUPS:
+        run(f"GRANT SELECT ({', '.join(metadata)}) ON TABLE cases TO {quote_ident(group)}")
+    # The policies of the case-linked tables select cases' ids (rows filtered
+    # by the cases policy): every client may name them, nothing more.
+    run(f"GRANT SELECT (id) ON TABLE cases TO {quote_ident(CLIENT_GROUP)}")
     for statement in _functions_sql(schema):
         run(statement)
     for signature, granted in FUNCTION_GRANTS.items():
