@@ -271,11 +271,26 @@ def policies(access) -> dict[str, list[tuple[str, str, str | None, str | None]]]
 
     read = case_read_policy(access)
     full = case_full_policy(access)
-    summary_ids = "(SELECT c.id FROM cases c)"  # the cases the session may read (RLS applies)
-    full_ids = f"(SELECT cases.id FROM cases WHERE {full})"
+
+    # A child row follows its case: one index probe on cases per row (the
+    # cases policy applies to it), never a scan of cases per row.
+    def visible(table_: str) -> str:
+        return f"EXISTS (SELECT 1 FROM cases c WHERE c.id = {table_}.case_id)"
+
+    def writable(table_: str) -> str:
+        return f"EXISTS (SELECT 1 FROM cases WHERE cases.id = {table_}.case_id AND {full})"
+
     sensitive = ", ".join(_lit(code) for code in sorted(SENSITIVE_PROBLEMS))
-    seniors = _seniors_policy(access, "lease_id")
+    seniors = _seniors_policy(access, "referrals.lease_id")
+    referral_rule = (f"(CASE WHEN referrals.case_id IS NULL THEN {seniors} "
+                     f"ELSE {visible('referrals')} END)")
+    decision_rule = "EXISTS (SELECT 1 FROM decisions d WHERE d.id = decision_follow_ups.decision_id)"
+
+    def alert_rule(table_: str) -> str:
+        return f"EXISTS (SELECT 1 FROM referrals r WHERE r.id = {table_}.referral_id)"
+
     own_row = f"({login_role_sql('login')} = session_user OR cus_is_admin())"
+
     return {
         # Accounts: everyone reads them (names of authors, sessions' members:
         # the hashes are out of reach by column grants); a person updates
@@ -294,32 +309,26 @@ def policies(access) -> dict[str, list[tuple[str, str, str | None, str | None]]]
         # A summary shows no sensitive problématique (domain.cases.SENSITIVE_PROBLEMS).
         "case_problems": [
             ("cus_case_problems_read", "SELECT",
-             f"(case_id IN {full_ids} OR (case_id IN {summary_ids} AND code NOT IN ({sensitive})))",
-             None),
-            ("cus_case_problems_write", "ALL", f"case_id IN {full_ids}", f"case_id IN {full_ids}"),
+             f"({writable('case_problems')} OR ({visible('case_problems')} "
+             f"AND case_problems.code NOT IN ({sensitive})))", None),
+            ("cus_case_problems_write", "ALL", writable("case_problems"), writable("case_problems")),
         ],
-        "confidential_notes": [("cus_confidential_notes", "ALL", f"case_id IN {full_ids}",
-                                f"case_id IN {full_ids}")],
-        "journal_entries": [("cus_journal_entries", "ALL", f"case_id IN {full_ids}",
-                             f"case_id IN {full_ids}")],
+        "confidential_notes": [("cus_confidential_notes", "ALL", writable("confidential_notes"),
+                                writable("confidential_notes"))],
+        "journal_entries": [("cus_journal_entries", "ALL", writable("journal_entries"),
+                             writable("journal_entries"))],
         "repayment_plans": [
-            ("cus_repayment_plans_read", "SELECT", f"case_id IN {summary_ids}", None),
-            ("cus_repayment_plans_write", "ALL", f"case_id IN {full_ids}", f"case_id IN {full_ids}"),
+            ("cus_repayment_plans_read", "SELECT", visible("repayment_plans"), None),
+            ("cus_repayment_plans_write", "ALL", writable("repayment_plans"),
+             writable("repayment_plans")),
         ],
-        "decisions": [("cus_decisions", "ALL", f"case_id IN {summary_ids}",
-                       f"case_id IN {summary_ids}")],
-        "decision_follow_ups": [("cus_decision_follow_ups", "ALL",
-                                 "decision_id IN (SELECT d.id FROM decisions d)",
-                                 "decision_id IN (SELECT d.id FROM decisions d)")],
-        "referrals": [("cus_referrals", "ALL",
-                       f"(CASE WHEN case_id IS NULL THEN {seniors} ELSE case_id IN {summary_ids} END)",
-                       f"(CASE WHEN case_id IS NULL THEN {seniors} ELSE case_id IN {summary_ids} END)")],
-        "senior_alert_events": [("cus_senior_alert_events", "ALL",
-                                 "referral_id IN (SELECT r.id FROM referrals r)",
-                                 "referral_id IN (SELECT r.id FROM referrals r)")],
-        "senior_alert_info": [("cus_senior_alert_info", "ALL",
-                               "referral_id IN (SELECT r.id FROM referrals r)",
-                               "referral_id IN (SELECT r.id FROM referrals r)")],
+        "decisions": [("cus_decisions", "ALL", visible("decisions"), visible("decisions"))],
+        "decision_follow_ups": [("cus_decision_follow_ups", "ALL", decision_rule, decision_rule)],
+        "referrals": [("cus_referrals", "ALL", referral_rule, referral_rule)],
+        "senior_alert_events": [("cus_senior_alert_events", "ALL", alert_rule("senior_alert_events"),
+                                 alert_rule("senior_alert_events"))],
+        "senior_alert_info": [("cus_senior_alert_info", "ALL", alert_rule("senior_alert_info"),
+                               alert_rule("senior_alert_info"))],
     }
 
 
