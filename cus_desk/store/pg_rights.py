@@ -204,17 +204,19 @@ def _actor(role: Role, with_agency: bool):
                            agency_id=literal_column(_me("agency_id")) if with_agency else None)
 
 
-def _per_role(build) -> str:
-    """``CASE`` over the session's application role (and whether it has an
-    agency) of ``build(actor)``, each branch compiled from access.py for
-    that role."""
-    branches = []
-    for role in Role:
+def _per_role(build) -> dict[str, str]:
+    """group role -> ``build(actor)`` compiled from access.py for that
+    application role (with and without an agency), guarded by the session's
+    role in ``users``. Each policy applies ``TO`` its group only: a person
+    is in one group, so the server plans her own rule, not all five."""
+    rules = {}
+    for role, group in GROUPS.items():
         with_agency = _sql(build(_actor(role, True)))
         without = _sql(build(_actor(role, False)))
-        branches.append(f"WHEN {_lit(role.value)} THEN (CASE WHEN {_me('agency_id')} IS NULL "
-                        f"THEN ({without}) ELSE ({with_agency}) END)")
-    return f"(CASE {_me('role')} {' '.join(branches)} ELSE false END)"
+        rule = with_agency if with_agency == without else (
+            f"(CASE WHEN {_me('agency_id')} IS NULL THEN ({without}) ELSE ({with_agency}) END)")
+        rules[group] = f"({_me('role')} = {_lit(role.value)} AND {rule})"
+    return rules
 
 
 def _sql(expr) -> str:
@@ -225,7 +227,7 @@ def _cases_here():
     return table("cases", column("id"), column("agency_id"))
 
 
-def case_read_policy(access) -> str:
+def case_read_policy(access) -> dict[str, str]:
     """Rows of ``cases`` the session may SELECT: the cases it sees
     (SUMMARY or FULL), and for recovery staff their agency's cases
     (follow-up of CAS decisions; column grants keep the text out)."""
@@ -233,20 +235,20 @@ def case_read_policy(access) -> str:
     return _per_role(lambda actor: access.follow_up_cases(actor, window, _cases_here()))
 
 
-def case_full_policy(access) -> str:
+def case_full_policy(access) -> dict[str, str]:
     """Rows of ``cases`` the session may write (FULL access only)."""
     window = _window(access)
     return _per_role(lambda actor: access.visible_cases(actor, window, _cases_here(),
                                                         minimum=access.CaseAccess.FULL))
 
 
-def case_summary_policy(access) -> str:
+def case_summary_policy(access) -> dict[str, str]:
     """Rows of ``cases`` the session sees at SUMMARY or FULL."""
     window = _window(access)
     return _per_role(lambda actor: access.visible_cases(actor, window, _cases_here()))
 
 
-def _seniors_policy(access, lease_column: str) -> str:
+def _seniors_policy(access, lease_column: str) -> dict[str, str]:
     """A lease-linked row (signalement without a case): access.seniors_agency."""
 
     def build(actor):
@@ -263,72 +265,92 @@ def _seniors_policy(access, lease_column: str) -> str:
     return _per_role(build)
 
 
-def policies(access) -> dict[str, list[tuple[str, str, str | None, str | None]]]:
-    """table -> [(policy name, command, USING, WITH CHECK)]. ``access``: the
-    module of the one visibility rule (services.access), handed down by the
-    caller (the store does not import services)."""
+Policy = tuple[str, str, str, str | None, str | None]  # name, command, group, USING, CHECK
+
+
+def policies(access) -> dict[str, list[Policy]]:
+    """table -> [(policy name, command, group role, USING, WITH CHECK)].
+    ``access``: the module of the one visibility rule (services.access),
+    handed down by the caller (the store does not import services)."""
     from cus_desk.domain.cases import SENSITIVE_PROBLEMS
 
     read = case_read_policy(access)
     full = case_full_policy(access)
+    seniors = _seniors_policy(access, "referrals.lease_id")
+    sensitive = ", ".join(_lit(code) for code in sorted(SENSITIVE_PROBLEMS))
 
     # A child row follows its case: one index probe on cases per row (the
-    # cases policy applies to it), never a scan of cases per row.
+    # cases policy of the session's group applies to it).
     def visible(table_: str) -> str:
         return f"EXISTS (SELECT 1 FROM cases c WHERE c.id = {table_}.case_id)"
 
-    def writable(table_: str) -> str:
-        return f"EXISTS (SELECT 1 FROM cases WHERE cases.id = {table_}.case_id AND {full})"
+    def writable(table_: str, group: str) -> str:
+        return f"EXISTS (SELECT 1 FROM cases WHERE cases.id = {table_}.case_id AND {full[group]})"
 
-    sensitive = ", ".join(_lit(code) for code in sorted(SENSITIVE_PROBLEMS))
-    seniors = _seniors_policy(access, "referrals.lease_id")
-    referral_rule = (f"(CASE WHEN referrals.case_id IS NULL THEN {seniors} "
-                     f"ELSE {visible('referrals')} END)")
+    def per_group(name: str, command: str, using, check) -> list[Policy]:
+        """One policy per group; ``using``/``check``: group -> SQL (or None)."""
+        return [(f"{name}_{group.removeprefix('cus_')}", command, group,
+                 using(group) if using else None, check(group) if check else None)
+                for group in GROUPS.values()]
+
+    def every_client(name: str, command: str, using: str | None, check: str | None) -> list[Policy]:
+        return [(name, command, CLIENT_GROUP, using, check)]
+
+    def child_of_case(table_: str) -> list[Policy]:
+        """FULL access only (journal, confidential notes)."""
+        return per_group(f"cus_{table_}", "ALL", lambda g: writable(table_, g),
+                         lambda g: writable(table_, g))
+
+    own_row = f"({login_role_sql('login')} = session_user OR cus_is_admin())"
     decision_rule = "EXISTS (SELECT 1 FROM decisions d WHERE d.id = decision_follow_ups.decision_id)"
 
     def alert_rule(table_: str) -> str:
         return f"EXISTS (SELECT 1 FROM referrals r WHERE r.id = {table_}.referral_id)"
 
-    own_row = f"({login_role_sql('login')} = session_user OR cus_is_admin())"
+    def referral_rule(group: str) -> str:
+        return (f"(CASE WHEN referrals.case_id IS NULL THEN {seniors[group]} "
+                f"ELSE {visible('referrals')} END)")
 
     return {
         # Accounts: everyone reads them (names of authors, sessions' members:
         # the hashes are out of reach by column grants); a person updates
         # her own row (sign-in counters, her password), the administrator any.
         "users": [
-            ("cus_users_read", "SELECT", "true", None),
-            ("cus_users_insert", "INSERT", None, "cus_is_admin()"),
-            ("cus_users_update", "UPDATE", own_row, own_row),
+            *every_client("cus_users_read", "SELECT", "true", None),
+            *every_client("cus_users_insert", "INSERT", None, "cus_is_admin()"),
+            *every_client("cus_users_update", "UPDATE", own_row, own_row),
         ],
         "cases": [
-            ("cus_cases_read", "SELECT", read, None),
-            ("cus_cases_insert", "INSERT", None, full),
-            ("cus_cases_update", "UPDATE", full, full),
-            ("cus_cases_delete", "DELETE", full, None),
+            *per_group("cus_cases_read", "SELECT", lambda g: read[g], None),
+            *per_group("cus_cases_insert", "INSERT", None, lambda g: full[g]),
+            *per_group("cus_cases_update", "UPDATE", lambda g: full[g], lambda g: full[g]),
+            *per_group("cus_cases_delete", "DELETE", lambda g: full[g], None),
         ],
         # A summary shows no sensitive problématique (domain.cases.SENSITIVE_PROBLEMS).
         "case_problems": [
-            ("cus_case_problems_read", "SELECT",
-             f"({writable('case_problems')} OR ({visible('case_problems')} "
-             f"AND case_problems.code NOT IN ({sensitive})))", None),
-            ("cus_case_problems_write", "ALL", writable("case_problems"), writable("case_problems")),
+            *per_group("cus_case_problems_read", "SELECT", lambda g: (
+                f"({writable('case_problems', g)} OR ({visible('case_problems')} "
+                f"AND case_problems.code NOT IN ({sensitive})))"), None),
+            *per_group("cus_case_problems_write", "ALL", lambda g: writable("case_problems", g),
+                       lambda g: writable("case_problems", g)),
         ],
-        "confidential_notes": [("cus_confidential_notes", "ALL", writable("confidential_notes"),
-                                writable("confidential_notes"))],
-        "journal_entries": [("cus_journal_entries", "ALL", writable("journal_entries"),
-                             writable("journal_entries"))],
+        "confidential_notes": child_of_case("confidential_notes"),
+        "journal_entries": child_of_case("journal_entries"),
         "repayment_plans": [
-            ("cus_repayment_plans_read", "SELECT", visible("repayment_plans"), None),
-            ("cus_repayment_plans_write", "ALL", writable("repayment_plans"),
-             writable("repayment_plans")),
+            *every_client("cus_repayment_plans_read", "SELECT", visible("repayment_plans"), None),
+            *per_group("cus_repayment_plans_write", "ALL", lambda g: writable("repayment_plans", g),
+                       lambda g: writable("repayment_plans", g)),
         ],
-        "decisions": [("cus_decisions", "ALL", visible("decisions"), visible("decisions"))],
-        "decision_follow_ups": [("cus_decision_follow_ups", "ALL", decision_rule, decision_rule)],
-        "referrals": [("cus_referrals", "ALL", referral_rule, referral_rule)],
-        "senior_alert_events": [("cus_senior_alert_events", "ALL", alert_rule("senior_alert_events"),
-                                 alert_rule("senior_alert_events"))],
-        "senior_alert_info": [("cus_senior_alert_info", "ALL", alert_rule("senior_alert_info"),
-                               alert_rule("senior_alert_info"))],
+        "decisions": every_client("cus_decisions", "ALL", visible("decisions"), visible("decisions")),
+        "decision_follow_ups": every_client("cus_decision_follow_ups", "ALL", decision_rule,
+                                            decision_rule),
+        "referrals": per_group("cus_referrals", "ALL", referral_rule, referral_rule),
+        "senior_alert_events": every_client("cus_senior_alert_events", "ALL",
+                                            alert_rule("senior_alert_events"),
+                                            alert_rule("senior_alert_events")),
+        "senior_alert_info": every_client("cus_senior_alert_info", "ALL",
+                                          alert_rule("senior_alert_info"),
+                                          alert_rule("senior_alert_info")),
     }
 
 
@@ -485,8 +507,8 @@ def secure(conn, access) -> list[str]:
                 "SELECT policyname FROM pg_policies WHERE schemaname = current_schema() "
                 "AND tablename = :t"), {"t": name}).scalars():
             run(f"DROP POLICY {quote_ident(policy)} ON {quote_ident(name)}")
-        for policy, command, using, check in table_policies:
-            sql = f"CREATE POLICY {policy} ON {quote_ident(name)} FOR {command} TO {groups_sql}"
+        for policy, command, group, using, check in table_policies:
+            sql = f"CREATE POLICY {policy} ON {quote_ident(name)} FOR {command} TO {quote_ident(group)}"
             if using:
                 sql += f" USING ({using})"
             if check:
