@@ -546,13 +546,15 @@ def test_db_upgrade_reapplies_the_rights_of_a_secured_store(db, secured):
 
     from cus_desk.cli.db import cmd_upgrade
 
+    count = text("SELECT count(*) FROM pg_policies WHERE tablename = 'journal_entries'")
     with db.engine.begin() as conn:
+        policies = conn.execute(count).scalar()
         conn.execute(text("REVOKE SELECT ON agencies FROM cus_client"))
-        conn.execute(text("DROP POLICY cus_journal_entries ON journal_entries"))
+        conn.execute(text("DROP POLICY cus_journal_entries_adviser ON journal_entries"))
     assert cmd_upgrade(SimpleNamespace(db=db.url, demo=False, clock=db.clock)) == 0
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT has_table_privilege('cus_client', 'agencies', 'SELECT')")).scalar()
-        assert conn.execute(text("SELECT count(*) FROM pg_policies WHERE tablename = 'journal_entries'")).scalar() == 1
+        assert conn.execute(count).scalar() == policies == len(pg_rights.GROUPS)
 
 
 def test_a_person_updates_only_her_own_account_row(db, secured, world):
