@@ -72,3 +72,14 @@ def test_db_secure_on_a_sqlite_file_says_what_protects_it(tmp_path, capsys):
     assert main(["--db", str(path), "db", "secure"]) == 0
     out = capsys.readouterr().out
     assert "fichier SQLite" in out and "droits du fichier" in out
+
+
+def test_every_table_of_the_models_has_its_grants():
+    """A table added without grants would be unreadable for every person on
+    a secured server: list it in store/pg_rights.py (CLIENT_GRANTS, GRANTS)."""
+    import cus_desk.store.models  # noqa: F401  (every model registered)
+    from cus_desk.store.models.base import Base
+
+    listed = (set(pg_rights.CLIENT_GRANTS) | set(pg_rights.OPTIONAL_CLIENT_GRANTS) | {"users"}
+              | {name for grants in pg_rights.GRANTS.values() for name in grants})
+    assert sorted(set(Base.metadata.tables) - listed) == []
