@@ -82,7 +82,8 @@ class StoreDialect:
     def error_kind(self, exc) -> str | None:
         """What a DBAPIError means for the user: "lost" (the connection went
         away: nothing was saved), "busy" (another writer held the store too
-        long: nothing was saved, retry) or None (a real error)."""
+        long: nothing was saved, retry), "denied" (the server's rights refuse
+        it to this account) or None (a real error)."""
         if exc.connection_invalidated:
             return "lost"
         return None
@@ -254,6 +255,8 @@ class PostgreSQLDialect(StoreDialect):
             return "lost"  # connection failure, or the server shut the backend down
         if sqlstate in ("57014", "55P03", "40P01", "40001"):
             return "busy"  # statement timeout, lock not available, deadlock, serialisation
+        if sqlstate == "42501":
+            return "denied"  # the server's rights (grants, row policies: store.pg_rights)
         if sqlstate == "" and "connection" in str(getattr(exc, "orig", "")).lower():
             return "lost"  # refused before any protocol exchange (no SQLSTATE)
         return None

@@ -658,3 +658,33 @@ def test_every_screen_reads_as_the_persons_own_account(db, secured, world, clock
     finally:
         client.dispose()
     assert failures == {}
+
+
+def test_what_the_server_refuses_is_a_french_message_and_nothing_is_written(db, secured, world,
+                                                                            clock):
+    """A purge (the owner's business on a secured server) launched by the
+    administrator from her own account: the server refuses it, she reads a
+    French sentence, not « erreur inattendue », and nothing is written."""
+    from cus_desk.domain.errors import AccessDeniedError
+    from cus_desk.services.base import SERVER_DENIED
+    from cus_desk.services.retention import RetentionService
+
+    clock.advance(timedelta(days=365 * 4))  # everything is due for the purge
+    admin = secured["admin"]
+    url = make_url(db.url).set(username=admin.account).render_as_string(hide_password=False)
+    client = open_database(with_password(url, PASSWORD), clock=clock)
+    try:
+        actor = auth.authenticate(client, admin.login, PASSWORD)
+        with db.read_session() as s:
+            before = (s.scalar(select(text("count(*)")).select_from(AuditEvent)),
+                      s.scalar(select(text("count(*)")).select_from(Case)))
+        with pytest.raises(AccessDeniedError) as refused:
+            RetentionService(client, actor).purge()
+        assert refused.value.message == SERVER_DENIED
+    finally:
+        client.dispose()
+    with db.read_session() as s:
+        after = (s.scalar(select(text("count(*)")).select_from(AuditEvent)),
+                 s.scalar(select(text("count(*)")).select_from(Case)))
+    assert after[1] == before[1]
+    assert after[0] <= before[0] + 1  # at most the trace of the refusal
