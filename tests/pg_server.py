@@ -179,6 +179,7 @@ def start(base_dir: Path | str | None = None, log=print) -> Server:
     )
     if init.returncode != 0:
         raise PgServerError(f"initdb a échoué / initdb failed:\n{init.stdout}\n{init.stderr}")
+    require_scram_for_personal_accounts(data_dir / "pg_hba.conf")
     port = free_port()
     logfile = base / "postgres.log"
     with open(logfile, "ab") as fh:
@@ -200,6 +201,20 @@ def start(base_dir: Path | str | None = None, log=print) -> Server:
     _wait_ready(server, proc, logfile)
     (base / STATE_FILE).write_text(json.dumps(asdict(server)))
     return server
+
+
+SCRAM_RULE = "host all +cus_client 127.0.0.1/32 scram-sha-256"
+
+
+def require_scram_for_personal_accounts(hba: Path) -> None:
+    """The test server trusts everyone on localhost, except the personal
+    accounts of CUS Desk (members of ``cus_client``, issue 15), which must
+    give their SCRAM password as on a real server. First match wins: the
+    rule goes first."""
+    lines = hba.read_text().splitlines()
+    if SCRAM_RULE not in lines:
+        hba.write_text("\n".join(["# CUS Desk personal accounts: SCRAM, as in production",
+                                   SCRAM_RULE, *lines]) + "\n")
 
 
 def _wait_ready(server: Server, proc: subprocess.Popen, logfile: Path) -> None:

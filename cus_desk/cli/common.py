@@ -68,7 +68,7 @@ def open_db(args):
         if note:
             sys.stderr.write(f"cus-desk : {note}\n")
         return db
-    url = database_url(args)
+    url = personal_url(database_url(args))
     try:
         db = open_database(url, clock=program_clock(args), create=may_create(url, args))
     except ServerPasswordError:
@@ -89,6 +89,18 @@ def _warn_audit_head(db) -> None:
     warning = check_at_open(db)
     if warning:
         sys.stderr.write(f"cus-desk : attention : {warning}\n")
+
+
+def personal_url(url: str) -> str:
+    """On a server whose address names no account, each person connects
+    with her own server account: the one of CUS_DESK_USER, with
+    CUS_DESK_PASSWORD (the same password as in CUS Desk)."""
+    from cus_desk.store import db
+
+    user = os.environ.get("CUS_DESK_USER")
+    if not user:
+        return url
+    return db.personal_url(url, user.strip(), os.environ.get("CUS_DESK_PASSWORD"))
 
 
 def login(args, db):

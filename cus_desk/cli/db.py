@@ -41,6 +41,17 @@ def register(subparsers) -> None:
     status = sub.add_parser("status", help="affiche la version du schéma de la base")
     status.add_argument("--json", action="store_true", help="sortie JSON (UTF-8)")
     status.set_defaults(handler=cmd_status)
+    secure = sub.add_parser(
+        "secure", help="installe les droits imposés par le serveur PostgreSQL (propriétaire)",
+        description="Sur un serveur PostgreSQL : crée les rôles de groupe de CUS Desk "
+                    "(cus_adviser, cus_pole_social, cus_cas_member, cus_recovery, cus_admin), "
+                    "leur donne les seuls droits dont leurs tâches ont besoin, rend le journal "
+                    "d'audit non modifiable et installe la sécurité par ligne sur les dossiers. "
+                    "À lancer avec le compte propriétaire de la base (droit CREATEROLE), après "
+                    "« db upgrade ». Ensuite, « users add » crée le compte serveur de chaque "
+                    "personne. Sans effet sur une base SQLite (protégée par les droits du "
+                    "fichier seulement).")
+    secure.set_defaults(handler=cmd_secure)
     from cus_desk.cli.db_copy import add_copy_command
 
     add_copy_command(sub)
@@ -63,8 +74,11 @@ def cmd_upgrade(args) -> int:
     db = upgrade_database(url, clock=program_clock(args), create=may_create(url, args))
     try:
         name = db.display_name
+        resecured = _reapply_rights(db)
     finally:
         db.dispose()
+    if resecured:
+        print("Droits du serveur réappliqués aux tables de cette version (db secure).")
     if before == migrate.HEAD:
         print(f"La base « {name} » est déjà à jour (schéma {migrate.HEAD}).")
     elif before is None:
@@ -96,3 +110,53 @@ def cmd_status(args) -> int:
         if problem:
             print(problem)
     return 0 if current == migrate.HEAD else 2
+
+
+def _reapply_rights(db) -> bool:
+    """After an upgrade of a secured server store, the new tables get their
+    grants and policies too."""
+    from cus_desk.services import access
+    from cus_desk.store import dialect
+
+    seam = dialect.of(db.engine)
+    with db.engine.begin() as conn:
+        if not seam.is_secured(conn):
+            return False
+        seam.secure_store(conn, access)
+    return True
+
+
+def cmd_secure(args) -> int:
+    from cus_desk.cli.common import CliError
+    from cus_desk.services import access, audit
+    from cus_desk.store import dialect
+    from cus_desk.store.db import open_database
+
+    url = database_url(args)
+    db = open_database(url, clock=program_clock(args), seed=False)
+    try:
+        seam = dialect.of(db.engine)
+        with db.engine.begin() as conn:
+            done = seam.secure_store(conn, access)
+        if not done:
+            print(f"La base « {db.display_name} » est un fichier SQLite : pas de comptes ni de "
+                  "droits sur un serveur. Elle n'est protégée que par les droits du fichier "
+                  "(lisible par son seul utilisateur).")
+            return 0
+        # Keys the clients may read but no longer create: drawn now, by the owner.
+        with db.write_session() as session:
+            audit.login_pseudonym(session, "")
+    except Exception as exc:
+        code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+        if code == "42501":
+            raise CliError(
+                "Ce compte n'a pas le droit d'installer les droits du serveur : lancez "
+                "« db secure » avec le compte propriétaire de la base, qui doit avoir le droit "
+                "CREATEROLE.") from exc
+        raise
+    finally:
+        db.dispose()
+    print(f"Droits du serveur installés sur « {db.display_name} » ({len(done)} instructions) : "
+          "rôles de groupe, droits par table, journal d'audit en ajout seul, sécurité par ligne "
+          "sur les dossiers. Créez ensuite le compte de chaque personne avec « users add ».")
+    return 0

@@ -33,6 +33,7 @@ from cus_desk.domain.formatting import PARIS
 from cus_desk.domain.roles import Role
 from cus_desk.services import audit
 from cus_desk.services.base import PASSWORD_RESET, Actor
+from cus_desk.store import dialect
 from cus_desk.store.db import Database
 from cus_desk.store.models.core import User
 
@@ -148,6 +149,12 @@ def check_strength(password: str, login: str = "") -> None:
         raise ValidationError(" ".join(problems), "password")
 
 
+OTHER_SERVER_ACCOUNT = (
+    "Cette connexion au serveur est celle d'une autre personne : chacun se connecte avec son "
+    "propre compte. Relancez CUS Desk et saisissez votre identifiant et votre mot de passe."
+)
+
+
 def sign_in(db: Database, login: str, password: str, *, unlock: bool = False,
             session_actor: Actor | None = None) -> SignIn:
     """Check a login and password; every attempt is audited (a login that
@@ -169,9 +176,14 @@ def sign_in(db: Database, login: str, password: str, *, unlock: bool = False,
     except StoreBusyError:
         pass  # still busy: they wait for the next turn
     with db.read_session() as session:
+        if login and not dialect.of(session).may_sign_in_as(session, login):
+            raise AccessDeniedError(OTHER_SERVER_ACCOUNT)
+        # The whole row (a deferred sign-in builds its actor from it) but the
+        # hash through the seam: on a secured server a person reads her own only.
         found = session.scalar(select(User).where(User.login == login)) if login else None
+        stored_hash = dialect.of(session).password_hash(session, login) if found is not None else None
     locked_before = found is not None and rules.is_locked(found.locked_until, db.clock.now())
-    ok = _verify(None if found is None or locked_before else found.password_hash, password)
+    ok = _verify(None if found is None or locked_before else stored_hash, password)
     ok = ok and found is not None and not locked_before
     try:
         return _record_sign_in(db, login, ok, unlock, session_actor)
@@ -286,12 +298,13 @@ def change_password(db: Database, actor: Actor, old_password: str, new_password:
             raise AccessDeniedError(INACTIVE_ACCOUNT)
         if (user.credentials_epoch or 0) != actor.epoch:
             raise SessionRevokedError(PASSWORD_RESET)
-        if not _verify(user.password_hash, old_password):
+        if not _verify(dialect.of(session).password_hash(session, user.login), old_password):
             failed = True
             audit.record(session, actor, audit.Action.LOGIN_FAILED, "user", user.id,
                          details={"motif": "ancien mot de passe erroné (changement)"})
         else:
             user.password_hash = hash_password(new_password)
+            dialect.of(session).set_own_server_password(session, user.login, new_password)
             user.must_change_password = False
             user.temporary_password_expires_at = None
             audit.record(session, actor, audit.Action.UPDATE, "user", user.id,
@@ -336,6 +349,7 @@ def create_first_admin(db: Database, login: str, display_name: str, password: st
                     failed_logins=0, must_change_password=False)
         session.add(user)
         session.flush()
+        dialect.of(session).set_server_account(session, login, Role.ADMIN, True, password)
         actor = actor_of(user)
         audit.record(session, actor, audit.Action.CREATE, "user", user.id,
                      details={"login": login, "role": Role.ADMIN.value, "premier_demarrage": True})

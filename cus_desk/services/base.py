@@ -91,6 +91,16 @@ def _raise_if_connection_lost(db: Database, exc: DBAPIError) -> None:
         raise ServerConnectionError() from exc
     if kind == "busy":
         raise StoreBusyError() from exc
+    if kind == "denied":
+        raise AccessDeniedError(SERVER_DENIED) from exc
+
+
+SERVER_DENIED = (
+    "Le serveur de base de données refuse cette opération à votre compte (droits imposés par le "
+    "serveur) : rien n'a été enregistré. Les purges, les sauvegardes et les statistiques de "
+    "toutes les agences se lancent avec le compte propriétaire de la base ; pour le reste, "
+    "adressez-vous à l'administrateur."
+)
 
 
 class Service:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from cus_desk.domain import meetings as rules
 from cus_desk.domain.errors import NotFoundError
@@ -78,8 +78,19 @@ def _get_case(session: Session, case_id: int) -> Case:
 
 def _case_load_options():
     """Load a case's household, members and agency with it (no lazy load
-    per case when a list or a relevé is built)."""
-    return (selectinload(Case.household).selectinload(Household.members), selectinload(Case.agency))
+    per case when a list or a relevé is built), without its text."""
+    return (selectinload(Case.household).selectinload(Household.members), selectinload(Case.agency),
+            *_case_text_deferred())
+
+
+def _case_text_deferred():
+    """The case's text is not loaded with agendas and decisions (read on
+    demand where a commission summary shows it): recovery staff follow the
+    decisions but may not read it (on a secured server the database refuses
+    them these columns: store.pg_rights.CASE_TEXT_COLUMNS)."""
+    return tuple(defer(column) for column in (
+        Case.summary, Case.closure_reason, Case.caf_number, Case.fsl_number, Case.ccapex_number,
+        Case.external_worker_ref, Case.search_doc, Case.recommendation, Case.judicial_requested_on))
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from cus_desk.services.meeting_common import (  # noqa: F401 - re-exported names
     DecisionView,
     FollowUpView,
     _case_load_options,
+    _case_text_deferred,
     _decision_view,
     _get_case,
     _get_meeting,
@@ -1238,7 +1239,7 @@ class MeetingService(MeetingMembers, MeetingDecisions, AgendaProposals, Service)
                 query = query.where(Decision.responsible == responsible)
             if case_id is not None:
                 query = query.where(Decision.case_id == case_id)
-            query = query.where(self._follow_up_condition(session))
+            query = query.where(self._follow_up_condition(session)).options(*_case_text_deferred())
             users: dict[int, str] = {}
             views = [
                 _decision_view(session, d, m, c, self.today, users=users, with_follow_ups=True)

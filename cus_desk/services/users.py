@@ -21,6 +21,7 @@ from cus_desk.services.auth import (
     temporary_password_expiry,
 )
 from cus_desk.services.base import Service
+from cus_desk.store import dialect
 from cus_desk.store.models.core import Agency, User
 
 # Roles tied to one agency (a conseillère sociale of Metz sees Metz' cases).
@@ -157,6 +158,8 @@ class UsersService(Service):
                                                        if temporary is not None else None))
             session.add(user)
             session.flush()
+            # On a secured server: the person's own server account, same password.
+            dialect.of(session).set_server_account(session, login, role, True, password)
             audit.record(session, self.actor, audit.Action.CREATE, "user", user.id,
                          details={"login": login, "role": role.value, "agency_id": agency_id,
                                   "mot_de_passe": "provisoire" if temporary else "choisi"})
@@ -192,6 +195,9 @@ class UsersService(Service):
                     "administrateur : demandez-le à un autre administrateur.")
             self._keep_one_admin(session)
             changes = audit.diff_fields(before, after)
+            if before["role"] != after["role"] or before["active"] != after["active"]:
+                dialect.of(session).set_server_account(session, user.login, user.role,
+                                                       bool(user.active))
             if changes:
                 audit.record(session, self.actor, audit.Action.UPDATE, "user", user.id,
                              details=changes)
@@ -229,6 +235,8 @@ class UsersService(Service):
         with self._write() as session:
             user = self._load(session, user_id)
             user.password_hash = hash_password(temporary)
+            dialect.of(session).set_server_account(session, user.login, user.role,
+                                                   bool(user.active), temporary)
             user.must_change_password = True
             user.temporary_password_expires_at = temporary_password_expiry(session, self.clock.now())
             # Sessions opened with the old password end at their next read or write.

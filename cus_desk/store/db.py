@@ -35,6 +35,32 @@ def with_password(url: str, password: str) -> str:
     return make_url(url).set(password=password).render_as_string(hide_password=False)
 
 
+def personal_url(url: str, login: str, password: str | None) -> str:
+    """The address a person connects with (store.dialect.personal_url): on
+    a server whose address names no account, her own server account."""
+    engine = make_engine(url)
+    try:
+        return dialects.of(engine).personal_url(url, login, password)
+    finally:
+        engine.dispose()
+
+
+def server_address(url: str) -> str:
+    """« hôte:port, base nom » of a server address, for people."""
+    parsed = make_url(url)
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.host or 'localhost'}{port}, base {parsed.database}"
+
+
+def needs_personal_account(url: str) -> bool:
+    """A server address that names no account: each person connects with
+    her own (login and password asked before the connection)."""
+    try:
+        return personal_url(url, "x", None) != url
+    except DatabaseOpenError:
+        return False
+
+
 def sqlite_url(path: Path | str) -> str:
     return f"sqlite:///{Path(path)}"
 

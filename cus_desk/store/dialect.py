@@ -32,6 +32,9 @@ testing a dialect name:
   PostgreSQL, VACUUM of the purged tables (dead rows made reusable; the
   bytes go when PostgreSQL reuses the space, or at once with VACUUM FULL,
   an administrator's act: docs/securite/purges.md).
+- the rights the server enforces (``store.pg_rights``: group roles, grants,
+  row-level security, one server account per person); a SQLite file has
+  none (its file permissions are its only protection).
 """
 
 from __future__ import annotations
@@ -92,7 +95,8 @@ class StoreDialect:
     def error_kind(self, exc) -> str | None:
         """What a DBAPIError means for the user: "lost" (the connection went
         away: nothing was saved), "busy" (another writer held the store too
-        long: nothing was saved, retry) or None (a real error)."""
+        long: nothing was saved, retry), "denied" (the server's rights refuse
+        it to this account) or None (a real error)."""
         if exc.connection_invalidated:
             return "lost"
         return None
@@ -136,6 +140,39 @@ class StoreDialect:
     def lock_for_migration(self, connection: Connection) -> None:
         """Inside the migration transaction: one upgrade at a time, and no
         client write while it runs."""
+
+    # -- rights the server enforces --------------------------------------------------
+    def secure_store(self, connection: Connection, access) -> list[str]:
+        """Install the server's rights (``cus-desk db secure``, the owner).
+        ``access``: services.access, from which the row rules are generated.
+        Returns the statements run; none on a store without server rights."""
+        return []
+
+    def is_secured(self, connection: Connection) -> bool:
+        return False
+
+    def set_server_account(self, session: Session, login: str, role, active: bool,
+                           password: str | None = None) -> None:
+        """Create or update the person's server account (same transaction
+        as the ``users`` row): group of ``role``, able to log in when
+        ``active``, ``password`` (when given) as its SCRAM secret."""
+
+    def set_own_server_password(self, session: Session, login: str, password: str) -> None:
+        """The signed-in person's own server password follows her new one."""
+
+    def personal_url(self, url: str, login: str, password: str | None) -> str:
+        """The address a person connects with: on a server whose address
+        names no account, her own server account (``login``'s) and password."""
+        return url
+
+    def may_sign_in_as(self, session: Session, login: str) -> bool:
+        """False when this connection is another person's server account."""
+        return True
+
+    def password_hash(self, session: Session, login: str) -> str | None:
+        """The stored password hash of ``login`` (the application checks it)."""
+        return session.execute(text("SELECT password_hash FROM users WHERE login = :l"),
+                               {"l": login}).scalar()
 
     # -- search ------------------------------------------------------------------
     def case_search(self, plan, words: list[str]) -> SearchSQL:
@@ -287,6 +324,8 @@ class PostgreSQLDialect(StoreDialect):
             return "lost"  # connection failure, or the server shut the backend down
         if sqlstate in ("57014", "55P03", "40P01", "40001"):
             return "busy"  # statement timeout, lock not available, deadlock, serialisation
+        if sqlstate == "42501":
+            return "denied"  # the server's rights (grants, row policies: store.pg_rights)
         if sqlstate == "" and "connection" in str(getattr(exc, "orig", "")).lower():
             return "lost"  # refused before any protocol exchange (no SQLSTATE)
         return None
@@ -341,6 +380,55 @@ class PostgreSQLDialect(StoreDialect):
     other_sessions_sql = (
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
         "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
+
+    def secure_store(self, connection: Connection, access) -> list[str]:
+        from cus_desk.store import pg_rights
+
+        return pg_rights.secure(connection, access)
+
+    def is_secured(self, connection: Connection) -> bool:
+        from cus_desk.store import pg_rights
+
+        return pg_rights.is_secured(connection)
+
+    def set_server_account(self, session: Session, login: str, role, active: bool,
+                           password: str | None = None) -> None:
+        from cus_desk.store import pg_rights
+
+        conn = session.connection()
+        if pg_rights.accounts_enabled(conn):
+            pg_rights.set_account(conn, login, role, active, password)
+
+    def set_own_server_password(self, session: Session, login: str, password: str) -> None:
+        from cus_desk.store import pg_rights
+
+        conn = session.connection()
+        if pg_rights.accounts_enabled(conn) and pg_rights.session_account(conn).startswith(
+                pg_rights.LOGIN_PREFIX):
+            pg_rights.set_own_password(conn, login, password)
+
+    def password_hash(self, session: Session, login: str) -> str | None:
+        from cus_desk.store import pg_rights
+
+        return pg_rights.password_hash(session.connection(), login)
+
+    def may_sign_in_as(self, session: Session, login: str) -> bool:
+        from cus_desk.store import pg_rights
+
+        return pg_rights.may_sign_in_as(session.connection(), login)
+
+    def personal_url(self, url: str, login: str, password: str | None) -> str:
+        from sqlalchemy.engine import make_url
+
+        from cus_desk.store import pg_rights
+
+        parsed = make_url(url)
+        if parsed.username:
+            return url  # an account named by IT (the owner, a shared account): kept
+        parsed = parsed.set(username=pg_rights.login_role(login))
+        if password is not None and not parsed.password:
+            parsed = parsed.set(password=password)
+        return parsed.render_as_string(hide_password=False)
 
 
 _DIALECTS: dict[str, StoreDialect] = {

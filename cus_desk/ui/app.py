@@ -27,6 +27,10 @@ class Startup:
         self.create = create
         self.clock = clock or system_clock()
         self._asked_password = False
+        # On a server address naming no account: (login, password) of the
+        # person, who connects with her own server account.
+        self._base_url = url
+        self.person: tuple[str, str] | None = None
         self.ctx = None
         self.db = None
         self.error: BaseException | None = None
@@ -35,17 +39,57 @@ class Startup:
     def start(self) -> None:
         from cus_desk.ui.workers import run_in_background
 
+        if self.person is None and not self.demo:
+            from cus_desk.store.db import needs_personal_account
+
+            if needs_personal_account(self._base_url) and not self._ask_person(""):
+                return
+
         self.window.loading.setText(
             "Création des données de démonstration…" if self.demo else "Ouverture de la base de données…"
         )
         run_in_background(self.window, lambda _p: open_app_database(self.url, self.demo, self.clock, self.create),
                           self._opened, self._failed)
 
+    def _ask_person(self, message: str) -> bool:
+        """Ask the person's login and password (her server account's too)."""
+        import os
+
+        from cus_desk.domain.errors import CusDeskError
+        from cus_desk.store.db import personal_url, server_address
+        from cus_desk.ui.login import ask_personal_account
+
+        where = server_address(self._base_url)
+        login = self.person[0] if self.person else os.environ.get("CUS_DESK_USER", "")
+        while True:
+            typed = ask_personal_account(self.window, where, login, message)
+            if typed is None:
+                self.window.close()
+                return False
+            try:
+                self.url = personal_url(self._base_url, *typed)
+            except CusDeskError as exc:
+                login, message = typed[0], exc.message
+                continue
+            self.person = typed
+            return True
+
     def _opened(self, db) -> None:
+        from cus_desk.domain.errors import CusDeskError
         from cus_desk.ui.context import AppContext
 
         self.db = db
-        actor = obtain_actor(self.window, db, self.demo)
+        if self.person is not None:
+            try:
+                actor = obtain_actor(self.window, db, self.demo, credentials=self.person)
+            except CusDeskError as exc:
+                db.dispose()
+                self.db = None
+                if self._ask_person(exc.message):
+                    self.start()
+                return
+        else:
+            actor = obtain_actor(self.window, db, self.demo)
         if actor is None:
             self.window.close()
             return
@@ -67,6 +111,12 @@ class Startup:
 
         self.error = exc
         self.window.loading.setText("La base de données n'a pas pu être ouverte.")
+        if isinstance(exc, ServerPasswordError) and self.person is not None:
+            if self._ask_person("Identifiant ou mot de passe incorrect (refusé par le serveur). "
+                                "Vérifiez-les et réessayez."):
+                self.error = None
+                self.start()
+            return
         if isinstance(exc, ServerPasswordError) and not self._asked_password:
             password = ask_server_password(self.window, exc.message)
             if password is not None:
@@ -124,10 +174,10 @@ def open_app_database(url: str, demo: bool, clock=None, create: bool = False):
     return db
 
 
-def obtain_actor(window, db, demo: bool):
+def obtain_actor(window, db, demo: bool, **kwargs):
     from cus_desk.ui import login
 
-    return login.obtain_actor(window, db, demo)
+    return login.obtain_actor(window, db, demo, **kwargs)
 
 
 def install_session_features(window, ctx) -> None:

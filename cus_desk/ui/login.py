@@ -206,7 +206,62 @@ class ChangePasswordDialog(QDialog):
         self.accept()
 
 
-def obtain_actor(parent: QWidget | None, db, demo: bool) -> Actor | None:
+class PersonalLoginDialog(QDialog):
+    """On a server whose address names no account, each person connects
+    with her own server account: the CUS Desk login and password typed here
+    open the connection to the server, then the CUS Desk session."""
+
+    def __init__(self, where: str, parent: QWidget | None = None, login: str = "",
+                 message: str = "") -> None:
+        super().__init__(parent)
+        self.setWindowTitle("CUS Desk — connexion")
+        self.login = set_accessible(QLineEdit(login), "Identifiant")
+        self.password = _password_field("Mot de passe")
+        self.message = _message_label()
+        self.message.setText(message)
+        server = QLabel(f"Serveur : {where}")
+        server.setStyleSheet(HINT_STYLE)
+        server.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("&Identifiant :", self.login)
+        form.addRow("&Mot de passe :", self.password)
+        buttons = QDialogButtonBox()
+        self.ok = buttons.addButton("Se connecter", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok.setDefault(True)
+        buttons.addButton("Quitter", QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.submit)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(server)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        (self.password if login else self.login).setFocus()
+        self.resize(420, self.sizeHint().height())
+
+    def submit(self) -> None:
+        if not self.login.text().strip():
+            self.message.setText("Saisissez votre identifiant.")
+            self.login.setFocus()
+            return
+        if not self.password.text():
+            self.message.setText("Saisissez votre mot de passe.")
+            self.password.setFocus()
+            return
+        self.accept()
+
+
+def ask_personal_account(parent: QWidget | None, where: str, login: str = "",
+                         message: str = "") -> tuple[str, str] | None:
+    """(login, password) typed by the person, or None if she gave up."""
+    dialog = PersonalLoginDialog(where, parent, login, message)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return dialog.login.text().strip(), dialog.password.text()
+
+
+def obtain_actor(parent: QWidget | None, db, demo: bool,
+                 credentials: tuple[str, str] | None = None) -> Actor | None:
     """Who uses the application, or None if they gave up (the app closes).
 
     Demo: the demo adviser (or the demo account named by CUS_DESK_USER),
@@ -222,6 +277,16 @@ def obtain_actor(parent: QWidget | None, db, demo: bool) -> Actor | None:
             audit.record(session, actor, audit.Action.LOGIN, "user", actor.user_id,
                          details={"demonstration": True})
         return actor
+    if credentials is not None:
+        # Connected with the person's own server account: the same login and
+        # password open her CUS Desk session (no second dialog).
+        signed = auth.sign_in(db, *credentials)
+        if signed.must_change_password:
+            change = ChangePasswordDialog(db, signed.actor, parent, mandatory=True,
+                                          current=credentials[1])
+            if change.exec() != QDialog.DialogCode.Accepted:
+                return None
+        return signed.actor
     if auth.needs_first_admin(db):
         first = FirstAdminDialog(db, parent)
         if first.exec() != QDialog.DialogCode.Accepted or first.actor is None:

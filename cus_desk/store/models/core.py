@@ -47,7 +47,9 @@ class User(Timestamps, Base):
     display_name: Mapped[str] = mapped_column(String(120))
     role: Mapped[str] = mapped_column(String(32))  # domain.roles.Role value
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
-    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Deferred: never loaded with the row (on a secured server the client
+    # roles may not read this column; store.dialect.password_hash reads it).
+    password_hash: Mapped[str | None] = mapped_column(String(255), deferred=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
