@@ -154,8 +154,7 @@ def debt_of(session: Session, case: Case) -> DebtView:
         ).first()
     typed = None
     if case.arrears_cents is not None:
-        econ = session.get(CaseEconomics, case.id)
-        noted = econ.arrears_noted_on if econ is not None else None
+        noted = session.scalar(select(CaseEconomics.arrears_noted_on).where(CaseEconomics.case_id == case.id))
         typed = (case.arrears_cents, noted or case.opened_on, noted is not None)
     extract = None
     if line is not None:
@@ -185,15 +184,17 @@ def debt_of(session: Session, case: Case) -> DebtView:
 
 def economics_of(session: Session, case: Case, level: CaseAccess, today: date) -> EconomicsView:
     """What ``level`` may see of the case's budget and procedure."""
-    row = session.get(CaseEconomics, case.id)
-    values: dict[str, Any] = {f: getattr(row, f) for f in (*BUDGET_FIELDS, *STAGE_FIELDS,
-                                                          "ccapex_referred_on")} if row else {}
+    full = access.shows_household_budget(level)
+    # A summary never reads the household's money columns (on a secured
+    # server they are not granted to a CAS member: store.pg_rights).
+    fields = [f for f in (*BUDGET_FIELDS, *STAGE_FIELDS, "ccapex_referred_on")
+              if full or f not in HOUSEHOLD_FIELDS]
+    row = session.execute(select(*(getattr(CaseEconomics, f) for f in fields))
+                          .where(CaseEconomics.case_id == case.id)).first()
+    values: dict[str, Any] = dict(row._mapping) if row else {}
     data = EconomicsInput(**values)
     occupants = len(case.household.members) if case.household is not None else 0
-    full = access.shows_household_budget(level)
     figures = rules.compute(data.budget(), occupants) if full else None
-    if not full:
-        data = EconomicsInput(**{**values, **{f: None for f in HOUSEHOLD_FIELDS}})
     dates = data.stages()
     stages = tuple(StageView(s.value, s.label, dates[s], dates[s] is not None and dates[s] > today)
                    for s in Stage)

@@ -112,7 +112,10 @@ CLIENT_GRANTS: dict[str, tuple[str, ...]] = {
     "agenda_items": (S,),
     # The audit trail: append-only for every client.
     "audit_events": (S, I),
-    "audit_anchors": (S,),
+    # The seal of a journal written before the key is an anchor written by
+    # the first keyed write, whoever makes it (services.audit_key); anchors
+    # are keyed and checked by audit verify like the events.
+    "audit_anchors": (S, I),
 }
 # Tables that may be added by other parts of the program (issue 15, the
 # keyed audit chain): granted when present.
@@ -134,7 +137,7 @@ _CASE_WORK = {
     "partners": RW, "partner_agencies": RWD, "partner_communes": RWD, "partner_contacts": RWD,
     "partner_conventions": RWD, "sublet_flats": RWD, "sublet_counts": RWD,
     "arrears_extracts": (S,), "arrears_lines": (S,), "field_observations": RW,
-    "senior_alert_events": RW, "senior_alert_info": RW,
+    "senior_alert_events": RW, "senior_alert_info": RW, "case_economics": RW,
 }
 GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
     "cus_adviser": _CASE_WORK,
@@ -164,6 +167,10 @@ GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
 CASE_TEXT_COLUMNS = ("summary", "closure_reason", "caf_number", "fsl_number", "ccapex_number",
                      "external_worker_ref", "search_doc", "recommendation", "judicial_requested_on")
 CASE_METADATA_GROUPS = ("cus_recovery", "cus_admin")
+# A CAS member's summary shows the rent, charges and procedure dates, never
+# the household's money (services.case_economics.HOUSEHOLD_FIELDS).
+CASE_ECONOMICS_HOUSEHOLD_COLUMNS = ("housing_aid_cents", "housing_aid_kind", "resources_cents",
+                                    "other_charges_cents")
 
 # Trigger functions that maintain denormalised columns of rows the writer
 # may not see (the case search): run as the owner.
@@ -335,6 +342,13 @@ def policies(access) -> dict[str, list[Policy]]:
                        lambda g: writable("case_problems", g)),
         ],
         "confidential_notes": child_of_case("confidential_notes"),
+        # Budget and procedure: read where the case is visible (a summary
+        # reads only the columns granted above), written with FULL access.
+        "case_economics": [
+            *every_client("cus_case_economics_read", "SELECT", visible("case_economics"), None),
+            *per_group("cus_case_economics_write", "ALL", lambda g: writable("case_economics", g),
+                       lambda g: writable("case_economics", g)),
+        ],
         "journal_entries": child_of_case("journal_entries"),
         "repayment_plans": [
             *every_client("cus_repayment_plans_read", "SELECT", visible("repayment_plans"), None),
@@ -487,6 +501,12 @@ def secure(conn, access) -> list[str]:
         "AND table_name = 'cases' ORDER BY ordinal_position")).scalars() if c not in CASE_TEXT_COLUMNS]
     for group in CASE_METADATA_GROUPS:
         run(f"GRANT SELECT ({', '.join(metadata)}) ON TABLE cases TO {quote_ident(group)}")
+    if _table_exists(conn, "case_economics"):
+        summary_columns = [c for c in conn.execute(text(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = 'case_economics' ORDER BY ordinal_position")).scalars()
+            if c not in CASE_ECONOMICS_HOUSEHOLD_COLUMNS]
+        run(f"GRANT SELECT ({', '.join(summary_columns)}) ON TABLE case_economics TO cus_cas_member")
     # The policies of the case-linked tables select cases' ids (rows filtered
     # by the cases policy): every client may name them, nothing more.
     run(f"GRANT SELECT (id) ON TABLE cases TO {quote_ident(CLIENT_GROUP)}")

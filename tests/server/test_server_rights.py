@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
@@ -23,6 +24,7 @@ from cus_desk.services import access, auth
 from cus_desk.services.users import UsersService
 from cus_desk.store import dialect, pg_rights
 from cus_desk.store.db import open_database, with_password
+from cus_desk.store.models.case_economics import CaseEconomics
 from cus_desk.store.models.cases import Case, CaseSequence, JournalEntry
 from cus_desk.store.models.core import Agency, AuditEvent, User
 from cus_desk.store.models.meetings import AgendaItem, Attendee, Meeting
@@ -69,11 +71,6 @@ def secured(db, actors, pg_cluster):
     """The run's store, secured by ``db secure`` (the owner), with one
     person per role added by the administrator (``users add``), each with
     her own server account. Roles are dropped afterwards."""
-    with db.engine.begin() as conn:
-        # What the keyed-audit branch adds: granted when present.
-        conn.execute(text("CREATE TABLE IF NOT EXISTS audit_chain_head "
-                          "(id integer PRIMARY KEY, head text NOT NULL)"))
-        conn.execute(text("INSERT INTO audit_chain_head VALUES (1, 'head') ON CONFLICT DO NOTHING"))
     from types import SimpleNamespace
 
     from cus_desk.cli.db import cmd_secure
@@ -238,18 +235,45 @@ def test_psql_a_cas_member_sees_the_agenda_summary_only(db, secured, world):
     assert out.returncode != 0 and "permission denied" in out.stderr
 
 
+def test_psql_a_cas_member_reads_the_rent_never_the_households_money(db, secured, world):
+    """The summary's budget (#14): rent, charges and the procedure dates of
+    the cases on her agenda; the resources and housing aid never."""
+    with db.write_session() as s:
+        for key in ("forbach_agenda", "metz"):
+            s.add(CaseEconomics(case_id=world[key], rent_cents=45_000, resources_cents=98_765,
+                                housing_aid_cents=20_000, assignation_on=TEST_TODAY))
+    member = secured["cas_member"]
+    out = psql(member, db, "SELECT case_id, rent_cents, assignation_on FROM case_economics")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [f"{world['forbach_agenda']}|45000|{TEST_TODAY.isoformat()}"]
+    for column in ("resources_cents", "housing_aid_cents", "*"):
+        out = psql(member, db, f"SELECT {column} FROM case_economics")
+        assert out.returncode != 0 and "permission denied" in out.stderr, column
+    # an adviser reads her agency's budgets in full, and only those
+    out = psql(secured["adviser_forbach"], db, "SELECT case_id, resources_cents FROM case_economics")
+    assert out.returncode == 0 and out.stdout.split() == [f"{world['forbach_agenda']}|98765"], out
+
+
+def test_the_summary_columns_are_the_services(db):
+    from cus_desk.services.case_economics import HOUSEHOLD_FIELDS
+    from cus_desk.store import pg_rights
+
+    assert set(pg_rights.CASE_ECONOMICS_HOUSEHOLD_COLUMNS) == set(HOUSEHOLD_FIELDS)
+
+
 @pytest.mark.parametrize("key", list(PEOPLE))
 def test_psql_the_audit_trail_is_append_only_for_every_role(db, secured, key):
     person = secured[key]
     for sql in ("UPDATE audit_events SET details_json = '{}'", "DELETE FROM audit_events",
-                "TRUNCATE audit_events", "UPDATE audit_chain_head SET head = 'forged'",
+                "TRUNCATE audit_events", "UPDATE audit_chain_head SET last_hash = 'forged'",
                 "DELETE FROM audit_chain_head", "DELETE FROM audit_anchors",
                 "SELECT password_hash FROM users"):
         out = psql(person, db, sql)
         assert out.returncode != 0, sql
         assert "permission denied" in out.stderr, (sql, out.stderr)
-    out = psql(person, db, "SELECT head FROM audit_chain_head")
-    assert out.returncode == 0 and out.stdout.strip() == "head"
+    out = psql(person, db, "SELECT h.last_hash = (SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1) "
+                           "FROM audit_chain_head h")
+    assert out.returncode == 0 and out.stdout.strip() == "t", out  # readable, and still the chain's head
     out = psql(person, db, "SELECT count(*) > 0 FROM audit_events")
     assert out.returncode == 0 and out.stdout.strip() == "t"
 
