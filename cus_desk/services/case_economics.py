@@ -189,9 +189,11 @@ def economics_of(session: Session, case: Case, level: CaseAccess, today: date) -
     # server they are not granted to a CAS member: store.pg_rights).
     fields = [f for f in (*BUDGET_FIELDS, *STAGE_FIELDS, "ccapex_referred_on")
               if full or f not in HOUSEHOLD_FIELDS]
-    row = session.execute(select(*(getattr(CaseEconomics, f) for f in fields))
+    row = session.execute(select(CaseEconomics.version, *(getattr(CaseEconomics, f) for f in fields))
                           .where(CaseEconomics.case_id == case.id)).first()
-    values: dict[str, Any] = dict(row._mapping) if row else {}
+    values: dict[str, Any] = {f: getattr(row, f) for f in fields} if row else {}
+    # As _version: 0 while nothing was typed (a row may hold only arrears_noted_on).
+    version = row.version if row is not None and any(v is not None for v in values.values()) else 0
     data = EconomicsInput(**values)
     occupants = len(case.household.members) if case.household is not None else 0
     figures = rules.compute(data.budget(), occupants) if full else None
@@ -205,7 +207,7 @@ def economics_of(session: Session, case: Case, level: CaseAccess, today: date) -
         current_text = f"{stage.label} le {format_date(on)}" + (" (prévue)" if planned else "")
     warning = rules.ccapex_warning(data.assignation_on, data.ccapex_referred_on)
     return EconomicsView(
-        case_id=case.id, version=_version(row),
+        case_id=case.id, version=version,
         access="full" if level is CaseAccess.FULL else "summary", input=data, figures=figures,
         occupants=occupants, stages=stages, current_stage=current_text, ccapex_warning=warning,
         debt=debt_of(session, case), lines=_lines(data, figures, occupants),
