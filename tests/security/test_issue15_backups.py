@@ -28,14 +28,21 @@ from tests.conftest import TEST_PASSWORD
 ROOT = Path(__file__).resolve().parents[2]
 SQLITE_COPIES = pytest.mark.sqlite_only(reason="copies of the SQLite file")
 
-# Every sqlite3 connection of the child copies one page per step and sleeps
-# between steps: a real copy, slowed down so that it can be killed midway.
+# Every sqlite3 connection of the child copies one page per step and, after
+# a few pages, waits (to be killed): a real copy, stopped midway whatever the
+# load of the machine (a copy merely slowed down could end before the test
+# process, starved of CPU, got round to killing it).
 SLOW_COPIES = r"""
 import sqlite3, sys, time
 _connect = sqlite3.connect
+_copied = [0]
+def _progress(*_args):
+    _copied[0] += 1
+    if _copied[0] >= 3:
+        time.sleep(3600)  # part of the copy on disk, the rest never written
 class SlowBackup(sqlite3.Connection):
     def backup(self, target, *, pages=-1, progress=None, name="main", sleep=0.25):
-        return super().backup(target, pages=1, progress=lambda *a: time.sleep(0.01), name=name)
+        return super().backup(target, pages=1, progress=_progress, name=name)
 def connect(*args, **kwargs):
     kwargs.setdefault("factory", SlowBackup)
     return _connect(*args, **kwargs)
@@ -64,7 +71,9 @@ def _backups_recorded(db) -> int:
 def _wait_for(pattern_dir: Path, pattern: str, proc, timeout_s: float = 120) -> Path:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        found = [p for p in pattern_dir.glob(pattern) if p.stat().st_size > 0]
+        # The copy under way (SQLite writes its pages out when the copy ends or
+        # its cache spills: the file may still be empty when the child stops).
+        found = list(pattern_dir.glob(pattern))
         if found:
             return found[0]
         if proc.poll() is not None:
