@@ -13,7 +13,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 

@@ -196,14 +196,11 @@ def test_upgrading_an_existing_store_to_0007_makes_its_cases_searchable_the_new_
         empty_db_url, actors_free_clock):
     """Cases written before 0007 (SQLite: old folding triggers; PostgreSQL:
     no triggers yet) are found with the new folding after the upgrade."""
-    from datetime import date
 
-    from sqlalchemy import select
-
-    from cus_desk.store.models.cases import Case
-    from sqlalchemy import text
+    from sqlalchemy import select, text
 
     from cus_desk.store.models.cases import Case
+
 
     engine = make_engine(empty_db_url)
     migrate.upgrade(engine, "0006_security")

@@ -31,6 +31,7 @@ from cus_desk.services import access
 from cus_desk.services.meetings import MeetingDetail, MeetingService
 from cus_desk.services.reference import ReferenceService
 from cus_desk.ui.common import confirm, set_accessible, show_error, show_info
+from cus_desk.ui.flow_layout import FlowLayout
 from cus_desk.ui.meetings.decision_checks import ask_before_saving
 from cus_desk.ui.meetings.dialogs import (
     AddendumDialog,
@@ -40,7 +41,6 @@ from cus_desk.ui.meetings.dialogs import (
     ProposalsDialog,
 )
 from cus_desk.ui.meetings.follow_up import FollowUpView
-from cus_desk.ui.flow_layout import FlowLayout
 from cus_desk.ui.meetings.meeting_mode import MeetingModeWindow
 from cus_desk.ui.meetings.models import AgendaModel, AttendeesModel, DecisionsModel, MeetingsModel
 from cus_desk.ui.pdf_preview import PdfPreview
