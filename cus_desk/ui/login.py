@@ -117,34 +117,40 @@ class FirstAdminDialog(QDialog):
         self.accept()
 
 
+def _sign_in_form(dialog: QDialog, caption: str, login: str) -> None:
+    """Login and password under a line saying where they open (the base,
+    or the server of one's own account); ``dialog.submit`` on « Se connecter »."""
+    dialog.setWindowTitle("CUS Desk — connexion")
+    dialog.login = set_accessible(QLineEdit(login), "Identifiant")
+    dialog.password = _password_field("Mot de passe")
+    dialog.message = _message_label()
+    where = QLabel(caption)
+    where.setStyleSheet(HINT_STYLE)
+    where.setWordWrap(True)
+    form = QFormLayout()
+    form.addRow("&Identifiant :", dialog.login)
+    form.addRow("&Mot de passe :", dialog.password)
+    buttons = QDialogButtonBox()
+    dialog.ok = buttons.addButton("Se connecter", QDialogButtonBox.ButtonRole.AcceptRole)
+    dialog.ok.setDefault(True)
+    buttons.addButton("Quitter", QDialogButtonBox.ButtonRole.RejectRole)
+    buttons.accepted.connect(dialog.submit)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(where)
+    layout.addLayout(form)
+    layout.addWidget(dialog.message)
+    layout.addWidget(buttons)
+    (dialog.password if login else dialog.login).setFocus()
+    dialog.resize(420, dialog.sizeHint().height())
+
+
 class LoginDialog(QDialog):
     def __init__(self, db, parent: QWidget | None = None, login: str = "") -> None:
         super().__init__(parent)
         self.db = db
         self.result_sign_in: auth.SignIn | None = None
-        self.setWindowTitle("CUS Desk — connexion")
-        self.login = set_accessible(QLineEdit(login), "Identifiant")
-        self.password = _password_field("Mot de passe")
-        self.message = _message_label()
-        where = QLabel(f"Base : {db.display_name}")
-        where.setStyleSheet(HINT_STYLE)
-        where.setWordWrap(True)
-        form = QFormLayout()
-        form.addRow("&Identifiant :", self.login)
-        form.addRow("&Mot de passe :", self.password)
-        buttons = QDialogButtonBox()
-        self.ok = buttons.addButton("Se connecter", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok.setDefault(True)
-        buttons.addButton("Quitter", QDialogButtonBox.ButtonRole.RejectRole)
-        buttons.accepted.connect(self.submit)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(where)
-        layout.addLayout(form)
-        layout.addWidget(self.message)
-        layout.addWidget(buttons)
-        (self.password if login else self.login).setFocus()
-        self.resize(420, self.sizeHint().height())
+        _sign_in_form(self, f"Base : {db.display_name}", login)
 
     def submit(self) -> None:
         if not self.login.text().strip():
@@ -214,30 +220,8 @@ class PersonalLoginDialog(QDialog):
     def __init__(self, where: str, parent: QWidget | None = None, login: str = "",
                  message: str = "") -> None:
         super().__init__(parent)
-        self.setWindowTitle("CUS Desk — connexion")
-        self.login = set_accessible(QLineEdit(login), "Identifiant")
-        self.password = _password_field("Mot de passe")
-        self.message = _message_label()
+        _sign_in_form(self, f"Serveur : {where}", login)
         self.message.setText(message)
-        server = QLabel(f"Serveur : {where}")
-        server.setStyleSheet(HINT_STYLE)
-        server.setWordWrap(True)
-        form = QFormLayout()
-        form.addRow("&Identifiant :", self.login)
-        form.addRow("&Mot de passe :", self.password)
-        buttons = QDialogButtonBox()
-        self.ok = buttons.addButton("Se connecter", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok.setDefault(True)
-        buttons.addButton("Quitter", QDialogButtonBox.ButtonRole.RejectRole)
-        buttons.accepted.connect(self.submit)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(server)
-        layout.addLayout(form)
-        layout.addWidget(self.message)
-        layout.addWidget(buttons)
-        (self.password if login else self.login).setFocus()
-        self.resize(420, self.sizeHint().height())
 
     def submit(self) -> None:
         if not self.login.text().strip():

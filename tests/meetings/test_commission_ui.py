@@ -29,19 +29,6 @@ def _shot(widget, name: str) -> Path:
     return path
 
 
-@pytest.fixture
-def messages(monkeypatch):
-    seen: list[str] = []
-    import cus_desk.ui.meetings.meeting_mode as mode
-    import cus_desk.ui.meetings.screen as screen
-
-    for module in (screen, mode):
-        monkeypatch.setattr(module, "show_error", lambda _p, e, *a, **k: seen.append(getattr(e, "message", str(e))))
-    monkeypatch.setattr(screen, "show_info", lambda _p, text, *a, **k: seen.append(text))
-    monkeypatch.setattr(screen, "confirm", lambda _p, q, *a, **k: seen.append(q) or True)
-    return seen
-
-
 def _screen(qtbot, world, who="adviser_metz"):
     from cus_desk.ui.context import AppContext
     from cus_desk.ui.meetings.screen import MeetingsScreen

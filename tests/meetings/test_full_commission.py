@@ -48,19 +48,6 @@ def _text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
-@pytest.fixture
-def messages(monkeypatch):
-    seen: list[str] = []
-    import cus_desk.ui.meetings.meeting_mode as mode
-    import cus_desk.ui.meetings.screen as screen
-
-    for module in (screen, mode):
-        monkeypatch.setattr(module, "show_error", lambda _p, e, *a, **k: seen.append(getattr(e, "message", str(e))))
-    monkeypatch.setattr(screen, "show_info", lambda _p, text, *a, **k: seen.append(text))
-    monkeypatch.setattr(screen, "confirm", lambda _p, q, *a, **k: seen.append(q) or True)
-    return seen
-
-
 def test_a_commission_prepared_held_by_keyboard_at_1024_closed_printed_rectified_reprinted(
         qtbot, world, messages, monkeypatch):
     from cus_desk.ui.context import AppContext

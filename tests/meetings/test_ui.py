@@ -19,23 +19,6 @@ from tests.meetings.conftest import HEALTH_SECRET, SUMMARY_SECRET, prepared_meet
 pytestmark = pytest.mark.gui
 
 
-@pytest.fixture
-def messages(monkeypatch):
-    """Message boxes are recorded instead of blocking the test."""
-    seen: list[str] = []
-    import cus_desk.ui.meetings.follow_up as follow_up
-    import cus_desk.ui.meetings.meeting_mode as mode
-    import cus_desk.ui.meetings.screen as screen
-    import cus_desk.ui.pdf_preview as preview
-
-    monkeypatch.setattr(preview, "show_info", lambda _p, text, *a, **k: seen.append(text))
-    for module in (screen, mode, follow_up, preview):
-        monkeypatch.setattr(module, "show_error", lambda _p, e, *a, **k: seen.append(getattr(e, "message", str(e))))
-    monkeypatch.setattr(screen, "show_info", lambda _p, text, *a, **k: seen.append(text))
-    monkeypatch.setattr(screen, "confirm", lambda _p, q, *a, **k: seen.append(q) or True)
-    return seen
-
-
 def _screen(qtbot, world, who="adviser_metz"):
     from cus_desk.ui.meetings.screen import MeetingsScreen
 
