@@ -129,42 +129,28 @@ def _build(story: list, *, title: str, running: str, organisation: str, generate
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
-    from reportlab.pdfgen import canvas as rl_canvas
     from reportlab.platypus import SimpleDocTemplate
+
+    from cus_desk.reports.paging import numbered_canvas
 
     regular = _Styles().regular
     generated = format_datetime(generated_at)
 
-    class NumberedCanvas(rl_canvas.Canvas):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._saved: list[dict] = []
+    def _decorate(self, total: int) -> None:
+        self.saveState()
+        self.setFont(regular, 7.5)
+        self.setFillColor(colors.HexColor("#333333"))
+        self.setStrokeColor(colors.HexColor("#9AA5B1"))
+        self.setLineWidth(0.4)
+        self.drawString(18 * mm, A4[1] - 11 * mm, running)
+        self.line(18 * mm, A4[1] - 12.5 * mm, A4[0] - 18 * mm, A4[1] - 12.5 * mm)
+        self.line(18 * mm, 14 * mm, A4[0] - 18 * mm, 14 * mm)
+        self.drawString(18 * mm, 10 * mm, CONFIDENTIAL_FOOTER)
+        self.drawCentredString(A4[0] / 2 + 20 * mm, 10 * mm, f"Généré le {generated}")
+        self.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Page {self._pageNumber} / {total}")
+        self.restoreState()
 
-        def showPage(self):  # noqa: N802 - reportlab API
-            self._saved.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self):
-            total = len(self._saved)
-            for state in self._saved:
-                self.__dict__.update(state)
-                self._decorate(total)
-                super().showPage()
-            super().save()
-
-        def _decorate(self, total: int) -> None:
-            self.saveState()
-            self.setFont(regular, 7.5)
-            self.setFillColor(colors.HexColor("#333333"))
-            self.setStrokeColor(colors.HexColor("#9AA5B1"))
-            self.setLineWidth(0.4)
-            self.drawString(18 * mm, A4[1] - 11 * mm, running)
-            self.line(18 * mm, A4[1] - 12.5 * mm, A4[0] - 18 * mm, A4[1] - 12.5 * mm)
-            self.line(18 * mm, 14 * mm, A4[0] - 18 * mm, 14 * mm)
-            self.drawString(18 * mm, 10 * mm, CONFIDENTIAL_FOOTER)
-            self.drawCentredString(A4[0] / 2 + 20 * mm, 10 * mm, f"Généré le {generated}")
-            self.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Page {self._pageNumber} / {total}")
-            self.restoreState()
+    NumberedCanvas = numbered_canvas(_decorate)
 
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,

@@ -190,7 +190,6 @@ def build_releve_pdf(data: ReleveData) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfgen import canvas as rl_canvas
     from reportlab.platypus import (
         CondPageBreak,
         KeepTogether,
@@ -202,6 +201,7 @@ def build_releve_pdf(data: ReleveData) -> bytes:
     )
 
     from cus_desk.reports.fonts import register_fonts
+    from cus_desk.reports.paging import numbered_canvas
 
     regular, bold = register_fonts()
     TextBlock = _text_block_class()  # noqa: N806 - a class
@@ -428,43 +428,26 @@ def build_releve_pdf(data: ReleveData) -> bytes:
     running_right = ("PROJET" if not data.final
                      else f"Version {data.version}" if data.version else "")
 
-    class NumberedCanvas(rl_canvas.Canvas):
-        """Two passes over the pages so that the footer can say "n / N"."""
+    def _footer(self, total: int) -> None:
+        self.saveState()
+        self.setFont(regular, 7.5)
+        self.setFillColor(colors.HexColor("#333333"))
+        self.drawString(18 * mm, A4[1] - 11 * mm, running_left)
+        self.drawRightString(A4[0] - 18 * mm, A4[1] - 11 * mm, running_right)
+        self.setStrokeColor(colors.HexColor("#9AA5B1"))
+        self.setLineWidth(0.4)
+        self.line(18 * mm, A4[1] - 12.5 * mm, A4[0] - 18 * mm, A4[1] - 12.5 * mm)
+        self.setStrokeColor(colors.HexColor("#9AA5B1"))
+        self.setLineWidth(0.4)
+        self.line(18 * mm, 14 * mm, A4[0] - 18 * mm, 14 * mm)
+        self.setFont(regular, 7.5)
+        self.setFillColor(colors.HexColor("#333333"))
+        self.drawString(18 * mm, 10 * mm, CONFIDENTIAL_FOOTER)
+        self.drawCentredString(A4[0] / 2 + 20 * mm, 10 * mm, f"Généré le {generated}")
+        self.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Page {self._pageNumber} / {total}")
+        self.restoreState()
 
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._saved: list[dict] = []
-
-        def showPage(self):  # noqa: N802 - reportlab API
-            self._saved.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self):
-            total = len(self._saved)
-            for state in self._saved:
-                self.__dict__.update(state)
-                self._footer(total)
-                super().showPage()
-            super().save()
-
-        def _footer(self, total: int) -> None:
-            self.saveState()
-            self.setFont(regular, 7.5)
-            self.setFillColor(colors.HexColor("#333333"))
-            self.drawString(18 * mm, A4[1] - 11 * mm, running_left)
-            self.drawRightString(A4[0] - 18 * mm, A4[1] - 11 * mm, running_right)
-            self.setStrokeColor(colors.HexColor("#9AA5B1"))
-            self.setLineWidth(0.4)
-            self.line(18 * mm, A4[1] - 12.5 * mm, A4[0] - 18 * mm, A4[1] - 12.5 * mm)
-            self.setStrokeColor(colors.HexColor("#9AA5B1"))
-            self.setLineWidth(0.4)
-            self.line(18 * mm, 14 * mm, A4[0] - 18 * mm, 14 * mm)
-            self.setFont(regular, 7.5)
-            self.setFillColor(colors.HexColor("#333333"))
-            self.drawString(18 * mm, 10 * mm, CONFIDENTIAL_FOOTER)
-            self.drawCentredString(A4[0] / 2 + 20 * mm, 10 * mm, f"Généré le {generated}")
-            self.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Page {self._pageNumber} / {total}")
-            self.restoreState()
+    NumberedCanvas = numbered_canvas(_footer)
 
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
